@@ -1,0 +1,390 @@
+/**
+ * The claim registry: every claim of ../shared/CLAIMS.md in clonelab's own
+ * words, and the rule that turns this run's observations into its verdict.
+ *
+ * A rule names the observation kinds it needs; with any of them missing the
+ * verdict is `inconclusive` and says which. A claim that no test observes yet
+ * lists what it is waiting for (`planned`) and is `inconclusive` for that
+ * reason. Only B5 is `not-testable`, by what it talks about.
+ */
+import type { Observation, ObservationKind, ObservationResults, RecordedObservation } from './observations.js';
+
+export const VERDICTS = ['confirmed', 'refuted', 'nuanced', 'inconclusive', 'not-testable'] as const;
+export type Verdict = (typeof VERDICTS)[number];
+
+export interface Decision {
+  verdict: Verdict;
+  explanation: string;
+}
+
+/** The observations of one run, by kind. */
+export class ObservationIndex {
+  constructor(readonly list: readonly RecordedObservation[]) {}
+  all<K extends ObservationKind>(kind: K): (Observation<K> & { test: string; testState: string })[] {
+    return this.list.filter((o) => o.kind === kind) as (Observation<K> & { test: string; testState: string })[];
+  }
+  has(kind: ObservationKind): boolean {
+    return this.list.some((o) => o.kind === kind);
+  }
+}
+
+export interface Claim {
+  id: string;
+  /** Where in the Q&A: the title, or answer 1, 2 or 3 (CLAIMS.md's "where"). */
+  source: 'title' | 'answer 1' | 'answer 1 (note)' | 'answer 2' | 'answer 3';
+  statement: string;
+  needs: ObservationKind[];
+  decide?: (o: ObservationIndex) => Decision;
+  /** Observations a later part of the suite will add; the claim waits for them. */
+  planned?: string[];
+  /** Why no observation on a Linux host can bear on this claim. */
+  notTestable?: string;
+}
+
+const list = (xs: (string | number)[], max = 8): string =>
+  xs.length <= max ? xs.join(', ') : `${xs.slice(0, max).join(', ')} and ${xs.length - max} more`;
+
+const groupsLabel = (gs: Observation<'threadGroupIds'>[]): string =>
+  `${gs.length} thread groups (${gs.map((g) => `${g.result.via} x${g.result.threads}`).join(', ')})`;
+
+/** Every task seen with its IDs: the single-threaded process and every thread group. */
+function allTasks(o: ObservationIndex): (ObservationResults['threadGroupIds']['tasks'][number] & { where: string })[] {
+  return [
+    ...o.all('threadGroupIds').flatMap((g) => g.result.tasks.map((t) => ({ ...t, where: `${g.variant} TGID ${g.result.tgid}` }))),
+    ...o.all('singleThreadProcess').map((s) => ({ ...s.result.task, where: `single-threaded PID ${s.result.pid}` })),
+  ];
+}
+
+export const CLAIMS: Claim[] = [
+  {
+    id: 'T1',
+    source: 'title',
+    statement: 'Kernel threads (kthreadd and the threads it starts) are processes in the same sense as user processes.',
+    needs: [],
+    planned: ['kernel threads found by PF_KTHREAD in /proc/PID/stat, with their Tgid, task directory, parent and address space'],
+  },
+  {
+    id: 'A1',
+    source: 'answer 1',
+    statement: 'Inside the kernel, each thing that can be scheduled and run is called a process.',
+    needs: [],
+    planned: ['per-task scheduling state: affinity, priority, state and CPU counters of one thread versus its group'],
+  },
+  {
+    id: 'A2',
+    source: 'answer 1',
+    statement: 'Every task has a PID unique on the whole system, and a thread group ID (TGID).',
+    needs: [],
+    planned: ['PIDs of the same tasks seen from nested PID namespaces (NSpid)'],
+  },
+  {
+    id: 'A3',
+    source: 'answer 1',
+    statement: 'An ordinary single-threaded process has PID equal to TGID, and no other task carries its TGID.',
+    needs: ['singleThreadProcess'],
+    decide(o) {
+      const bad = o.all('singleThreadProcess').filter((s) => {
+        const r = s.result;
+        return !(r.task.statusPid === r.pid && r.task.statusTgid === r.pid && r.statusThreads === 1 &&
+          r.taskDir.length === 1 && r.taskDir[0] === r.pid && r.othersWithTgid.length === 0);
+      });
+      const seen = o.all('singleThreadProcess').map((s) => s.result);
+      if (bad.length) {
+        return {
+          verdict: 'refuted',
+          explanation: `A single-threaded process did not look as claimed: ${bad
+            .map((b) => `PID ${b.result.pid} had Pid ${b.result.task.statusPid}, Tgid ${b.result.task.statusTgid}, Threads ${b.result.statusThreads}, task dir [${b.result.taskDir}], other tasks with its TGID [${b.result.othersWithTgid.map((x) => x.tid)}]`)
+            .join('; ')}.`,
+        };
+      }
+      return {
+        verdict: 'confirmed',
+        explanation: `For ${seen.map((r) => `PID ${r.pid}`).join(', ')}: status said Pid = Tgid = PID and Threads: 1, /proc/PID/task held only the PID, and a search of every task of every process in /proc found no other task with that Tgid.`,
+      };
+    },
+  },
+  {
+    id: 'A4',
+    source: 'answer 1',
+    statement: 'A multi-threaded process is a set of tasks that share one TGID.',
+    needs: ['threadGroupIds'],
+    decide(o) {
+      const groups = o.all('threadGroupIds');
+      const problems: string[] = [];
+      for (const g of groups) {
+        const r = g.result;
+        const pids = new Set(r.tasks.map((t) => t.statusPid));
+        const foreign = r.tasks.filter((t) => t.statusTgid !== r.tgid);
+        if (foreign.length) problems.push(`${g.variant}: tasks ${list(foreign.map((t) => t.tid))} had another Tgid`);
+        if (pids.size !== r.tasks.length) problems.push(`${g.variant}: two tasks had the same Pid`);
+        if (r.statusThreads !== r.tasks.length) problems.push(`${g.variant}: Threads: ${r.statusThreads} for ${r.tasks.length} tasks`);
+        const dir = [...r.taskDir].sort((a, b) => a - b).join();
+        if (dir !== r.tasks.map((t) => t.tid).sort((a, b) => a - b).join()) problems.push(`${g.variant}: task dir [${list(r.taskDir)}] is not the group's TIDs`);
+      }
+      if (problems.length) return { verdict: 'refuted', explanation: `Threads did not share one TGID as claimed: ${problems.join('; ')}.` };
+      return {
+        verdict: 'confirmed',
+        explanation: `In ${groupsLabel(groups)}, every task's status had Tgid equal to the leader's PID, each task had a Pid of its own, Threads: counted them all, and /proc/TGID/task listed exactly their TIDs.`,
+      };
+    },
+  },
+  {
+    id: 'A5',
+    source: 'answer 1',
+    statement: 'Tasks that share a TGID always share at least their address space and signal handlers, sometimes more.',
+    needs: [],
+    planned: ['clone(2) flag rules (CLONE_THREAD needs CLONE_SIGHAND, CLONE_SIGHAND needs CLONE_VM) and the sharing matrix'],
+  },
+  {
+    id: 'A6',
+    source: 'answer 1',
+    statement: 'In a multi-threaded process the task whose PID equals the TGID is the main thread.',
+    needs: ['threadGroupIds', 'leaderExitFirst'],
+    decide(o) {
+      const groups = o.all('threadGroupIds');
+      const wrongLeader = groups.filter((g) => g.result.tasks.some((t) => t.role === 'leader' && t.statusPid !== g.result.tgid));
+      if (wrongLeader.length) {
+        return { verdict: 'refuted', explanation: `The thread that ran main() did not have PID = TGID in ${wrongLeader.map((g) => g.variant).join(', ')}.` };
+      }
+      const exits = o.all('leaderExitFirst');
+      const headless = exits.filter((e) => {
+        const r = e.result;
+        return r.survivors.length > 0 && r.survivors.every((s) => s.statusTgid === r.tgid) && r.leaderState !== 'R' && r.leaderState !== 'S';
+      });
+      const base = `In ${groupsLabel(groups)} the task that ran main() had PID = TGID.`;
+      if (headless.length) {
+        return {
+          verdict: 'nuanced',
+          explanation: `${base} But the main thread can leave first: after ${headless
+            .map((e) => `${e.result.method} in main (TGID ${e.result.tgid})`)
+            .join(' and ')}, the other threads ran on with Tgid ${headless.map((e) => e.result.tgid).join('/')}, while the PID=TGID task was in state ${headless
+            .map((e) => e.result.leaderState)
+            .join('/')} (zombie): a thread group can live with no running task whose PID equals its TGID.`,
+        };
+      }
+      return { verdict: 'confirmed', explanation: `${base} When main() exited first the group did not live on without it.` };
+    },
+  },
+  {
+    id: 'A7',
+    source: 'answer 1',
+    statement: 'getpid() returns the TGID, in every task of a process.',
+    needs: ['threadGroupIds', 'singleThreadProcess'],
+    decide(o) {
+      const tasks = allTasks(o);
+      const rawWrong = tasks.filter((t) => t.rawGetpid !== t.statusTgid);
+      const libcWrong = tasks.filter((t) => t.libcGetpid !== t.statusTgid);
+      if (rawWrong.length) {
+        return {
+          verdict: 'refuted',
+          explanation: `The getpid system call returned something other than the Tgid in status for ${rawWrong.length} tasks, e.g. ${rawWrong[0]!.where} task ${rawWrong[0]!.tid}: getpid ${rawWrong[0]!.rawGetpid}, Tgid ${rawWrong[0]!.statusTgid}.`,
+        };
+      }
+      if (libcWrong.length) {
+        return {
+          verdict: 'nuanced',
+          explanation: `The raw SYS_getpid returned the Tgid in all ${tasks.length} tasks, but libc getpid() did not in ${libcWrong.length} (a cached value?), e.g. ${libcWrong[0]!.where} task ${libcWrong[0]!.tid}: ${libcWrong[0]!.libcGetpid}.`,
+        };
+      }
+      return {
+        verdict: 'confirmed',
+        explanation: `In all ${tasks.length} tasks observed (${groupsLabel(o.all('threadGroupIds'))}, and a single-threaded process), both libc getpid() and raw SYS_getpid returned the Tgid that /proc/TGID/task/TID/status showed.`,
+      };
+    },
+  },
+  {
+    id: 'A8',
+    source: 'answer 1',
+    statement: "gettid() returns the task's own PID.",
+    needs: ['threadGroupIds', 'singleThreadProcess'],
+    decide(o) {
+      const tasks = allTasks(o);
+      const rawWrong = tasks.filter((t) => t.rawGettid !== t.statusPid);
+      const libcWrong = tasks.filter((t) => t.libcGettid !== undefined && t.libcGettid !== t.statusPid);
+      const noLibc = tasks.filter((t) => t.libcGettid === undefined);
+      if (rawWrong.length) {
+        const t = rawWrong[0]!;
+        return { verdict: 'refuted', explanation: `SYS_gettid returned ${t.rawGettid} in ${t.where}, whose status said Pid ${t.statusPid} (and ${rawWrong.length - 1} more).` };
+      }
+      if (libcWrong.length || noLibc.length) {
+        return {
+          verdict: 'nuanced',
+          explanation: `SYS_gettid returned the status Pid in all ${tasks.length} tasks, but ${libcWrong.length ? `libc gettid() disagreed in ${libcWrong.length}` : `this libc has no gettid() wrapper (${noLibc.length} tasks checked with the raw syscall only)`}.`,
+        };
+      }
+      return {
+        verdict: 'confirmed',
+        explanation: `In all ${tasks.length} tasks, libc gettid() and raw SYS_gettid both returned the Pid of /proc/TGID/task/TID/status, which differs from task to task.`,
+      };
+    },
+  },
+  {
+    id: 'A9',
+    source: 'answer 1',
+    statement: 'Every kind of task (process or thread) can be created with clone(2).',
+    needs: [],
+    planned: ['raw clone and clone3 creating fork-like, vfork-like and thread-like children; what fork(), vfork(), pthread_create() and posix_spawn() call (strace)'],
+  },
+  {
+    id: 'A10',
+    source: 'answer 1',
+    statement: 'What two tasks share is decided by the flags passed to clone(2).',
+    needs: [],
+    planned: ['the sharing matrix over CLONE_VM, FS, FILES, SIGHAND, THREAD, SYSVSEM, PARENT, VFORK'],
+  },
+  {
+    id: 'A11',
+    source: 'answer 1',
+    statement: 'The numeric directories that `ls /proc` lists are TGIDs.',
+    needs: [],
+    planned: ['a readdir of /proc while a probe holds threads alive, and Tgid = Pid for every listed entry'],
+  },
+  {
+    id: 'A12',
+    source: 'answer 1',
+    statement: 'The numeric directories in /proc/TGID/task are the PIDs of the tasks of that group.',
+    needs: [],
+    planned: ['a readdir of /proc/TGID/task against the TIDs a probe reported'],
+  },
+  {
+    id: 'A13',
+    source: 'answer 1',
+    statement: 'A PID that `ls /proc` does not list can still be entered with `cd /proc/PID`.',
+    needs: [],
+    planned: ['stat, open and chdir of /proc/TID from C, and cd from bash and dash, for a non-leader TID; the limits (exited tasks, PID namespaces, hidepid)'],
+  },
+  {
+    id: 'A14',
+    source: 'answer 1',
+    statement: 'The kernel knows only processes, each with its own PID; a thread is a process that shares at least memory and signal handlers with others.',
+    needs: [],
+    planned: ['the sharing matrix and flag rules, and PIDs across namespaces'],
+  },
+  {
+    id: 'A15',
+    source: 'answer 1 (note)',
+    statement: 'getpid() reports the thread group, as POSIX wants: all threads of a process get the same value from it.',
+    needs: ['threadGroupIds'],
+    decide(o) {
+      const groups = o.all('threadGroupIds');
+      const split = groups.filter((g) => new Set(g.result.tasks.map((t) => t.rawGetpid)).size !== 1);
+      if (split.length) {
+        return { verdict: 'refuted', explanation: `Threads of one process got different getpid() values in ${split.map((g) => g.variant).join(', ')}.` };
+      }
+      const differ = groups.flatMap((g) => g.result.tasks.filter((t) => t.role === 'thread' && t.rawGetpid !== t.rawGettid));
+      return {
+        verdict: 'confirmed',
+        explanation: `In ${groupsLabel(groups)} every thread got its group's TGID from getpid(); ${differ.length} non-leader threads got a different value from gettid(), so getpid() names the process, not the task.`,
+      };
+    },
+  },
+  {
+    id: 'B1',
+    source: 'answer 2',
+    statement: 'On Linux there is no difference at all between a thread and a process.',
+    needs: [],
+    planned: ['exit_group versus exit, fatal signals, execve from a thread, waitability, credentials and scheduling per task'],
+  },
+  {
+    id: 'B2',
+    source: 'answer 2',
+    statement: 'clone(2) flags decide what threads share and do not share.',
+    needs: [],
+    planned: ['the sharing matrix'],
+  },
+  {
+    id: 'B3',
+    source: 'answer 2',
+    statement: 'A classic process is just a thread that shares nothing.',
+    needs: [],
+    planned: ['what a fork-like clone child still shares: namespaces, open file descriptions, MAP_SHARED memory'],
+  },
+  {
+    id: 'B4',
+    source: 'answer 2',
+    statement: 'On Linux you can share any combination of components you like.',
+    needs: [],
+    planned: ['the clone flag combinations the kernel rejects, with their errno'],
+  },
+  {
+    id: 'B5',
+    source: 'answer 2',
+    statement: 'Other operating systems separate threads and processes much more than Linux does.',
+    needs: [],
+    notTestable: 'It speaks of other operating systems; a run on a Linux kernel observes only Linux.',
+  },
+  {
+    id: 'C1',
+    source: 'answer 3',
+    statement: 'On Linux, threads are processes.',
+    needs: ['threadGroupIds', 'singleThreadProcess'],
+    decide(o) {
+      const groups = o.all('threadGroupIds');
+      const threads = groups.flatMap((g) => g.result.tasks.filter((t) => t.role === 'thread'));
+      const ownPid = new Set(threads.map((t) => t.statusPid)).size === threads.length && threads.every((t) => t.statusPid === t.rawGettid);
+      const statusLikeProcess = groups.every((g) => g.result.taskStatusKeysLikeProcess);
+      if (!threads.length) return { verdict: 'inconclusive', explanation: 'No thread was observed.' };
+      if (!ownPid || !statusLikeProcess) {
+        return {
+          verdict: 'refuted',
+          explanation: `Threads did not each have a PID and a status of their own: distinct PIDs ${ownPid}, status like a process's ${statusLikeProcess}.`,
+        };
+      }
+      const groupIdentity = threads.filter((t) => t.rawGetpid !== t.rawGettid);
+      if (!groupIdentity.length) {
+        return { verdict: 'confirmed', explanation: `All ${threads.length} threads had their own PID and a process-like status, and getpid() returned that same PID.` };
+      }
+      return {
+        verdict: 'nuanced',
+        explanation: `To the kernel each of the ${threads.length} threads observed is a task like a process: a PID of its own (distinct, from the same number space as processes) and a /proc status with the same fields as a process's. But the process identity user space sees is the group's: getpid() returned the TGID, not the thread's own PID, in ${groupIdentity.length} of them.`,
+      };
+    },
+  },
+  {
+    id: 'C2',
+    source: 'answer 3',
+    statement: 'Threads are created with clone(2), which returns a process ID.',
+    needs: [],
+    planned: ["clone and clone3 return values against the child's gettid(); what pthread_create() calls (strace)"],
+  },
+  {
+    id: 'C3',
+    source: 'answer 3',
+    statement: "A thread's ID can be sent a signal with kill(2), just like a process.",
+    needs: [],
+    planned: ['kill, tkill, tgkill and pidfd_send_signal on a non-leader TID, read from SigPnd and ShdPnd'],
+  },
+  {
+    id: 'C4',
+    source: 'answer 3',
+    statement: 'Threads appear in the output of ps.',
+    needs: [],
+    planned: ['ps -e, ps aux, ps -eL, ps -T and ps -p TID against a probe holding threads alive'],
+  },
+  {
+    id: 'C5',
+    source: 'answer 3',
+    statement: "clone(2) flags decide how much of the parent's environment a thread shares.",
+    needs: [],
+    planned: ['the sharing matrix'],
+  },
+];
+
+/** The verdict of one claim over this run's observations. */
+export function evaluate(claim: Claim, o: ObservationIndex): Decision {
+  if (claim.notTestable) return { verdict: 'not-testable', explanation: claim.notTestable };
+  if (!claim.decide) {
+    return {
+      verdict: 'inconclusive',
+      explanation: `No test of this version of clonelab observes this claim yet; it needs: ${(claim.planned ?? []).join('; ')}.`,
+    };
+  }
+  const missing = claim.needs.filter((k) => !o.has(k));
+  if (missing.length) {
+    return {
+      verdict: 'inconclusive',
+      explanation: `This run did not record the observations the rule needs: ${missing.join(', ')} (their tests were skipped, failed before recording, or were not run).`,
+    };
+  }
+  return claim.decide(o);
+}

@@ -1,0 +1,117 @@
+/**
+ * Facts about where this run happens, read once: every report carries them,
+ * and checks that depend on privilege or namespaces ask here.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { arch, hostname, release } from 'node:os';
+import { execaSync } from 'execa';
+import { errnoOf, readStatus, statusNumbers } from './procfs.js';
+
+/** Capability names by bit number (include/uapi/linux/capability.h). */
+const CAPABILITY_NAMES = [
+  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID',
+  'CAP_SETUID', 'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE', 'CAP_NET_BROADCAST', 'CAP_NET_ADMIN',
+  'CAP_NET_RAW', 'CAP_IPC_LOCK', 'CAP_IPC_OWNER', 'CAP_SYS_MODULE', 'CAP_SYS_RAWIO', 'CAP_SYS_CHROOT',
+  'CAP_SYS_PTRACE', 'CAP_SYS_PACCT', 'CAP_SYS_ADMIN', 'CAP_SYS_BOOT', 'CAP_SYS_NICE', 'CAP_SYS_RESOURCE',
+  'CAP_SYS_TIME', 'CAP_SYS_TTY_CONFIG', 'CAP_MKNOD', 'CAP_LEASE', 'CAP_AUDIT_WRITE', 'CAP_AUDIT_CONTROL',
+  'CAP_SETFCAP', 'CAP_MAC_OVERRIDE', 'CAP_MAC_ADMIN', 'CAP_SYSLOG', 'CAP_WAKE_ALARM', 'CAP_BLOCK_SUSPEND',
+  'CAP_AUDIT_READ', 'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE',
+];
+
+export interface Environment {
+  /** A name for the environment this run is in (CLONELAB_ENVIRONMENT, default "host"). */
+  name: string;
+  hostname: string;
+  kernelRelease: string;
+  kernelVersion: string;
+  arch: string;
+  libc: string;
+  node: string;
+  euid: number;
+  capabilities: string[];
+  /** Levels of PID namespace this process is in: 1 means the initial one (NSpid has one entry). */
+  pidNamespaceDepth: number;
+  pidNamespace: string | null;
+  procMountOptions: string | null;
+  /** procps `ps --version`, or null when there is no ps. */
+  procps: string | null;
+  /** Whether CI=true was set (CI runs as root with no stdin). */
+  ci: boolean;
+}
+
+function decodeCaps(hex: string | undefined): string[] {
+  if (!hex) return [];
+  const bits = BigInt(`0x${hex}`);
+  return CAPABILITY_NAMES.filter((_, i) => (bits >> BigInt(i)) & 1n);
+}
+
+function tryRead<T>(read: () => T): T | null {
+  try {
+    return read();
+  } catch {
+    return null;
+  }
+}
+
+function libc(): string {
+  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
+  if (header?.glibcVersionRuntime) return `glibc ${header.glibcVersionRuntime}`;
+  // musl's loader prints its version on stderr when run as `ldd`
+  const r = tryRead(() => execaSync('ldd', ['--version'], { reject: false, all: true }));
+  const m = r?.all?.match(/musl libc.*\n\s*Version\s+([\d.]+)/i);
+  return m ? `musl ${m[1]}` : 'unknown';
+}
+
+/** The mount options of the /proc this process sees (from its own mountinfo). */
+function procMount(): string | null {
+  const info = tryRead(() => readFileSync('/proc/self/mountinfo', 'utf8'));
+  if (!info) return null;
+  for (const line of info.split('\n')) {
+    // proc(5) mountinfo: "36 35 98:0 / /proc rw,nosuid - proc proc rw,hidepid=2"
+    const [left, right] = line.split(' - ');
+    const f = left?.split(' ');
+    if (f?.[4] === '/proc' && right?.startsWith('proc ')) return `${f[5]} ${right.split(' ')[2] ?? ''}`.trim();
+  }
+  return null;
+}
+
+function procps(): string | null {
+  const r = tryRead(() => execaSync('ps', ['--version'], { reject: false }));
+  return r && r.exitCode === 0 ? r.stdout.trim() : null;
+}
+
+let cached: Environment | undefined;
+
+export function environment(): Environment {
+  if (cached) return cached;
+  const self = readStatus(process.pid);
+  cached = {
+    name: process.env.CLONELAB_ENVIRONMENT ?? 'host',
+    hostname: hostname(),
+    kernelRelease: release(),
+    kernelVersion: tryRead(() => readFileSync('/proc/sys/kernel/version', 'utf8').trim()) ?? 'unknown',
+    arch: arch(),
+    libc: libc(),
+    node: process.version,
+    euid: process.geteuid?.() ?? -1,
+    capabilities: decodeCaps(self.CapEff),
+    pidNamespaceDepth: statusNumbers(self, 'NSpid')?.length ?? 1,
+    pidNamespace: tryRead(() => `pid:[${statSync('/proc/self/ns/pid').ino}]`),
+    procMountOptions: procMount(),
+    procps: procps(),
+    ci: process.env.CI === 'true' || process.env.CI === '1',
+  };
+  return cached;
+}
+
+/** Is /proc there at all? Everything clonelab observes is read through it. */
+export function procProblem(): string | undefined {
+  try {
+    readStatus(process.pid);
+    return undefined;
+  } catch (e) {
+    return `cannot read /proc/${process.pid}/status (${errnoOf(e) ?? String(e)}): clonelab needs procfs mounted at /proc (mount -t proc proc /proc)`;
+  }
+}
+
+export const hasCapability = (name: string): boolean => environment().capabilities.includes(name);

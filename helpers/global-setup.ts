@@ -1,0 +1,30 @@
+/**
+ * vitest global setup: refuse to start without /proc, build the probes once
+ * for the whole run, and after the run make sure no probe task is left.
+ */
+import type { TestProject } from 'vitest/node';
+import { buildProbes } from './build.js';
+import { procProblem } from './environment.js';
+import { leftoverProbeTasks } from './leftovers.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    probeDir: string;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => void> {
+  const noProc = procProblem();
+  if (noProc) throw new Error(noProc);
+  const built = await buildProbes();
+  project.provide('probeDir', built.dir);
+  return () => {
+    const left = leftoverProbeTasks(built.dir, { kill: true });
+    if (left.length) {
+      throw new Error(
+        `clonelab left ${left.length} probe task(s) running after the suite; they were killed now:\n` +
+          left.map((t) => `  PID ${t.pid} ${t.state} ${t.exe}`).join('\n'),
+      );
+    }
+  };
+}

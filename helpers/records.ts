@@ -1,0 +1,107 @@
+/**
+ * The probe protocol's record types: one table, checked on every line a probe
+ * prints. A field spec ending in "?" is optional; any field not in the table
+ * is an error, so a probe and this file cannot drift apart silently.
+ */
+
+/** PID_MAX_LIMIT on 64-bit kernels (include/linux/threads.h): 4 * 1024 * 1024. */
+export const PID_MAX_LIMIT = 4 * 1024 * 1024;
+
+type FieldType = 'pid' | 'pid[]' | 'int' | 'int[]' | 'string' | 'bool' | 'errno';
+type FieldSpec = FieldType | `${FieldType}?`;
+
+const recordTypes = {
+  ready: { tgid: 'pid', tids: 'pid[]' },
+  done: {},
+  error: { op: 'string', errno: 'errno', errnoValue: 'int', fatal: 'bool?', command: 'string?' },
+  note: { text: 'string' },
+  task: {
+    role: 'string',
+    index: 'int',
+    via: 'string',
+    libcGetpid: 'pid',
+    rawGetpid: 'pid',
+    libcGettid: 'pid?',
+    rawGettid: 'pid',
+    cloneReturned: 'pid?',
+    parentSetTid: 'pid?',
+  },
+  leaderExited: {
+    tgid: 'pid',
+    method: 'string',
+    leaderState: 'string',
+    polls: 'int',
+    reporterTid: 'pid',
+    reporterGetpid: 'pid',
+  },
+} as const satisfies Record<string, Record<string, FieldSpec>>;
+
+export type RecordType = keyof typeof recordTypes;
+
+type Base<T extends string> = T extends `${infer U}?` ? U : T;
+type TsOf<T extends string> = Base<T> extends 'pid' | 'int'
+  ? number
+  : Base<T> extends 'pid[]' | 'int[]'
+    ? number[]
+    : Base<T> extends 'bool'
+      ? boolean
+      : string;
+type Fields<S> = { -readonly [K in keyof S as S[K] extends `${string}?` ? never : K]: TsOf<S[K] & string> } & {
+  -readonly [K in keyof S as S[K] extends `${string}?` ? K : never]?: TsOf<S[K] & string>;
+};
+
+/** A validated record of one type, e.g. ProbeRecordOf<'task'>. */
+export type ProbeRecordOf<E extends RecordType> = { event: E } & Fields<(typeof recordTypes)[E]>;
+export type ProbeRecord = { [E in RecordType]: ProbeRecordOf<E> }[RecordType];
+
+function checkField(type: FieldType, v: unknown): string | undefined {
+  const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x);
+  const isPid = (x: unknown) => isInt(x) && x >= 1 && x <= PID_MAX_LIMIT;
+  switch (type) {
+    case 'pid':
+      return isPid(v) ? undefined : `expected a PID (1..${PID_MAX_LIMIT}), got ${JSON.stringify(v)}`;
+    case 'pid[]':
+      return Array.isArray(v) && v.every(isPid) ? undefined : `expected a list of PIDs, got ${JSON.stringify(v)}`;
+    case 'int':
+      return isInt(v) ? undefined : `expected an integer, got ${JSON.stringify(v)}`;
+    case 'int[]':
+      return Array.isArray(v) && v.every(isInt) ? undefined : `expected a list of integers, got ${JSON.stringify(v)}`;
+    case 'string':
+      return typeof v === 'string' ? undefined : `expected a string, got ${JSON.stringify(v)}`;
+    case 'bool':
+      return typeof v === 'boolean' ? undefined : `expected true or false, got ${JSON.stringify(v)}`;
+    case 'errno':
+      return typeof v === 'string' && /^E[A-Z0-9]+$/.test(v) ? undefined : `expected an errno name, got ${JSON.stringify(v)}`;
+  }
+}
+
+/** Parse and check one stdout line. Returns the record, or a reason it is not one. */
+export function parseRecord(line: string): { record: ProbeRecord } | { problem: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return { problem: 'not JSON' };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { problem: 'not a JSON object' };
+  const obj = value as Record<string, unknown>;
+  const event = obj.event;
+  if (typeof event !== 'string' || !Object.hasOwn(recordTypes, event)) {
+    return { problem: `unknown record type ${JSON.stringify(event)} (known: ${Object.keys(recordTypes).join(', ')})` };
+  }
+  const spec = recordTypes[event as RecordType] as Record<string, FieldSpec>;
+  for (const [key, fieldSpec] of Object.entries(spec)) {
+    const optional = fieldSpec.endsWith('?');
+    const type = (optional ? fieldSpec.slice(0, -1) : fieldSpec) as FieldType;
+    if (!(key in obj)) {
+      if (optional) continue;
+      return { problem: `"${event}" record lacks field "${key}"` };
+    }
+    const bad = checkField(type, obj[key]);
+    if (bad) return { problem: `"${event}" record field "${key}": ${bad}` };
+  }
+  for (const key of Object.keys(obj)) {
+    if (key !== 'event' && !(key in spec)) return { problem: `"${event}" record has unknown field "${key}"` };
+  }
+  return { record: obj as ProbeRecord };
+}

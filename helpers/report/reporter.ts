@@ -1,0 +1,47 @@
+/**
+ * The vitest reporter that turns a run into reports/claims.json: it collects
+ * each test's outcome and the observations tests attached to their meta,
+ * runs the claim rules over them, and writes the report atomically.
+ */
+import { join, relative } from 'node:path';
+import type { Reporter, SerializedError, TestModule, TestRunEndReason } from 'vitest/node';
+import { PROJECT_ROOT } from '../build.js';
+import { environment } from '../environment.js';
+import type { RecordedObservation } from '../observations.js';
+import { buildClaimsReport, defaultReportDir, summaryLine, writeFileAtomic, type TestOutcome } from './claims-report.js';
+
+export default class ClaimsReporter implements Reporter {
+  onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<SerializedError>, reason: TestRunEndReason): void {
+    const dir = defaultReportDir();
+    if (testModules.length === 0) {
+      // Global setup failed (no compiler, no /proc) or nothing matched: keep the last good report.
+      process.stderr.write(`clonelab: no test ran, so ${relative(process.cwd(), dir) || dir}/ is left as it was.\n`);
+      return;
+    }
+    const tests: TestOutcome[] = [];
+    const observations: RecordedObservation[] = [];
+    for (const mod of testModules) {
+      for (const tc of mod.children.allTests()) {
+        const r = tc.result();
+        tests.push({
+          name: tc.fullName,
+          file: relative(PROJECT_ROOT, mod.moduleId),
+          state: r.state,
+          ...(r.state === 'skipped' ? { skipReason: r.note ?? 'skipped without a stated reason' } : {}),
+          ...(r.state === 'failed' ? { errors: r.errors.map((e) => e.message) } : {}),
+        });
+        for (const o of tc.meta().observations ?? []) observations.push({ ...o, test: tc.fullName, testState: r.state });
+      }
+    }
+    const report = buildClaimsReport({
+      observations,
+      tests,
+      environment: environment(),
+      reason,
+      unhandledErrors: unhandledErrors.map((e) => e.message ?? String(e)),
+    });
+    const file = join(dir, 'claims.json');
+    writeFileAtomic(file, `${JSON.stringify(report, null, 2)}\n`);
+    process.stdout.write(`\nclonelab: wrote ${relative(process.cwd(), file)}\nclonelab: ${summaryLine(report)}\n`);
+  }
+}

@@ -1,0 +1,226 @@
+/*
+ * ids: a thread group whose every task reports the IDs the kernel gives it.
+ *
+ *   ids --threads N [--via pthread|clone] [--leader-exit none|pthread_exit|sys_exit]
+ *
+ * Makes N threads besides the leader (N = 0: a single-threaded process), with
+ * pthread_create(3) or with raw clone(2) using the flags NPTL passes
+ * (CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM, see
+ * glibc sysdeps/nptl/createthread / clone-internal), each on its own stack.
+ * In every task: libc getpid(), raw SYS_getpid, libc gettid() where the libc
+ * has it, raw SYS_gettid. Prints one "task" record per task, then "ready" with
+ * all TIDs, and keeps every task alive until the harness says "release".
+ *
+ * --leader-exit: the thread running main() leaves first (pthread_exit(3), or
+ * the raw exit(2) syscall that ends only the calling task); the first worker
+ * waits until /proc shows the leader as a zombie, prints "leaderExited", and
+ * holds the group for inspection. Only with --via pthread: the controller
+ * prints records, which a raw-clone task must not do.
+ */
+#include "clonelab.h"
+#include <pthread.h>
+
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 30))
+#define HAVE_LIBC_GETTID 1
+#else
+#define HAVE_LIBC_GETTID 0
+#endif
+
+#define MAX_THREADS 1024
+#define STACK_SIZE (256 * 1024)
+
+struct task_ids {
+	long long libc_getpid, raw_getpid, libc_gettid, raw_gettid;
+	pid_t ptid;     /* CLONE_PARENT_SETTID target: the kernel writes the new TID */
+	pid_t ctid;     /* CLONE_CHILD_CLEARTID target: zeroed when the task exits */
+	long long created_as; /* what the creating call returned (clone: the TID) */
+	pthread_t pthread;
+	void *stack;
+};
+
+static struct task_ids tasks[MAX_THREADS + 1];
+static int started;      /* workers that have recorded their IDs */
+static int release_flag; /* set once the harness said "release" */
+static int handoff;      /* leader-exit mode: the leader is about to leave */
+static int nthreads;
+static const char *via = "pthread";
+static const char *leader_exit = "none";
+
+static void observe_self(struct task_ids *t)
+{
+	t->libc_getpid = getpid();
+	t->raw_getpid = cl_getpid();
+#if HAVE_LIBC_GETTID
+	t->libc_gettid = gettid();
+#else
+	t->libc_gettid = -1;
+#endif
+	t->raw_gettid = cl_gettid();
+}
+
+static void print_task(int index)
+{
+	struct task_ids *t = &tasks[index];
+	cl_begin(CL_REC, "task");
+	cl_str(CL_REC, "role", index == 0 ? "leader" : "thread");
+	cl_int(CL_REC, "index", index);
+	cl_str(CL_REC, "via", index == 0 ? "main" : via);
+	cl_int(CL_REC, "libcGetpid", t->libc_getpid);
+	cl_int(CL_REC, "rawGetpid", t->raw_getpid);
+	if (HAVE_LIBC_GETTID)
+		cl_int(CL_REC, "libcGettid", t->libc_gettid);
+	cl_int(CL_REC, "rawGettid", t->raw_gettid);
+	if (index > 0 && strcmp(via, "clone") == 0) {
+		cl_int(CL_REC, "cloneReturned", t->created_as);
+		cl_int(CL_REC, "parentSetTid", t->ptid);
+	}
+	cl_end(CL_REC);
+}
+
+/* Worker body for both creation paths: raw syscalls and atomics only. */
+static int worker(void *arg)
+{
+	observe_self(arg);
+	cl_add_wake(&started, 1);
+	cl_wait_eq(&release_flag, 1);
+	return 0;
+}
+
+static char leader_state(pid_t tgid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tgid);
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return '?';
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return '?';
+	buf[n] = '\0';
+	/* proc(5): the state follows the last ')' of the comm field. */
+	char *p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : '?';
+}
+
+static void *controller(void *arg)
+{
+	observe_self(arg);
+	cl_add_wake(&started, 1);
+	cl_wait_eq(&handoff, 1);
+	pid_t tgid = (pid_t)tasks[0].raw_getpid;
+	/* The leader is reaped into EXIT_ZOMBIE asynchronously after it calls
+	 * exit: poll with a bound (about 5 s), never sleep a fixed time. */
+	char state = '?';
+	int polls = 0;
+	for (; polls < 5000; polls++) {
+		state = leader_state(tgid);
+		if (state == 'Z' || state == 'X')
+			break;
+		struct timespec ts = {0, 1000000};
+		nanosleep(&ts, NULL);
+	}
+	cl_begin(CL_REC, "leaderExited");
+	cl_int(CL_REC, "tgid", tgid);
+	cl_str(CL_REC, "method", leader_exit);
+	cl_str(CL_REC, "leaderState", (char[]){state, '\0'});
+	cl_int(CL_REC, "polls", polls);
+	cl_int(CL_REC, "reporterTid", cl_gettid());
+	cl_int(CL_REC, "reporterGetpid", cl_getpid());
+	cl_end(CL_REC);
+	long long tids[MAX_THREADS];
+	for (int i = 1; i <= nthreads; i++)
+		tids[i - 1] = tasks[i].raw_gettid;
+	cl_ready_wait_release(tgid, tids, (size_t)nthreads);
+	cl_done();
+	exit(0); /* exit_group(2): ends the workers still parked on release_flag */
+}
+
+static void *worker_pthread(void *arg)
+{
+	worker(arg);
+	return NULL;
+}
+
+static void create_thread(int i)
+{
+	struct task_ids *t = &tasks[i];
+	if (strcmp(via, "pthread") == 0) {
+		void *(*fn)(void *) = (i == 1 && strcmp(leader_exit, "none") != 0) ? controller : worker_pthread;
+		int e = pthread_create(&t->pthread, NULL, fn, t);
+		if (e) {
+			errno = e;
+			cl_die("pthread_create");
+		}
+		return;
+	}
+	void *top = cl_stack_top(STACK_SIZE, &t->stack);
+	int flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |
+		    CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID;
+	/* glibc's clone() wrapper issues the clone syscall itself and calls
+	 * worker() on the new stack; no pthread bookkeeping is involved. */
+	t->ctid = -1;
+	long r = clone(worker, top, flags, t, &t->ptid, NULL, &t->ctid);
+	if (r < 0)
+		cl_die("clone");
+	t->created_as = r;
+}
+
+static void join_thread(int i)
+{
+	struct task_ids *t = &tasks[i];
+	if (strcmp(via, "pthread") == 0) {
+		pthread_join(t->pthread, NULL);
+		return;
+	}
+	cl_join_cleartid(&t->ctid);
+	munmap(t->stack, STACK_SIZE);
+}
+
+int main(int argc, char **argv)
+{
+	cl_setup();
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!v)
+			cl_usage("ids: %s needs a value", a);
+		if (strcmp(a, "--threads") == 0)
+			nthreads = (int)cl_arg_long("--threads", v, 0, MAX_THREADS);
+		else if (strcmp(a, "--via") == 0 && (strcmp(v, "pthread") == 0 || strcmp(v, "clone") == 0))
+			via = v;
+		else if (strcmp(a, "--leader-exit") == 0 &&
+			 (strcmp(v, "none") == 0 || strcmp(v, "pthread_exit") == 0 || strcmp(v, "sys_exit") == 0))
+			leader_exit = v;
+		else
+			cl_usage("usage: ids --threads N [--via pthread|clone] [--leader-exit none|pthread_exit|sys_exit]");
+		i++;
+	}
+	int leaves = strcmp(leader_exit, "none") != 0;
+	if (leaves && (strcmp(via, "pthread") != 0 || nthreads < 1))
+		cl_usage("ids: --leader-exit needs --via pthread and --threads >= 1");
+
+	observe_self(&tasks[0]);
+	for (int i = 1; i <= nthreads; i++)
+		create_thread(i);
+	cl_wait_eq(&started, nthreads);
+	for (int i = 0; i <= nthreads; i++)
+		print_task(i);
+
+	if (leaves) {
+		cl_store_wake(&handoff, 1);
+		if (strcmp(leader_exit, "pthread_exit") == 0)
+			pthread_exit(NULL);
+		cl_exit_thread(0); /* SYS_exit: this task only, not the group */
+	}
+
+	long long tids[MAX_THREADS + 1];
+	for (int i = 0; i <= nthreads; i++)
+		tids[i] = tasks[i].raw_gettid;
+	cl_ready_wait_release((pid_t)tasks[0].raw_getpid, tids, (size_t)nthreads + 1);
+	cl_store_wake(&release_flag, 1);
+	for (int i = 1; i <= nthreads; i++)
+		join_thread(i);
+	cl_done();
+	return 0;
+}

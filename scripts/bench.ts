@@ -1,0 +1,65 @@
+/**
+ * npm run bench: what the suite costs. Measures (not asserts) the wall time of
+ * whole `vitest run`s, and the start-up cost of one probe through the
+ * harness (reaper + probe + record parsing) against a bare spawn.
+ *
+ *   npm run bench [-- --suite-runs N --probe-runs N]
+ */
+import { execa } from 'execa';
+import { join } from 'node:path';
+import { buildProbes, PROJECT_ROOT } from '../helpers/build.js';
+import { configureProbes, runProbe, startProbe } from '../helpers/probe.js';
+import { writeFileAtomic } from '../helpers/report/claims-report.js';
+
+function arg(name: string, dflt: number): number {
+  const i = process.argv.indexOf(name);
+  const v = i >= 0 ? Number(process.argv[i + 1]) : dflt;
+  if (!Number.isInteger(v) || v < 1) {
+    console.error(`bench: ${name} takes a whole number >= 1`);
+    process.exit(2);
+  }
+  return v;
+}
+
+const stats = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
+  return { n: s.length, median: q(0.5), p10: q(0.1), p90: q(0.9) };
+};
+
+async function timeEach(n: number, fn: () => Promise<unknown>): Promise<number[]> {
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await fn();
+    out.push(performance.now() - t0);
+  }
+  return out;
+}
+
+const suiteRuns = arg('--suite-runs', 3);
+const probeRuns = arg('--probe-runs', 200);
+const built = await buildProbes();
+configureProbes(built.dir);
+await timeEach(10, () => runProbe('selftest', ['--mode', 'ok'])); // warm-up
+const harness = stats(await timeEach(probeRuns, () => runProbe('selftest', ['--mode', 'ok'])));
+const bare = stats(await timeEach(probeRuns, () => execa(join(built.dir, 'selftest'), ['--mode', 'ok'])));
+const group64 = stats(
+  await timeEach(Math.max(5, probeRuns / 10), async () => {
+    const { probe } = await startProbe('ids', ['--threads', '64', '--via', 'pthread']);
+    await probe.release();
+  }),
+);
+const suite = stats(
+  await timeEach(suiteRuns, () =>
+    execa('vitest', ['run'], { cwd: PROJECT_ROOT, preferLocal: true, env: { CLONELAB_REPORT_DIR: join(PROJECT_ROOT, 'reports', 'bench-run') } }),
+  ),
+);
+const result = { generatedAt: new Date().toISOString(), probeStartupMs: { harness, bareSpawn: bare, ids64Threads: group64 }, suiteWallMs: suite };
+const fmt = (s: ReturnType<typeof stats>) => `median ${s.median.toFixed(2)} ms (p10 ${s.p10.toFixed(2)}, p90 ${s.p90.toFixed(2)}, n=${s.n})`;
+console.log(`probe through the harness (reaper + validation): ${fmt(harness)}`);
+console.log(`bare spawn of the same binary with execa:         ${fmt(bare)}`);
+console.log(`ids probe, 64 pthreads, ready then release:      ${fmt(group64)}`);
+console.log(`whole suite, vitest run:                          ${fmt(suite)}`);
+writeFileAtomic(join(PROJECT_ROOT, 'reports', 'bench-suite.json'), `${JSON.stringify(result, null, 2)}\n`);
+console.log('wrote reports/bench-suite.json');

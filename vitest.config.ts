@@ -1,0 +1,16 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['cases/**/*.test.ts'],
+    // Builds the probes once per run and checks that nothing of ours is left.
+    globalSetup: ['helpers/global-setup.ts'],
+    setupFiles: ['helpers/test-setup.ts'],
+    // Child processes, not worker threads: a probe's PR_SET_PDEATHSIG follows
+    // the thread that spawned it, and each file's probes die with its worker.
+    pool: 'forks',
+    testTimeout: 60_000,
+    hookTimeout: 30_000,
+    reporters: ['default', './helpers/report/reporter.ts'],
+  },
+});
