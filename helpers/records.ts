@@ -13,7 +13,7 @@ type FieldSpec = FieldType | `${FieldType}?`;
 const recordTypes = {
   ready: { tgid: 'pid', tids: 'pid[]' },
   done: {},
-  error: { op: 'string', errno: 'errno', errnoValue: 'int', fatal: 'bool?', command: 'string?' },
+  error: { op: 'string', errno: 'errno', errnoValue: 'int', fatal: 'bool?', command: 'string?', level: 'int?' },
   note: { text: 'string' },
   task: {
     role: 'string',
@@ -25,6 +25,20 @@ const recordTypes = {
     rawGettid: 'pid',
     cloneReturned: 'pid?',
     parentSetTid: 'pid?',
+    procSelf: 'string',
+    procThreadSelf: 'string',
+  },
+  joined: { tids: 'pid[]' },
+  nstask: { level: 'int', role: 'string', getpid: 'pid', gettid: 'pid', getppid: 'int', nspid: 'string' },
+  lookup: {
+    path: 'string',
+    stat: 'string',
+    open: 'string',
+    chdir: 'string',
+    cwd: 'string',
+    status: 'string',
+    statusIds: 'string',
+    uid: 'int',
   },
   leaderExited: {
     tgid: 'pid',

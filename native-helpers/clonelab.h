@@ -373,25 +373,38 @@ static CL_UNUSED const char *cl_read_command(char *buf, size_t size)
 	return buf;
 }
 
-/* Announce live tasks and block until the harness says "release". */
-static CL_UNUSED void cl_ready_wait_release(pid_t tgid, const long long *tids, size_t n)
+/* Announce live tasks: the harness may now inspect them. */
+static CL_UNUSED void cl_ready(pid_t tgid, const long long *tids, size_t n)
 {
 	cl_begin(CL_REC, "ready");
 	cl_int(CL_REC, "tgid", tgid);
 	cl_ints(CL_REC, "tids", tids, n);
 	cl_end(CL_REC);
+}
+
+/* Say that a command line is not one this probe knows, and go on. */
+static CL_UNUSED void cl_unknown_command(const char *cmd)
+{
+	cl_begin(CL_REC, "error");
+	cl_str(CL_REC, "op", "command");
+	cl_str(CL_REC, "errno", "EINVAL");
+	cl_int(CL_REC, "errnoValue", EINVAL);
+	cl_str(CL_REC, "command", cmd);
+	cl_end(CL_REC);
+}
+
+/* Block until the harness says "release"; other commands are refused. */
+static CL_UNUSED void cl_wait_release(void)
+{
 	char cmd[256];
-	for (;;) {
-		cl_read_command(cmd, sizeof(cmd));
-		if (strcmp(cmd, "release") == 0)
-			return;
-		cl_begin(CL_REC, "error");
-		cl_str(CL_REC, "op", "command");
-		cl_str(CL_REC, "errno", "EINVAL");
-		cl_int(CL_REC, "errnoValue", EINVAL);
-		cl_str(CL_REC, "command", cmd);
-		cl_end(CL_REC);
-	}
+	while (strcmp(cl_read_command(cmd, sizeof(cmd)), "release") != 0)
+		cl_unknown_command(cmd);
+}
+
+static CL_UNUSED void cl_ready_wait_release(pid_t tgid, const long long *tids, size_t n)
+{
+	cl_ready(tgid, tids, n);
+	cl_wait_release();
 }
 
 /* --------------------------------------------------------------- arguments */

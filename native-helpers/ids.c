@@ -3,6 +3,8 @@
  *
  *   ids --threads N [--via pthread|clone] [--leader-exit none|pthread_exit|sys_exit]
  *
+ *   ids ... [--spin-ms MS]
+ *
  * Makes N threads besides the leader (N = 0: a single-threaded process), with
  * pthread_create(3) or with raw clone(2) using the flags NPTL passes
  * (CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM, see
@@ -16,6 +18,14 @@
  * waits until /proc shows the leader as a zombie, prints "leaderExited", and
  * holds the group for inspection. Only with --via pthread: the controller
  * prints records, which a raw-clone task must not do.
+ *
+ * Each task also reads where /proc/self and /proc/thread-self point for it,
+ * and with --spin-ms burns that much CPU time of its own first, so that
+ * per-thread and whole-group CPU counters in /proc differ measurably.
+ *
+ * Commands after "ready": "join" lets the threads exit and joins them
+ * (the process lives on, "joined" lists the TIDs that are gone), "release"
+ * ends the probe.
  */
 #include "clonelab.h"
 #include <pthread.h>
@@ -34,6 +44,7 @@ struct task_ids {
 	pid_t ptid;     /* CLONE_PARENT_SETTID target: the kernel writes the new TID */
 	pid_t ctid;     /* CLONE_CHILD_CLEARTID target: zeroed when the task exits */
 	long long created_as; /* what the creating call returned (clone: the TID) */
+	char self_link[64], thread_self_link[64];
 	pthread_t pthread;
 	void *stack;
 };
@@ -45,6 +56,27 @@ static int handoff;      /* leader-exit mode: the leader is about to leave */
 static int nthreads;
 static const char *via = "pthread";
 static const char *leader_exit = "none";
+static long spin_ms;
+
+/* readlink(2) by raw syscall: safe in a raw-clone task (no errno, no TLS). */
+static void raw_readlink(const char *path, char *out, size_t size)
+{
+	long n = syscall(SYS_readlinkat, AT_FDCWD, path, out, size - 1);
+	if (n < 0)
+		n = 0;
+	out[n] = '\0';
+}
+
+/* Burn this task's own CPU time (CLOCK_THREAD_CPUTIME_ID, clock_gettime(2)). */
+static void spin_cpu(long ms)
+{
+	struct timespec ts;
+	syscall(SYS_clock_gettime, CLOCK_THREAD_CPUTIME_ID, &ts);
+	long long end = ts.tv_sec * 1000000000LL + ts.tv_nsec + ms * 1000000LL;
+	do
+		syscall(SYS_clock_gettime, CLOCK_THREAD_CPUTIME_ID, &ts);
+	while (ts.tv_sec * 1000000000LL + ts.tv_nsec < end);
+}
 
 static void observe_self(struct task_ids *t)
 {
@@ -56,6 +88,10 @@ static void observe_self(struct task_ids *t)
 	t->libc_gettid = -1;
 #endif
 	t->raw_gettid = cl_gettid();
+	raw_readlink("/proc/self", t->self_link, sizeof(t->self_link));
+	raw_readlink("/proc/thread-self", t->thread_self_link, sizeof(t->thread_self_link));
+	if (spin_ms)
+		spin_cpu(spin_ms);
 }
 
 static void print_task(int index)
@@ -70,6 +106,8 @@ static void print_task(int index)
 	if (HAVE_LIBC_GETTID)
 		cl_int(CL_REC, "libcGettid", t->libc_gettid);
 	cl_int(CL_REC, "rawGettid", t->raw_gettid);
+	cl_str(CL_REC, "procSelf", t->self_link);
+	cl_str(CL_REC, "procThreadSelf", t->thread_self_link);
 	if (index > 0 && strcmp(via, "clone") == 0) {
 		cl_int(CL_REC, "cloneReturned", t->created_as);
 		cl_int(CL_REC, "parentSetTid", t->ptid);
@@ -187,13 +225,15 @@ int main(int argc, char **argv)
 			cl_usage("ids: %s needs a value", a);
 		if (strcmp(a, "--threads") == 0)
 			nthreads = (int)cl_arg_long("--threads", v, 0, MAX_THREADS);
+		else if (strcmp(a, "--spin-ms") == 0)
+			spin_ms = cl_arg_long("--spin-ms", v, 0, 10000);
 		else if (strcmp(a, "--via") == 0 && (strcmp(v, "pthread") == 0 || strcmp(v, "clone") == 0))
 			via = v;
 		else if (strcmp(a, "--leader-exit") == 0 &&
 			 (strcmp(v, "none") == 0 || strcmp(v, "pthread_exit") == 0 || strcmp(v, "sys_exit") == 0))
 			leader_exit = v;
 		else
-			cl_usage("usage: ids --threads N [--via pthread|clone] [--leader-exit none|pthread_exit|sys_exit]");
+			cl_usage("usage: ids --threads N [--via pthread|clone] [--leader-exit none|pthread_exit|sys_exit] [--spin-ms MS]");
 		i++;
 	}
 	int leaves = strcmp(leader_exit, "none") != 0;
@@ -217,10 +257,30 @@ int main(int argc, char **argv)
 	long long tids[MAX_THREADS + 1];
 	for (int i = 0; i <= nthreads; i++)
 		tids[i] = tasks[i].raw_gettid;
-	cl_ready_wait_release((pid_t)tasks[0].raw_getpid, tids, (size_t)nthreads + 1);
-	cl_store_wake(&release_flag, 1);
-	for (int i = 1; i <= nthreads; i++)
-		join_thread(i);
+	cl_ready((pid_t)tasks[0].raw_getpid, tids, (size_t)nthreads + 1);
+	int joined = 0;
+	char cmd[256];
+	for (;;) {
+		cl_read_command(cmd, sizeof(cmd));
+		int release = strcmp(cmd, "release") == 0;
+		if (!release && strcmp(cmd, "join") != 0) {
+			cl_unknown_command(cmd);
+			continue;
+		}
+		if (!joined) {
+			cl_store_wake(&release_flag, 1);
+			for (int i = 1; i <= nthreads; i++)
+				join_thread(i);
+			joined = 1;
+			if (!release) {
+				cl_begin(CL_REC, "joined");
+				cl_ints(CL_REC, "tids", tids + 1, (size_t)nthreads);
+				cl_end(CL_REC);
+			}
+		}
+		if (release)
+			break;
+	}
 	cl_done();
 	return 0;
 }

@@ -1,0 +1,71 @@
+/*
+ * lookup: can this process reach a /proc entry, and what does it say there?
+ *
+ *   lookup PATH...
+ *
+ * For each PATH: stat(2), open(2) with O_DIRECTORY, chdir(2) then getcwd(3),
+ * and the Name/Tgid/Pid/NSpid lines of PATH/status read through the open
+ * directory. One "lookup" record per PATH, each result "ok" or an errno name.
+ * It only reads; run it as another user or in another namespace (the harness's
+ * prefix option) to see what they can reach.
+ */
+#include "clonelab.h"
+#include <sys/stat.h>
+
+static const char *outcome(int r)
+{
+	return r == 0 ? "ok" : cl_errno_name(errno);
+}
+
+int main(int argc, char **argv)
+{
+	cl_setup();
+	if (argc < 2)
+		cl_usage("usage: lookup PATH...");
+	int home = open(".", O_RDONLY | O_DIRECTORY);
+	for (int i = 1; i < argc; i++) {
+		const char *path = argv[i];
+		struct stat st;
+		const char *stat_r = outcome(stat(path, &st));
+		int dfd = open(path, O_RDONLY | O_DIRECTORY);
+		const char *open_r = outcome(dfd >= 0 ? 0 : -1);
+		const char *chdir_r = outcome(chdir(path));
+		char cwd[4096] = "";
+		if (strcmp(chdir_r, "ok") == 0 && !getcwd(cwd, sizeof(cwd)))
+			cwd[0] = '\0';
+		char status[4096] = "", ids[1024] = "";
+		const char *status_r = "EBADF";
+		if (dfd >= 0) {
+			int sfd = openat(dfd, "status", O_RDONLY);
+			status_r = outcome(sfd >= 0 ? 0 : -1);
+			if (sfd >= 0) {
+				ssize_t n = read(sfd, status, sizeof(status) - 1);
+				status[n > 0 ? n : 0] = '\0';
+				close(sfd);
+			}
+			close(dfd);
+		}
+		/* keep the identity lines only: what the lookup is about */
+		for (char *line = strtok(status, "\n"); line; line = strtok(NULL, "\n")) {
+			if (!strncmp(line, "Name:", 5) || !strncmp(line, "Tgid:", 5) || !strncmp(line, "Pid:", 4) ||
+			    !strncmp(line, "NSpid:", 6)) {
+				strncat(ids, line, sizeof(ids) - strlen(ids) - 2);
+				strcat(ids, "\n");
+			}
+		}
+		cl_begin(CL_REC, "lookup");
+		cl_str(CL_REC, "path", path);
+		cl_str(CL_REC, "stat", stat_r);
+		cl_str(CL_REC, "open", open_r);
+		cl_str(CL_REC, "chdir", chdir_r);
+		cl_str(CL_REC, "cwd", cwd);
+		cl_str(CL_REC, "status", status_r);
+		cl_str(CL_REC, "statusIds", ids);
+		cl_int(CL_REC, "uid", (long long)geteuid());
+		cl_end(CL_REC);
+		if (home >= 0 && fchdir(home) != 0)
+			cl_die("fchdir");
+	}
+	cl_done();
+	return 0;
+}
