@@ -11,6 +11,7 @@ import { describe, expect, test } from 'vitest';
 import { buildProbes, PROJECT_ROOT, ProbeBuildError } from '../helpers/build.js';
 import { ProbeFailure, Probe, runProbe, startProbe } from '../helpers/probe.js';
 import { parseRecord } from '../helpers/records.js';
+import { eventually } from '../helpers/poll.js';
 
 /** Each misbehaviour, and what the failure message must say about it. */
 const BROKEN = [
@@ -51,23 +52,13 @@ test('ready/release handshake: the probe waits until told to go on', async () =>
   expect(r.records.at(-1)).toEqual({ event: 'done' });
 });
 
-/** Poll a condition the kernel makes true asynchronously (reaping), with a bound. */
-async function eventually(cond: () => boolean, ms = 5_000): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (cond()) return true;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return cond();
-}
-
 test('stopping a hung probe kills and reaps its whole tree, children included', async () => {
   const { probe, ready } = await startProbe('selftest', ['--mode', 'hang-with-children']);
   expect(ready.tids).toHaveLength(4);
   for (const pid of ready.tids) expect(existsSync(`/proc/${pid}`)).toBe(true);
   await probe.stop();
   // Gone, not zombies: the reaper waited for each of them.
-  const gone = await eventually(() => [probe.reaperPid, ...ready.tids].every((pid) => !existsSync(`/proc/${pid}`)));
+  const gone = (await eventually(() => [probe.reaperPid, ...ready.tids].every((pid) => !existsSync(`/proc/${pid}`)))).value;
   expect(gone, `tasks left: ${[probe.reaperPid, ...ready.tids].filter((p) => existsSync(`/proc/${p}`))}`).toBe(true);
 });
 
@@ -76,7 +67,7 @@ test('a probe that times out is killed and reaped with its children', async () =
   const ready = await probe.next('ready');
   const err = await probe.result().catch((e: unknown) => e);
   expect(String(err)).toMatch(/did not finish within 300 ms/);
-  expect(await eventually(() => ready.tids.every((pid) => !existsSync(`/proc/${pid}`)))).toBe(true);
+  expect((await eventually(() => ready.tids.every((pid) => !existsSync(`/proc/${pid}`)))).value).toBe(true);
 });
 
 describe('record validation', () => {

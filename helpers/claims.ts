@@ -236,22 +236,95 @@ export const CLAIMS: Claim[] = [
     id: 'A11',
     source: 'answer 1',
     statement: 'The numeric directories that `ls /proc` lists are TGIDs.',
-    needs: [],
-    planned: ['a readdir of /proc while a probe holds threads alive, and Tgid = Pid for every listed entry'],
+    needs: ['procListing', 'procListingScan'],
+    decide(o) {
+      const listings = o.all('procListing').map((l) => l.result);
+      const scans = o.all('procListingScan').map((x) => x.result);
+      const leaked = listings.flatMap((l) => l.nonLeaderListed);
+      const mismatches = scans.flatMap((x) => x.mismatches);
+      const missingTgid = listings.filter((l) => !l.tgidListed).map((l) => l.tgid);
+      if (leaked.length || mismatches.length) {
+        return {
+          verdict: 'refuted',
+          explanation: `The /proc listing held entries that are not TGIDs: ${leaked.length ? `non-leader TIDs ${list(leaked)}` : ''}${leaked.length && mismatches.length ? '; ' : ''}${mismatches.length ? `entries whose status had Tgid != Pid: ${list(mismatches.map((m) => `${m.entry} (Tgid ${m.tgid}, Pid ${m.pid})`))}` : ''}.`,
+        };
+      }
+      const scan = scans[0]!;
+      return {
+        verdict: 'confirmed',
+        explanation: `In one readdir of /proc, all ${scan.checked} numeric entries that could be read had Tgid = Pid = the entry's name (${scan.vanished} of ${scan.entries} vanished between the listing and the read). With probes holding ${listings.map((l) => l.threads).join(', ')} threads alive, the TGID was listed${missingTgid.length ? ` (except ${list(missingTgid)})` : ''} and none of their ${listings.reduce((n, l) => n + l.tids.length - 1, 0)} non-leader TIDs was.`,
+      };
+    },
   },
   {
     id: 'A12',
     source: 'answer 1',
     statement: 'The numeric directories in /proc/TGID/task are the PIDs of the tasks of that group.',
-    needs: [],
-    planned: ['a readdir of /proc/TGID/task against the TIDs a probe reported'],
+    needs: ['procListing'],
+    decide(o) {
+      const listings = o.all('procListing').map((l) => l.result);
+      const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b).join();
+      const wrong = listings.filter((l) => sorted(l.taskDir) !== sorted(l.tids));
+      if (wrong.length) {
+        return {
+          verdict: 'refuted',
+          explanation: `/proc/TGID/task did not list the group's TIDs: ${wrong.map((l) => `TGID ${l.tgid} listed [${list(l.taskDir)}], the tasks said [${list(l.tids)}]`).join('; ')}.`,
+        };
+      }
+      return {
+        verdict: 'confirmed',
+        explanation: `For groups of ${listings.map((l) => l.tids.length).join(', ')} tasks, /proc/TGID/task listed exactly the TIDs the tasks got from gettid(), no more, no fewer.`,
+      };
+    },
   },
   {
     id: 'A13',
     source: 'answer 1',
     statement: 'A PID that `ls /proc` does not list can still be entered with `cd /proc/PID`.',
-    needs: [],
-    planned: ['stat, open and chdir of /proc/TID from C, and cd from bash and dash, for a non-leader TID; the limits (exited tasks, PID namespaces, hidepid)'],
+    needs: ['hiddenTidLookup', 'shellCd'],
+    decide(o) {
+      const hidden = o.all('hiddenTidLookup').map((h) => h.result);
+      const shells = o.all('shellCd').map((x) => x.result);
+      const failedC = hidden.filter((h) => !(h.lookup.stat === 'ok' && h.lookup.open === 'ok' && h.lookup.chdir === 'ok'));
+      const failedShell = shells.filter((x) => x.exitCode !== 0 || x.pwd !== `/proc/${x.tid}`);
+      if (failedC.length || failedShell.length) {
+        return {
+          verdict: 'refuted',
+          explanation: `Entering an unlisted TID failed: ${[
+            ...failedC.map((h) => `from C, /proc/${h.tid}: stat ${h.lookup.stat}, open ${h.lookup.open}, chdir ${h.lookup.chdir}`),
+            ...failedShell.map((x) => `${x.shell} (${x.shellPath}) exited ${x.exitCode} for cd /proc/${x.tid}`),
+          ].join('; ')}.`,
+        };
+      }
+      const held = `Held: non-leader TIDs ${list(hidden.map((h) => h.tid))}, absent from the /proc listing, were reached from C (stat, open and chdir succeeded, and status there said Pid = TID, Tgid = TGID) and with cd in ${shells.map((x) => `${x.shell} (${x.shellPath})`).join(' and ')}.`;
+      const bounds: string[] = [];
+      for (const e of o.all('exitedTidLookup')) bounds.push(`a TID that had exited and been joined gave ${e.result.lookup.stat} (gone ${e.result.ms} ms after the join)`);
+      for (const u of o.all('unusedPidLookup')) bounds.push(`a number no task can have (pid_max ${u.result.pidMax}) gave ${u.result.lookup.stat}`);
+      const limits: string[] = [];
+      for (const n of o.all('pidnsInnerLookup')) {
+        const other = n.result.tasks.filter((t) => !t.sameTask);
+        if (other.length) {
+          limits.push(`tasks in a child PID namespace are not reachable by their inner PIDs from outside: ${other
+            .map((t) => `inner ${t.innerPid} (outer ${t.outerPid}) -> /proc/${t.innerPid} ${t.outside.stat === 'ok' ? `is another task, "${t.outside.statusIds.match(/Name:\s*(.*)/)?.[1] ?? '?'}"` : t.outside.stat}`)
+            .join(', ')}`);
+        }
+      }
+      for (const h of o.all('hidepidLookup')) {
+        const blocked = h.result.hidden.filter((l) => l.stat !== 'ok' || l.chdir !== 'ok');
+        if (blocked.length) {
+          limits.push(`on a /proc mounted ${h.result.mountOption}, uid ${h.result.uid} got ${blocked.map((l) => `${l.chdir} for ${l.path}`).join(', ')} (another user's process and its hidden thread), where a plain /proc let the same user in (${h.result.control.map((l) => `${l.path}: ${l.chdir}`).join(', ')})`);
+        }
+      }
+      const notSeen = [
+        o.has('pidnsInnerLookup') ? undefined : 'PID namespaces (their test was skipped)',
+        o.has('hidepidLookup') ? undefined : 'hidepid mounts (their test was skipped)',
+      ].filter(Boolean);
+      const tail = `${bounds.length ? ` As expected for tasks that do not exist, ${bounds.join('; ')}.` : ''}${notSeen.length ? ` Not observed in this run: ${notSeen.join(', ')}.` : ''}`;
+      if (limits.length) {
+        return { verdict: 'nuanced', explanation: `${held} But "any PID" means any PID of a task in the /proc mount's PID namespace that the mount lets this user see: ${limits.join('; ')}.${tail}` };
+      }
+      return { verdict: 'confirmed', explanation: `${held}${tail}` };
+    },
   },
   {
     id: 'A14',
@@ -358,8 +431,26 @@ export const CLAIMS: Claim[] = [
     id: 'C4',
     source: 'answer 3',
     statement: 'Threads appear in the output of ps.',
-    needs: [],
-    planned: ['ps -e, ps aux, ps -eL, ps -T and ps -p TID against a probe holding threads alive'],
+    needs: ['psView'],
+    decide(o) {
+      const obs = o.all('psView').map((p) => p.result);
+      const views = obs.flatMap((p) => p.views.map((v) => ({ ...v, tids: p.tids, tgid: p.tgid, cmd: `ps ${v.args.join(' ')}` })));
+      const plain = views.filter((v) => !v.args.includes('-p') && !v.args.some((a) => /L|T|H/.test(a) && a !== '-eH'));
+      const threadViews = views.filter((v) => v.showsThreads);
+      const byTid = views.filter((v) => v.args[0] === '-p');
+      const procps = obs[0]!.procps;
+      const pByTid = byTid.map((v) => `\`${v.cmd}\` for a non-leader TID ${v.exitCode === 0 ? (v.tgidShown || v.threadTidsShown.length ? 'printed a row for it' : 'printed no row of the group') : `exited ${v.exitCode} with no row`}`).join('; ');
+      if (!threadViews.length) {
+        return { verdict: 'refuted', explanation: `No ps view showed the threads (${procps}): ${views.map((v) => v.cmd).join(', ')}.` };
+      }
+      if (plain.every((v) => v.showsThreads)) {
+        return { verdict: 'confirmed', explanation: `Every ps view tried showed each thread as a row (${procps}): ${plain.map((v) => v.cmd).join(', ')}.` };
+      }
+      return {
+        verdict: 'nuanced',
+        explanation: `Threads appear in ps only when asked for (${procps}): ${plain.filter((v) => !v.showsThreads).map((v) => `\`${v.cmd}\``).join(', ')} showed one row for the whole process; ${threadViews.map((v) => `\`${v.cmd}\``).join(', ')} showed a row per thread${views.some((v) => v.showsThreads && v.threadTidsShown.length === 0) ? ' (BSD H without a TID column shows the rows, each labelled with the TGID)' : ''}. ${pByTid}.`,
+      };
+    },
   },
   {
     id: 'C5',

@@ -21,6 +21,26 @@ export interface TaskIds {
   statusPid: number;
 }
 
+/** CPU-time fields of one stat file (proc(5) fields 14, 15, 20), in clock ticks. */
+export interface CpuFields {
+  pid: number;
+  utime: number;
+  stime: number;
+  numThreads: number;
+}
+
+/** One /proc lookup made by the lookup probe: each step "ok" or an errno name. */
+export interface LookupOutcome {
+  path: string;
+  stat: string;
+  open: string;
+  chdir: string;
+  cwd: string;
+  /** Name/Tgid/Pid/NSpid lines of PATH/status, as read there. */
+  statusIds: string;
+  uid: number;
+}
+
 export interface ObservationResults {
   /** A thread group made by the ids probe: every task's IDs, and the task directory. */
   threadGroupIds: {
@@ -54,6 +74,79 @@ export interface ObservationResults {
     survivors: { tid: number; statusTgid: number; state: string }[];
     /** getpid() of the thread that reported after the leader left. */
     reporterGetpid: number;
+  };
+  /** One readdir(3) of /proc, and one of /proc/TGID/task, while a probe held its threads alive. */
+  procListing: {
+    threads: number;
+    tgid: number;
+    tids: number[];
+    tgidListed: boolean;
+    /** Non-leader TIDs that the /proc listing did contain (should be none). */
+    nonLeaderListed: number[];
+    taskDir: number[];
+    /** Where /proc/self and /proc/thread-self pointed, read by each task itself. */
+    selfLinks: { tid: number; procSelf: string; procThreadSelf: string }[];
+  };
+  /** Every numeric entry of one /proc listing, its status read: Tgid = Pid? */
+  procListingScan: {
+    entries: number;
+    checked: number;
+    tgidEqualsPid: number;
+    mismatches: { entry: number; tgid: number; pid: number }[];
+    /** Entries gone between the listing and the read of their status. */
+    vanished: number;
+  };
+  /** A non-leader TID, absent from the /proc listing, looked up directly from C. */
+  hiddenTidLookup: {
+    tgid: number;
+    tid: number;
+    listedInProc: boolean;
+    lookup: LookupOutcome;
+    statusPid: number;
+    statusTgid: number;
+    /** Numeric names in /proc/TID/task. */
+    taskDirViaTid: number[];
+    cpu: { viaTid: CpuFields; viaTaskDir: CpuFields; group: CpuFields };
+  };
+  /** `cd /proc/TID` for a non-leader TID, in a real shell. */
+  shellCd: {
+    shell: string;
+    shellPath: string;
+    tid: number;
+    tgid: number;
+    exitCode: number;
+    pwd: string;
+    statusPid: number;
+    statusTgid: number;
+    /** `ls /proc | grep -x TID`: exit 1 and no output when the TID is not listed. */
+    lsGrepExit: number;
+    lsGrepOut: string;
+  };
+  /** /proc/TID after the thread exited and was joined, polled until it went away. */
+  exitedTidLookup: { tid: number; tgid: number; lookup: LookupOutcome; polls: number; ms: number };
+  /** A number no task can have: /proc/sys/kernel/pid_max itself (PIDs are below it). */
+  unusedPidLookup: { pid: number; pidMax: number; lookup: LookupOutcome };
+  /** Tasks in a child PID namespace, looked up from outside by their inner PIDs. */
+  pidnsInnerLookup: {
+    userns: boolean;
+    tasks: { role: string; innerPid: number; outerPid: number; outside: LookupOutcome; sameTask: boolean }[];
+  };
+  /** /proc mounted with hidepid in a private mount namespace, read by an unprivileged user. */
+  hidepidLookup: {
+    mountOption: string;
+    uid: number;
+    tgid: number;
+    tid: number;
+    hidden: LookupOutcome[];
+    /** The same lookups as the same user on a /proc mounted without hidepid. */
+    control: LookupOutcome[];
+  };
+  /** What the real procps ps printed while a probe held its threads alive. */
+  psView: {
+    procps: string;
+    tgid: number;
+    tids: number[];
+    views: { args: string[]; exitCode: number; tgidShown: boolean; threadTidsShown: number[]; showsThreads: boolean }[];
   };
 }
 

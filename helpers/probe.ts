@@ -16,11 +16,23 @@ export function configureProbes(dir: string): void {
   probeDir = dir;
 }
 
+/** The directory of built probes (for checks on who may execute them). */
+export function probeDirectory(): string {
+  if (!probeDir) throw new Error('probes are not built: call configureProbes() (vitest global setup does) first');
+  return probeDir;
+}
+
 export const DEFAULT_PROBE_TIMEOUT_MS = 15_000;
 
 export interface ProbeOptions {
   /** Kill the probe's whole group after this long (default 15 s). */
   timeoutMs?: number;
+  /**
+   * A command that execs the probe, put between the reaper and it: e.g.
+   * setpriv to run it as another user, unshare for another namespace. It
+   * must exec (not fork) so the probe stays the reaper's child.
+   */
+  prefix?: string[];
 }
 
 /** A probe that crashed, hung, exited non-zero, or broke the protocol. */
@@ -84,7 +96,7 @@ export class Probe {
     if (!probeDir) throw new Error('probes are not built: call configureProbes() (vitest global setup does) first');
     const bin = join(probeDir, name);
     if (!existsSync(bin)) throw new Error(`no probe named '${name}' in ${probeDir}: is native-helpers/${name}.c there?`);
-    this.sub = execa(join(probeDir, 'reaper'), [bin, ...args], {
+    this.sub = execa(join(probeDir, 'reaper'), [...(opts.prefix ?? []), bin, ...args], {
       // setsid(): a terminal's SIGINT to the test runner's group does not hit
       // probes mid-experiment; the reaper's PR_SET_PDEATHSIG covers our death.
       detached: true,

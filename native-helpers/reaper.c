@@ -80,7 +80,7 @@ int main(int argc, char **argv)
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);
-		execv(argv[1], argv + 1);
+		execvp(argv[1], argv + 1); /* a prefix command (setpriv, unshare) is found on PATH */
 		fprintf(stderr, "reaper: cannot run %s: %s\n", argv[1], strerror(errno));
 		_exit(126);
 	}
