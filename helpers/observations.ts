@@ -41,6 +41,24 @@ export interface LookupOutcome {
   uid: number;
 }
 
+/** One child of the sharing matrix: accepted or the errno; when accepted, what it shared. */
+export interface ShareRow {
+  flags: string;
+  accepted: boolean;
+  errno?: string;
+  /** Resources the parent saw the child's change to (memory, files, fs, sighand, sysvsem). */
+  shared?: { memory: boolean; files: boolean; fs: boolean; sighand: boolean; sysvsem: boolean };
+  sameTgid?: boolean;
+  waitable?: boolean;
+  exitSignalToCaller?: boolean;
+  parentIsCallersParent?: boolean;
+  callerSuspended?: boolean;
+  /** clone's return value equalled the child's own gettid(). */
+  returnedChildTid?: boolean;
+  /** The parts of one resource disagreed (e.g. the child's open seen, its close not). */
+  inconsistent?: string[];
+}
+
 export interface ObservationResults {
   /** A thread group made by the ids probe: every task's IDs, and the task directory. */
   threadGroupIds: {
@@ -141,6 +159,26 @@ export interface ObservationResults {
     /** The same lookups as the same user on a /proc mounted without hidepid. */
     control: LookupOutcome[];
   };
+  /** All 256 combinations of the eight sharing flags through one API, one probe process. */
+  cloneMatrix: { api: 'clone' | 'clone3'; rows: ShareRow[]; probeMs: number; perComboUs: number };
+  /** A child made with one CLONE_NEW* flag: which namespace inodes differ from the creator's. */
+  cloneNamespaces: { flag: string; withUserns: boolean; accepted: boolean; errno?: string; differ: string[]; same: string[] };
+  /** What the kernel wrote for CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID and CLONE_PIDFD. */
+  cloneIdsWritten: {
+    api: 'clone' | 'clone3';
+    flags: string;
+    childTid: number;
+    parentTid: number;
+    childTidAfterExit: number;
+    pidfd: number;
+    pidfdPid: number | null;
+  };
+  /** Flag sets the kernel must refuse, each tried through one API: expected errno and result. */
+  cloneRules: { rows: { rule: string; api: 'clone' | 'clone3'; flags: string; exitSignal: number; expected: string; result: string }[] };
+  /** Which system call (and flags) a libc function used, seen by strace. */
+  libcCreation: { call: string; syscall: string; flags: string; returned: number; made: number; straceVersion: string };
+  /** A fork-like child (exit signal only): what it shares all the same. */
+  forkLikeShares: { offsetSeenByParent: number; mapShared: boolean; namespacesSame: string[]; namespacesDiffer: string[] };
   /** What the real procps ps printed while a probe held its threads alive. */
   psView: {
     procps: string;

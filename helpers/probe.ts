@@ -33,6 +33,8 @@ export interface ProbeOptions {
    * must exec (not fork) so the probe stays the reaper's child.
    */
   prefix?: string[];
+  /** The prefix runs the probe as its child (strace does): the probe's parent is not the reaper. */
+  prefixForks?: boolean;
 }
 
 /** A probe that crashed, hung, exited non-zero, or broke the protocol. */
@@ -104,7 +106,7 @@ export class Probe {
       buffer: { stdout: false, stderr: true },
       reject: false,
       stripFinalNewline: false,
-      env: { CLONELAB_PARENT: String(process.pid) },
+      env: { CLONELAB_PARENT: String(process.pid), ...(opts.prefixForks ? { CLONELAB_PARENT_CHECK: 'skip' } : {}) },
     });
     if (this.sub.pid === undefined) throw new Error(`could not start probe ${name}`);
     this.reaperPid = this.sub.pid;

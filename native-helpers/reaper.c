@@ -93,7 +93,8 @@ int main(int argc, char **argv)
 			kill_children();
 		}
 		int st;
-		pid_t p = waitpid(-1, &st, 0);
+		/* __WALL: also children whose exit signal is not SIGCHLD (a CLONE_PARENT child of a clone3 caller) */
+		pid_t p = waitpid(-1, &st, __WALL);
 		if (p < 0) {
 			if (errno == EINTR)
 				continue;

@@ -1,0 +1,601 @@
+/*
+ * share: what a child made by clone(2) or clone3(2) shares with its creator,
+ * tested empirically from both sides for one flag set or for all 256
+ * combinations of the eight flags that decide sharing.
+ *
+ *   share --matrix [--api clone|clone3]
+ *   share --flags VM,FS,... [--api clone|clone3]     (also namespaces, SETTID...)
+ *   share --try API:FLAGS[:EXITSIG] ...              (only: accepted or errno)
+ *
+ * For each child, the child changes something and the parent looks:
+ *   memory   (CLONE_VM)      the child stores to a global; does the parent see it?
+ *   files    (CLONE_FILES)   the child dup2()s onto fd 900 and closes fd 901
+ *   fs       (CLONE_FS)      the child chdir("/")s and sets umask 077
+ *   sighand  (CLONE_SIGHAND) the child installs a SIGUSR1 handler
+ *   sysvsem  (CLONE_SYSVSEM) the child does semop(+1, SEM_UNDO) and exits: with a
+ *            shared undo list the adjustment is not applied (semop(2), ipc/sem.c)
+ *   thread   (CLONE_THREAD)  same getpid()? exit signal to the creator? waitable?
+ *   parent   (CLONE_PARENT)  is the child's getppid() the creator's own parent?
+ *   vfork    (CLONE_VFORK)   is the creator stopped ('D', wait_for_vfork_done())
+ *            until the child exits?
+ * Every child gets its own stack (one region reused: children run one at a
+ * time), and is waited for until /proc shows it exited, so CLONE_THREAD and
+ * CLONE_PARENT children (which the creator cannot wait for) are covered too;
+ * a CLONE_PARENT child is reaped by the harness's reaper, its real parent.
+ *
+ * The child code runs with the creator's TLS (no CLONE_SETTLS): only thin
+ * syscall wrappers, no stdio, no malloc, no locks.
+ */
+#include "clonelab.h"
+#include <poll.h>
+#include <sys/sem.h>
+#include <sys/stat.h>
+
+#define FD_OPEN_TARGET 900  /* the child dup2()s onto it */
+#define FD_CLOSE_TARGET 901 /* the parent opens it, the child closes it */
+#define STACK_SIZE (256 * 1024)
+#define WAIT_MS 3000
+
+static const struct {
+	const char *name;
+	unsigned long long bit;
+} FLAGS[] = {
+	{"VM", CLONE_VM}, {"FS", CLONE_FS}, {"FILES", CLONE_FILES}, {"SIGHAND", CLONE_SIGHAND},
+	{"THREAD", CLONE_THREAD}, {"SYSVSEM", CLONE_SYSVSEM}, {"PARENT", CLONE_PARENT}, {"VFORK", CLONE_VFORK},
+	/* the eight above make the matrix; the rest only for --flags and --try */
+	{"NEWPID", CLONE_NEWPID}, {"NEWNS", CLONE_NEWNS}, {"NEWUTS", CLONE_NEWUTS}, {"NEWIPC", CLONE_NEWIPC},
+	{"NEWNET", CLONE_NEWNET}, {"NEWUSER", CLONE_NEWUSER}, {"NEWCGROUP", CLONE_NEWCGROUP},
+	{"PARENT_SETTID", CLONE_PARENT_SETTID}, {"CHILD_CLEARTID", CLONE_CHILD_CLEARTID},
+	{"CHILD_SETTID", CLONE_CHILD_SETTID}, {"PIDFD", CLONE_PIDFD}, {"CLEAR_SIGHAND", CLONE_CLEAR_SIGHAND},
+	{"DETACHED", CLONE_DETACHED},
+};
+#define NFLAGS (sizeof(FLAGS) / sizeof(FLAGS[0]))
+#define MATRIX_FLAGS 8
+
+static const char *NS_NAMES[] = {"pid", "mnt", "uts", "ipc", "net", "user", "cgroup"};
+#define NNS 7
+
+/* Shared with the child whatever the flags: MAP_SHARED survives fork. */
+struct shm {
+	int parent_returned, child_done, release;
+	int caller_suspended;
+	long long child_gettid, child_getpid, child_getppid;
+	unsigned long long child_ns[NNS];
+	int map_probe; /* a MAP_SHARED page of its own would say the same */
+};
+
+struct ctx {
+	struct shm *shm;
+	int devnull, semid, descfd;
+	int *map_shared;
+	char parent_stat[64]; /* /proc/TGID/task/TID/stat of the creator */
+	int vfork;
+	int detail;
+};
+
+static int vm_probe; /* private memory: only CLONE_VM makes the child's store visible */
+static char *stack_base;
+
+/* ------------------------------------------------------------ flag names */
+
+static unsigned long long parse_flags(const char *list)
+{
+	unsigned long long bits = 0;
+	if (!*list || strcmp(list, "none") == 0)
+		return 0;
+	char buf[512];
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *tok = strtok(buf, ",|"); tok; tok = strtok(NULL, ",|")) {
+		size_t i;
+		for (i = 0; i < NFLAGS; i++)
+			if (strcmp(tok, FLAGS[i].name) == 0 || (strncmp(tok, "CLONE_", 6) == 0 && strcmp(tok + 6, FLAGS[i].name) == 0))
+				break;
+		if (i == NFLAGS)
+			cl_usage("share: unknown clone flag '%s'", tok);
+		bits |= FLAGS[i].bit;
+	}
+	return bits;
+}
+
+static const char *flag_names(unsigned long long bits, char *out, size_t size)
+{
+	out[0] = '\0';
+	for (size_t i = 0; i < NFLAGS; i++) {
+		if (bits & FLAGS[i].bit) {
+			if (out[0])
+				strncat(out, "|", size - strlen(out) - 1);
+			strncat(out, FLAGS[i].name, size - strlen(out) - 1);
+		}
+	}
+	if (!out[0])
+		snprintf(out, size, "none");
+	return out;
+}
+
+/* ------------------------------------------------------ creating a child */
+
+#if defined(__x86_64__)
+/*
+ * clone3 has no libc wrapper that runs a function on a new stack: this is
+ * the smallest one. In the child (rax == 0) call fn(arg) on the new stack,
+ * then exit(2) with its return value: the calling task only.
+ */
+static long clone3_run(struct clone_args *ca, int (*fn)(void *), void *arg)
+{
+	register long r12 __asm__("r12") = (long)fn;
+	register long r13 __asm__("r13") = (long)arg;
+	long ret;
+	__asm__ volatile("syscall\n\t"
+			 "test %%rax, %%rax\n\t"
+			 "jnz 1f\n\t"
+			 "xor %%ebp, %%ebp\n\t"
+			 "mov %%r13, %%rdi\n\t"
+			 "call *%%r12\n\t"
+			 "mov %%eax, %%edi\n\t"
+			 "mov %[nr_exit], %%eax\n\t"
+			 "syscall\n\t"
+			 "hlt\n\t"
+			 "1:\n\t"
+			 : "=a"(ret)
+			 : "a"((long)SYS_clone3), "D"(ca), "S"(sizeof(*ca)), "r"(r12), "r"(r13), [nr_exit] "i"(SYS_exit)
+			 : "rcx", "r11", "memory");
+	if (ret < 0 && ret > -4096) {
+		errno = (int)-ret;
+		return -1;
+	}
+	return ret;
+}
+#define HAVE_CLONE3_RUN 1
+#else
+static long clone3_run(struct clone_args *ca, int (*fn)(void *), void *arg)
+{
+	(void)ca, (void)fn, (void)arg;
+	errno = ENOSYS; /* no trampoline for this architecture */
+	return -1;
+}
+#define HAVE_CLONE3_RUN 0
+#endif
+
+struct ids {
+	pid_t ptid, ctid;
+	int pidfd;
+};
+
+/*
+ * Start fn(arg) in a child with these flags. Legacy clone(2) always carries
+ * SIGCHLD as exit signal in its low byte (the kernel ignores it for
+ * CLONE_THREAD and inherits the caller's for CLONE_PARENT, kernel/fork.c);
+ * for clone3 the caller passes exit_signal, which must be 0 with
+ * CLONE_THREAD or CLONE_PARENT.
+ */
+static long spawn(int use_clone3, unsigned long long flags, int exit_signal, int (*fn)(void *), void *arg, struct ids *ids)
+{
+	ids->ptid = 0;
+	ids->ctid = -1;
+	ids->pidfd = -1;
+	if (use_clone3) {
+		struct clone_args ca = {0};
+		ca.flags = flags;
+		ca.exit_signal = (unsigned long long)exit_signal;
+		ca.stack = (unsigned long long)(uintptr_t)stack_base;
+		ca.stack_size = STACK_SIZE;
+		ca.parent_tid = (unsigned long long)(uintptr_t)&ids->ptid;
+		ca.child_tid = (unsigned long long)(uintptr_t)&ids->ctid;
+		ca.pidfd = (unsigned long long)(uintptr_t)&ids->pidfd;
+		return clone3_run(&ca, fn, arg);
+	}
+	/* With CLONE_PIDFD, legacy clone stores the pidfd where parent_tid goes. */
+	void *ptid = (flags & CLONE_PIDFD) ? (void *)&ids->pidfd : (void *)&ids->ptid;
+	return clone(fn, stack_base + STACK_SIZE, (int)flags | (exit_signal & 0xff), arg, ptid, NULL, &ids->ctid);
+}
+
+/* ------------------------------------------------------------- child side */
+
+static void on_usr1(int sig) { (void)sig; }
+
+static char state_of(const char *statpath)
+{
+	char buf[512];
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, statpath, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	long n = syscall(SYS_read, fd, buf, sizeof(buf) - 1);
+	syscall(SYS_close, fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')'); /* proc(5): the state follows the comm field */
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+static unsigned long long ns_inode(const char *pid_dir, const char *ns)
+{
+	char path[96], link[96];
+	snprintf(path, sizeof(path), "%s/ns/%s", pid_dir, ns);
+	long n = syscall(SYS_readlinkat, AT_FDCWD, path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return 0;
+	link[n] = '\0';
+	char *b = strchr(link, '[');
+	return b ? strtoull(b + 1, NULL, 10) : 0;
+}
+
+static void tiny_sleep(void)
+{
+	struct timespec ts = {0, 20000};
+	syscall(SYS_nanosleep, &ts, NULL);
+}
+
+static int child_main(void *p)
+{
+	struct ctx *c = p;
+	struct shm *s = c->shm;
+	s->child_gettid = cl_gettid();
+	s->child_getpid = cl_getpid();
+	s->child_getppid = cl_getppid();
+	/* Is the creator stopped while we run? Either it returns from clone and
+	 * says so, or /proc shows it in 'D' (vfork waits killable-uninterruptible). */
+	s->caller_suspended = -1;
+	for (int i = 0; i < 100000; i++) {
+		if (__atomic_load_n(&s->parent_returned, __ATOMIC_ACQUIRE)) {
+			s->caller_suspended = 0;
+			break;
+		}
+		if (state_of(c->parent_stat) == 'D') {
+			s->caller_suspended = 1;
+			break;
+		}
+		tiny_sleep();
+	}
+	vm_probe = 1;
+	dup2(c->devnull, FD_OPEN_TARGET);
+	close(FD_CLOSE_TARGET);
+	if (chdir("/") != 0)
+		s->child_getppid = -1;
+	umask(077);
+	struct sigaction sa = {0};
+	sa.sa_handler = on_usr1;
+	sigaction(SIGUSR1, &sa, NULL);
+	struct sembuf up = {0, 1, SEM_UNDO};
+	semop(c->semid, &up, 1);
+	if (c->detail) {
+		lseek(c->descfd, 100, SEEK_SET);
+		*c->map_shared = 1;
+		for (int i = 0; i < NNS; i++)
+			s->child_ns[i] = ns_inode("/proc/thread-self", NS_NAMES[i]);
+	}
+	cl_store_wake(&s->child_done, 1);
+	if (!c->vfork) /* a vfork creator is stopped until we exit: do not wait for it */
+		cl_wait_eq(&s->release, 1);
+	return 0;
+}
+
+/* ------------------------------------------------------------ parent side */
+
+/* futex wait with a deadline: 0 when *addr became want, -1 on timeout. */
+static int wait_flag(int *addr, int want, int ms)
+{
+	struct timespec end, now;
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += ms / 1000;
+	end.tv_nsec += (ms % 1000) * 1000000L;
+	if (end.tv_nsec >= 1000000000L) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000L;
+	}
+	for (;;) {
+		int v = __atomic_load_n(addr, __ATOMIC_ACQUIRE);
+		if (v == want)
+			return 0;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long long left = (end.tv_sec - now.tv_sec) * 1000000000LL + (end.tv_nsec - now.tv_nsec);
+		if (left <= 0)
+			return -1;
+		struct timespec rel = {left / 1000000000LL, left % 1000000000LL};
+		syscall(SYS_futex, addr, FUTEX_WAIT, v, &rel, NULL, 0);
+	}
+}
+
+/* Until /proc shows the task dead (Z, X) or gone: past exit_sem() and exit_files(). */
+static int wait_exited(pid_t tid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
+	for (int i = 0; i < WAIT_MS * 20; i++) {
+		char st = state_of(path);
+		if (st == 0 || st == 'Z' || st == 'X')
+			return 0;
+		struct timespec ts = {0, 50000};
+		nanosleep(&ts, NULL);
+	}
+	return -1;
+}
+
+static int fd_open(int fd) { return fcntl(fd, F_GETFD) != -1; }
+
+static int sigchld_pending(void)
+{
+	sigset_t p;
+	sigpending(&p);
+	return sigismember(&p, SIGCHLD);
+}
+
+static void drain_sigchld(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	struct timespec zero = {0, 0};
+	while (sigtimedwait(&set, NULL, &zero) == SIGCHLD)
+		;
+}
+
+static int semid, devnull, home_fd;
+static unsigned long long parent_ns[NNS];
+
+/* Put everything the child may change back as it was. */
+static void reset_parent(void)
+{
+	vm_probe = 0;
+	close(FD_OPEN_TARGET);
+	if (dup2(devnull, FD_CLOSE_TARGET) < 0)
+		cl_die("dup2");
+	if (fchdir(home_fd) != 0)
+		cl_die("fchdir");
+	umask(022);
+	struct sigaction dfl = {0};
+	dfl.sa_handler = SIG_DFL;
+	sigaction(SIGUSR1, &dfl, NULL);
+	/* SETVAL clears this semaphore's undo entries in every process (semctl(2)). */
+	if (semctl(semid, 0, SETVAL, 0) != 0)
+		cl_die("semctl-setval");
+	drain_sigchld();
+}
+
+static int exit_signal_for(int use_clone3, unsigned long long flags)
+{
+	if (use_clone3 && (flags & (CLONE_THREAD | CLONE_PARENT)))
+		return 0;
+	return SIGCHLD;
+}
+
+/* One child with these flags: the "share" record (and "shareDetail" with detail). */
+static void run_one(int use_clone3, unsigned long long flags, int detail)
+{
+	static struct shm *s;
+	static int *map_shared;
+	if (!s) {
+		s = mmap(NULL, sizeof(*s), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		map_shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (s == MAP_FAILED || map_shared == MAP_FAILED)
+			cl_die("mmap-shared");
+	}
+	reset_parent();
+	memset(s, 0, sizeof(*s));
+	*map_shared = 0;
+
+	char tmpl[] = "/tmp/clonelab-share-XXXXXX";
+	int descfd = -1;
+	if (detail) {
+		descfd = mkstemp(tmpl);
+		if (descfd < 0)
+			cl_die("mkstemp");
+		unlink(tmpl);
+	}
+	struct ctx c = {.shm = s, .devnull = devnull, .semid = semid, .descfd = descfd, .map_shared = map_shared,
+			.vfork = !!(flags & CLONE_VFORK), .detail = detail};
+	snprintf(c.parent_stat, sizeof(c.parent_stat), "/proc/%d/task/%d/stat", cl_getpid(), cl_gettid());
+
+	struct ids ids;
+	int exit_signal = exit_signal_for(use_clone3, flags);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	long tid = spawn(use_clone3, flags, exit_signal, child_main, &c, &ids);
+	int err = errno;
+	__atomic_store_n(&s->parent_returned, 1, __ATOMIC_RELEASE);
+
+	char names[512];
+	flag_names(flags, names, sizeof(names));
+	if (tid < 0) {
+		cl_begin(CL_REC, "share");
+		cl_str(CL_REC, "api", use_clone3 ? "clone3" : "clone");
+		cl_str(CL_REC, "flags", names);
+		cl_int(CL_REC, "exitSignal", exit_signal);
+		cl_bool(CL_REC, "accepted", 0);
+		cl_str(CL_REC, "errno", cl_errno_name(err));
+		cl_end(CL_REC);
+		if (descfd >= 0)
+			close(descfd);
+		return;
+	}
+	int hung = wait_flag(&s->child_done, 1, WAIT_MS) != 0;
+	/* Waitable by its creator? A thread or a CLONE_PARENT child is not (ECHILD). */
+	int st;
+	pid_t w = waitpid((pid_t)tid, &st, WNOHANG | __WALL);
+	int wait_errno = w < 0 ? errno : 0;
+	int reaped = w == tid;
+	char cwd[256] = "";
+	if (!getcwd(cwd, sizeof(cwd)))
+		cwd[0] = '\0';
+	mode_t old_umask = umask(022);
+	struct sigaction cur;
+	sigaction(SIGUSR1, NULL, &cur);
+	int memory = vm_probe == 1, files_open = fd_open(FD_OPEN_TARGET), files_close = !fd_open(FD_CLOSE_TARGET);
+	int fs_cwd = strcmp(cwd, "/") == 0, fs_umask = old_umask == 077, sighand = cur.sa_handler == on_usr1;
+
+	cl_store_wake(&s->release, 1);
+	if (hung)
+		kill((pid_t)tid, SIGKILL); /* our own child: it never said it was done */
+	int gone = reaped || wait_exited((pid_t)tid) == 0;
+	int sysvsem = semctl(semid, 0, GETVAL) == 1;
+	int exit_sig_seen = sigchld_pending();
+	if (!reaped && wait_errno == 0)
+		waitpid((pid_t)tid, &st, __WALL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+
+	cl_begin(CL_REC, "share");
+	cl_str(CL_REC, "api", use_clone3 ? "clone3" : "clone");
+	cl_str(CL_REC, "flags", names);
+	cl_int(CL_REC, "exitSignal", exit_signal);
+	cl_bool(CL_REC, "accepted", 1);
+	cl_int(CL_REC, "cloneReturned", tid);
+	cl_int(CL_REC, "childGettid", s->child_gettid);
+	cl_int(CL_REC, "childGetpid", s->child_getpid);
+	cl_int(CL_REC, "childGetppid", s->child_getppid);
+	cl_bool(CL_REC, "memory", memory);
+	cl_bool(CL_REC, "filesOpen", files_open);
+	cl_bool(CL_REC, "filesClose", files_close);
+	cl_bool(CL_REC, "fsCwd", fs_cwd);
+	cl_bool(CL_REC, "fsUmask", fs_umask);
+	cl_bool(CL_REC, "sighand", sighand);
+	cl_bool(CL_REC, "sysvsem", sysvsem);
+	cl_bool(CL_REC, "sameTgid", s->child_getpid == cl_getpid());
+	cl_bool(CL_REC, "exitSignalToCaller", exit_sig_seen);
+	cl_bool(CL_REC, "waitable", wait_errno == 0);
+	if (wait_errno)
+		cl_str(CL_REC, "waitErrno", cl_errno_name(wait_errno));
+	cl_bool(CL_REC, "parentIsCallersParent", s->child_getppid == cl_getppid());
+	cl_int(CL_REC, "callerSuspended", s->caller_suspended);
+	cl_bool(CL_REC, "hung", hung);
+	cl_bool(CL_REC, "exited", gone);
+	cl_int(CL_REC, "ns", (t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec));
+	cl_end(CL_REC);
+
+	if (detail) {
+		off_t off = lseek(descfd, 0, SEEK_CUR);
+		char nsbuf[512] = "";
+		for (int i = 0; i < NNS; i++) {
+			char one[64];
+			snprintf(one, sizeof(one), "%s%s:%llu/%llu", i ? "," : "", NS_NAMES[i], parent_ns[i], s->child_ns[i]);
+			strncat(nsbuf, one, sizeof(nsbuf) - strlen(nsbuf) - 1);
+		}
+		char fdinfo_pid[32] = "";
+		if (ids.pidfd >= 0) {
+			char path[64], buf[1024];
+			snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", ids.pidfd);
+			int fd = open(path, O_RDONLY);
+			ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+			if (fd >= 0)
+				close(fd);
+			buf[n > 0 ? n : 0] = '\0';
+			char *pl = strstr(buf, "Pid:");
+			if (pl)
+				snprintf(fdinfo_pid, sizeof(fdinfo_pid), "%ld", strtol(pl + 4, NULL, 10));
+			close(ids.pidfd);
+		}
+		cl_begin(CL_REC, "shareDetail");
+		cl_str(CL_REC, "api", use_clone3 ? "clone3" : "clone");
+		cl_str(CL_REC, "flags", names);
+		cl_int(CL_REC, "offsetSeenByParent", (long long)off);
+		cl_bool(CL_REC, "mapShared", *map_shared == 1);
+		cl_str(CL_REC, "namespaces", nsbuf);
+		cl_int(CL_REC, "parentTid", ids.ptid);
+		cl_int(CL_REC, "childTidAfterExit", ids.ctid);
+		cl_int(CL_REC, "pidfd", ids.pidfd);
+		cl_str(CL_REC, "pidfdPid", fdinfo_pid);
+		cl_end(CL_REC);
+		close(descfd);
+	}
+}
+
+/* --try: is this flag set accepted? The child, if any, exits at once. */
+static int exit_now(void *arg) { (void)arg; return 0; }
+
+static void try_one(const char *spec)
+{
+	char buf[512];
+	snprintf(buf, sizeof(buf), "%s", spec);
+	char *api = strtok(buf, ":"), *flags_s = strtok(NULL, ":"), *sig_s = strtok(NULL, ":");
+	if (!api || !flags_s || (strcmp(api, "clone") && strcmp(api, "clone3")))
+		cl_usage("share: --try takes API:FLAGS[:EXITSIG], API clone or clone3, got '%s'", spec);
+	int use_clone3 = strcmp(api, "clone3") == 0;
+	unsigned long long flags = parse_flags(flags_s);
+	int sig = sig_s ? (int)cl_arg_long("exit signal", sig_s, 0, 64) : exit_signal_for(use_clone3, flags);
+	struct ids ids;
+	long tid = spawn(use_clone3, flags, sig, exit_now, NULL, &ids);
+	int err = errno;
+	if (tid > 0) {
+		int st;
+		if (waitpid((pid_t)tid, &st, __WALL) < 0)
+			wait_exited((pid_t)tid);
+		if (ids.pidfd >= 0)
+			close(ids.pidfd);
+	}
+	char names[512];
+	cl_begin(CL_REC, "try");
+	cl_str(CL_REC, "api", api);
+	cl_str(CL_REC, "flags", flag_names(flags, names, sizeof(names)));
+	cl_int(CL_REC, "exitSignal", sig);
+	cl_str(CL_REC, "result", tid >= 0 ? "ok" : cl_errno_name(err));
+	cl_end(CL_REC);
+}
+
+int main(int argc, char **argv)
+{
+	cl_setup();
+	const char *api = "clone";
+	const char *flags = NULL;
+	int matrix = 0, tries = 0;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--matrix") == 0)
+			matrix = 1;
+		else if (strcmp(argv[i], "--api") == 0 && i + 1 < argc && (!strcmp(argv[i + 1], "clone") || !strcmp(argv[i + 1], "clone3")))
+			api = argv[++i];
+		else if (strcmp(argv[i], "--flags") == 0 && i + 1 < argc)
+			flags = argv[++i];
+		else if (strcmp(argv[i], "--try") == 0 && i + 1 < argc)
+			i++, tries++;
+		else
+			cl_usage("usage: share --matrix [--api clone|clone3] | --flags F,F,... [--api ...] | --try API:FLAGS[:SIG]...");
+	}
+	void *base;
+	(void)cl_stack_top(STACK_SIZE, &base);
+	stack_base = base;
+	/* SIGCHLD stays pending where the child's exit signal reaches us. */
+	sigset_t chld;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, NULL);
+
+	if (tries) {
+		for (int i = 1; i < argc; i++)
+			if (strcmp(argv[i], "--try") == 0)
+				try_one(argv[++i]);
+		cl_done();
+		return 0;
+	}
+	if (!matrix && !flags)
+		cl_usage("share: give --matrix, --flags or --try");
+	int use_clone3 = strcmp(api, "clone3") == 0;
+	if (use_clone3 && !HAVE_CLONE3_RUN) {
+		errno = ENOSYS;
+		cl_error_rec("clone3-trampoline", ENOSYS, 0);
+		cl_done();
+		return 0;
+	}
+	semid = semget(IPC_PRIVATE, 1, IPC_CREAT | 0600);
+	if (semid < 0)
+		cl_die("semget");
+	devnull = open("/dev/null", O_RDWR);
+	/* Not "/": the child's chdir("/") must be a visible change. */
+	home_fd = open("/dev", O_RDONLY | O_DIRECTORY);
+	if (devnull < 0 || home_fd < 0)
+		cl_die("open");
+	for (int i = 0; i < NNS; i++)
+		parent_ns[i] = ns_inode("/proc/thread-self", NS_NAMES[i]);
+
+	if (matrix) {
+		for (unsigned combo = 0; combo < (1u << MATRIX_FLAGS); combo++) {
+			unsigned long long bits = 0;
+			for (unsigned b = 0; b < MATRIX_FLAGS; b++)
+				if (combo & (1u << b))
+					bits |= FLAGS[b].bit;
+			run_one(use_clone3, bits, 0);
+		}
+	} else {
+		run_one(use_clone3, parse_flags(flags), 1);
+	}
+	semctl(semid, 0, IPC_RMID);
+	cl_done();
+	return 0;
+}
