@@ -5,7 +5,7 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { PROJECT_ROOT } from '../build.js';
-import { CLAIMS, evaluate, ObservationIndex, VERDICTS, type Verdict } from '../claims.js';
+import { CLAIMS, evaluate, ObservationIndex, readsOf, VERDICTS, type Verdict } from '../claims.js';
 import type { Environment } from '../environment.js';
 import type { RecordedObservation } from '../observations.js';
 
@@ -29,8 +29,12 @@ export interface ClaimResult {
   explanation: string;
   /** Observation kinds the rule reads. */
   needs: string[];
-  observations: (RecordedObservation & { id: string })[];
+  /** The observations this claim's rule read: ids into the report's `observations`. */
+  observations: { id: string; kind: string; variant: string; test: string; testState: string }[];
 }
+
+/** An observation with its id (kind/variant), result and evidence; stored once per report. */
+export type ReportObservation = RecordedObservation & { id: string };
 
 export interface ClaimsReport {
   schemaVersion: typeof SCHEMA_VERSION;
@@ -39,6 +43,8 @@ export interface ClaimsReport {
   environment: Environment;
   summary: Record<Verdict, number>;
   claims: ClaimResult[];
+  /** Every observation of the run, once (several claims may read the same one). */
+  observations: ReportObservation[];
   tests: { passed: number; failed: number; skipped: number; total: number; list: TestOutcome[] };
   /** Why the run ended, as vitest says ('passed', 'failed', 'interrupted'), and errors outside any test. */
   run: { reason: string; unhandledErrors: string[] };
@@ -56,6 +62,14 @@ export function buildClaimsReport(input: {
   unhandledErrors: string[];
 }): ClaimsReport {
   const index = new ObservationIndex(input.observations);
+  const ids = new Map<RecordedObservation, string>();
+  const used = new Set<string>();
+  for (const o of input.observations) {
+    let id = `${o.kind}/${o.variant}`;
+    for (let n = 2; used.has(id); n++) id = `${o.kind}/${o.variant}#${n}`;
+    used.add(id);
+    ids.set(o, id);
+  }
   const version = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
   const claims: ClaimResult[] = CLAIMS.map((c) => {
     const d = evaluate(c, index);
@@ -67,7 +81,9 @@ export function buildClaimsReport(input: {
       verdict: d.verdict,
       explanation: d.explanation,
       needs: c.needs,
-      observations: c.needs.flatMap((k) => index.all(k).map((o) => ({ id: `${o.kind}/${o.variant}`, ...o }))),
+      observations: readsOf(c).flatMap((k) =>
+        index.all(k).map((o) => ({ id: ids.get(o)!, kind: o.kind, variant: o.variant, test: o.test, testState: o.testState })),
+      ),
     };
   });
   const summary = Object.fromEntries(VERDICTS.map((v) => [v, claims.filter((c) => c.verdict === v).length])) as Record<Verdict, number>;
@@ -79,6 +95,7 @@ export function buildClaimsReport(input: {
     environment: input.environment,
     summary,
     claims,
+    observations: input.observations.map((o) => ({ id: ids.get(o)!, ...o })),
     tests: { passed: count('passed'), failed: count('failed'), skipped: count('skipped'), total: input.tests.length, list: input.tests },
     run: { reason: input.reason, unhandledErrors: input.unhandledErrors },
   };
