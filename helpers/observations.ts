@@ -179,6 +179,36 @@ export interface ObservationResults {
   libcCreation: { call: string; syscall: string; flags: string; returned: number; made: number; straceVersion: string };
   /** A fork-like child (exit signal only): what it shares all the same. */
   forkLikeShares: { offsetSeenByParent: number; mapShared: boolean; namespacesSame: string[]; namespacesDiffer: string[] };
+  /** Signals sent to a non-leader TID (and for comparison to the TGID and the leader), all blocked: where each was queued. */
+  signalLanding: {
+    tgid: number;
+    target: number;
+    sends: { method: string; sig: number; to: number; result: string; landed: 'shared' | 'target' | 'leader' | 'elsewhere' | 'none' }[];
+    /** Then one other thread unblocked the signal: whose handler ran (0: none within 300 ms). */
+    handlers: { method: string; sig: number; unblockedIn: number; handlerTid: number; stillPendingOnTarget: boolean }[];
+    /** Calls that must fail: signal 0 (nothing is sent) to an exited TID, tgkill with a wrong TGID. */
+    errors: { method: string; target: string; result: string }[];
+  };
+  /** `kill -SIG TID` typed in a real shell. */
+  shellKill: { shell: string; tid: number; sig: number; exitCode: number; landed: string };
+  /** A non-leader thread ends: with exit_group (libc exit()) or the raw exit syscall. */
+  exitScope: { how: 'exit_group' | 'sys_exit'; groupEnded: boolean; exitStatus: number | null; leaderWentOn: boolean };
+  /** SIGTERM (default action) sent with tgkill to one thread. */
+  fatalSignal: { signal: string | null; groupEnded: boolean };
+  /** A non-leader thread called execve. */
+  execFromThread: { oldTgid: number; oldTid: number; getpid: number; gettid: number; threadsAfter: number };
+  /** The main thread left; the harness sent SIGUSR1 to the TGID. */
+  leaderExitSignal: { tgid: number; workerTid: number; leaderState: string; handlerTid: number };
+  /** getppid() in the leader, in a thread, and in a thread made by that thread. */
+  threadParent: { leaderPpid: number; threadPpid: number; nestedPpid: number; threadTid: number; nestedTid: number };
+  /** Credentials changed in one thread (raw syscall) or through libc: each task's Uid: line. */
+  credsPerTask: { mode: 'raw' | 'libc'; changedIn: number; uids: { tid: number; uid: string }[] };
+  /** Affinity and nice set on one TID; each task's own scheduling fields. */
+  schedPerTask: {
+    target: number;
+    cpus: number;
+    tasks: { tid: number; cpusAllowed: string; nice: number; state: string; cpuTicks: number }[];
+  };
   /** What the real procps ps printed while a probe held its threads alive. */
   psView: {
     procps: string;

@@ -74,6 +74,11 @@ process.once('exit', () => {
   for (const p of live) p.terminate();
 });
 
+/** PIDs of the reapers of probes still running (helpers/signal.ts checks ancestry against them). */
+export function liveReaperPids(): Set<number> {
+  return new Set([...live].map((p) => p.reaperPid));
+}
+
 /** How long a reaper may take to clean up after SIGTERM before its group gets SIGKILL. */
 const REAPER_GRACE_MS = 3_000;
 
@@ -195,16 +200,18 @@ export class Probe {
   }
 
   /** Resolves with the first record of this type; rejects if the probe ends or fails first. */
-  async next<E extends RecordType>(event: E): Promise<ProbeRecordOf<E>> {
+  next<E extends RecordType>(event: E): Promise<ProbeRecordOf<E>> {
+    return this.nextWhere(event, () => true);
+  }
+
+  /** The first record of this type that satisfies `match`, waiting for it if need be. */
+  async nextWhere<E extends RecordType>(event: E, match: (r: ProbeRecordOf<E>) => boolean): Promise<ProbeRecordOf<E>> {
     for (;;) {
-      const hit = this.records.find((r) => r.event === event);
-      if (hit) return hit as ProbeRecordOf<E>;
+      const hit = this.all(event).find(match);
+      if (hit) return hit;
       if (this.problem || this.exited) {
-        await this.finished; // throws the probe's own failure if it has one
-        throw new ProbeFailure(this.name, this.args, `ended without a "${event}" record`, {
-          stderr: '',
-          records: this.records,
-        });
+        await this.finished;
+        throw new ProbeFailure(this.name, this.args, `ended without the expected "${event}" record`, { stderr: '', records: this.records });
       }
       await new Promise<void>((resolve) => {
         const w = () => {

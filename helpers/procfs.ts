@@ -152,3 +152,12 @@ export function statusLines(text: string, keys: readonly string[]): string {
     .filter((l) => keys.includes(l.slice(0, l.indexOf(':'))))
     .join('\n');
 }
+
+/** Signal numbers in a status mask (SigPnd, ShdPnd, SigBlk...): bit n-1 is signal n (proc(5)). */
+export function signalsInMask(hex: string | undefined): number[] {
+  if (!hex) return [];
+  const bits = BigInt(`0x${hex}`);
+  const out: number[] = [];
+  for (let sig = 1; sig <= 64; sig++) if ((bits >> BigInt(sig - 1)) & 1n) out.push(sig);
+  return out;
+}

@@ -295,6 +295,13 @@ static CL_UNUSED void cl_wait_eq(int *addr, int want)
 	}
 }
 
+/* Wait until *addr != old. */
+static CL_UNUSED void cl_wait_eq_not(int *addr, int old)
+{
+	while (__atomic_load_n(addr, __ATOMIC_ACQUIRE) == old)
+		cl_futex_wait(addr, old);
+}
+
 static CL_UNUSED void cl_store_wake(int *addr, int v)
 {
 	__atomic_store_n(addr, v, __ATOMIC_RELEASE);
