@@ -103,8 +103,21 @@ export const CLAIMS: Claim[] = [
     id: 'A1',
     source: 'answer 1',
     statement: 'Inside the kernel, each thing that can be scheduled and run is called a process.',
-    needs: [],
-    planned: ['per-task scheduling state: affinity, priority, state and CPU counters of one thread versus its group'],
+    needs: ['schedPerTask'],
+    decide(o) {
+      const sp = o.all('schedPerTask')[0]!.result;
+      const target = sp.tasks.find((t) => t.tid === sp.target)!;
+      const others = sp.tasks.filter((t) => t.tid !== sp.target);
+      const perTaskNice = others.every((t) => t.nice !== target.nice);
+      const perTaskAffinity = sp.cpus < 2 || others.every((t) => t.cpusAllowed !== target.cpusAllowed);
+      if (!perTaskNice || !perTaskAffinity) {
+        return { verdict: 'refuted', explanation: `Scheduling settings made on one TID applied to the whole group: nice ${sp.tasks.map((t) => t.nice)}, affinity ${sp.tasks.map((t) => t.cpusAllowed)}.` };
+      }
+      return {
+        verdict: 'nuanced',
+        explanation: `What the kernel schedules is each thread on its own: nice 7 and affinity to CPU 0 set on TID ${sp.target} changed only that task (nice ${sp.tasks.map((t) => `${t.tid}:${t.nice}`).join(', ')}; Cpus_allowed_list ${sp.tasks.map((t) => `${t.tid}:${t.cpusAllowed}`).join(', ')}), and every task had its own state and CPU time (${sp.tasks.map((t) => `${t.tid}: ${t.state}, ${t.cpuTicks} ticks`).join('; ')}). The kernel's own word for that unit is "task" (/proc/PID/task/TID, struct task_struct); calling each a "process" is the answer's vocabulary, not the kernel's, which keeps "process" for the thread group (getpid(), /proc/PID).`,
+      };
+    },
   },
   {
     id: 'A2',
@@ -187,6 +200,7 @@ export const CLAIMS: Claim[] = [
     source: 'answer 1',
     statement: 'In a multi-threaded process the task whose PID equals the TGID is the main thread.',
     needs: ['threadGroupIds', 'leaderExitFirst'],
+    uses: ['leaderExitSignal', 'execFromThread'],
     decide(o) {
       const groups = o.all('threadGroupIds');
       const wrongLeader = groups.filter((g) => g.result.tasks.some((t) => t.role === 'leader' && t.statusPid !== g.result.tgid));
@@ -206,7 +220,13 @@ export const CLAIMS: Claim[] = [
             .map((e) => `${e.result.method} in main (TGID ${e.result.tgid})`)
             .join(' and ')}, the other threads ran on with Tgid ${headless.map((e) => e.result.tgid).join('/')}, while the PID=TGID task was in state ${headless
             .map((e) => e.result.leaderState)
-            .join('/')} (zombie): a thread group can live with no running task whose PID equals its TGID.`,
+            .join('/')} (zombie): a thread group can live with no running task whose PID equals its TGID.${o
+            .all('leaderExitSignal')
+            .map((l) => ` A signal sent to that TGID then was handled by thread ${l.result.handlerTid}.`)
+            .join('')}${o
+            .all('execFromThread')
+            .map((x) => ` And after execve in non-leader thread ${x.result.oldTid}, that thread became the one with PID = TGID (${x.result.gettid}).`)
+            .join('')}`,
         };
       }
       return { verdict: 'confirmed', explanation: `${base} When main() exited first the group did not live on without it.` };
@@ -446,8 +466,32 @@ export const CLAIMS: Claim[] = [
     id: 'B1',
     source: 'answer 2',
     statement: 'On Linux there is no difference at all between a thread and a process.',
-    needs: [],
-    planned: ['exit_group versus exit, fatal signals, execve from a thread, waitability, credentials and scheduling per task'],
+    needs: ['exitScope', 'fatalSignal', 'execFromThread', 'threadParent', 'signalLanding'],
+    uses: ['cloneMatrix', 'credsPerTask', 'leaderExitSignal', 'schedPerTask'],
+    decide(o) {
+      const diffs: string[] = [];
+      const eg = o.all('exitScope').find((e) => e.result.how === 'exit_group')?.result;
+      const se = o.all('exitScope').find((e) => e.result.how === 'sys_exit')?.result;
+      if (eg?.groupEnded) diffs.push(`exit() in one thread ended all of its group (exit status ${eg.exitStatus}), where the raw exit syscall ended only the caller${se?.leaderWentOn ? ' and the leader went on' : ''}`);
+      const fs = o.all('fatalSignal')[0]?.result;
+      if (fs?.groupEnded) diffs.push(`a ${fs.signal} sent with tgkill to one thread ended the whole group`);
+      const ex = o.all('execFromThread')[0]?.result;
+      if (ex && ex.getpid === ex.oldTgid && ex.oldTid !== ex.oldTgid) diffs.push(`execve in thread ${ex.oldTid} replaced the whole group (${ex.threadsAfter} thread left) and that thread became PID ${ex.getpid}, the old TGID`);
+      const tp = o.all('threadParent')[0]?.result;
+      if (tp && tp.nestedPpid === tp.leaderPpid) diffs.push(`a thread made by thread ${tp.threadTid} reported getppid() ${tp.nestedPpid}, the group's parent, not its creator`);
+      const sl = o.all('signalLanding')[0]?.result;
+      const k = sl?.sends.find((s) => s.method === 'kill' && s.to === sl.target);
+      if (k?.landed === 'shared') diffs.push(`kill() on a thread's ID signalled the whole process`);
+      const rows = matrixRows(o).filter((r) => r.accepted && hasFlag(r, 'THREAD') && !r.waitable && !r.exitSignalToCaller);
+      if (rows.length) diffs.push(`${rows.length} CLONE_THREAD children could not be waited for and sent no exit signal`);
+      const libc = o.all('credsPerTask').find((c) => c.result.mode === 'libc')?.result;
+      const raw = o.all('credsPerTask').find((c) => c.result.mode === 'raw')?.result;
+      if (libc && raw) diffs.push(`credentials are per task in the kernel (a raw setresuid changed ${raw.uids.filter((u) => u.uid.startsWith('65534')).length} of ${raw.uids.length} tasks) but libc makes every thread change them together`);
+      const le = o.all('leaderExitSignal')[0]?.result;
+      if (le && le.handlerTid === le.workerTid) diffs.push(`after the main thread exited (state ${le.leaderState}), a signal to its TGID was handled by thread ${le.handlerTid}`);
+      if (!diffs.length) return { verdict: 'confirmed', explanation: 'None of the thread-group behaviours tested set a thread apart from a process.' };
+      return { verdict: 'refuted', explanation: `Observed differences: ${diffs.map((d, i) => `(${i + 1}) ${d}`).join('; ')}. A separate process does none of this.` };
+    },
   },
   {
     id: 'B2',
@@ -564,8 +608,31 @@ export const CLAIMS: Claim[] = [
     id: 'C3',
     source: 'answer 3',
     statement: "A thread's ID can be sent a signal with kill(2), just like a process.",
-    needs: [],
-    planned: ['kill, tkill, tgkill and pidfd_send_signal on a non-leader TID, read from SigPnd and ShdPnd'],
+    needs: ['signalLanding'],
+    uses: ['shellKill'],
+    decide(o) {
+      const l = o.all('signalLanding')[0]!.result;
+      const send = (method: string, to: number) => l.sends.find((s) => s.method === method && s.to === to);
+      const kill = send('kill', l.target);
+      if (!kill || kill.result !== 'ok') {
+        return { verdict: 'refuted', explanation: `kill(2) on the non-leader TID ${l.target} failed: ${kill?.result ?? 'not tried'}.` };
+      }
+      const h = l.handlers.find((x) => x.method === 'kill');
+      const ht = l.handlers.find((x) => x.method === 'tgkill');
+      const others = ['tgkill', 'tkill', 'pidfd-thread', 'pidfd']
+        .map((m) => send(m, l.target))
+        .filter((s): s is NonNullable<typeof s> => !!s)
+        .map((s) => `${s.method} ${s.result === 'ok' ? `queued it ${s.landed === 'target' ? "in the thread's private set (SigPnd)" : s.landed === 'shared' ? 'in the shared set' : s.landed}` : `failed with ${s.result}`}`);
+      const shells = o.all('shellKill').map((x) => `${x.result.shell}'s kill -${x.result.sig} TID: ${x.result.landed}`);
+      const base = `kill(${l.target}, SIGUSR1) on a non-leader TID returned 0, and the signal was queued ${kill.landed === 'shared' ? "in the group's shared pending set (ShdPnd), exactly as kill(TGID) was" : kill.landed === 'target' ? "in that thread's own pending set" : kill.landed}`;
+      const handled = h ? `; when another thread (${h.unblockedIn}) unblocked it, ${h.handlerTid === h.unblockedIn ? 'that thread ran the handler, not the named one' : h.handlerTid ? `thread ${h.handlerTid} ran the handler` : 'no handler ran'}` : '';
+      const tg = ht ? ` A tgkill'd signal, by contrast, ${ht.handlerTid === 0 && ht.stillPendingOnTarget ? 'stayed pending on the named thread while another thread had it unblocked' : `was handled by ${ht.handlerTid}`}.` : '';
+      if (kill.landed === 'target') return { verdict: 'confirmed', explanation: `${base}${handled}.${tg}` };
+      return {
+        verdict: 'nuanced',
+        explanation: `${base}${handled}. So kill accepts a thread's ID, but signals the whole process through it, "just like a process" in the literal sense: it cannot single out the thread.${tg} Per method: ${others.join('; ')}${shells.length ? `; ${shells.join('; ')}` : ''}. Towards an exited TID, kill, tkill and tgkill gave ${[...new Set(l.errors.filter((e) => e.target.startsWith('exited')).map((e) => e.result))].join('/')}.`,
+      };
+    },
   },
   {
     id: 'C4',
