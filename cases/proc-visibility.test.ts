@@ -6,15 +6,15 @@
  * /proc/TID succeeds for any task visible in the mount's PID namespace
  * (proc_pid_lookup() uses find_task_by_pid_ns()).
  */
-import { accessSync, constants, existsSync, readFileSync, realpathSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { $ } from 'zx';
 import { describe, expect } from 'vitest';
 import { environment } from '../helpers/environment.js';
 import { lookupFromC, lookupIds, reached } from '../helpers/lookup.js';
 import { test, type CpuFields } from '../helpers/observations.js';
 import { eventually } from '../helpers/poll.js';
-import { Probe, probeDirectory, startProbe } from '../helpers/probe.js';
+import { Probe, startProbe } from '../helpers/probe.js';
+import { asUser, cannotRunAsOtherUser, NOBODY } from '../helpers/privilege.js';
 import { ifStillThere, listProc, listTasks, numericEntries, parseStatus, readStat, readStatus, statusNumber } from '../helpers/procfs.js';
 
 const cpu = (pid: number, tid?: number): CpuFields => {
@@ -226,27 +226,20 @@ test('tasks of a child PID namespace, looked up from outside by their inner PIDs
 });
 
 test('with /proc mounted hidepid=invisible, an unprivileged user cannot reach another user\'s hidden TID', async ({ observe, skip }) => {
-  const env = environment();
-  if (env.euid !== 0) skip('mounting a /proc with hidepid in a new mount namespace needs root here (CAP_SYS_ADMIN)');
-  for (const tool of ['unshare', 'setpriv']) {
-    if ((await $({ nothrow: true, quiet: true })`command -v ${tool}`).exitCode !== 0) skip(`${tool} (util-linux) is not installed`);
-  }
-  const uid = 65534;
-  try {
-    for (let d = probeDirectory(); d !== '/'; d = dirname(d)) accessSync(d, constants.X_OK);
-  } catch {
-    skip(`the probe cache ${probeDirectory()} is not reachable by other users, so uid ${uid} cannot run the lookup probe`);
-  }
-  const asUser = (mountOpts: string) => [
+  const why = cannotRunAsOtherUser(NOBODY, ['unshare', 'setpriv']);
+  if (why) skip(`mounting a /proc with hidepid and looking as another user is not possible here: ${why}`);
+  const uid = NOBODY;
+  // unshare a private mount namespace, mount a new /proc there, then drop to the user.
+  const asUserOn = (mountOpts: string) => [
     'unshare', '--mount', '--propagation', 'private', '--',
     'sh', '-c', `mount -t proc -o ${mountOpts} proc /proc && exec "$@"`, 'sh',
-    'setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--',
+    ...asUser(uid),
   ];
   const { probe, ready } = await startProbe('ids', ['--threads', '1', '--via', 'pthread']);
   const tid = ready.tids.find((t) => t !== ready.tgid)!;
   const paths = [`/proc/${ready.tgid}`, `/proc/${tid}`];
-  const hidden = await lookupFromC(paths, { prefix: asUser('hidepid=invisible') });
-  const control = await lookupFromC(paths, { prefix: asUser('defaults') });
+  const hidden = await lookupFromC(paths, { prefix: asUserOn('hidepid=invisible') });
+  const control = await lookupFromC(paths, { prefix: asUserOn('defaults') });
   await probe.release();
 
   observe('hidepidLookup', 'hidepid=invisible', { mountOption: 'hidepid=invisible', uid, tgid: ready.tgid, tid, hidden, control }, { hidden, control });

@@ -96,8 +96,29 @@ export const CLAIMS: Claim[] = [
     id: 'T1',
     source: 'title',
     statement: 'Kernel threads (kthreadd and the threads it starts) are processes in the same sense as user processes.',
-    needs: [],
-    planned: ['kernel threads found by PF_KTHREAD in /proc/PID/stat, with their Tgid, task directory, parent and address space'],
+    needs: ['kernelThreads'],
+    uses: ['vantage'],
+    decide(o) {
+      const k = o.all('kernelThreads')[0]!.result;
+      const v = o.all('vantage')[0]?.result;
+      const like = [
+        `each has a PID and a /proc/PID directory listed by readdir like any process (${k.count} seen${v ? ` from PID namespace depth ${v.pidNamespaceDepth}` : ''})`,
+        `Tgid = Pid in ${k.tgidEqualsPid} of ${k.count}`,
+        `${k.singleTask} have a single task${k.multiTask.length ? ` (${k.multiTask.length} have more: ${k.multiTask.map((m) => `${m.pid} ${m.comm}: ${m.tasks}`).join(', ')})` : ''}`,
+        `scheduling states ${Object.entries(k.states).map(([s, n]) => `${s}: ${n}`).join(', ')} and policies ${Object.entries(k.policies).map(([p, n]) => `${p}: ${n}`).join(', ')}, as for any task`,
+        `kill(pid, 0) answered ${[...new Set(k.signal0.map((x) => x.result))].join('/')} (no real signal was sent)`,
+      ];
+      const unlike = [
+        `none has a user address space: no VmSize line in ${k.noVmSize} of ${k.count}, empty maps in ${k.emptyMaps}, and the exe link unreadable (${Object.entries(k.exeErrnos).map(([e, n]) => `${e}: ${n}`).join(', ')})`,
+        k.kthreadd ? `${k.childrenOfKthreadd} of ${k.count} are kthreadd (PID ${k.kthreadd.pid}, parent ${k.kthreadd.ppid}) or its children: they are started inside the kernel, not by clone(2) from user space` : 'kthreadd itself was not among them',
+        `the kernel marks them with PF_KTHREAD in the stat flags${k.kthreadLine.present ? ', and this kernel also prints "Kthread: 1" in their status' : ' (this kernel prints no Kthread: line in status)'}`,
+      ];
+      const central = k.tgidEqualsPid === k.count;
+      return {
+        verdict: central ? 'nuanced' : 'refuted',
+        explanation: `As the kernel shows them in /proc, kernel threads are tasks like processes: ${like.join('; ')}. But not in every sense: ${unlike.join('; ')}.`,
+      };
+    },
   },
   {
     id: 'A1',
@@ -123,8 +144,22 @@ export const CLAIMS: Claim[] = [
     id: 'A2',
     source: 'answer 1',
     statement: 'Every task has a PID unique on the whole system, and a thread group ID (TGID).',
-    needs: [],
-    planned: ['PIDs of the same tasks seen from nested PID namespaces (NSpid)'],
+    needs: ['pidNamespaces'],
+    uses: ['threadGroupIds', 'vantage'],
+    decide(o) {
+      const ns = o.all('pidNamespaces').map((x) => x.result);
+      const tasks = ns.flatMap((n) => n.tasks);
+      const multi = tasks.filter((t) => t.nspid.length > 1);
+      const groups = o.all('threadGroupIds');
+      const v = o.all('vantage')[0]?.result;
+      if (!multi.length) return { verdict: 'confirmed', explanation: 'Every task observed had a single PID.' };
+      const deepest = ns.reduce((a, b) => (b.depth > a.depth ? b : a));
+      const example = deepest.tasks.find((t) => t.role === 'worker')!;
+      return {
+        verdict: 'nuanced',
+        explanation: `Each task has a TGID${groups.length ? ` (in ${groups.length} thread groups every thread's Tgid was its leader's PID)` : ''} and a PID of its own, but a task in a PID namespace has one PID per level, and only the outermost is unique system-wide: e.g. a process ${deepest.depth} levels deep had NSpid ${example.nspid.join(' / ')} (host first). Inside, numbers repeat those of other tasks: every namespace's init was PID 1 and its next process PID 2${ns.some((n) => n.innerProcEntries) ? `, and a /proc mounted inside listed only [${ns.find((n) => n.innerProcEntries)!.innerProcEntries!.join(', ')}]` : ''}.${v && v.pidNamespaceDepth > 1 ? ` This run itself was in a PID namespace ${v.pidNamespaceDepth} levels deep, so even its "system-wide" view was one namespace's.` : ''}`,
+      };
+    },
   },
   {
     id: 'A3',
@@ -373,7 +408,7 @@ export const CLAIMS: Claim[] = [
     source: 'answer 1',
     statement: 'A PID that `ls /proc` does not list can still be entered with `cd /proc/PID`.',
     needs: ['hiddenTidLookup', 'shellCd'],
-    uses: ['exitedTidLookup', 'unusedPidLookup', 'pidnsInnerLookup', 'hidepidLookup'],
+    uses: ['exitedTidLookup', 'unusedPidLookup', 'pidnsInnerLookup', 'hidepidLookup', 'vantage', 'pidNamespaces'],
     decide(o) {
       const hidden = o.all('hiddenTidLookup').map((h) => h.result);
       const shells = o.all('shellCd').map((x) => x.result);
@@ -411,6 +446,9 @@ export const CLAIMS: Claim[] = [
         o.has('pidnsInnerLookup') ? undefined : 'PID namespaces (their test was skipped)',
         o.has('hidepidLookup') ? undefined : 'hidepid mounts (their test was skipped)',
       ].filter(Boolean);
+      for (const v of o.all('vantage')) bounds.push(`this run looked from PID namespace depth ${v.result.pidNamespaceDepth} through a /proc mounted "${v.result.procMountOptions}"`);
+      const innerProc = o.all('pidNamespaces').find((n) => n.result.innerProcEntries)?.result;
+      if (innerProc) limits.push(`a /proc mounted inside a child PID namespace listed only that namespace's tasks ([${innerProc.innerProcEntries!.join(', ')}]), so what "any PID" covers depends on which namespace's /proc you stand in`);
       const tail = `${bounds.length ? ` As expected for tasks that do not exist, ${bounds.join('; ')}.` : ''}${notSeen.length ? ` Not observed in this run: ${notSeen.join(', ')}.` : ''}`;
       if (limits.length) {
         return { verdict: 'nuanced', explanation: `${held} But "any PID" means any PID of a task in the /proc mount's PID namespace that the mount lets this user see: ${limits.join('; ')}.${tail}` };
@@ -423,7 +461,7 @@ export const CLAIMS: Claim[] = [
     source: 'answer 1',
     statement: 'The kernel knows only processes, each with its own PID; a thread is a process that shares at least memory and signal handlers with others.',
     needs: ['threadGroupIds', 'cloneMatrix'],
-    uses: ['pidnsInnerLookup'],
+    uses: ['pidnsInnerLookup', 'pidNamespaces'],
     decide(o) {
       const threads = o.all('threadGroupIds').flatMap((g) => g.result.tasks);
       const ownPids = new Set(threads.map((t) => t.statusPid)).size === threads.length;

@@ -209,6 +209,38 @@ export interface ObservationResults {
     cpus: number;
     tasks: { tid: number; cpusAllowed: string; nice: number; state: string; cpuTicks: number }[];
   };
+  /** Where this run looks from: its PID namespace depth and /proc, and whether kernel threads are visible. */
+  vantage: { pidNamespaceDepth: number; procMountOptions: string | null; euid: number; kernelThreadsVisible: number };
+  /** Every task with PF_KTHREAD in /proc/PID/stat, and what /proc says of each. */
+  kernelThreads: {
+    count: number;
+    kthreadd: { pid: number; ppid: number } | null;
+    /** Whether status has a "Kthread:" line on this kernel (recent kernels print one), and whether it agrees with the flag everywhere. */
+    kthreadLine: { present: boolean; agreesWithFlag: boolean; disagreements: number[] };
+    tgidEqualsPid: number;
+    singleTask: number;
+    multiTask: { pid: number; comm: string; tasks: number }[];
+    childrenOfKthreadd: number;
+    noVmSize: number;
+    emptyMaps: number;
+    exeErrnos: Record<string, number>;
+    states: Record<string, number>;
+    policies: Record<string, number>;
+    /** kill(pid, 0) from this process: existence and permission only, nothing sent. */
+    signal0: { pid: number; comm: string; result: string }[];
+  };
+  /** Tasks in new PID namespaces: every PID each has, one per level (NSpid), and what a /proc mounted inside lists. */
+  pidNamespaces: {
+    depth: number;
+    userns: boolean;
+    asUid: number;
+    tasks: { level: number; role: string; getpid: number; gettid: number; nspid: number[] }[];
+    /** Numeric entries of a /proc mounted in the innermost namespace (with --mount-proc). */
+    innerProcEntries?: number[];
+    innerProcSelf?: string;
+    /** Outer PIDs of the inner tasks that the host's /proc listing shows. */
+    outerListed?: number[];
+  };
   /** What the real procps ps printed while a probe held its threads alive. */
   psView: {
     procps: string;

@@ -93,6 +93,7 @@ const recordTypes = {
     nice: 'string?',
     cpus: 'int?',
   },
+  nsproc: { level: 'int', entries: 'pid[]', self: 'string' },
   nstask: { level: 'int', role: 'string', getpid: 'pid', gettid: 'pid', getppid: 'int', nspid: 'string' },
   lookup: {
     path: 'string',

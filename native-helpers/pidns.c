@@ -1,7 +1,7 @@
 /*
  * pidns: tasks in nested PID namespaces, each telling the PIDs it has.
  *
- *   pidns [--depth D] [--threads T] [--userns]
+ *   pidns [--depth D] [--threads T] [--userns] [--mount-proc]
  *
  * The probe makes a chain of D new PID namespaces with raw clone(2)
  * (CLONE_NEWPID, plus CLONE_NEWUSER with --userns so that an unprivileged
@@ -11,6 +11,12 @@
  * gettid(), getppid() as it sees them, and the NSpid line of its own
  * /proc/thread-self/status: one PID per level, from the namespace of the /proc
  * mount (the host's) down to its own (proc(5)).
+ *
+ * --mount-proc adds CLONE_NEWNS to the first clone; the innermost init makes
+ * its mounts private, mounts a new procfs on /proc and prints "nsproc": the
+ * numeric entries that /proc lists there. (Every task reads its own status
+ * through a descriptor of the original /proc opened before, so NSpid always
+ * shows every level.)
  *
  * A clone that the kernel refuses (EPERM without privilege, ENOSPC past
  * user.max_pid_namespaces) is an "error" record, and the probe then ends
@@ -22,14 +28,19 @@
 #include "clonelab.h"
 #include <pthread.h>
 
-static int depth = 1, nthreads, use_userns;
+#include <dirent.h>
+#include <sys/mount.h>
+
+static int depth = 1, nthreads, use_userns, mount_proc;
+static int host_proc = -1; /* the /proc this probe started with */
+static int worker_ready[2]; /* worker -> innermost init */
 static int hold[2];  /* read end held open by every task; closed = go */
 static int ready_pipe[2]; /* innermost worker writes one byte when all have printed */
 
 static void print_nstask(int level, const char *role)
 {
 	char buf[4096] = "", nspid[256] = "";
-	int fd = open("/proc/thread-self/status", O_RDONLY);
+	int fd = openat(host_proc, "thread-self/status", O_RDONLY);
 	if (fd >= 0) {
 		ssize_t n = read(fd, buf, sizeof(buf) - 1);
 		buf[n > 0 ? n : 0] = '\0';
@@ -90,7 +101,7 @@ static void worker(int level)
 			break;
 		sched_yield();
 	}
-	if (write(ready_pipe[1], "r", 1) != 1)
+	if (write(worker_ready[1], "r", 1) != 1)
 		cl_die("write-ready");
 	wait_for_release();
 	for (int i = 0; i < nthreads; i++)
@@ -98,16 +109,54 @@ static void worker(int level)
 	_exit(0);
 }
 
+/* A procfs of this PID namespace on /proc, in this (private) mount namespace only. */
+static void mount_own_proc(void)
+{
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) {
+		cl_error_rec("mount(/, MS_REC|MS_PRIVATE)", errno, 0);
+		return;
+	}
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0)
+		cl_error_rec("mount(proc, /proc)", errno, 0);
+}
+
+static void list_own_proc(int level)
+{
+	long long entries[256];
+	size_t n = 0;
+	DIR *d = opendir("/proc");
+	if (!d) {
+		cl_error_rec("opendir(/proc)", errno, 0);
+		return;
+	}
+	for (struct dirent *e; (e = readdir(d)) && n < 256;)
+		if (e->d_name[0] >= '0' && e->d_name[0] <= '9')
+			entries[n++] = atoll(e->d_name);
+	closedir(d);
+	char self[64] = "";
+	ssize_t len = readlink("/proc/self", self, sizeof(self) - 1);
+	self[len > 0 ? len : 0] = '\0';
+	cl_begin(CL_REC, "nsproc");
+	cl_int(CL_REC, "level", level);
+	cl_ints(CL_REC, "entries", entries, n);
+	cl_str(CL_REC, "self", self);
+	cl_end(CL_REC);
+}
+
 /* Runs as PID 1 of namespace `level`: go one deeper, or start the worker; then reap. */
 static void ns_init(int level);
 
 static pid_t clone_into_new_ns(int level)
 {
-	unsigned long flags = CLONE_NEWPID | SIGCHLD | (use_userns && level == 1 ? CLONE_NEWUSER : 0);
+	unsigned long flags = CLONE_NEWPID | SIGCHLD | (use_userns && level == 1 ? CLONE_NEWUSER : 0) |
+			      (mount_proc && level == 1 ? CLONE_NEWNS : 0);
 	long pid = cl_clone_forklike(flags, NULL, NULL);
 	if (pid < 0) {
 		cl_begin(CL_REC, "error");
-		cl_str(CL_REC, "op", use_userns && level == 1 ? "clone(CLONE_NEWUSER|CLONE_NEWPID)" : "clone(CLONE_NEWPID)");
+		char op[96];
+		snprintf(op, sizeof(op), "clone(%sCLONE_NEWPID%s)", use_userns && level == 1 ? "CLONE_NEWUSER|" : "",
+			 mount_proc && level == 1 ? "|CLONE_NEWNS" : "");
+		cl_str(CL_REC, "op", op);
 		cl_str(CL_REC, "errno", cl_errno_name(errno));
 		cl_int(CL_REC, "errnoValue", errno);
 		cl_int(CL_REC, "level", level);
@@ -132,6 +181,8 @@ static void ns_init(int level)
 				cl_die("write-ready");
 		}
 	} else {
+		if (mount_proc)
+			mount_own_proc();
 		pid_t w = fork();
 		if (w < 0)
 			cl_die("fork");
@@ -140,6 +191,13 @@ static void ns_init(int level)
 			close(hold[1]);
 			worker(level);
 		}
+		char c = 'e';
+		if (read(worker_ready[0], &c, 1) != 1)
+			c = 'e';
+		if (mount_proc)
+			list_own_proc(level);
+		if (write(ready_pipe[1], &c, 1) != 1)
+			cl_die("write-ready");
 	}
 	/* An init reaps every task of its namespace (pid_namespaces(7)). */
 	while (wait(NULL) > 0 || errno == EINTR)
@@ -152,15 +210,20 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--userns") == 0)
 			use_userns = 1;
+		else if (strcmp(argv[i], "--mount-proc") == 0)
+			mount_proc = 1;
 		else if (strcmp(argv[i], "--depth") == 0 && i + 1 < argc)
 			depth = (int)cl_arg_long("--depth", argv[++i], 1, 8);
 		else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
 			nthreads = (int)cl_arg_long("--threads", argv[++i], 0, 64);
 		else
-			cl_usage("usage: pidns [--depth D] [--threads T] [--userns]");
+			cl_usage("usage: pidns [--depth D] [--threads T] [--userns] [--mount-proc]");
 	}
-	if (pipe(hold) != 0 || pipe(ready_pipe) != 0)
+	if (pipe(hold) != 0 || pipe(ready_pipe) != 0 || pipe(worker_ready) != 0)
 		cl_die("pipe");
+	host_proc = open("/proc", O_RDONLY | O_DIRECTORY);
+	if (host_proc < 0)
+		cl_die("open(/proc)");
 	print_nstask(0, "probe");
 	pid_t child = clone_into_new_ns(1);
 	char c = 'e';
