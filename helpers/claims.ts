@@ -109,7 +109,7 @@ export const CLAIMS: Claim[] = [
         `kill(pid, 0) answered ${[...new Set(k.signal0.map((x) => x.result))].join('/')} (no real signal was sent)`,
       ];
       const unlike = [
-        `none has a user address space: no VmSize line in ${k.noVmSize} of ${k.count}, empty maps in ${k.emptyMaps}, and the exe link unreadable (${Object.entries(k.exeErrnos).map(([e, n]) => `${e}: ${n}`).join(', ')})`,
+        `none has a user address space: no VmSize line in ${k.noVmSize} of ${k.count}, empty maps in ${k.emptyMaps}, and the exe link unreadable (${Object.entries(k.exeErrnos).map(([e, n]) => `${e}: ${n}`).join(', ')}${k.exeErrnos.EACCES ? '; EACCES means this unprivileged reader was refused before the kernel looked for an executable' : ''})`,
         k.kthreadd ? `${k.childrenOfKthreadd} of ${k.count} are kthreadd (PID ${k.kthreadd.pid}, parent ${k.kthreadd.ppid}) or its children: they are started inside the kernel, not by clone(2) from user space` : 'kthreadd itself was not among them',
         `the kernel marks them with PF_KTHREAD in the stat flags${k.kthreadLine.present ? ', and this kernel also prints "Kthread: 1" in their status' : ' (this kernel prints no Kthread: line in status)'}`,
       ];
