@@ -19,7 +19,9 @@ export default async function setup(project: TestProject): Promise<() => void> {
   const built = await buildProbes();
   project.provide('probeDir', built.dir);
   return () => {
-    const left = leftoverProbeTasks(built.dir, { kill: true });
+    // Only below this vitest process: another clonelab run (a nested `npm run report`, a
+    // second terminal) may be using the same probe cache at the same time.
+    const left = leftoverProbeTasks(built.dir, { ancestor: process.pid, kill: true });
     if (left.length) {
       throw new Error(
         `clonelab left ${left.length} probe task(s) running after the suite; they were killed now:\n` +

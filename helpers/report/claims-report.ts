@@ -2,7 +2,7 @@
  * reports/claims.json: the contract other tools read (../shared/DESIGN.md).
  * Bump SCHEMA_VERSION on any change a reader could trip over.
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { PROJECT_ROOT } from '../build.js';
 import { CLAIMS, evaluate, ObservationIndex, readsOf, VERDICTS, type Verdict } from '../claims.js';
@@ -112,6 +112,60 @@ export function writeFileAtomic(file: string, content: string): void {
     rmSync(tmp, { force: true });
     throw e;
   }
+}
+
+/** A report file that cannot be used: which file, and what is wrong with it. */
+export class ReportInputError extends Error {
+  override name = 'ReportInputError';
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+  ) {
+    super(`${file}: ${problem}`);
+  }
+}
+
+/**
+ * Read and check a claims.json (or a directory holding one). Anything that
+ * is not a complete clonelab report of this schema is refused with the reason.
+ */
+export function readClaimsReport(path: string): ClaimsReport {
+  let file = path;
+  try {
+    if (statSync(path).isDirectory()) file = join(path, 'claims.json');
+  } catch (e) {
+    throw new ReportInputError(path, `cannot read it (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ReportInputError(file, code === 'ENOENT' && file !== path ? 'the directory holds no claims.json' : `cannot read it (${code ?? String(e)})`);
+  }
+  if (text.trim() === '') throw new ReportInputError(file, 'the file is empty');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new ReportInputError(file, `not valid JSON, truncated or damaged (${(e as Error).message})`);
+  }
+  const r = value as Partial<ClaimsReport> | null;
+  if (typeof r !== 'object' || r === null || Array.isArray(r) || r.tool?.name !== 'clonelab') {
+    throw new ReportInputError(file, 'not a clonelab claims report (no "tool": {"name": "clonelab"})');
+  }
+  if (r.schemaVersion !== SCHEMA_VERSION) {
+    throw new ReportInputError(file, `schema version ${JSON.stringify(r.schemaVersion)} is not the one this clonelab reads (${SCHEMA_VERSION})`);
+  }
+  if (!Array.isArray(r.claims) || typeof r.environment !== 'object' || !r.tests || !Array.isArray(r.tests.list)) {
+    throw new ReportInputError(file, 'incomplete report: "claims", "environment" or "tests" is missing');
+  }
+  const known = new Set(CLAIMS.map((c) => c.id));
+  const unknown = r.claims.map((c) => c?.id).filter((id) => !known.has(id));
+  if (unknown.length) throw new ReportInputError(file, `unknown claim IDs: ${unknown.join(', ')}`);
+  const bad = r.claims.filter((c) => !(VERDICTS as readonly string[]).includes(c.verdict));
+  if (bad.length) throw new ReportInputError(file, `claims with an unknown verdict: ${bad.map((c) => `${c.id}=${c.verdict}`).join(', ')}`);
+  return r as ClaimsReport;
 }
 
 export function summaryLine(r: ClaimsReport): string {

@@ -3,12 +3,13 @@
  * each test's outcome and the observations tests attached to their meta,
  * runs the claim rules over them, and writes the report atomically.
  */
-import { join, relative } from 'node:path';
+import { relative } from 'node:path';
 import type { Reporter, SerializedError, TestModule, TestRunEndReason } from 'vitest/node';
 import { PROJECT_ROOT } from '../build.js';
 import { environment } from '../environment.js';
 import type { RecordedObservation } from '../observations.js';
-import { buildClaimsReport, defaultReportDir, summaryLine, writeFileAtomic, type TestOutcome } from './claims-report.js';
+import { buildClaimsReport, defaultReportDir, summaryLine, type TestOutcome } from './claims-report.js';
+import { writeReports } from './write.js';
 
 export default class ClaimsReporter implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<SerializedError>, reason: TestRunEndReason): void {
@@ -40,8 +41,8 @@ export default class ClaimsReporter implements Reporter {
       reason,
       unhandledErrors: unhandledErrors.map((e) => e.message ?? String(e)),
     });
-    const file = join(dir, 'claims.json');
-    writeFileAtomic(file, `${JSON.stringify(report, null, 2)}\n`);
-    process.stdout.write(`\nclonelab: wrote ${relative(process.cwd(), file)}\nclonelab: ${summaryLine(report)}\n`);
+    const files = writeReports(report, dir);
+    const rel = (f: string) => relative(process.cwd(), f) || f;
+    process.stdout.write(`\nclonelab: wrote ${Object.values(files).map(rel).join(', ')}\nclonelab: ${summaryLine(report)}\n`);
   }
 }
