@@ -122,6 +122,10 @@ static void *worker(void *arg)
 		exit(3); /* exit_group(2) */
 	if (strcmp(scenario, "sys-exit") == 0)
 		cl_exit_thread(0);
+	if (strcmp(scenario, "fatal-signal") == 0) {
+		for (;;)
+			pause(); /* stay alive: the leader's tgkill must find this thread */
+	}
 	if (strcmp(scenario, "exec") == 0) {
 		char tg[24], td[24];
 		snprintf(tg, sizeof(tg), "%d", cl_getpid());
