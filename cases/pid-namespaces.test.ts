@@ -4,13 +4,24 @@
  * of its status (proc(5), pid_namespaces(7)); a /proc mounted inside lists
  * only the namespace's own tasks.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { expect } from 'vitest';
 import { environment } from '../helpers/environment.js';
 import { test } from '../helpers/observations.js';
 import { asUser, cannotRunAsOtherUser, NOBODY } from '../helpers/privilege.js';
 import { Probe, type ProbeOptions } from '../helpers/probe.js';
 import { listProc } from '../helpers/procfs.js';
+
+/** Is our root directory other than our mount namespace's root (the kernel's current_chrooted())? */
+function chrooted(): boolean {
+  try {
+    const a = statSync('/');
+    const b = statSync('/proc/1/root/');
+    return a.ino !== b.ino || a.dev !== b.dev;
+  } catch {
+    return false; // cannot tell (no access to PID 1's root as non-root)
+  }
+}
 
 /** What stops an unprivileged user namespace here, for the skip reason. */
 function usernsSysctls(): string {
@@ -21,7 +32,7 @@ function usernsSysctls(): string {
       return 'absent';
     }
   };
-  return `user.max_user_namespaces=${read('/proc/sys/user/max_user_namespaces')}, kernel.unprivileged_userns_clone=${read('/proc/sys/kernel/unprivileged_userns_clone')}, kernel.apparmor_restrict_unprivileged_userns=${read('/proc/sys/kernel/apparmor_restrict_unprivileged_userns')}`;
+  return `${chrooted() ? 'this process is in a chroot, where CLONE_NEWUSER fails with EPERM (user_namespaces(7)); ' : ''}user.max_user_namespaces=${read('/proc/sys/user/max_user_namespaces')}, kernel.unprivileged_userns_clone=${read('/proc/sys/kernel/unprivileged_userns_clone')}, kernel.apparmor_restrict_unprivileged_userns=${read('/proc/sys/kernel/apparmor_restrict_unprivileged_userns')}`;
 }
 
 /**

@@ -1,0 +1,111 @@
+/**
+ * Boots one Debian kernel under QEMU with the host's root shared read-only
+ * over 9p, runs the suite inside, and collects its claims.json. KVM when it
+ * works, TCG otherwise; a deadline kills a guest that panics or hangs.
+ */
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { execa } from 'execa';
+import { PROJECT_ROOT } from '../build.js';
+import { buildInitramfs, shellQuote } from './initramfs.js';
+
+/** KVM needs /dev/kvm we may open and a CPU that offers virtualisation (vmx/svm) to this VM. */
+export function kvmUsable(): { usable: boolean; why: string } {
+  try {
+    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
+  } catch {
+    return { usable: false, why: '/dev/kvm is missing or not accessible' };
+  }
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  if (!/\b(vmx|svm)\b/.test(cpuinfo)) return { usable: false, why: '/dev/kvm exists but the CPU offers no vmx/svm (nested virtualisation is off)' };
+  return { usable: true, why: 'KVM' };
+}
+
+/**
+ * Host directories the guest has no business reading: mounted empty inside
+ * it. Any that holds the project or node is kept, or the suite could not run.
+ */
+export function pathsToHide(nodePath: string): { dirs: string[]; files: string[] } {
+  const keep = [PROJECT_ROOT, dirname(nodePath)];
+  const candidates = ['/root', '/home', '/var', '/run', '/srv', '/mnt', '/media', '/opt', '/boot', '/etc/ssh', '/etc/ssl/private', '/work', '/tmp'];
+  const dirs = candidates.filter((d) => existsSync(d) && !keep.some((k) => k === d || k.startsWith(`${d}/`)));
+  // Under a kept parent (the project's /work, say), hide its siblings instead.
+  for (const k of keep) {
+    for (const parent of candidates.filter((d) => k.startsWith(`${d}/`))) {
+      for (const sib of readdirSync(parent)) {
+        const p = join(parent, sib);
+        if (!keep.some((x) => x === p || x.startsWith(`${p}/`))) {
+          try {
+            if (readdirSync(p)) dirs.push(p);
+          } catch {
+            /* not a directory */
+          }
+        }
+      }
+    }
+  }
+  return { dirs: [...new Set(dirs)], files: ['/etc/shadow', '/etc/gshadow', '/etc/sudoers'] };
+}
+
+export interface GuestResult {
+  status: 'passed' | 'failed' | 'hung' | 'broken';
+  seconds: number;
+  /** Path of the guest's claims.json, when it wrote one. */
+  report?: string;
+  suiteExit?: number;
+  why?: string;
+  consoleTail: string;
+}
+
+export async function runGuest(opts: {
+  label: string;
+  vmlinuz: string;
+  modulesDir: string;
+  workDir: string;
+  timeoutMs: number;
+  accel: 'kvm' | 'tcg';
+  hang?: boolean;
+  memoryMb?: number;
+}): Promise<GuestResult> {
+  const t0 = Date.now();
+  const results = join(opts.workDir, 'results');
+  rmSync(results, { recursive: true, force: true });
+  mkdirSync(results, { recursive: true });
+  const consoleLog = join(opts.workDir, 'console.log');
+  const node = process.execPath;
+  const hide = pathsToHide(node);
+  const env = [
+    'HOME=/tmp', 'CI=true', `PATH=${dirname(node)}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin`,
+    `CLONELAB_ENVIRONMENT=${shellQuote(`guest ${opts.label}`)}`, 'CLONELAB_REPORT_DIR=/clonelab-results', 'CLONELAB_IN_GUEST=1',
+  ].join(' ');
+  const command = opts.hang
+    ? 'echo "clonelab-guest: told to hang"; while :; do sleep 3600; done'
+    : `cd ${shellQuote(PROJECT_ROOT)} && env ${env} ${shellQuote(node)} node_modules/vitest/vitest.mjs run > /clonelab-results/suite.log 2>&1; echo $? > /clonelab-results/exit-status`;
+  const initramfs = join(opts.workDir, 'initramfs.cpio');
+  writeFileSync(initramfs, await buildInitramfs({ modulesDir: opts.modulesDir, command, hide: hide.dirs, hideFiles: hide.files }));
+
+  const qemu = execa(
+    'qemu-system-x86_64',
+    [
+      '-nodefaults', '-no-user-config', '-machine', 'q35', '-accel', opts.accel, '-cpu', 'max', '-smp', '2', '-m', String(opts.memoryMb ?? 2048),
+      '-display', 'none', '-no-reboot', '-serial', `file:${consoleLog}`,
+      '-kernel', opts.vmlinuz, '-initrd', initramfs, '-append', 'console=ttyS0 panic=-1 quiet loglevel=3',
+      // Without multidevs=remap the guest's /proc mount silently fails on a shared /.
+      '-virtfs', 'local,path=/,mount_tag=root,security_model=none,readonly=on,multidevs=remap',
+      '-virtfs', `local,path=${results},mount_tag=results,security_model=none,multidevs=remap`,
+    ],
+    { reject: false, timeout: opts.timeoutMs, killSignal: 'SIGKILL', all: true },
+  );
+  const r = await qemu;
+  const seconds = (Date.now() - t0) / 1000;
+  const consoleText = existsSync(consoleLog) ? readFileSync(consoleLog, 'utf8') : '';
+  const consoleTail = consoleText.split('\n').slice(-40).join('\n');
+  if (r.timedOut) return { status: 'hung', seconds, why: `no power-off within ${opts.timeoutMs / 1000} s: killed`, consoleTail };
+  const exitFile = join(results, 'exit-status');
+  const report = join(results, 'claims.json');
+  if (!existsSync(exitFile) || !existsSync(report)) {
+    return { status: 'broken', seconds, why: `the guest ended without a report (qemu exit ${r.exitCode}${r.all ? `: ${r.all.trim().split('\n').slice(-3).join(' ')}` : ''})`, consoleTail };
+  }
+  const suiteExit = Number(readFileSync(exitFile, 'utf8').trim());
+  return { status: suiteExit === 0 ? 'passed' : 'failed', seconds, report, suiteExit, consoleTail };
+}
