@@ -9,7 +9,7 @@ import { $ } from 'zx';
 import { expect } from 'vitest';
 import { test, type ObservationResults } from '../helpers/observations.js';
 import { startProbe, type Probe } from '../helpers/probe.js';
-import { readStatus, signalsInMask } from '../helpers/procfs.js';
+import { readStatus, signalsInMask, whereQueued } from '../helpers/procfs.js';
 import { assertOwnTask, identify } from '../helpers/signal.js';
 
 const SIGUSR1 = 10;
@@ -31,16 +31,6 @@ const SHELLS = [
   { shell: 'bash', path: '/bin/bash', sig: 41 },
   { shell: 'sh', path: '/bin/sh', sig: 42 },
 ];
-
-/** Where a blocked signal is queued now: the group's shared set, or one thread's private set. */
-function whereQueued(tgid: number, tids: number[], target: number, sig: number) {
-  const leaderStatus = readStatus(tgid, tgid);
-  if (signalsInMask(leaderStatus.ShdPnd).includes(sig)) return 'shared' as const;
-  const holders = tids.filter((t) => signalsInMask(readStatus(tgid, t).SigPnd).includes(sig));
-  if (holders.includes(target)) return 'target' as const;
-  if (holders.includes(tgid)) return 'leader' as const;
-  return holders.length ? ('elsewhere' as const) : ('none' as const);
-}
 
 async function send(probe: Probe, method: string, to: number, sig: number): Promise<string> {
   probe.send(`send ${method} ${to} ${sig}`);

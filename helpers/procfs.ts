@@ -161,3 +161,16 @@ export function signalsInMask(hex: string | undefined): number[] {
   for (let sig = 1; sig <= 64; sig++) if ((bits >> BigInt(sig - 1)) & 1n) out.push(sig);
   return out;
 }
+
+/**
+ * Where a blocked signal is queued now (signal(7)): the group's shared set
+ * (ShdPnd, the same in every task's status), the target's private set
+ * (SigPnd), the leader's, another thread's, or nowhere.
+ */
+export function whereQueued(tgid: number, tids: number[], target: number, sig: number): 'shared' | 'target' | 'leader' | 'elsewhere' | 'none' {
+  if (signalsInMask(readStatus(tgid, tgid).ShdPnd).includes(sig)) return 'shared';
+  const holders = tids.filter((t) => signalsInMask(readStatus(tgid, t).SigPnd).includes(sig));
+  if (holders.includes(target)) return 'target';
+  if (holders.includes(tgid)) return 'leader';
+  return holders.length ? 'elsewhere' : 'none';
+}

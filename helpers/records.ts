@@ -93,6 +93,8 @@ const recordTypes = {
     nice: 'string?',
     cpus: 'int?',
   },
+  bench: { mechanism: 'string', iterations: 'int', medianNs: 'int', p10Ns: 'int', p90Ns: 'int', opsPerSec: 'int' },
+  forkMemory: { mechanism: 'string', mib: 'int', iterations: 'int', medianNs: 'int', p10Ns: 'int', p90Ns: 'int', opsPerSec: 'int' },
   nsproc: { level: 'int', entries: 'pid[]', self: 'string' },
   nstask: { level: 'int', role: 'string', getpid: 'pid', gettid: 'pid', getppid: 'int', nspid: 'string' },
   lookup: {

@@ -90,8 +90,12 @@ static unsigned long long parse_flags(const char *list)
 		for (i = 0; i < NFLAGS; i++)
 			if (strcmp(tok, FLAGS[i].name) == 0 || (strncmp(tok, "CLONE_", 6) == 0 && strcmp(tok + 6, FLAGS[i].name) == 0))
 				break;
-		if (i == NFLAGS)
-			cl_usage("share: unknown clone flag '%s'", tok);
+		if (i == NFLAGS) {
+			char known[1024] = "";
+			for (size_t k = 0; k < NFLAGS; k++)
+				snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s", k ? "," : "", FLAGS[k].name);
+			cl_usage("share: unknown clone flag '%s' (known: %s)", tok, known);
+		}
 		bits |= FLAGS[i].bit;
 	}
 	return bits;

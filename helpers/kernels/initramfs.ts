@@ -34,8 +34,9 @@ export function cpioNewc(entries: Entry[]): Buffer {
 
 /** A module file's contents, decompressed (.ko, .ko.xz from 6.12, .ko.zst). */
 async function readModule(path: string): Promise<Buffer> {
-  if (path.endsWith('.xz')) return (await execa('xz', ['-dc', path], { encoding: 'buffer' })).stdout as unknown as Buffer;
-  if (path.endsWith('.zst')) return (await execa('zstd', ['-dc', path], { encoding: 'buffer' })).stdout as unknown as Buffer;
+  // execa's 'buffer' encoding gives a Uint8Array: make it a Buffer, whose indexOf takes a string.
+  if (path.endsWith('.xz')) return Buffer.from((await execa('xz', ['-dc', path], { encoding: 'buffer' })).stdout);
+  if (path.endsWith('.zst')) return Buffer.from((await execa('zstd', ['-dc', path], { encoding: 'buffer' })).stdout);
   return readFileSync(path);
 }
 
@@ -120,11 +121,11 @@ mount -t proc proc /root/proc
 mount -t sysfs sys /root/sys
 mount -t devtmpfs dev /root/dev
 mount -t tmpfs -o size=512m tmpfs /root/tmp
-cp /bin/busybox /root/.clonelab-busybox
+mkdir -p /root/.clonelab && cp /bin/busybox /root/.clonelab/busybox
 echo "clonelab-guest: running"
 # switch_root, not chroot: it moves the new root onto / so the suite is not "chrooted",
 # which would make CLONE_NEWUSER fail with EPERM (user_namespaces(7)). We stay PID 1.
-exec switch_root /root /.clonelab-busybox sh -c ${shellQuote(`${opts.command}; echo "clonelab-guest: finished $?"; sync; /.clonelab-busybox poweroff -f`)}
+exec switch_root /root /.clonelab/busybox sh -c ${shellQuote(`${opts.command}; echo "clonelab-guest: finished $?"; sync; /.clonelab/busybox poweroff -f`)}
 `;
 }
 
