@@ -37,6 +37,8 @@ export interface Environment {
   procps: string | null;
   /** Whether CI=true was set (CI runs as root with no stdin). */
   ci: boolean;
+  /** clone3(2): "available", or the errno that made libc and the suite fall back to clone (vitest global setup tries it). */
+  clone3: string;
 }
 
 function decodeCaps(hex: string | undefined): string[] {
@@ -100,6 +102,7 @@ export function environment(): Environment {
     procMountOptions: procMount(),
     procps: procps(),
     ci: process.env.CI === 'true' || process.env.CI === '1',
+    clone3: process.env.CLONELAB_CLONE3 ?? 'not tried',
   };
   return cached;
 }

@@ -6,6 +6,7 @@ import type { TestProject } from 'vitest/node';
 import { buildProbes } from './build.js';
 import { procProblem } from './environment.js';
 import { leftoverProbeTasks } from './leftovers.js';
+import { configureProbes, runProbe } from './probe.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -18,6 +19,12 @@ export default async function setup(project: TestProject): Promise<() => void> {
   if (noProc) throw new Error(noProc);
   const built = await buildProbes();
   project.provide('probeDir', built.dir);
+  // A fact for every report: is clone3 there, or does this kernel (or a seccomp
+  // profile) say ENOSYS, so that libc and the suite fall back to clone?
+  configureProbes(built.dir);
+  const c3 = await runProbe('share', ['--try', 'clone3:none']);
+  const t = c3.records.find((r) => r.event === 'try');
+  process.env.CLONELAB_CLONE3 = t && t.event === 'try' ? (t.result === 'ok' ? 'available' : `${t.result}: falls back to clone`) : 'unknown';
   return () => {
     // Only below this vitest process: another clonelab run (a nested `npm run report`, a
     // second terminal) may be using the same probe cache at the same time.

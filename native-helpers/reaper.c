@@ -2,7 +2,7 @@
  * reaper: the harness starts every probe through this, so that no task a
  * probe makes outlives it, whatever the probe does.
  *
- *   reaper PROBE [ARGS...]
+ *   reaper [--report-leftovers] PROBE [ARGS...]
  *
  * Why not just kill the probe's process group from node: an orphan is
  * reparented to the nearest child subreaper or to init, and not every init
@@ -18,6 +18,11 @@
  * SIGKILLs the probe's group, then every child it still has, until wait
  * reports ECHILD. Its exit status is the probe's: the same exit code, or
  * death by the same signal. The reaper itself writes only to stderr.
+ *
+ * --report-leftovers (for npm run check:environments, which runs a whole
+ * suite under it): every task still alive once the command has exited is a
+ * leftover of the run; each is named on stderr in one line,
+ * "clonelab-reaper: leftover PID (comm)", before it is killed and reaped.
  */
 #include "clonelab.h"
 #include <dirent.h>
@@ -30,6 +35,8 @@ static void on_stop(int sig)
 	stop_requested = 1;
 }
 
+static int report_leftovers;
+
 /* SIGKILL every direct child listed in /proc/self/task/TID/children (proc(5)). */
 static int kill_children(void)
 {
@@ -40,6 +47,17 @@ static int kill_children(void)
 		return 0;
 	int n = 0, pid;
 	while (fscanf(f, "%d", &pid) == 1) {
+		if (report_leftovers) {
+			char cpath[64], comm[64] = "?";
+			snprintf(cpath, sizeof(cpath), "/proc/%d/comm", pid);
+			FILE *c = fopen(cpath, "r");
+			if (c) {
+				if (fgets(comm, sizeof(comm), c))
+					comm[strcspn(comm, "\n")] = '\0';
+				fclose(c);
+			}
+			fprintf(stderr, "clonelab-reaper: leftover %d (%s)\n", pid, comm);
+		}
 		kill(pid, SIGKILL);
 		n++;
 	}
@@ -49,8 +67,13 @@ static int kill_children(void)
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "--report-leftovers") == 0) {
+		report_leftovers = 1;
+		argv++;
+		argc--;
+	}
 	if (argc < 2)
-		cl_usage("usage: reaper PROBE [ARGS...]");
+		cl_usage("usage: reaper [--report-leftovers] PROBE [ARGS...]");
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
 		perror("reaper: prctl");
 		return 125;
@@ -104,7 +127,8 @@ int main(int argc, char **argv)
 			status = st;
 			have_status = 1;
 			/* The probe is gone: whatever it left behind goes too. */
-			kill(-probe, SIGKILL);
+			if (!report_leftovers)
+				kill(-probe, SIGKILL); /* (reported ones are found as children below) */
 			kill_children();
 		} else if (have_status) {
 			kill_children();

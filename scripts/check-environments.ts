@@ -1,0 +1,229 @@
+/**
+ * npm run check:environments [-- --only NAME,NAME] [--out DIR]
+ *
+ * Runs the whole suite in each hostile environment a real user meets (non-root,
+ * PID namespace, hidepid, no clone3, CPU load) and checks, against the
+ * baseline run as root, what this file states for each: a verdict equals the
+ * baseline's or becomes inconclusive, unless the environment is expected to
+ * change it (stated below, with the reason); no test fails; every skip has a
+ * reason; no task of the run is left behind (each run is under the reaper in
+ * --report-leftovers mode). Writes each run's report, a matrix over all, and
+ * environments.json/.md with the checks.
+ */
+import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import { buildProbes, PROJECT_ROOT } from '../helpers/build.js';
+import type { Verdict } from '../helpers/claims.js';
+import { environment } from '../helpers/environment.js';
+import { asUser, NOBODY } from '../helpers/privilege.js';
+import { defaultReportDir, readClaimsReport, writeFileAtomic, type ClaimsReport } from '../helpers/report/claims-report.js';
+import { buildMatrix, writeMatrix } from '../helpers/report/matrix.js';
+
+interface Run {
+  /** Prefix commands between the reaper and node (each must exec or fork-and-wait). */
+  prefix: string[];
+  /** Run from a copy of the project that the unprivileged user can read and write. */
+  unprivilegedCopy?: boolean;
+  /** Busy loops on every core for the whole run. */
+  load?: boolean;
+}
+
+interface EnvSpec {
+  name: string;
+  describe: string;
+  /** Why this environment cannot be made here, or undefined. */
+  cannot?: () => string | undefined;
+  run: Run;
+  /** Verdicts this environment must produce, and why. */
+  mustBe?: Record<string, { verdict: Verdict; because: string }>;
+  /** Verdicts that may differ from the baseline other than by becoming inconclusive, and why. */
+  mayDiffer?: Record<string, string>;
+  /** Facts of the environment block the run must show. */
+  facts?: (r: ClaimsReport) => string[];
+}
+
+const rootOnly = () => (process.geteuid?.() === 0 ? undefined : 'making this environment needs root');
+const hideProc = `mount -t proc -o hidepid=invisible proc /proc && exec "$@"`;
+
+const ENVIRONMENTS: EnvSpec[] = [
+  { name: 'root', describe: 'as root in the initial namespaces (the baseline)', cannot: rootOnly, run: { prefix: [] } },
+  {
+    name: 'unprivileged',
+    describe: `as uid ${NOBODY} (setpriv), from a copy of the project it can write`,
+    cannot: rootOnly,
+    run: { prefix: asUser(NOBODY), unprivilegedCopy: true },
+    facts: (r) => (r.environment.euid === NOBODY ? [] : [`euid is ${r.environment.euid}, not ${NOBODY}`]),
+  },
+  {
+    name: 'pid-namespace',
+    describe: 'in a new PID namespace with its own /proc (unshare --pid --fork --mount-proc)',
+    cannot: rootOnly,
+    run: { prefix: ['unshare', '--pid', '--fork', '--mount-proc', '--'] },
+    mustBe: { T1: { verdict: 'inconclusive', because: 'no kernel thread is visible from a child PID namespace' } },
+    facts: (r) => (r.environment.pidNamespaceDepth === 2 ? [] : [`PID namespace depth ${r.environment.pidNamespaceDepth}, not 2`]),
+  },
+  {
+    name: 'hidepid',
+    describe: `/proc mounted hidepid=invisible in a private mount namespace, as uid ${NOBODY}`,
+    cannot: rootOnly,
+    run: { prefix: ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', hideProc, 'sh', ...asUser(NOBODY)], unprivilegedCopy: true },
+    mustBe: { T1: { verdict: 'inconclusive', because: "kernel threads are root's: hidepid=invisible hides them from another user" } },
+    facts: (r) => (r.environment.procMountOptions?.includes('hidepid') ? [] : [`/proc options "${r.environment.procMountOptions}" show no hidepid`]),
+  },
+  {
+    name: 'no-clone3',
+    describe: 'under a seccomp filter that makes clone3 fail with ENOSYS',
+    run: { prefix: ['@noclone3'] },
+    facts: (r) => (r.environment.clone3.startsWith('ENOSYS') ? [] : [`clone3 is "${r.environment.clone3}", not ENOSYS`]),
+  },
+  { name: 'cpu-load', describe: `with a busy loop on each of the ${cpus().length} cores for the whole run`, run: { prefix: [], load: true } },
+];
+
+function parse(argv: string[]) {
+  let out = join(defaultReportDir(), 'environments');
+  let only: string[] | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--out') out = resolve(argv[++i] ?? '');
+    else if (argv[i] === '--only') only = (argv[++i] ?? '').split(',');
+    else {
+      console.error(`check:environments: unknown argument '${argv[i]}' (valid: --only ${ENVIRONMENTS.map((e) => e.name).join(',')}, --out DIR)`);
+      process.exit(2);
+    }
+  }
+  for (const n of only ?? []) {
+    if (!ENVIRONMENTS.some((e) => e.name === n)) {
+      console.error(`check:environments: unknown environment '${n}' (valid: ${ENVIRONMENTS.map((e) => e.name).join(', ')})`);
+      process.exit(2);
+    }
+  }
+  return { out, only };
+}
+
+/** A copy of the project that another user can read, and write where the suite writes. */
+function unprivilegedCopy(dir: string): string {
+  const copy = join(dir, 'project');
+  rmSync(copy, { recursive: true, force: true });
+  mkdirSync(copy, { recursive: true });
+  for (const entry of ['package.json', 'package-lock.json', 'tsconfig.json', 'vitest.config.ts', 'kernels.json', 'cases', 'helpers', 'native-helpers', 'scripts', 'node_modules']) {
+    cpSync(join(PROJECT_ROOT, entry), join(copy, entry), { recursive: true, filter: (src) => !src.includes('/node_modules/.cache') && !src.includes('/node_modules/.vite') });
+  }
+  return copy;
+}
+
+interface Outcome {
+  name: string;
+  describe: string;
+  status: 'ok' | 'failed' | 'skipped';
+  seconds: number;
+  problems: string[];
+  notes: string[];
+  leftovers: string[];
+  report?: string;
+}
+
+const { out, only } = parse(process.argv.slice(2));
+mkdirSync(out, { recursive: true });
+const built = await buildProbes();
+const outcomes: Outcome[] = [];
+let baseline: ClaimsReport | undefined;
+
+for (const env of ENVIRONMENTS.filter((e) => !only || only.includes(e.name) || e.name === 'root')) {
+  const t0 = Date.now();
+  const reportDir = join(out, env.name);
+  rmSync(reportDir, { recursive: true, force: true });
+  mkdirSync(reportDir, { recursive: true });
+  const cannot = env.cannot?.();
+  if (cannot) {
+    outcomes.push({ name: env.name, describe: env.describe, status: 'skipped', seconds: 0, problems: [], notes: [cannot], leftovers: [] });
+    console.log(`[${env.name}] skipped: ${cannot}`);
+    continue;
+  }
+  console.log(`[${env.name}] ${env.describe}`);
+  const project = env.run.unprivilegedCopy ? unprivilegedCopy(join(out, '.work')) : PROJECT_ROOT;
+  if (env.run.unprivilegedCopy) {
+    await execa('chown', ['-R', `${NOBODY}:${NOBODY}`, join(out, '.work'), reportDir]);
+    await execa('chmod', ['a+rx', out]);
+  }
+  const prefix = env.run.prefix.map((p) => (p === '@noclone3' ? join(built.dir, 'noclone3') : p));
+  const loads: ResultPromise[] = env.run.load ? cpus().map(() => execa('sh', ['-c', 'while :; do :; done'], { reject: false })) : [];
+  const run = await execa(join(built.dir, 'reaper'), ['--report-leftovers', ...prefix, process.execPath, join(project, 'node_modules/vitest/vitest.mjs'), 'run'], {
+    cwd: project,
+    reject: false,
+    all: true,
+    env: {
+      CLONELAB_PARENT: String(process.pid),
+      CLONELAB_ENVIRONMENT: env.name,
+      CLONELAB_REPORT_DIR: reportDir,
+      ...(env.run.unprivilegedCopy ? { HOME: project, CLONELAB_CACHE_DIR: join(project, '.cache') } : {}),
+    },
+  });
+  for (const l of loads) l.kill('SIGKILL'); // our own busy loops
+  await Promise.all(loads);
+  const seconds = (Date.now() - t0) / 1000;
+  const leftovers = (run.stderr ?? '').split('\n').filter((l) => l.startsWith('clonelab-reaper: leftover'));
+  const problems: string[] = [];
+  const notes: string[] = [];
+  if (leftovers.length) problems.push(`${leftovers.length} task(s) of the run were left behind: ${leftovers.join('; ')}`);
+  let report: ClaimsReport | undefined;
+  try {
+    report = readClaimsReport(reportDir);
+  } catch (e) {
+    problems.push(`no usable report: ${(e as Error).message}; the run's last lines:\n${(run.all ?? '').split('\n').slice(-15).join('\n')}`);
+  }
+  if (report) {
+    if (report.tests.failed) problems.push(`${report.tests.failed} test(s) failed: ${report.tests.list.filter((t) => t.state === 'failed').map((t) => t.name).join('; ')}`);
+    for (const t of report.tests.list.filter((x) => x.state === 'skipped')) {
+      if (!t.skipReason || t.skipReason.startsWith('skipped without')) problems.push(`skipped without a reason: ${t.name}`);
+      else notes.push(`skipped: ${t.name}: ${t.skipReason}`);
+    }
+    if (report.environment.name !== env.name) problems.push(`the report names its environment "${report.environment.name}"`);
+    problems.push(...(env.facts?.(report) ?? []));
+    for (const [id, m] of Object.entries(env.mustBe ?? {})) {
+      const c = report.claims.find((x) => x.id === id)!;
+      if (c.verdict !== m.verdict) problems.push(`${id} is ${c.verdict}, expected ${m.verdict} (${m.because})`);
+      else notes.push(`${id} ${m.verdict} as expected: ${m.because}`);
+    }
+    if (baseline && env.name !== 'root') {
+      for (const c of report.claims) {
+        const b = baseline.claims.find((x) => x.id === c.id)!;
+        if (c.verdict === b.verdict || env.mustBe?.[c.id]) continue;
+        if (c.verdict === 'inconclusive') notes.push(`${c.id}: ${b.verdict} -> inconclusive: ${c.explanation}`);
+        else if (env.mayDiffer?.[c.id]) notes.push(`${c.id}: ${b.verdict} -> ${c.verdict}: ${env.mayDiffer[c.id]}`);
+        else problems.push(`${c.id} is ${c.verdict} here but ${b.verdict} in the baseline, and nothing here explains why: a false verdict`);
+      }
+    }
+    if (env.name === 'root') baseline = report;
+  }
+  const status = problems.length ? 'failed' : 'ok';
+  outcomes.push({ name: env.name, describe: env.describe, status, seconds, problems, notes, leftovers, ...(report ? { report: join(reportDir, 'claims.json') } : {}) });
+  console.log(`[${env.name}] ${status} in ${seconds.toFixed(0)} s${report ? `: ${report.tests.passed} passed, ${report.tests.failed} failed, ${report.tests.skipped} skipped` : ''}`);
+  for (const p of problems) console.log(`[${env.name}]   PROBLEM ${p}`);
+}
+rmSync(join(out, '.work'), { recursive: true, force: true });
+
+const withReports = outcomes.filter((o) => o.report);
+const matrix = buildMatrix(withReports.map((o) => ({ source: o.report!, report: readClaimsReport(o.report!), label: o.name })));
+writeMatrix(matrix, out);
+const md = [
+  '# clonelab in hostile environments',
+  '',
+  `Host: ${environment().kernelRelease}. Each environment ran the whole suite; the checks are stated in scripts/check-environments.ts.`,
+  '',
+  '| environment | result | time | tests | checks |',
+  '|---|---|---|---|---|',
+  ...outcomes.map((o) => {
+    const r = o.report ? readClaimsReport(o.report) : undefined;
+    return `| ${o.name}: ${o.describe} | **${o.status}** | ${o.seconds.toFixed(0)} s | ${r ? `${r.tests.passed} passed, ${r.tests.failed} failed, ${r.tests.skipped} skipped` : '-'} | ${[...o.problems.map((p) => `PROBLEM: ${p}`), ...o.notes].join('<br>').replace(/\|/g, '\\|') || 'as baseline'} |`;
+  }),
+  '',
+  'Verdicts per environment: matrix.md (rows that differ first).',
+  '',
+].join('\n');
+writeFileAtomic(join(out, 'environments.md'), md);
+writeFileAtomic(join(out, 'environments.json'), `${JSON.stringify({ generatedAt: new Date().toISOString(), outcomes }, null, 2)}\n`);
+console.log(`wrote ${relative(process.cwd(), join(out, 'environments.md'))}, environments.json and matrix.{json,md,html}`);
+const failed = outcomes.filter((o) => o.status === 'failed');
+console.log(`${outcomes.filter((o) => o.status === 'ok').length} passed, ${failed.length} failed, ${outcomes.filter((o) => o.status === 'skipped').length} skipped`);
+process.exit(failed.length ? 1 : 0);
