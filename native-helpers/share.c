@@ -430,11 +430,20 @@ static void run_one(int use_clone3, unsigned long long flags, int detail)
 	cl_store_wake(&s->release, 1);
 	if (hung)
 		kill((pid_t)tid, SIGKILL); /* our own child: it never said it was done */
-	int gone = reaped || wait_exited((pid_t)tid) == 0;
+	/*
+	 * Our own child: reap it with a blocking wait. exit_notify() sets the
+	 * zombie state and queues the exit signal under tasklist_lock, which
+	 * wait takes too, so after wait the signal is pending if it was sent.
+	 * /proc can show 'Z' before the signal is queued (seen under emulation).
+	 * Others (threads, CLONE_PARENT children): until /proc shows them dead.
+	 */
+	int gone = reaped;
+	if (!reaped && wait_errno == 0)
+		gone = waitpid((pid_t)tid, &st, __WALL) == tid;
+	else if (!reaped)
+		gone = wait_exited((pid_t)tid) == 0;
 	int sysvsem = semctl(semid, 0, GETVAL) == 1;
 	int exit_sig_seen = sigchld_pending();
-	if (!reaped && wait_errno == 0)
-		waitpid((pid_t)tid, &st, __WALL);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 
 	cl_begin(CL_REC, "share");
