@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['cases/**/*.test.ts'],
+    // Fixtures run only when a test asks for them (cases/leftovers.test.ts).
+    include: process.env.CLONELAB_FIXTURE ? [process.env.CLONELAB_FIXTURE] : ['cases/**/*.test.ts'],
     // Builds the probes once per run and checks that nothing of ours is left.
     globalSetup: ['helpers/global-setup.ts'],
     setupFiles: ['helpers/test-setup.ts'],

@@ -1,4 +1,5 @@
 /** Runs in every test worker: where the probes are, and no probe outlives its test. */
+import { setGracefulCleanup } from 'tmp-promise';
 import { afterAll, afterEach, inject } from 'vitest';
 import { leftoverProbeTasks } from './leftovers.js';
 import { configureProbes, stopAllProbes } from './probe.js';
@@ -7,6 +8,12 @@ const probeDir = inject('probeDir');
 configureProbes(probeDir);
 
 afterEach(stopAllProbes);
+
+// An interrupted run (Ctrl-C, a CI cancel) ends this worker with a signal:
+// exit instead, so that the exit hooks run (probe.ts stops every reaper,
+// tmp removes its temporary directories).
+setGracefulCleanup();
+for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(sig, () => process.exit(128 + ({ SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const)[sig]));
 
 afterAll(() => {
   const left = leftoverProbeTasks(probeDir, { ancestor: process.pid });

@@ -20,8 +20,9 @@
  * death by the same signal. The reaper itself writes only to stderr.
  *
  * --report-leftovers (for npm run check:environments, which runs a whole
- * suite under it): every task still alive once the command has exited is a
- * leftover of the run; each is named on stderr in one line,
+ * suite under it): a task still alive 10 s after the command exited (time to
+ * wind down on its own, as a test runner's workers do after an interrupt)
+ * is a leftover of the run; each is named on stderr in one line,
  * "clonelab-reaper: leftover PID (comm)", before it is killed and reaped.
  */
 #include "clonelab.h"
@@ -63,6 +64,21 @@ static int kill_children(void)
 	}
 	fclose(f);
 	return n;
+}
+
+/* Reap whatever exits by itself within ms; what is still there after is left over. */
+static void wind_down(int ms)
+{
+	for (int waited = 0; waited < ms; waited += 10) {
+		int st;
+		pid_t p;
+		while ((p = waitpid(-1, &st, WNOHANG | __WALL)) > 0)
+			;
+		if (p < 0 && errno == ECHILD)
+			return;
+		struct timespec ts = {0, 10000000};
+		nanosleep(&ts, NULL);
+	}
 }
 
 int main(int argc, char **argv)
@@ -126,6 +142,8 @@ int main(int argc, char **argv)
 		if (p == probe) {
 			status = st;
 			have_status = 1;
+			if (report_leftovers && !stop_requested)
+				wind_down(10000);
 			/* The probe is gone: whatever it left behind goes too. */
 			if (!report_leftovers)
 				kill(-probe, SIGKILL); /* (reported ones are found as children below) */
