@@ -27,11 +27,11 @@ test('kernel threads: listed in /proc, Tgid = Pid, children of kthreadd, no user
     return st && status ? [{ pid, st, status }] : [];
   });
   const kthreads = seen.filter((t) => (t.st.flags & PF_KTHREAD) !== 0);
-  observe('vantage', `PID namespace depth ${env.pidNamespaceDepth}`, {
-    pidNamespaceDepth: env.pidNamespaceDepth, procMountOptions: env.procMountOptions, euid: env.euid, kernelThreadsVisible: kthreads.length,
+  observe('vantage', env.initialPidNamespace === false ? 'a child PID namespace' : 'the initial PID namespace', {
+    pidNamespaceDepth: env.pidNamespaceDepth, initialPidNamespace: env.initialPidNamespace, procMountOptions: env.procMountOptions, euid: env.euid, kernelThreadsVisible: kthreads.length,
   }, { environment: { pidNamespace: env.pidNamespace, procMountOptions: env.procMountOptions } });
   if (!kthreads.length) {
-    skip(`no kernel thread is visible from here (PID namespace depth ${env.pidNamespaceDepth}, /proc ${env.procMountOptions}): T1 cannot be observed`);
+    skip(`no kernel thread is visible from here (${env.initialPidNamespace === false ? 'not the initial PID namespace' : `initial PID namespace: ${env.initialPidNamespace}`}, /proc ${env.procMountOptions}, euid ${env.euid}): T1 cannot be observed`);
   }
 
   const withLine = seen.filter((t) => t.status.Kthread !== undefined);

@@ -90,14 +90,14 @@ describe('matrix', () => {
   test('merging two reports puts the rows where they differ first', () => {
     // A second column that differs in one claim and one test, as another environment would.
     const other: ClaimsReport = structuredClone(report);
-    other.environment = { ...other.environment, name: 'unprivileged' };
+    other.environment = { ...other.environment, name: 'another-environment' };
     other.claims.find((c) => c.id === 'A7')!.verdict = 'inconclusive';
     other.tests.list[other.tests.list.length - 1]!.state = 'skipped';
     const m = buildMatrix([
       { source: 'root', report },
       { source: 'other', report: other },
     ]);
-    expect(m.columns.map((c) => c.label)).toEqual([`${report.environment.name} ${report.environment.kernelRelease}`, `unprivileged ${report.environment.kernelRelease}`]);
+    expect(m.columns.map((c) => c.label)).toEqual([`${report.environment.name} ${report.environment.kernelRelease}`, `another-environment ${report.environment.kernelRelease}`]);
     expect(m.claims[0]).toMatchObject({ id: 'A7', differs: true });
     expect(m.claims.slice(1).every((c) => !c.differs)).toBe(true);
     expect(m.tests[0]!.differs).toBe(true);

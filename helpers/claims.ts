@@ -58,6 +58,10 @@ function allTasks(o: ObservationIndex): (ObservationResults['threadGroupIds']['t
 }
 
 
+/** "the initial PID namespace" or "a child PID namespace", for explanations. */
+const whereFrom = (v: ObservationResults['vantage']): string =>
+  v.initialPidNamespace === false ? 'a child PID namespace' : v.initialPidNamespace ? 'the initial PID namespace' : 'a PID namespace it could not identify';
+
 /** Every row of every sharing matrix run, with its API. */
 function matrixRows(o: ObservationIndex): (ShareRow & { api: string })[] {
   return o.all('cloneMatrix').flatMap((m) => m.result.rows.map((r) => ({ ...r, api: m.result.api })));
@@ -102,7 +106,7 @@ export const CLAIMS: Claim[] = [
       const k = o.all('kernelThreads')[0]!.result;
       const v = o.all('vantage')[0]?.result;
       const like = [
-        `each has a PID and a /proc/PID directory listed by readdir like any process (${k.count} seen${v ? ` from PID namespace depth ${v.pidNamespaceDepth}` : ''})`,
+        `each has a PID and a /proc/PID directory listed by readdir like any process (${k.count} seen${v ? ` from ${whereFrom(v)}` : ''})`,
         `Tgid = Pid in ${k.tgidEqualsPid} of ${k.count}`,
         `${k.singleTask} have a single task${k.multiTask.length ? ` (${k.multiTask.length} have more: ${k.multiTask.map((m) => `${m.pid} ${m.comm}: ${m.tasks}`).join(', ')})` : ''}`,
         `scheduling states ${Object.entries(k.states).map(([s, n]) => `${s}: ${n}`).join(', ')} and policies ${Object.entries(k.policies).map(([p, n]) => `${p}: ${n}`).join(', ')}, as for any task`,
@@ -151,13 +155,13 @@ export const CLAIMS: Claim[] = [
       const tasks = ns.flatMap((n) => n.tasks);
       const multi = tasks.filter((t) => t.nspid.length > 1);
       const groups = o.all('threadGroupIds');
-      const v = o.all('vantage')[0]?.result;
+      const v = o.all('vantage')[0];
       if (!multi.length) return { verdict: 'confirmed', explanation: 'Every task observed had a single PID.' };
       const deepest = ns.reduce((a, b) => (b.depth > a.depth ? b : a));
       const example = deepest.tasks.find((t) => t.role === 'worker')!;
       return {
         verdict: 'nuanced',
-        explanation: `Each task has a TGID${groups.length ? ` (in ${groups.length} thread groups every thread's Tgid was its leader's PID)` : ''} and a PID of its own, but a task in a PID namespace has one PID per level, and only the outermost is unique system-wide: e.g. a process ${deepest.depth} levels deep had NSpid ${example.nspid.join(' / ')} (host first). Inside, numbers repeat those of other tasks: every namespace's init was PID 1 and its next process PID 2${ns.some((n) => n.innerProcEntries) ? `, and a /proc mounted inside listed only [${ns.find((n) => n.innerProcEntries)!.innerProcEntries!.join(', ')}]` : ''}.${v && v.pidNamespaceDepth > 1 ? ` This run itself was in a PID namespace ${v.pidNamespaceDepth} levels deep, so even its "system-wide" view was one namespace's.` : ''}`,
+        explanation: `Each task has a TGID${groups.length ? ` (in ${groups.length} thread groups every thread's Tgid was its leader's PID)` : ''} and a PID of its own, but a task in a PID namespace has one PID per level, and only the outermost is unique system-wide: e.g. a process ${deepest.depth} levels deep had NSpid ${example.nspid.join(' / ')} (host first). Inside, numbers repeat those of other tasks: every namespace's init was PID 1 and its next process PID 2${ns.some((n) => n.innerProcEntries) ? `, and a /proc mounted inside listed only [${ns.find((n) => n.innerProcEntries)!.innerProcEntries!.join(', ')}]` : ''}.${v && v.result.initialPidNamespace === false ? ' This run itself was in a child PID namespace, so even its "system-wide" view was one namespace\'s.' : ''}`,
       };
     },
   },
@@ -446,7 +450,7 @@ export const CLAIMS: Claim[] = [
         o.has('pidnsInnerLookup') ? undefined : 'PID namespaces (their test was skipped)',
         o.has('hidepidLookup') ? undefined : 'hidepid mounts (their test was skipped)',
       ].filter(Boolean);
-      for (const v of o.all('vantage')) bounds.push(`this run looked from PID namespace depth ${v.result.pidNamespaceDepth} through a /proc mounted "${v.result.procMountOptions}"`);
+      for (const v of o.all('vantage')) bounds.push(`this run looked from ${whereFrom(v.result)} through a /proc mounted "${v.result.procMountOptions}"`);
       const innerProc = o.all('pidNamespaces').find((n) => n.result.innerProcEntries)?.result;
       if (innerProc) limits.push(`a /proc mounted inside a child PID namespace listed only that namespace's tasks ([${innerProc.innerProcEntries!.join(', ')}]), so what "any PID" covers depends on which namespace's /proc you stand in`);
       const tail = `${bounds.length ? ` As expected for tasks that do not exist, ${bounds.join('; ')}.` : ''}${notSeen.length ? ` Not observed in this run: ${notSeen.join(', ')}.` : ''}`;

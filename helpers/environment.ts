@@ -29,8 +29,18 @@ export interface Environment {
   node: string;
   euid: number;
   capabilities: string[];
-  /** Levels of PID namespace this process is in: 1 means the initial one (NSpid has one entry). */
+  /**
+   * PID-namespace levels that NSpid shows: one per level from the namespace
+   * of the /proc mount down to this process's own, so a container with its
+   * own /proc shows 1 however deep it is. See initialPidNamespace.
+   */
   pidNamespaceDepth: number;
+  /**
+   * Whether this process is in the initial PID namespace: its ns/pid inode is
+   * PROC_PID_INIT_INO (0xEFFFFFFC, include/linux/proc_ns.h), fixed for the
+   * initial namespace. null when /proc/self/ns/pid cannot be read.
+   */
+  initialPidNamespace: boolean | null;
   pidNamespace: string | null;
   procMountOptions: string | null;
   /** procps `ps --version`, or null when there is no ps. */
@@ -68,19 +78,23 @@ function libc(): string {
 function procMount(): string | null {
   const info = tryRead(() => readFileSync('/proc/self/mountinfo', 'utf8'));
   if (!info) return null;
+  let found: string | null = null;
   for (const line of info.split('\n')) {
-    // proc(5) mountinfo: "36 35 98:0 / /proc rw,nosuid - proc proc rw,hidepid=2"
+    // proc(5) mountinfo: "36 35 98:0 / /proc rw,nosuid - proc proc rw,hidepid=2".
+    // The last /proc line is the mount on top, the one path lookups see.
     const [left, right] = line.split(' - ');
     const f = left?.split(' ');
-    if (f?.[4] === '/proc' && right?.startsWith('proc ')) return `${f[5]} ${right.split(' ')[2] ?? ''}`.trim();
+    if (f?.[4] === '/proc' && right?.startsWith('proc ')) found = `${f[5]} ${right.split(' ')[2] ?? ''}`.trim();
   }
-  return null;
+  return found;
 }
 
 function procps(): string | null {
   const r = tryRead(() => execaSync('ps', ['--version'], { reject: false }));
   return r && r.exitCode === 0 ? r.stdout.trim() : null;
 }
+
+const PROC_PID_INIT_INO = 0xeffffffc;
 
 let cached: Environment | undefined;
 
@@ -99,6 +113,7 @@ export function environment(): Environment {
     capabilities: decodeCaps(self.CapEff),
     pidNamespaceDepth: statusNumbers(self, 'NSpid')?.length ?? 1,
     pidNamespace: tryRead(() => `pid:[${statSync('/proc/self/ns/pid').ino}]`),
+    initialPidNamespace: tryRead(() => statSync('/proc/self/ns/pid').ino === PROC_PID_INIT_INO),
     procMountOptions: procMount(),
     procps: procps(),
     ci: process.env.CI === 'true' || process.env.CI === '1',

@@ -210,7 +210,7 @@ export interface ObservationResults {
     tasks: { tid: number; cpusAllowed: string; nice: number; state: string; cpuTicks: number }[];
   };
   /** Where this run looks from: its PID namespace depth and /proc, and whether kernel threads are visible. */
-  vantage: { pidNamespaceDepth: number; procMountOptions: string | null; euid: number; kernelThreadsVisible: number };
+  vantage: { pidNamespaceDepth: number; initialPidNamespace: boolean | null; procMountOptions: string | null; euid: number; kernelThreadsVisible: number };
   /** Every task with PF_KTHREAD in /proc/PID/stat, and what /proc says of each. */
   kernelThreads: {
     count: number;

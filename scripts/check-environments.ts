@@ -62,7 +62,7 @@ const ENVIRONMENTS: EnvSpec[] = [
     cannot: rootOnly,
     run: { prefix: ['unshare', '--pid', '--fork', '--mount-proc', '--'] },
     mustBe: { T1: { verdict: 'inconclusive', because: 'no kernel thread is visible from a child PID namespace' } },
-    facts: (r) => (r.environment.pidNamespaceDepth === 2 ? [] : [`PID namespace depth ${r.environment.pidNamespaceDepth}, not 2`]),
+    facts: (r) => (r.environment.initialPidNamespace === false ? [] : [`the run says it was in ${r.environment.initialPidNamespace ? 'the initial' : 'an unknown'} PID namespace`]),
   },
   {
     name: 'hidepid',

@@ -89,7 +89,7 @@ export function renderMatrixMarkdown(m: Matrix): string {
     ...m.columns.map((c) =>
       c.broken
         ? `- **${c.label}** (${c.source}): no report: ${c.broken}`
-        : `- **${c.label}** (${c.source}): kernel ${c.environment.kernelRelease}, ${c.environment.arch}, ${c.environment.libc}, euid ${c.environment.euid}, PID namespace depth ${c.environment.pidNamespaceDepth}; tests ${c.tests.passed} passed, ${c.tests.failed} failed, ${c.tests.skipped} skipped`,
+        : `- **${c.label}** (${c.source}): kernel ${c.environment.kernelRelease}, ${c.environment.arch}, ${c.environment.libc}, euid ${c.environment.euid}, ${c.environment.initialPidNamespace === false ? "a child PID namespace" : "the initial PID namespace"}; tests ${c.tests.passed} passed, ${c.tests.failed} failed, ${c.tests.skipped} skipped`,
     ),
     '',
   ].join('\n');
