@@ -739,5 +739,10 @@ export function evaluate(claim: Claim, o: ObservationIndex): Decision {
       explanation: `This run did not record the observations the rule needs: ${missing.join(', ')} (their tests were skipped, failed before recording, or were not run).`,
     };
   }
-  return claim.decide(o);
+  try {
+    return claim.decide(o);
+  } catch (e) {
+    // A rule that throws must not cost the whole report; it is a defect of ours, said as such.
+    return { verdict: 'inconclusive', explanation: `The rule for ${claim.id} failed on this run's observations (${e instanceof Error ? e.message : String(e)}): a defect of clonelab, not a finding about the kernel.` };
+  }
 }
