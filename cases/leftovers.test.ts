@@ -16,6 +16,7 @@ import { PROJECT_ROOT } from '../helpers/build.js';
 import { leftoverProbeTasks } from '../helpers/leftovers.js';
 import { eventually } from '../helpers/poll.js';
 import { ifStillThere, readStat } from '../helpers/procfs.js';
+import { identify, signalOwnTask } from '../helpers/signal.js';
 
 test.for(['SIGINT', 'SIGTERM'] as const)('a run interrupted by %s in the middle of a probe leaves nothing behind', { timeout: 180_000 }, async (signal) => {
   const work = await tmpDir({ unsafeCleanup: true, prefix: 'clonelab-leftovers-' });
@@ -44,9 +45,9 @@ test.for(['SIGINT', 'SIGTERM'] as const)('a run interrupted by %s in the middle 
     expect(tids.every((t) => existsSync(`/proc/${t}`))).toBe(true);
     expect(existsSync(fixtureTmp)).toBe(true);
 
-    // Interrupt vitest itself: the reaper's child.
+    // Interrupt vitest itself (the reaper's child), as Ctrl-C or a CI cancel does.
     const vitestPid = Number(readFileSync(`/proc/${run.pid}/task/${run.pid}/children`, 'utf8').trim().split(/\s+/)[0]);
-    process.kill(vitestPid, signal); // a process this test started
+    signalOwnTask(identify(vitestPid)!, signal);
     const r = await run;
 
     const leftovers = (r.stderr ?? '').split('\n').filter((l) => l.startsWith('clonelab-reaper: leftover'));

@@ -5,6 +5,7 @@
  */
 import { readlinkSync } from 'node:fs';
 import { ifStillThere, listProc, readStat, readStatus, statusNumber } from './procfs.js';
+import { signalProbeExecutable } from './signal.js';
 
 export interface LeftoverTask {
   pid: number;
@@ -44,7 +45,7 @@ export function leftoverProbeTasks(probeDir: string, opts: { ancestor?: number; 
     found.push({ pid, state, exe });
     if (opts.kill) {
       try {
-        process.kill(pid, 'SIGKILL');
+        signalProbeExecutable(pid, probeDir, 'SIGKILL');
       } catch {
         /* exited meanwhile */
       }

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { parseRecord, type ProbeRecord, type ProbeRecordOf, type RecordType } from './records.js';
+import { signalOwnChild, signalOwnChildGroup } from './signal.js';
 
 let probeDir: string | undefined;
 
@@ -73,11 +74,6 @@ const live = new Set<Probe>();
 process.once('exit', () => {
   for (const p of live) p.terminate();
 });
-
-/** PIDs of the reapers of probes still running (helpers/signal.ts checks ancestry against them). */
-export function liveReaperPids(): Set<number> {
-  return new Set([...live].map((p) => p.reaperPid));
-}
 
 /** How long a reaper may take to clean up after SIGTERM before its group gets SIGKILL. */
 const REAPER_GRACE_MS = 3_000;
@@ -161,14 +157,14 @@ export class Probe {
   terminate(): void {
     if (this.exited) return;
     try {
-      process.kill(this.reaperPid, 'SIGTERM');
+      signalOwnChild(this.reaperPid, 'SIGTERM');
     } catch {
       return; /* ESRCH: already gone */
     }
     this.grace ??= setTimeout(() => {
       if (!this.exited) {
         try {
-          process.kill(-this.reaperPid, 'SIGKILL');
+          signalOwnChildGroup(this.reaperPid, 'SIGKILL');
         } catch {
           /* gone meanwhile */
         }

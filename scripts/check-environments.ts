@@ -15,6 +15,7 @@ import { cpus } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { buildProbes, PROJECT_ROOT } from '../helpers/build.js';
+import { signalOwnChild } from '../helpers/signal.js';
 import type { Verdict } from '../helpers/claims.js';
 import { environment } from '../helpers/environment.js';
 import { asUser, NOBODY } from '../helpers/privilege.js';
@@ -159,7 +160,7 @@ for (const env of ENVIRONMENTS.filter((e) => !only || only.includes(e.name) || e
       ...(env.run.unprivilegedCopy ? { HOME: project, CLONELAB_CACHE_DIR: join(project, '.cache') } : {}),
     },
   });
-  for (const l of loads) l.kill('SIGKILL'); // our own busy loops
+  for (const l of loads) signalOwnChild(l.pid!, 'SIGKILL'); // our own busy loops
   await Promise.all(loads);
   const seconds = (Date.now() - t0) / 1000;
   const leftovers = (run.stderr ?? '').split('\n').filter((l) => l.startsWith('clonelab-reaper: leftover'));

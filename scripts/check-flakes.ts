@@ -9,6 +9,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { PROJECT_ROOT } from '../helpers/build.js';
+import { signalOwnChild } from '../helpers/signal.js';
 import { defaultReportDir, readClaimsReport, writeFileAtomic } from '../helpers/report/claims-report.js';
 
 const args = process.argv.slice(2);
@@ -47,7 +48,7 @@ try {
     console.log(line);
   }
 } finally {
-  for (const l of loads) l.kill('SIGKILL'); // our own busy loops
+  for (const l of loads) signalOwnChild(l.pid!, 'SIGKILL'); // our own busy loops
   await Promise.all(loads);
 }
 const flipped = [...outcomes].filter(([, s]) => new Set(s).size > 1 || s.length !== runs);
