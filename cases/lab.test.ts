@@ -2,7 +2,7 @@
  * The lab's experiments: the shape of what each prints (not the timings),
  * and the errors a person gets for a wrong experiment, option or number.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dir as tmpDir } from 'tmp-promise';
 import { describe, expect, test } from 'vitest';
@@ -106,4 +106,17 @@ describe('errors: one line, the valid choices, exit status 2', () => {
     for (const e of ['ids', 'share', 'signal', 'whois', 'bench']) expect(all.stdout).toContain(`  ${e}`);
     expect((await lab('bench', '--help')).stdout).toMatch(/--iterations.*--fork-mib/s);
   });
+});
+
+test('bench with an output directory that cannot be written: a clear error, status 1', async () => {
+  const { path, cleanup } = await tmpDir({ unsafeCleanup: true });
+  try {
+    const blocker = join(path, 'a-file');
+    writeFileSync(blocker, 'x');
+    const r = await lab('bench', '--quick', '--out', join(blocker, 'sub'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/lab bench: cannot write .*a-file\/sub.* \((ENOTDIR|EEXIST)\); choose another --out/);
+  } finally {
+    await cleanup();
+  }
 });

@@ -432,6 +432,11 @@ export async function runLab(argv: string[], out: (s: string) => void, err: (s: 
       err(`lab ${name}: ${x.message}\n`);
       return 1;
     }
+    const code = (x as NodeJS.ErrnoException).code;
+    if (code && ['EACCES', 'EPERM', 'ENOTDIR', 'EROFS', 'EEXIST', 'ENOSPC'].includes(code)) {
+      err(`lab ${name}: cannot write ${(x as NodeJS.ErrnoException).path ?? 'the output'} (${code}); choose another --out\n`);
+      return 1;
+    }
     throw x;
   }
 }

@@ -1,0 +1,24 @@
+/**
+ * The command-line tools refuse bad arguments with one clear line and exit
+ * status 2, before doing any work (the lab and the report commands have
+ * theirs in lab.test.ts and reports.test.ts).
+ */
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { expect, test } from 'vitest';
+import { PROJECT_ROOT } from '../helpers/build.js';
+
+const TSX = join(PROJECT_ROOT, 'node_modules/tsx/dist/cli.mjs');
+
+test.for([
+  { script: 'kernels.ts', args: ['--kernel', '9.99'], says: /unknown kernel '9\.99': choose from 5\.10, 6\.1, 6\.12, newest \(kernels\.json\)/ },
+  { script: 'kernels.ts', args: ['-j', '0'], says: /-j takes a whole number >= 1, got '0'/ },
+  { script: 'kernels.ts', args: ['--timeout', 'soon'], says: /--timeout takes a whole number >= 10, got 'soon'/ },
+  { script: 'kernels.ts', args: ['--frobnicate'], says: /unknown argument '--frobnicate'/ },
+  { script: 'check-environments.ts', args: ['--only', 'moon'], says: /unknown environment 'moon' \(valid: root, unprivileged, pid-namespace, hidepid, no-clone3, cpu-load\)/ },
+  { script: 'check-flakes.ts', args: ['many'], says: /a whole number >= 1; got 'many'/ },
+])('$script $args', async ({ script, args, says }) => {
+  const r = await execa(process.execPath, [TSX, join(PROJECT_ROOT, 'scripts', script), ...args], { cwd: PROJECT_ROOT, reject: false });
+  expect(r.exitCode).toBe(2);
+  expect(r.stderr).toMatch(says);
+});
