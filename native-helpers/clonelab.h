@@ -337,6 +337,34 @@ static CL_UNUSED void *cl_stack_top(size_t size, void **base_out)
 	return (char *)base + size;
 }
 
+/* ------------------------------------------------------------- /proc reads */
+
+/* Read a small file whole (at most size-1 bytes, NUL-terminated) with raw
+ * syscalls only, so a raw-clone task may call it. Length, or -1. */
+static CL_UNUSED long cl_read_file_at(int dirfd, const char *path, char *buf, size_t size)
+{
+	int fd = (int)syscall(SYS_openat, dirfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		buf[0] = '\0';
+		return -1;
+	}
+	long n = syscall(SYS_read, fd, buf, size - 1);
+	syscall(SYS_close, fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return n;
+}
+
+/* The state letter of a task from its stat file (proc(5): it follows the
+ * last ')', since comm may hold one), or 0 when it cannot be read. */
+static CL_UNUSED char cl_task_state(const char *statpath)
+{
+	char buf[512];
+	if (cl_read_file_at(AT_FDCWD, statpath, buf, sizeof(buf)) <= 0)
+		return 0;
+	char *p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
 /* ------------------------------------------------------- setup and handshake */
 
 /*

@@ -76,17 +76,10 @@ static void *outer(void *arg)
 
 static char leader_state(void)
 {
-	char path[64], buf[512];
+	char path[64];
 	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", cl_getpid());
-	int fd = open(path, O_RDONLY);
-	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-	if (fd >= 0)
-		close(fd);
-	if (n <= 0)
-		return '?';
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : '?';
+	char st = cl_task_state(path);
+	return st ? st : '?';
 }
 
 static void *worker(void *arg)
@@ -142,9 +135,7 @@ static void after_exec(int argc, char **argv)
 	if (argc != 7)
 		cl_usage("differ: after-exec needs --old-tgid T --old-tid T");
 	char buf[4096];
-	int fd = open("/proc/self/status", O_RDONLY);
-	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-	buf[n > 0 ? n : 0] = '\0';
+	cl_read_file_at(AT_FDCWD, "/proc/self/status", buf, sizeof(buf));
 	char *t = strstr(buf, "\nThreads:");
 	scenario_rec("after-exec");
 	cl_int(CL_REC, "getpid", cl_getpid());

@@ -126,19 +126,10 @@ static int worker(void *arg)
 
 static char leader_state(pid_t tgid)
 {
-	char path[64], buf[512];
+	char path[64];
 	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tgid);
-	int fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return '?';
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return '?';
-	buf[n] = '\0';
-	/* proc(5): the state follows the last ')' of the comm field. */
-	char *p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : '?';
+	char st = cl_task_state(path);
+	return st ? st : '?';
 }
 
 static void *controller(void *arg)

@@ -36,13 +36,7 @@ int main(int argc, char **argv)
 		char status[4096] = "", ids[1024] = "";
 		const char *status_r = "EBADF";
 		if (dfd >= 0) {
-			int sfd = openat(dfd, "status", O_RDONLY);
-			status_r = outcome(sfd >= 0 ? 0 : -1);
-			if (sfd >= 0) {
-				ssize_t n = read(sfd, status, sizeof(status) - 1);
-				status[n > 0 ? n : 0] = '\0';
-				close(sfd);
-			}
+			status_r = outcome(cl_read_file_at(dfd, "status", status, sizeof(status)) >= 0 ? 0 : -1);
 			close(dfd);
 		}
 		/* keep the identity lines only: what the lookup is about */

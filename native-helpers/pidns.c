@@ -39,13 +39,8 @@ static int ready_pipe[2]; /* innermost worker writes one byte when all have prin
 
 static void print_nstask(int level, const char *role)
 {
-	char buf[4096] = "", nspid[256] = "";
-	int fd = openat(host_proc, "thread-self/status", O_RDONLY);
-	if (fd >= 0) {
-		ssize_t n = read(fd, buf, sizeof(buf) - 1);
-		buf[n > 0 ? n : 0] = '\0';
-		close(fd);
-	}
+	char buf[4096], nspid[256] = "";
+	cl_read_file_at(host_proc, "thread-self/status", buf, sizeof(buf));
 	char *p = strstr(buf, "\nNSpid:");
 	if (p) {
 		p += 7;

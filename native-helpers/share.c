@@ -197,21 +197,6 @@ static long spawn(int use_clone3, unsigned long long flags, int exit_signal, int
 
 static void on_usr1(int sig) { (void)sig; }
 
-static char state_of(const char *statpath)
-{
-	char buf[512];
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, statpath, O_RDONLY);
-	if (fd < 0)
-		return 0;
-	long n = syscall(SYS_read, fd, buf, sizeof(buf) - 1);
-	syscall(SYS_close, fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')'); /* proc(5): the state follows the comm field */
-	return p && p[1] == ' ' ? p[2] : 0;
-}
-
 static unsigned long long ns_inode(const char *pid_dir, const char *ns)
 {
 	char path[96], link[96];
@@ -245,7 +230,7 @@ static int child_main(void *p)
 			s->caller_suspended = 0;
 			break;
 		}
-		if (state_of(c->parent_stat) == 'D') {
+		if (cl_task_state(c->parent_stat) == 'D') {
 			s->caller_suspended = 1;
 			break;
 		}
@@ -306,7 +291,7 @@ static int wait_exited(pid_t tid)
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
 	for (int i = 0; i < WAIT_MS * 20; i++) {
-		char st = state_of(path);
+		char st = cl_task_state(path);
 		if (st == 0 || st == 'Z' || st == 'X')
 			return 0;
 		struct timespec ts = {0, 50000};
@@ -486,11 +471,7 @@ static void run_one(int use_clone3, unsigned long long flags, int detail)
 		if (ids.pidfd >= 0) {
 			char path[64], buf[1024];
 			snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", ids.pidfd);
-			int fd = open(path, O_RDONLY);
-			ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-			if (fd >= 0)
-				close(fd);
-			buf[n > 0 ? n : 0] = '\0';
+			cl_read_file_at(AT_FDCWD, path, buf, sizeof(buf));
 			char *pl = strstr(buf, "Pid:");
 			if (pl)
 				snprintf(fdinfo_pid, sizeof(fdinfo_pid), "%ld", strtol(pl + 4, NULL, 10));
