@@ -115,12 +115,12 @@ mount -t overlay overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work 
 # Host paths the guest does not need: empty in its view.
 ${opts.hide.map((d) => `[ -d "/root${d}" ] && mount -t tmpfs -o size=64m,mode=0755 none "/root${d}"`).join('\n')}
 ${opts.hideFiles.map((f) => `[ -f "/root${f}" ] && mount --bind /dev/null "/root${f}"`).join('\n')}
-mkdir -p /root/clonelab-results /root/proc /root/sys /root/dev /root/tmp
+mkdir -p /root/clonelab-results /root/proc /root/sys /root/dev
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 results /root/clonelab-results || { echo "clonelab-guest: cannot mount the results share"; poweroff -f; }
 mount -t proc proc /root/proc
 mount -t sysfs sys /root/sys
 mount -t devtmpfs dev /root/dev
-mount -t tmpfs -o size=512m tmpfs /root/tmp
+# /tmp stays what the overlay gives (writable, in memory): the project may live under it.
 mkdir -p /root/.clonelab && cp /bin/busybox /root/.clonelab/busybox
 echo "clonelab-guest: running"
 # switch_root, not chroot: it moves the new root onto / so the suite is not "chrooted",
