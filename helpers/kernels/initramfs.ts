@@ -113,7 +113,7 @@ mount -t tmpfs -o size=2g tmpfs /rw
 mkdir -p /rw/upper /rw/work
 mount -t overlay overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work /root || { echo "clonelab-guest: overlay failed"; poweroff -f; }
 # Host paths the guest does not need: empty in its view.
-${opts.hide.map((d) => `[ -d "/root${d}" ] && mount -t tmpfs -o size=64m,mode=0755 none "/root${d}"`).join('\n')}
+${opts.hide.map((d) => `[ -d "/root${d}" ] && mount -t tmpfs -o size=256m,mode=1777 none "/root${d}"`).join('\n')}
 ${opts.hideFiles.map((f) => `[ -f "/root${f}" ] && mount --bind /dev/null "/root${f}"`).join('\n')}
 mkdir -p /root/clonelab-results /root/proc /root/sys /root/dev
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 results /root/clonelab-results || { echo "clonelab-guest: cannot mount the results share"; poweroff -f; }
