@@ -5,10 +5,15 @@
  */
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { expect, test } from 'vitest';
+import { beforeEach, expect, test } from 'vitest';
 import { PROJECT_ROOT } from '../helpers/build.js';
+import { hostOnlyReason } from '../helpers/environment.js';
 
 const TSX = join(PROJECT_ROOT, 'node_modules/tsx/dist/cli.mjs');
+const HOST_ONLY = hostOnlyReason('argument checking of the command-line tools (kernel-independent)');
+beforeEach(({ skip }) => {
+  if (HOST_ONLY) skip(HOST_ONLY);
+});
 
 test.for([
   { script: 'kernels.ts', args: ['--kernel', '9.99'], says: /unknown kernel '9\.99': choose from 5\.10, 6\.1, 6\.12, newest \(kernels\.json\)/ },

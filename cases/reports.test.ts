@@ -10,6 +10,7 @@ import { dir as tmpDir } from 'tmp-promise';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { PROJECT_ROOT } from '../helpers/build.js';
 import { VERDICTS } from '../helpers/claims.js';
+import { hostOnlyReason } from '../helpers/environment.js';
 import { readClaimsReport, ReportInputError, type ClaimsReport } from '../helpers/report/claims-report.js';
 import { buildMatrix } from '../helpers/report/matrix.js';
 import { reportFiles } from '../helpers/report/write.js';
@@ -25,7 +26,7 @@ let run: Awaited<ReturnType<typeof script>>;
 let stepSummary: string;
 
 /** Report tooling does not depend on the kernel: `npm run kernels` checks it on the host, not in every slow guest. */
-const HOST_ONLY = process.env.CLONELAB_IN_GUEST ? 'report tooling is kernel-independent; it is checked on the host, not inside an emulated guest' : undefined;
+const HOST_ONLY = hostOnlyReason('report tooling (kernel-independent)');
 
 beforeEach(({ skip }) => {
   if (HOST_ONLY) skip(HOST_ONLY);

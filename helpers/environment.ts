@@ -133,3 +133,12 @@ export function procProblem(): string | undefined {
 }
 
 export const hasCapability = (name: string): boolean => environment().capabilities.includes(name);
+
+/**
+ * Inside a guest of `npm run kernels` (emulated, often 10x slower), tests of
+ * kernel-independent tooling are skipped with this reason: they are checked
+ * on the host. Returns undefined on the host.
+ */
+export function hostOnlyReason(what: string): string | undefined {
+  return process.env.CLONELAB_IN_GUEST ? `${what} is checked on the host, not inside an emulated kernel-matrix guest` : undefined;
+}
