@@ -14,6 +14,10 @@ afterEach(stopAllProbes);
 // tmp removes its temporary directories).
 setGracefulCleanup();
 for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(sig, () => process.exit(128 + ({ SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const)[sig]));
+// If vitest's main process dies first (interrupted, killed), this worker's IPC
+// channel closes: leave too, rather than linger as an orphan with probes running.
+// (check:flakes caught workers outliving an interrupted run by more than 10 s.)
+if (process.send) process.once('disconnect', () => process.exit(process.exitCode ?? 0));
 
 afterAll(() => {
   const left = leftoverProbeTasks(probeDir, { ancestor: process.pid });
