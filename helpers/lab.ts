@@ -255,7 +255,7 @@ async function bench(o: Record<string, unknown>): Promise<LabResult> {
   const mibs = o.quick ? [1, 8] : (o['fork-mib'] as number[]);
   const run = await runProbe(
     'bench',
-    ['--iterations', String(iterations), '--warmup', String(Math.max(10, iterations / 10)), ...MECHANISMS.flatMap((m) => ['--mechanism', m]), ...mibs.flatMap((m) => ['--fork-mib', String(m)])],
+    ['--iterations', String(iterations), '--warmup', String(Math.max(10, iterations / 10)), '--rounds', '5', '--pin-cpu', String(o.cpu), ...MECHANISMS.flatMap((m) => ['--mechanism', m]), ...mibs.flatMap((m) => ['--fork-mib', String(m)])],
     { timeoutMs: 120_000 },
   );
   const rows = run.records.filter((r) => r.event === 'bench') as unknown as BenchRow[];
@@ -270,7 +270,7 @@ async function bench(o: Record<string, unknown>): Promise<LabResult> {
   writeFileAtomic(join(outDir, 'bench.svg'), benchSvg(rows, memory));
   const us = (ns: number) => (ns / 1000).toFixed(1);
   return {
-    title: `Create, exit and reap one task (${iterations} iterations each, warm-up excluded)`,
+    title: `Create, exit and reap one task (${iterations} iterations each in 5 interleaved rounds, warm-up excluded, all on CPU ${o.cpu})`,
     columns: ['mechanism', 'median µs', 'p10 µs', 'p90 µs', 'ops/s', '× pthread', ...(vs ? ['stress-ng ops/s'] : [])],
     rows: [
       ...rows.map((r) => [r.mechanism, us(r.medianNs), us(r.p10Ns), us(r.p90Ns), r.opsPerSec, (r.medianNs / pthread.medianNs).toFixed(2), ...(vs ? [vsName[r.mechanism] ? String(vs[vsName[r.mechanism]!]) : '-'] : [])]),
@@ -309,10 +309,11 @@ export const EXPERIMENTS: Record<string, Experiment> = {
   },
   bench: {
     summary: 'the cost to create, exit and reap a task by each mechanism, and fork against memory size',
-    usage: 'bench [--iterations N] [--fork-mib 1,64,512] [--quick] [--vs-stress-ng] [--out DIR]',
+    usage: 'bench [--iterations N] [--fork-mib 1,64,512] [--cpu C] [--quick] [--vs-stress-ng] [--out DIR]',
     options: {
       iterations: { kind: 'int', min: 10, max: 100000, default: 1000 },
       'fork-mib': { kind: 'ints', min: 0, max: 8192, default: '1,64,512' },
+      cpu: { kind: 'int', min: 0, max: 4095, default: 0 },
       quick: { kind: 'flag' },
       'vs-stress-ng': { kind: 'flag' },
       out: { kind: 'dir', default: '' },

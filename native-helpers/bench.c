@@ -1,7 +1,7 @@
 /*
  * bench: what it costs to create a task, let it exit, and reap (or join) it.
  *
- *   bench [--iterations N] [--warmup N] [--mechanism NAME]... [--fork-mib MIB]...
+ *   bench [--iterations N] [--warmup N] [--rounds R] [--pin-cpu C] [--mechanism NAME]... [--fork-mib MIB]...
  *
  * Mechanisms: fork, vfork, posix_spawn (of this program with --noop, which
  * exits at once), clone-fork (raw clone, exit signal only), clone-vm (clone
@@ -12,6 +12,12 @@
  * (ns) and ops/s.
  * --fork-mib M: fork with M MiB of the parent's memory touched first (one
  * "forkMemory" record each): the page-table copy a thread avoids.
+ *
+ * For medians that repeat from run to run: the mechanisms take turns in R
+ * rounds (a disturbance hits all of them alike, not one), and --pin-cpu
+ * keeps the probe and every task it makes on one CPU (sched_setaffinity is
+ * inherited), so a cross-CPU wake-up is not part of one sample and not
+ * another's.
  */
 #include "clonelab.h"
 #include <pthread.h>
@@ -88,32 +94,48 @@ static int cmp_ll(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static void measure(const char *name, const char *mechanism, int warmup, int n, long long mib)
+struct series {
+	const char *name, *mechanism;
+	long long mib;
+	long long *samples;
+	int n, cap;
+	long long total;
+};
+
+static void run_into(struct series *sr, int count)
 {
-	long long *s = malloc(sizeof(long long) * (size_t)n);
-	if (!s)
-		cl_die("malloc");
-	for (int i = 0; i < warmup; i++)
-		one(mechanism);
-	long long total0 = now_ns();
-	for (int i = 0; i < n; i++) {
-		long long t0 = now_ns();
-		one(mechanism);
-		s[i] = now_ns() - t0;
+	long long t0 = now_ns();
+	for (int i = 0; i < count && sr->n < sr->cap; i++) {
+		long long s0 = now_ns();
+		one(sr->mechanism);
+		sr->samples[sr->n++] = now_ns() - s0;
 	}
-	long long total = now_ns() - total0;
-	qsort(s, (size_t)n, sizeof(long long), cmp_ll);
-	cl_begin(CL_REC, name);
-	cl_str(CL_REC, "mechanism", mechanism);
-	if (mib >= 0)
-		cl_int(CL_REC, "mib", mib);
+	sr->total += now_ns() - t0;
+}
+
+static void report(struct series *sr)
+{
+	int n = sr->n;
+	qsort(sr->samples, (size_t)n, sizeof(long long), cmp_ll);
+	cl_begin(CL_REC, sr->name);
+	cl_str(CL_REC, "mechanism", sr->mechanism);
+	if (sr->mib >= 0)
+		cl_int(CL_REC, "mib", sr->mib);
 	cl_int(CL_REC, "iterations", n);
-	cl_int(CL_REC, "medianNs", s[n / 2]);
-	cl_int(CL_REC, "p10Ns", s[n / 10]);
-	cl_int(CL_REC, "p90Ns", s[(n * 9) / 10]);
-	cl_int(CL_REC, "opsPerSec", (long long)((double)n * 1e9 / (double)total));
+	cl_int(CL_REC, "medianNs", sr->samples[n / 2]);
+	cl_int(CL_REC, "p10Ns", sr->samples[n / 10]);
+	cl_int(CL_REC, "p90Ns", sr->samples[(n * 9) / 10]);
+	cl_int(CL_REC, "opsPerSec", (long long)((double)n * 1e9 / (double)sr->total));
 	cl_end(CL_REC);
-	free(s);
+	free(sr->samples);
+}
+
+static struct series new_series(const char *name, const char *mechanism, int n, long long mib)
+{
+	struct series sr = {name, mechanism, mib, malloc(sizeof(long long) * (size_t)n), 0, n, 0};
+	if (!sr.samples)
+		cl_die("malloc");
+	return sr;
 }
 
 int main(int argc, char **argv)
@@ -121,7 +143,7 @@ int main(int argc, char **argv)
 	if (argc == 2 && strcmp(argv[1], "--noop") == 0)
 		return 0; /* the trivial program posix_spawn runs */
 	cl_setup();
-	int n = 1000, warmup = 100;
+	int n = 1000, warmup = 100, rounds = 5, pin = -1;
 	const char *mechanisms[16];
 	int nm = 0;
 	long long mibs[8];
@@ -134,12 +156,16 @@ int main(int argc, char **argv)
 			n = (int)cl_arg_long("--iterations", v, 10, 1000000);
 		else if (strcmp(argv[i], "--warmup") == 0)
 			warmup = (int)cl_arg_long("--warmup", v, 0, 100000);
+		else if (strcmp(argv[i], "--rounds") == 0)
+			rounds = (int)cl_arg_long("--rounds", v, 1, 100);
+		else if (strcmp(argv[i], "--pin-cpu") == 0)
+			pin = (int)cl_arg_long("--pin-cpu", v, -1, 4095);
 		else if (strcmp(argv[i], "--mechanism") == 0 && nm < 16)
 			mechanisms[nm++] = v;
 		else if (strcmp(argv[i], "--fork-mib") == 0 && nmib < 8)
 			mibs[nmib++] = cl_arg_long("--fork-mib", v, 0, 65536);
 		else
-			cl_usage("usage: bench [--iterations N] [--warmup N] [--mechanism NAME]... [--fork-mib MIB]...");
+			cl_usage("usage: bench [--iterations N] [--warmup N] [--rounds R] [--pin-cpu C] [--mechanism NAME]... [--fork-mib MIB]...");
 		i++;
 	}
 	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -149,8 +175,24 @@ int main(int argc, char **argv)
 	void *base;
 	(void)cl_stack_top(STACK_SIZE, &base);
 	stack_base = base;
+	if (pin >= 0) {
+		cpu_set_t one_cpu;
+		CPU_ZERO(&one_cpu);
+		CPU_SET(pin, &one_cpu);
+		if (sched_setaffinity(0, sizeof(one_cpu), &one_cpu) != 0)
+			cl_die("sched_setaffinity");
+	}
+	struct series sr[16];
+	for (int i = 0; i < nm; i++) {
+		sr[i] = new_series("bench", mechanisms[i], n, -1);
+		for (int w = 0; w < warmup; w++)
+			one(mechanisms[i]);
+	}
+	for (int r = 0; r < rounds; r++) /* taking turns: round r of every mechanism */
+		for (int i = 0; i < nm; i++)
+			run_into(&sr[i], r == rounds - 1 ? n : n / rounds);
 	for (int i = 0; i < nm; i++)
-		measure("bench", mechanisms[i], warmup, n, -1);
+		report(&sr[i]);
 	for (int i = 0; i < nmib; i++) {
 		size_t bytes = (size_t)mibs[i] << 20;
 		char *mem = bytes ? mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) : NULL;
@@ -159,8 +201,12 @@ int main(int argc, char **argv)
 		for (size_t off = 0; off < bytes; off += 4096)
 			mem[off] = 1; /* touch every page: fork must copy its page-table entries */
 		/* Fewer rounds for big parents: each fork copies the page tables. */
-		int rounds = mibs[i] >= 256 ? n / 10 : mibs[i] >= 32 ? n / 4 : n;
-		measure("forkMemory", "fork", warmup / 10, rounds < 10 ? 10 : rounds, mibs[i]);
+		int count = mibs[i] >= 256 ? n / 10 : mibs[i] >= 32 ? n / 4 : n;
+		struct series m = new_series("forkMemory", "fork", count < 10 ? 10 : count, mibs[i]);
+		for (int w = 0; w < warmup / 10; w++)
+			one("fork");
+		run_into(&m, m.cap);
+		report(&m);
 		if (mem)
 			munmap(mem, bytes);
 	}
