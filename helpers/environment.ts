@@ -132,7 +132,6 @@ export function procProblem(): string | undefined {
   }
 }
 
-export const hasCapability = (name: string): boolean => environment().capabilities.includes(name);
 
 /**
  * Inside a guest of `npm run kernels` (emulated, often 10x slower), tests of

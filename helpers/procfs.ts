@@ -121,18 +121,6 @@ export function ifStillThere<T>(read: () => T): T | undefined {
   }
 }
 
-/** Every task (all threads of all visible processes) whose stat says it is in process group `pgrp`. */
-export function tasksInProcessGroup(pgrp: number): { pid: number; tid: number; comm: string; state: string }[] {
-  const found = [];
-  for (const pid of listProc()) {
-    for (const tid of ifStillThere(() => listTasks(pid)) ?? []) {
-      const st = ifStillThere(() => readStat(pid, tid));
-      if (st && st.pgrp === pgrp) found.push({ pid, tid, comm: st.comm, state: st.state });
-    }
-  }
-  return found;
-}
-
 /** Every visible task whose status says Tgid = tgid, searched across all of /proc/*\/task. */
 export function tasksWithTgid(tgid: number): { pid: number; tid: number }[] {
   const found = [];
