@@ -10,7 +10,8 @@ import { execa } from 'execa';
 import { file as tmpFile } from 'tmp-promise';
 import { describe, expect } from 'vitest';
 import { environment } from '../helpers/environment.js';
-import { test, type ShareRow } from '../helpers/observations.js';
+import { test } from '../helpers/observations.js';
+import type { ShareRow } from '../helpers/rules/clone.js';
 import { Probe, runProbe } from '../helpers/probe.js';
 import type { ProbeRecordOf } from '../helpers/records.js';
 

@@ -6,7 +6,8 @@
  * process ID"; getpid(2): threads of a process share its PID (the TGID).
  */
 import { describe, expect } from 'vitest';
-import { test, type TaskIds } from '../helpers/observations.js';
+import { test } from '../helpers/observations.js';
+import type { TaskIds } from '../helpers/rules/ids.js';
 import { startProbe } from '../helpers/probe.js';
 import { listTasks, parseStatus, readStatusText, statusLines, statusNumber, tasksWithTgid } from '../helpers/procfs.js';
 import type { ProbeRecordOf } from '../helpers/records.js';

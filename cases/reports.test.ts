@@ -65,8 +65,11 @@ describe('npm run report', () => {
     }
     for (const v of VERDICTS) expect(html).toContain(`data-count="${v}">${report.summary[v]}<`);
     expect(html).toContain(`data-tests="passed">${report.tests.passed}<`);
-    expect(junit).toMatch(new RegExp(`<testsuites name="clonelab" tests="${report.tests.total}" failures="${report.tests.failed}" skipped="${report.tests.skipped}"`));
-    expect((junit.match(/<testcase /g) ?? []).length).toBe(report.tests.total);
+    // Every test, and one case per claim rule (an <error> where a rule threw).
+    const total = report.tests.total + report.claims.length;
+    const broken = report.claims.filter((c) => c.broken).length;
+    expect(junit).toMatch(new RegExp(`<testsuites name="clonelab" tests="${total}" failures="${report.tests.failed}" skipped="${report.tests.skipped}" errors="${broken}"`));
+    expect((junit.match(/<testcase /g) ?? []).length).toBe(total);
     // Observations are stored once and every reference resolves.
     const ids = new Set(report.observations.map((o) => o.id));
     for (const c of report.claims) for (const o of c.observations) expect(ids.has(o.id), o.id).toBe(true);
@@ -119,7 +122,7 @@ describe('matrix', () => {
   const BAD: { name: string; make: (dir: string) => string; says: RegExp }[] = [
     { name: 'truncated JSON', make: (d) => write(d, 't.json', JSON.stringify(report).slice(0, 200)), says: /not valid JSON, truncated or damaged/ },
     { name: 'empty file', make: (d) => write(d, 'e.json', ''), says: /the file is empty/ },
-    { name: 'wrong schema version', make: (d) => write(d, 's.json', JSON.stringify({ ...report, schemaVersion: 99 })), says: /schema version 99 is not the one this clonelab reads \(1\)/ },
+    { name: 'wrong schema version', make: (d) => write(d, 's.json', JSON.stringify({ ...report, schemaVersion: 99 })), says: /schema version 99 is not the one this clonelab reads \(2\)/ },
     { name: 'not a clonelab report', make: (d) => write(d, 'n.json', '{"hello": "world"}'), says: /not a clonelab claims report/ },
     { name: 'unknown claim ID', make: (d) => write(d, 'u.json', JSON.stringify({ ...report, claims: [...report.claims, { ...report.claims[0], id: 'Z9' }] })), says: /unknown claim IDs: Z9/ },
     { name: 'directory without claims.json', make: (d) => { mkdirSync(join(d, 'empty-dir'), { recursive: true }); return join(d, 'empty-dir'); }, says: /the directory holds no claims.json/ },

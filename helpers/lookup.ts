@@ -1,5 +1,5 @@
 /** /proc lookups made from C by the lookup probe (stat, open, chdir, status). */
-import type { LookupOutcome } from './observations.js';
+import type { LookupOutcome } from './rules/proc-visibility.js';
 import { runProbe, type ProbeOptions } from './probe.js';
 import { parseStatus, statusNumber } from './procfs.js';
 

@@ -25,6 +25,20 @@ export function probeDirectory(): string {
 
 export const DEFAULT_PROBE_TIMEOUT_MS = 15_000;
 
+/**
+ * A command put right before every probe binary, from CLONELAB_PROBE_WRAP (a
+ * JSON array of words): `npm run check:faults` uses it to run each probe, and
+ * only the probes, under a seccomp filter (native-helpers/fault.c). It must
+ * exec the probe, so the probe stays what the reaper runs.
+ */
+function probeWrap(): string[] {
+  const raw = process.env.CLONELAB_PROBE_WRAP;
+  if (!raw) return [];
+  const words: unknown = JSON.parse(raw);
+  if (!Array.isArray(words) || !words.every((w) => typeof w === 'string')) throw new Error(`CLONELAB_PROBE_WRAP must be a JSON array of strings, got ${raw}`);
+  return words.map((w) => w.replaceAll('{probeDir}', probeDir ?? ''));
+}
+
 export interface ProbeOptions {
   /** Kill the probe's whole group after this long (default 15 s). */
   timeoutMs?: number;
@@ -99,7 +113,7 @@ export class Probe {
     if (!probeDir) throw new Error('probes are not built: call configureProbes() (vitest global setup does) first');
     const bin = join(probeDir, name);
     if (!existsSync(bin)) throw new Error(`no probe named '${name}' in ${probeDir}: is native-helpers/${name}.c there?`);
-    this.sub = execa(join(probeDir, 'reaper'), [...(opts.prefix ?? []), bin, ...args], {
+    this.sub = execa(join(probeDir, 'reaper'), [...(opts.prefix ?? []), ...probeWrap(), bin, ...args], {
       // setsid(): a terminal's SIGINT to the test runner's group does not hit
       // probes mid-experiment; the reaper's PR_SET_PDEATHSIG covers our death.
       detached: true,
@@ -117,7 +131,9 @@ export class Probe {
     this.sub.stdin!.on('error', () => {
       /* EPIPE when the probe is already gone: its exit status tells the story */
     });
-    const timeoutMs = opts.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
+    // CLONELAB_PROBE_TIMEOUT_MS caps every deadline (fault runs, where a probe that lost a syscall may hang).
+    const cap = Number(process.env.CLONELAB_PROBE_TIMEOUT_MS) || Infinity;
+    const timeoutMs = Math.min(opts.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS, cap);
     this.deadline = setTimeout(() => this.fail(`did not finish within ${timeoutMs} ms (hung?)`), timeoutMs);
     this.finished = this.settle();
     this.finished.catch(() => {}); // observed by whoever awaits; never an unhandled rejection

@@ -5,11 +5,12 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { PROJECT_ROOT } from '../build.js';
-import { CLAIMS, evaluate, ObservationIndex, readsOf, VERDICTS, type Verdict } from '../claims.js';
+import { CLAIMS, evaluate, ObservationIndex, VERDICTS, type Verdict } from '../claims.js';
 import type { Environment } from '../environment.js';
-import type { RecordedObservation } from '../observations.js';
+import type { ObservationKind, RecordedObservation } from '../observations.js';
 
-export const SCHEMA_VERSION = 1;
+/** 2: observations carry `complete` (and `unobserved` when not); claims list `setAside` and `broken`. */
+export const SCHEMA_VERSION = 2;
 
 export interface TestOutcome {
   name: string;
@@ -30,11 +31,23 @@ export interface ClaimResult {
   /** Observation kinds the rule reads. */
   needs: string[];
   /** The observations this claim's rule read: ids into the report's `observations`. */
-  observations: { id: string; kind: string; variant: string; test: string; testState: string }[];
+  observations: ObservationRef[];
+  /** Observations of the kinds it reads that it did not get: incomplete, or from a skipped test. */
+  setAside: (ObservationRef & { reason: string })[];
+  /** The rule threw: a defect of clonelab (the run fails; the verdict says inconclusive). */
+  broken?: string;
+}
+
+export interface ObservationRef {
+  id: string;
+  kind: string;
+  variant: string;
+  test: string;
+  testState: string;
 }
 
 /** An observation with its id (kind/variant), result and evidence; stored once per report. */
-export type ReportObservation = RecordedObservation & { id: string };
+export type ReportObservation<K extends ObservationKind = ObservationKind> = RecordedObservation<K> & { id: string };
 
 export interface ClaimsReport {
   schemaVersion: typeof SCHEMA_VERSION;
@@ -71,6 +84,7 @@ export function buildClaimsReport(input: {
     ids.set(o, id);
   }
   const version = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  const ref = (o: RecordedObservation): ObservationRef => ({ id: ids.get(o)!, kind: o.kind, variant: o.variant, test: o.test, testState: o.testState });
   const claims: ClaimResult[] = CLAIMS.map((c) => {
     const d = evaluate(c, index);
     return {
@@ -81,9 +95,9 @@ export function buildClaimsReport(input: {
       verdict: d.verdict,
       explanation: d.explanation,
       needs: c.needs,
-      observations: readsOf(c).flatMap((k) =>
-        index.all(k).map((o) => ({ id: ids.get(o)!, kind: o.kind, variant: o.variant, test: o.test, testState: o.testState })),
-      ),
+      observations: d.used.map(ref),
+      setAside: d.setAside.map((x) => ({ ...ref(x.observation), reason: x.reason })),
+      ...(d.broken ? { broken: d.broken } : {}),
     };
   });
   const summary = Object.fromEntries(VERDICTS.map((v) => [v, claims.filter((c) => c.verdict === v).length])) as Record<Verdict, number>;
@@ -170,5 +184,9 @@ export function readClaimsReport(path: string): ClaimsReport {
 
 export function summaryLine(r: ClaimsReport): string {
   const verdicts = VERDICTS.map((v) => `${r.summary[v]} ${v}`).join(', ');
-  return `claims: ${verdicts}; tests: ${r.tests.passed} passed, ${r.tests.failed} failed, ${r.tests.skipped} skipped`;
+  const broken = r.claims.filter((c) => c.broken).map((c) => c.id);
+  return `claims: ${verdicts}; tests: ${r.tests.passed} passed, ${r.tests.failed} failed, ${r.tests.skipped} skipped${broken.length ? `; BROKEN rules: ${broken.join(', ')}` : ''}`;
 }
+
+/** An observation's result, or what could not be observed: for display. */
+export const shownResult = (o: RecordedObservation): unknown => (o.complete ? o.result : { unobserved: o.unobserved });

@@ -3,8 +3,8 @@
  * that all four files say the same thing.
  */
 import { VERDICTS } from '../claims.js';
-import type { ShareRow } from '../observations.js';
-import type { ClaimResult, ClaimsReport, ReportObservation } from './claims-report.js';
+import type { ShareRow } from '../rules/clone.js';
+import { shownResult, type ClaimResult, type ClaimsReport, type ReportObservation } from './claims-report.js';
 import { badge, envList, esc, filters, page } from './html.js';
 
 /** The first sentence of an explanation: the "one-line why" of summary tables. */
@@ -48,7 +48,7 @@ export function renderMarkdown(r: ClaimsReport): string {
       c.explanation,
       '',
       obs.length
-        ? obs.map((o) => `<details><summary>${o.id} (test: ${mdCell(o.test)}, ${o.testState})</summary>\n\n\`\`\`json\n${trim(JSON.stringify(o.result, null, 1), 1500)}\n\`\`\`\n\n</details>`).join('\n')
+        ? obs.map((o) => `<details><summary>${o.id} (test: ${mdCell(o.test)}, ${o.testState})</summary>\n\n\`\`\`json\n${trim(JSON.stringify(shownResult(o), null, 1), 1500)}\n\`\`\`\n\n</details>`).join('\n')
         : '_No observation was recorded for this claim._',
       '',
     ].join('\n');
@@ -89,12 +89,12 @@ const SHARE_COLUMNS: [string, (r: ShareRow) => boolean | undefined][] = [
 ];
 
 function sharingTables(r: ClaimsReport): string {
-  const matrices = r.observations.filter((o): o is ReportObservation & { kind: 'cloneMatrix' } => o.kind === 'cloneMatrix');
-  const rules = r.observations.find((o) => o.kind === 'cloneRules') as (ReportObservation & { kind: 'cloneRules' }) | undefined;
+  const matrices = r.observations.filter((o): o is ReportObservation<'cloneMatrix'> & { complete: true } => o.kind === 'cloneMatrix' && o.complete);
+  const rules = r.observations.find((o): o is ReportObservation<'cloneRules'> & { complete: true } => o.kind === 'cloneRules' && o.complete);
   const yes = (b: boolean | undefined) => (b === undefined ? '' : b ? '✔' : '·');
   const matrixHtml = matrices
     .map((m) => {
-      const res = m.result as { api: string; rows: ShareRow[]; probeMs: number; perComboUs: number };
+      const res = m.result;
       return `<details><summary>${esc(res.api)}: ${res.rows.filter((x) => x.accepted).length} of ${res.rows.length} combinations accepted (${res.perComboUs.toFixed(0)} µs each)</summary>
 <div class="scroll"><table><caption class="muted">What a child made with these flags shared with its creator (✔ shared, · not)</caption>
 <thead><tr><th scope="col">flags</th><th scope="col">result</th>${SHARE_COLUMNS.map(([n]) => `<th scope="col">${esc(n)}</th>`).join('')}</tr></thead><tbody>
@@ -102,7 +102,7 @@ ${res.rows.map((x) => `<tr><th scope="row">${esc(x.flags)}</th><td>${x.accepted 
 </tbody></table></div></details>`;
     })
     .join('\n');
-  const rulesRows = (rules?.result as { rows: { rule: string; api: string; flags: string; exitSignal: number; expected: string; result: string }[] } | undefined)?.rows ?? [];
+  const rulesRows = rules?.result.rows ?? [];
   const rulesHtml = rulesRows.length
     ? `<div class="scroll"><table><caption class="muted">Flag sets the kernel must refuse (and two controls)</caption><thead><tr><th scope="col">rule</th><th scope="col">API</th><th scope="col">flags</th><th scope="col">exit signal</th><th scope="col">expected</th><th scope="col">observed</th></tr></thead><tbody>
 ${rulesRows.map((x) => `<tr><td>${esc(x.rule)}</td><td>${esc(x.api)}</td><td>${esc(x.flags)}</td><td>${x.exitSignal}</td><td>${esc(x.expected)}</td><td>${esc(x.result)}</td></tr>`).join('\n')}
@@ -119,7 +119,7 @@ export function renderHtml(r: ClaimsReport): string {
       const obs = observationsOf(r, c);
       // Inline: what each observation found (trimmed); the full evidence is listed once, below.
       const evidence = obs.length
-        ? obs.map((o) => `<details class="evidence"><summary>${esc(o.id)} <span class="muted">(${esc(o.test)}: ${esc(o.testState)})</span></summary><pre>${esc(trim(JSON.stringify(o.result, null, 1), 3000))}</pre><p><a href="#${anchor(o.id)}">full evidence</a></p></details>`).join('')
+        ? obs.map((o) => `<details class="evidence"><summary>${esc(o.id)} <span class="muted">(${esc(o.test)}: ${esc(o.testState)})</span></summary><pre>${esc(trim(JSON.stringify(shownResult(o), null, 1), 3000))}</pre><p><a href="#${anchor(o.id)}">full evidence</a></p></details>`).join('')
         : '<p class="muted">No observation was recorded for this claim.</p>';
       return `<tr id="claim-${esc(c.id)}" data-verdict="${esc(c.verdict)}" data-claim="${esc(c.id)}">
 <th scope="row">${esc(c.id)}</th>
@@ -132,7 +132,7 @@ export function renderHtml(r: ClaimsReport): string {
     })
     .join('\n');
   const allObservations = r.observations
-    .map((o) => `<details id="${anchor(o.id)}"><summary>${esc(o.id)} <span class="muted">(${esc(o.test)}: ${esc(o.testState)})</span></summary><pre>${esc(trim(JSON.stringify({ result: o.result, evidence: o.evidence }, null, 1), 60000))}</pre></details>`)
+    .map((o) => `<details id="${anchor(o.id)}"><summary>${esc(o.id)} <span class="muted">(${esc(o.test)}: ${esc(o.testState)})</span></summary><pre>${esc(trim(JSON.stringify({ result: shownResult(o), evidence: o.evidence }, null, 1), 60000))}</pre></details>`)
     .join('\n');
   const counts = VERDICTS.map((v) => `<li>${badge(v)} <strong data-count="${v}">${r.summary[v]}</strong></li>`).join('');
   const tests = r.tests.list.filter((t) => t.state !== 'passed');
@@ -184,8 +184,14 @@ export function renderJunit(r: ClaimsReport): string {
       .join('\n');
     return `  <testsuite name="${xml(file)}" tests="${tests.length}" failures="${n('failed')}" skipped="${n('skipped') + n('pending')}" errors="0">\n${props}\n${cases}\n  </testsuite>`;
   });
+  // The rules themselves, one case per claim: a rule that threw is an <error> (a defect of clonelab, not a finding).
+  const broken = r.claims.filter((c) => c.broken);
+  const ruleCases = r.claims
+    .map((c) => `    <testcase classname="claim rules" name="${xml(`${c.id}: ${c.verdict}`)}">${c.broken ? `<error message="${xml(`the rule for ${c.id} threw`)}">${xml(c.broken)}</error>` : ''}</testcase>`)
+    .join('\n');
+  suites.push(`  <testsuite name="claim rules" tests="${r.claims.length}" failures="0" skipped="0" errors="${broken.length}">\n${props}\n${ruleCases}\n  </testsuite>`);
   return `<?xml version="1.0" encoding="UTF-8"?>
-<testsuites name="clonelab" tests="${r.tests.total}" failures="${r.tests.failed}" skipped="${r.tests.skipped}" errors="0">
+<testsuites name="clonelab" tests="${r.tests.total + r.claims.length}" failures="${r.tests.failed}" skipped="${r.tests.skipped}" errors="${broken.length}">
 ${suites.join('\n')}
 </testsuites>
 `;

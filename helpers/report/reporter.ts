@@ -31,7 +31,12 @@ export default class ClaimsReporter implements Reporter {
           ...(r.state === 'skipped' ? { skipReason: r.note ?? 'skipped without a stated reason' } : {}),
           ...(r.state === 'failed' ? { errors: r.errors.map((e) => e.message) } : {}),
         });
-        for (const o of tc.meta().observations ?? []) observations.push({ ...o, test: tc.fullName, testState: r.state });
+        // A retried test ran again in the same task: an attempt before the last one failed, whatever the last did.
+        const lastAttempt = tc.diagnostic()?.retryCount ?? 0;
+        for (const o of tc.meta().observations ?? []) {
+          const attempt = o.attempt ?? 0;
+          observations.push({ ...o, test: tc.fullName, testState: attempt < lastAttempt ? `failed (attempt ${attempt + 1}, retried)` : r.state });
+        }
       }
     }
     const report = buildClaimsReport({
@@ -44,5 +49,11 @@ export default class ClaimsReporter implements Reporter {
     const files = writeReports(report, dir);
     const rel = (f: string) => relative(process.cwd(), f) || f;
     process.stdout.write(`\nclonelab: wrote ${Object.values(files).map(rel).join(', ')}\nclonelab: ${summaryLine(report)}\n`);
+    const broken = report.claims.filter((c) => c.broken);
+    if (broken.length) {
+      // A rule that throws is a defect of clonelab: the report keeps an inconclusive verdict, the run fails.
+      process.stderr.write(`clonelab: the rules of ${broken.map((c) => c.id).join(', ')} threw; this run fails:\n${broken.map((c) => `  ${c.id}: ${c.broken}`).join('\n')}\n`);
+      process.exitCode = 1;
+    }
   }
 }
