@@ -22,6 +22,9 @@ const observationsOf = (r: ClaimsReport, c: ClaimResult): ReportObservation[] =>
 
 const mdCell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
+/** The observations a claim's rule did not get, each with why (incomplete, or its test skipped). */
+const setAsideLines = (c: ClaimResult): string[] => c.setAside.map((x) => `${x.id} (test: ${x.test}, ${x.testState}): ${x.reason}`);
+
 export function renderMarkdownSummary(r: ClaimsReport): string {
   const counts = VERDICTS.map((v) => `${r.summary[v]} ${v}`).join(' · ');
   return [
@@ -49,8 +52,10 @@ export function renderMarkdown(r: ClaimsReport): string {
       '',
       obs.length
         ? obs.map((o) => `<details><summary>${o.id} (test: ${mdCell(o.test)}, ${o.testState})</summary>\n\n\`\`\`json\n${trim(JSON.stringify(shownResult(o), null, 1), 1500)}\n\`\`\`\n\n</details>`).join('\n')
-        : '_No observation was recorded for this claim._',
+        : '_No observation was used for this claim._',
       '',
+      ...(c.setAside.length ? ['Set aside (not completely observed, not used):', '', ...setAsideLines(c).map((l) => `- ${mdCell(l)}`), ''] : []),
+      ...(c.broken ? ['**The rule for this claim threw (a defect of clonelab; the run failed):**', '', '```', c.broken, '```', ''] : []),
     ].join('\n');
   });
   const skipped = r.tests.list.filter((t) => t.state === 'skipped');
@@ -120,12 +125,16 @@ export function renderHtml(r: ClaimsReport): string {
       // Inline: what each observation found (trimmed); the full evidence is listed once, below.
       const evidence = obs.length
         ? obs.map((o) => `<details class="evidence"><summary>${esc(o.id)} <span class="muted">(${esc(o.test)}: ${esc(o.testState)})</span></summary><pre>${esc(trim(JSON.stringify(shownResult(o), null, 1), 3000))}</pre><p><a href="#${anchor(o.id)}">full evidence</a></p></details>`).join('')
-        : '<p class="muted">No observation was recorded for this claim.</p>';
+        : '<p class="muted">No observation was used for this claim.</p>';
+      const aside = c.setAside.length
+        ? `<h3 class="muted">Set aside (not completely observed, not used)</h3><ul>${setAsideLines(c).map((l) => `<li>${esc(l)}</li>`).join('')}</ul>`
+        : '';
+      const broken = c.broken ? `<p><strong>The rule for this claim threw (a defect of clonelab; the run failed):</strong></p><pre>${esc(c.broken)}</pre>` : '';
       return `<tr id="claim-${esc(c.id)}" data-verdict="${esc(c.verdict)}" data-claim="${esc(c.id)}">
 <th scope="row">${esc(c.id)}</th>
 <td><details class="claim"><summary>${esc(c.statement)} <span class="muted hide-narrow">(${esc(c.source)})</span></summary>
 <p>${esc(c.explanation)}</p>
-<h3 class="muted">Evidence</h3>${evidence}</details></td>
+<h3 class="muted">Evidence</h3>${evidence}${aside}${broken}</details></td>
 <td>${badge(c.verdict)}</td>
 <td class="hide-narrow">${esc(oneLineWhy(c.explanation))}</td>
 </tr>`;
