@@ -122,6 +122,8 @@ function claimOrder(id: string): number {
 export const readsOf = (c: Claim): ObservationKind[] => [...c.needs, ...(c.uses ?? [])];
 
 export interface Evaluation extends Decision {
+  /** The kinds the rule read (asked the index for). */
+  read: ObservationKind[];
   /** The usable observations of every kind the rule read. */
   used: RecordedObservation[];
   /** Observations of the kinds it reads that it did not get, with why. */
@@ -135,10 +137,10 @@ const setAsideText = (s: Evaluation['setAside']): string =>
 
 /** The verdict of one claim over this run's observations, with what it read and what it set aside. */
 export function evaluate(claim: Claim, index: ObservationIndex): Evaluation {
-  if (claim.notTestable) return { verdict: 'not-testable', explanation: claim.notTestable, used: [], setAside: [] };
+  if (claim.notTestable) return { verdict: 'not-testable', explanation: claim.notTestable, read: [], used: [], setAside: [] };
   const setAside = readsOf(claim).flatMap((k) => index.setAside(k));
   if (!claim.decide) {
-    return { verdict: 'inconclusive', explanation: 'No rule of this version of clonelab judges this claim.', used: [], setAside };
+    return { verdict: 'inconclusive', explanation: 'No rule of this version of clonelab judges this claim.', read: [], used: [], setAside };
   }
   const missing = claim.needs.filter((k) => !index.has(k));
   if (missing.length) {
@@ -151,6 +153,7 @@ export function evaluate(claim: Claim, index: ObservationIndex): Evaluation {
         aside.length ? `Set aside: ${setAsideText(aside)}.` : '',
         never.length ? `Never recorded: ${never.join(', ')} (their tests were skipped, failed before recording, or were not run).` : '',
       ].filter(Boolean).join(' '),
+      read: [],
       used: [],
       setAside,
     };
@@ -177,7 +180,7 @@ export function evaluate(claim: Claim, index: ObservationIndex): Evaluation {
   const explanation = asideRead.length
     ? `${decision.explanation} Not used, because not completely observed: ${setAsideText(asideRead)}.`
     : decision.explanation;
-  return { ...decision, explanation, used, setAside, ...(broken ? { broken } : {}) };
+  return { ...decision, explanation, read, used, setAside, ...(broken ? { broken } : {}) };
 }
 
 /**
