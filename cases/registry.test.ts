@@ -8,7 +8,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { PROJECT_ROOT } from '../helpers/build.js';
-import { CLAIMS, findPlaceholder, readsOf, VERDICTS } from '../helpers/claims.js';
+import { CLAIMS, evaluate, findPlaceholder, nonEmpty, ObservationIndex, readsOf, VERDICTS, type Claim } from '../helpers/claims.js';
+import { environment } from '../helpers/environment.js';
+import { buildClaimsReport, summaryLine } from '../helpers/report/claims-report.js';
+import { renderJunit } from '../helpers/report/render.js';
 import { healthyObservations, judge } from '../helpers/rule-cases.js';
 
 const CASES = join(PROJECT_ROOT, 'cases');
@@ -57,4 +60,28 @@ test('findPlaceholder catches what unobserved values look like, and passes obser
   for (const ok of ['In 7 thread groups (pthread x1, clone x64), every task had Tgid 1234.', 'Pid: 1234, Tgid: 1234; fdinfo Pid:-1 after the reap.']) {
     expect(findPlaceholder(ok), ok).toBeUndefined();
   }
+});
+
+describe('a rule that throws', () => {
+  const index = new ObservationIndex(healthyObservations());
+  const claim = (decide: Claim['decide']): Claim => ({ id: 'X1', source: 'answer 1', statement: 'a claim for this test', needs: ['threadGroupIds'], decide, verdicts: ['confirmed'] });
+
+  test('is a defect: inconclusive in the report, broken, and an <error> in junit.xml', () => {
+    const e = evaluate(claim(() => {
+      throw new TypeError("Cannot read properties of undefined (reading 'tid')");
+    }), index);
+    expect(e.verdict).toBe('inconclusive');
+    expect(e.explanation).toMatch(/a defect of clonelab, not a finding about the kernel/);
+    expect(e.broken).toMatch(/TypeError: Cannot read properties of undefined/);
+    const report = buildClaimsReport({ observations: [], tests: [], environment: environment(), reason: 'passed', unhandledErrors: [] });
+    report.claims[0] = { ...report.claims[0]!, broken: e.broken! };
+    expect(renderJunit(report)).toMatch(new RegExp(`<testcase classname="claim rules" name="${report.claims[0]!.id}: [a-z-]+"><error message=`));
+    expect(summaryLine(report)).toMatch(/BROKEN rules: /);
+  });
+
+  test('with Inconclusive is a rule that saw too little, not a defect', () => {
+    const e = evaluate(claim(() => ({ verdict: 'confirmed', explanation: `${nonEmpty([], 'thread group').length} groups` })), index);
+    expect(e).toMatchObject({ verdict: 'inconclusive', explanation: 'No thread group was observed completely in this run.' });
+    expect(e.broken).toBeUndefined();
+  });
 });
