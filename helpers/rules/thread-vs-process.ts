@@ -34,7 +34,7 @@ export interface Ending {
 }
 
 export interface ThreadVsProcessObservations {
-  /** A member ends with libc exit() (exit_group) or the raw exit syscall. */
+  /** A member ends with libc exit (exit_group) or the raw exit syscall. */
   exitScope: Ending & { how: 'exit_group' | 'sys_exit' };
   /** SIGTERM (default action) sent with tgkill to the actor by the observer. */
   fatalSignal: Ending & { sent: 'tgkill'; signal: string };
@@ -42,7 +42,7 @@ export interface ThreadVsProcessObservations {
   execFromThread: {
     oldTgid: number;
     oldTid: number;
-    /** Raw getpid()/gettid() of the program after execve. */
+    /** Raw getpid/gettid of the program after execve. */
     getpid: number;
     gettid: number;
     threadsBefore: number;
@@ -62,7 +62,7 @@ export interface ThreadVsProcessObservations {
     /** The thread whose handler ran (present when one did). */
     handlerTid?: number;
   };
-  /** getppid() in the leader, in a thread, in a thread made by that thread, and in a process forked by that thread. */
+  /** getppid in the leader, in a thread, in a thread made by that thread, and in a process forked by that thread. */
   threadParent: {
     tgid: number;
     leaderPpid: number;
@@ -86,7 +86,7 @@ export interface ThreadVsProcessObservations {
     cpu?: number;
     tasks: {
       tid: number;
-      /** Raw getpid() in that task. */
+      /** Raw getpid in that task. */
       getpid: number;
       niceBefore: number;
       nice: number;
@@ -133,7 +133,7 @@ function decideA1(o: ObservationIndex) {
       `nice ${sp.niceWanted} set on TID ${sp.target} (nice ${sp.tasks.map((t) => `${t.tid}: ${t.niceBefore} to ${t.nice}`).join(', ')})${affinityText}; each task had its own state and CPU time (${sp.tasks.map((t) => `${t.tid}: ${t.state}, ${t.cpuTicks} ticks`).join('; ')})`,
     );
     const named = sp.tasks.filter((t) => t.getpid !== t.tid);
-    if (named.length) groupPid.push(`in ${named.length} of ${sp.tasks.length} tasks (TID ${list(named.map((t) => t.tid))}) the kernel's getpid() returned ${list([...new Set(named.map((t) => t.getpid))])}, the group's ID, not the task's own`);
+    if (named.length) groupPid.push(`in ${named.length} of ${sp.tasks.length} tasks (TID ${list(named.map((t) => t.tid))}) the kernel's getpid returned ${list([...new Set(named.map((t) => t.getpid))])}, the group's ID, not the task's own`);
   }
   const limits = notCompared.length ? ` ${notCompared.join('; ')}.` : '';
   if (spread.length) {
@@ -143,10 +143,10 @@ function decideA1(o: ObservationIndex) {
   if (groupPid.length) {
     return {
       verdict: 'nuanced' as const,
-      explanation: `${base} But what the kernel schedules is not what its process-ID call names: ${groupPid.join('; ')}. The scheduled unit is a task (/proc/TGID/task/TID); getpid() names its thread group.`,
+      explanation: `${base} But what the kernel schedules is not what its process-ID call names: ${groupPid.join('; ')}. The scheduled unit is a task (/proc/TGID/task/TID); getpid names its thread group.`,
     };
   }
-  return { verdict: 'confirmed' as const, explanation: `${base} Every one of them got its own ID from getpid() as well.` };
+  return { verdict: 'confirmed' as const, explanation: `${base} Every one of them got its own ID from getpid as well.` };
 }
 
 // ------------------------------------------------------------------ A6
@@ -157,15 +157,15 @@ const EXITED_STATES: Record<string, string> = { Z: 'a zombie', X: 'dead' };
 function decideA6(o: ObservationIndex) {
   const groups = o.all('threadGroupIds');
   const leaders = groups.flatMap((g) => g.result.tasks.filter((t) => t.role === 'leader').map((t) => ({ g, t })));
-  nonEmpty(leaders, 'task recorded as the one that ran main() (threadGroupIds, role leader)');
+  nonEmpty(leaders, 'task recorded as the one that ran main (threadGroupIds, role leader)');
   const wrong = leaders.filter(({ g, t }) => t.statusPid !== g.result.tgid);
   if (wrong.length) {
     return {
       verdict: 'refuted' as const,
-      explanation: `The thread that ran main() did not have PID = TGID in ${list(wrong.map(({ g, t }) => `${g.variant} (status Pid ${t.statusPid}, TGID ${g.result.tgid})`))}.`,
+      explanation: `The thread that ran main did not have PID = TGID in ${list(wrong.map(({ g, t }) => `${g.variant} (status Pid ${t.statusPid}, TGID ${g.result.tgid})`))}.`,
     };
   }
-  const base = `In ${leaders.length} thread groups (${list(leaders.map(({ g }) => g.variant))}) the task that ran main() had PID = TGID.`;
+  const base = `In ${leaders.length} thread groups (${list(leaders.map(({ g }) => g.variant))}) the task that ran main had PID = TGID.`;
   const exits = nonEmpty(o.all('leaderExitFirst'), 'leader-exit experiment (leaderExitFirst)');
   const clauses: string[] = [];
   const plain: string[] = [];
@@ -190,7 +190,7 @@ function decideA6(o: ObservationIndex) {
     if (x.gettid === x.oldTgid && x.getpid === x.oldTgid) {
       plain.push(`after execve in non-leader thread ${x.oldTid}, the new program's only thread had PID = TGID ${x.oldTgid} (the leader's ID was handed over)`);
     } else {
-      clauses.push(`after execve in non-leader thread ${x.oldTid}, the new program ran with gettid() ${x.gettid} and getpid() ${x.getpid}: no task of it had PID = TGID ${x.oldTgid}`);
+      clauses.push(`after execve in non-leader thread ${x.oldTid}, the new program ran with gettid ${x.gettid} and getpid ${x.getpid}: no task of it had PID = TGID ${x.oldTgid}`);
     }
   }
   const also = plain.length ? ` ${plain.map((p) => p.charAt(0).toUpperCase() + p.slice(1)).join('. ')}.` : '';
@@ -218,7 +218,7 @@ const endedText = (e: Ending) => {
   return `ended ${e.ended.length} of its ${e.members.length} tasks${st ? ` (wait status of the ${e.statusOf === 'group' ? 'group' : 'process'}: ${st})` : ''}`;
 };
 
-/** A thread-group ending against its process baseline, both of one action ("exit()", "a SIGTERM sent with tgkill") done in/to the actor. */
+/** A thread-group ending against its process baseline, both of one action ("exit", "a SIGTERM sent with tgkill") done in/to the actor. */
 function compareEnding(action: string, prep: 'in' | 'to', threads: Ending[], procs: Ending[], extra = ''): Comparison {
   const [t] = threads;
   const [p] = procs;
@@ -234,6 +234,9 @@ function compareEnding(action: string, prep: 'in' | 'to', threads: Ending[], pro
   return { same: `${action} ${prep} thread ${t.actor} ${endedText(t)}, and ${prep} child process ${p.actor} it ${endedText(p)}` };
 }
 
+/** Where signalLanding saw a signal queued (procfs.ts whereQueued()), in words. */
+const QUEUE = { shared: 'the shared set', target: "the thread's own set", leader: "the leader's own set", elsewhere: "another thread's set", none: 'no set' } as const;
+
 function decideB1(o: ObservationIndex) {
   const comparisons: Comparison[] = [];
   const exits = o.all('exitScope');
@@ -241,7 +244,7 @@ function decideB1(o: ObservationIndex) {
   const [se] = ofUnit(exits.filter((e) => e.result.how === 'sys_exit'), 'thread').filter(onlyActor);
   comparisons.push(
     compareEnding(
-      'exit()',
+      'libc exit',
       'in',
       ofUnit(eg, 'thread'),
       ofUnit(eg, 'process'),
@@ -266,10 +269,10 @@ function decideB1(o: ObservationIndex) {
   for (const { result: p } of o.all('threadParent')) {
     if (p.nestedPpid === p.leaderPpid && p.nestedPpid !== p.threadTid && p.forkedPpid === p.tgid) {
       comparisons.push({
-        differs: `a thread made by thread ${p.threadTid} reported getppid() ${p.nestedPpid}, its group's parent, not its creator, where a process forked by that same thread reported getppid() ${p.forkedPpid}, its creator's process`,
+        differs: `a thread made by thread ${p.threadTid} reported getppid ${p.nestedPpid}, its group's parent, not its creator, where a process forked by that same thread reported getppid ${p.forkedPpid}, its creator's process`,
       });
     } else {
-      comparisons.push({ same: `a thread made by thread ${p.threadTid} reported getppid() ${p.nestedPpid} and a process it forked reported ${p.forkedPpid}` });
+      comparisons.push({ same: `a thread made by thread ${p.threadTid} reported getppid ${p.nestedPpid} and a process it forked reported ${p.forkedPpid}` });
     }
   }
 
@@ -281,7 +284,7 @@ function decideB1(o: ObservationIndex) {
     } else if (kill.landed === 'shared' && tgkill.landed === 'target') {
       comparisons.push({ differs: `kill(2) on thread ${l.target}'s ID queued the signal for its whole process (the shared set), where tgkill(2) to that thread queued it on the thread alone` });
     } else {
-      comparisons.push({ same: `kill(2) on thread ${l.target}'s ID queued the signal in ${kill.landed}, tgkill(2) in ${tgkill.landed}` });
+      comparisons.push({ same: `kill(2) on thread ${l.target}'s ID queued the signal in ${QUEUE[kill.landed]}, tgkill(2) to it in ${QUEUE[tgkill.landed]}` });
     }
   }
 
@@ -294,7 +297,7 @@ function decideB1(o: ObservationIndex) {
     comparisons.push(
       unwaited.length && waited.length
         ? { differs: `${unwaited.length} of ${threadRows.length} accepted CLONE_THREAD children could not be waited for and sent no exit signal to their creator, where ${waited.length} of ${procRows.length} children without CLONE_THREAD could be waited for` }
-        : { same: `${unwaited.length} of ${threadRows.length} accepted CLONE_THREAD children could not be waited for, against ${procRows.length - waited.length} of ${procRows.length} without CLONE_THREAD` },
+        : { same: `${unwaited.length} of ${threadRows.length} accepted CLONE_THREAD children could not be waited for, and ${procRows.length - waited.length} of ${procRows.length} children without CLONE_THREAD could not either` },
     );
   }
 
@@ -309,10 +312,10 @@ function decideB1(o: ObservationIndex) {
       comparisons.push({ differs: `a raw setresuid in thread ${raw.changedIn} changed the credentials of all ${rc.length} tasks of its group, where a process changes only its own` });
     } else if (rawOnlyCaller && libc && changed(libc).length === libc.uids.length && libc.uids.length > 1) {
       comparisons.push({
-        differs: `the kernel keeps credentials per task (a raw setresuid in thread ${raw.changedIn} changed ${rc.length} of ${raw.uids.length} tasks), but libc's setresuid() changed all ${libc.uids.length} threads of its process together`,
+        differs: `the kernel keeps credentials per task (a raw setresuid in thread ${raw.changedIn} changed ${rc.length} of ${raw.uids.length} tasks), but libc's setresuid changed all ${libc.uids.length} threads of its process together`,
       });
     } else if (rawOnlyCaller) {
-      comparisons.push({ same: `credentials changed per task: the raw setresuid changed ${rc.length} of ${raw.uids.length} tasks${libc ? `, libc's setresuid() ${changed(libc).length} of ${libc.uids.length}` : ''}` });
+      comparisons.push({ same: `credentials changed per task: the raw setresuid changed ${rc.length} of ${raw.uids.length} tasks${libc ? `, libc's setresuid ${changed(libc).length} of ${libc.uids.length}` : ''}` });
     } else {
       comparisons.push({ unobserved: `credentials: a raw setresuid in thread ${raw.changedIn} changed ${rc.length} of ${raw.uids.length} tasks${rc.length ? ` (TID ${list(rc)})` : ''}, neither only the caller nor all` });
     }
