@@ -57,7 +57,7 @@ test('findPlaceholder catches what unobserved values look like, and passes obser
   for (const bad of ['handled by undefined', 'exit status null', 'NaN ms', 'state ?/? (zombie)', 'called none(), which', 'answered  (no signal)', 'namespaces ()', 'rules held: .', 'pid -1 seen']) {
     expect(findPlaceholder(bad), bad).toBeDefined();
   }
-  for (const ok of ['In 7 thread groups (pthread x1, clone x64), every task had Tgid 1234.', 'Pid: 1234, Tgid: 1234; fdinfo Pid:-1 after the reap.']) {
+  for (const ok of ['In 7 thread groups (pthread x1, clone x64), every task had Tgid 1234.', 'Pid: 1234, Tgid: 1234; fdinfo Pid:-1 after the reap.', 'getpid() returned the Tgid; exit() ended the group.']) {
     expect(findPlaceholder(ok), ok).toBeUndefined();
   }
 });

@@ -199,7 +199,7 @@ export function findPlaceholder(explanation: string): string | undefined {
     /(?<![\w.:-])-1(?![\d.])/,
     /(?:^|[\s(/:,])\?(?=[\s)/,.;]|$)/,
     /\bnone\(\)/,
-    /\(\s*\)/,
+    /(?<!\w)\(\s*\)/,
     /\[\s*\]/,
     /:\s*[.;,]/,
     /\S {2,}\S/,
