@@ -157,11 +157,30 @@ function judgeBothWays(
   const libcWrong = withLibc.filter((t) => libcOf(t) !== want(t));
   const rawWrong = tasks.filter((t) => rawOf(t) !== want(t));
   const text: string[] = [];
-  if (libcWrong.length) text.push(`libc ${call}() returned something other than the ${field} ${wrongIn(libcWrong, withLibc.length, (t) => libcOf(t)!, want, field)}`);
+  if (libcWrong.length) text.push(`libc ${call} returned something other than the ${field} ${wrongIn(libcWrong, withLibc.length, (t) => libcOf(t)!, want, field)}`);
   if (rawWrong.length) text.push(`the ${call} system call did ${wrongIn(rawWrong, tasks.length, rawOf, want, field)}`);
-  if (libcWrong.length && !rawWrong.length) text.push(`while the ${call} system call returned the ${field} in all ${tasks.length}: libc and the kernel disagree`);
-  if (rawWrong.length && !libcWrong.length && withLibc.length) text.push(`while libc ${call}() returned the ${field} in all ${withLibc.length}: libc and the kernel disagree`);
+  if (libcWrong.length && !rawWrong.length) text.push(`while the ${call} system call returned the ${field} in all ${tasks.length}`);
+  if (rawWrong.length && !libcWrong.length && withLibc.length) text.push(`while libc ${call} returned the ${field} in all ${withLibc.length}`);
+  const split = disagreement(tasks, call);
+  if (split) text[text.length - 1] += `.${split}`;
   return { libcWrong, rawWrong, noWrapper, text };
+}
+
+/**
+ * " libc and the kernel disagree: ..." when libc's getpid/gettid and the
+ * system call returned different values in some task, else ''.
+ */
+function disagreement(tasks: readonly TaskIds[], call: 'getpid' | 'gettid'): string {
+  const pairs = tasks.flatMap((t) => {
+    const libc = call === 'getpid' ? t.libcGetpid : t.libcGettid;
+    const raw = call === 'getpid' ? t.rawGetpid : t.rawGettid;
+    return libc !== undefined && libc !== raw ? [{ t, libc, raw }] : [];
+  });
+  const withLibc = tasks.filter((t) => (call === 'getpid' ? t.libcGetpid : t.libcGettid) !== undefined).length;
+  const e = pairs[0];
+  return e
+    ? ` libc and the kernel disagree: libc ${call} and the ${call} system call returned different values in ${pairs.length === withLibc ? `all ${withLibc}` : `${pairs.length} of ${withLibc}`} tasks (e.g. task ${e.t.tid}: ${e.libc} from libc, ${e.raw} from the system call)`
+    : '';
 }
 
 const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
@@ -225,9 +244,9 @@ export const IDS_CLAIMS: Claim[] = [
         const p: string[] = [];
         const foreign = r.tasks.filter((t) => t.statusTgid !== r.tgid);
         const ownTgid = foreign.filter((t) => t.statusTgid === t.statusPid);
-        if (ownTgid.length) p.push(`tasks ${list(ownTgid.map((t) => t.tid))} had a Tgid equal to their own Pid, not ${r.tgid}`);
+        if (ownTgid.length) p.push(`${ownTgid.length === 1 ? 'task' : 'tasks'} ${list(ownTgid.map((t) => t.tid))} had a Tgid equal to ${ownTgid.length === 1 ? 'its' : 'their'} own Pid, not ${r.tgid}`);
         const other = foreign.filter((t) => t.statusTgid !== t.statusPid);
-        if (other.length) p.push(`tasks ${list(other.map((t) => `${t.tid} (Tgid ${t.statusTgid})`))} had another Tgid than ${r.tgid}`);
+        if (other.length) p.push(`${other.length === 1 ? 'task' : 'tasks'} ${list(other.map((t) => `${t.tid} (Tgid ${t.statusTgid})`))} had another Tgid than ${r.tgid}`);
         const pids = r.tasks.map((t) => t.statusPid);
         const dup = [...new Set(pids.filter((x, i) => pids.indexOf(x) !== i))];
         if (dup.length) p.push(`Pid ${list(dup)} belonged to more than one task`);
@@ -244,7 +263,7 @@ export const IDS_CLAIMS: Claim[] = [
       const n = judged.reduce((a, g) => a + g.result.tasks.length, 0);
       return {
         verdict: 'confirmed',
-        explanation: `In ${groupsLabel(judged)}, ${n} tasks in all, every task's status had the group's TGID as Tgid and a Pid of its own, /proc/TGID/status counted them all in Threads:, and /proc/TGID/task listed exactly their TIDs.${partialNote(partial)}`,
+        explanation: `In ${groupsLabel(judged)}, ${n} tasks in all, every task's status had the group's TGID as Tgid and a Pid of its own, the Threads line of /proc/TGID/status counted them all, and /proc/TGID/task listed exactly their TIDs.${partialNote(partial)}`,
       };
     },
   },
@@ -259,11 +278,11 @@ export const IDS_CLAIMS: Claim[] = [
       const { tasks, groups, partial, singles } = judgedTasks(o);
       const j = judgeBothWays(tasks, 'getpid', 'Tgid');
       if (j.libcWrong.length || j.rawWrong.length) {
-        return { verdict: 'refuted', explanation: `getpid() did not return the TGID in every task: ${j.text.join(', ')}.${partialNote(partial)}` };
+        return { verdict: 'refuted', explanation: `getpid did not return the TGID in every task: ${j.text.join(', ')}.${partialNote(partial)}` };
       }
       return {
         verdict: 'confirmed',
-        explanation: `In all ${tasks.length} tasks observed (${groupsLabel(groups)}, and ${plural(singles, 'single-threaded process', 'single-threaded processes')}), both libc getpid() and the getpid system call returned the Tgid that /proc/TGID/task/TID/status showed.${partialNote(partial)}`,
+        explanation: `In all ${tasks.length} tasks observed (${groupsLabel(groups)}, and ${plural(singles, 'single-threaded process', 'single-threaded processes')}), both libc getpid and the getpid system call returned the Tgid that /proc/TGID/task/TID/status showed.${partialNote(partial)}`,
       };
     },
   },
@@ -279,16 +298,16 @@ export const IDS_CLAIMS: Claim[] = [
       const j = judgeBothWays(tasks, 'gettid', 'Pid');
       // A libc without the wrapper is a fact about the libc, not about what gettid returns: say it, judge the syscall.
       const wrapper = j.noWrapper.length
-        ? ` This libc has no gettid() wrapper (a program calling it did not compile and link when the probes were built), so in ${j.noWrapper.length === tasks.length ? `all ${tasks.length}` : `${j.noWrapper.length} of ${tasks.length}`} tasks only the system call, syscall(SYS_gettid), was asked.`
+        ? ` This libc has no gettid wrapper (a program calling it did not compile and link when the probes were built), so in ${j.noWrapper.length === tasks.length ? `all ${tasks.length}` : `${j.noWrapper.length} of ${tasks.length}`} tasks only the system call, syscall(SYS_gettid), was asked.`
         : '';
       if (j.libcWrong.length || j.rawWrong.length) {
-        return { verdict: 'refuted', explanation: `gettid() did not return the task's own PID: ${j.text.join(', ')}.${wrapper}${partialNote(partial)}` };
+        return { verdict: 'refuted', explanation: `gettid did not return the task's own PID: ${j.text.join(', ')}.${wrapper}${partialNote(partial)}` };
       }
       const distinct = new Set(tasks.map((t) => t.statusPid)).size;
       const both = tasks.length - j.noWrapper.length;
       return {
         verdict: 'confirmed',
-        explanation: `In all ${tasks.length} tasks observed, ${both === tasks.length ? 'libc gettid() and the gettid system call both' : both ? `the gettid system call (and libc gettid() in ${both})` : 'the gettid system call'} returned the Pid of the task's own /proc/TGID/task/TID/status (${distinct} distinct values).${wrapper}${partialNote(partial)}`,
+        explanation: `In all ${tasks.length} tasks observed, ${both === tasks.length ? 'libc gettid and the gettid system call both' : both ? `the gettid system call (and libc gettid in ${both})` : 'the gettid system call'} returned the Pid of the task's own /proc/TGID/task/TID/status (${distinct} distinct values).${wrapper}${partialNote(partial)}`,
       };
     },
   },
@@ -303,7 +322,7 @@ export const IDS_CLAIMS: Claim[] = [
       const { judged, partial } = wholeGroups(o);
       nonEmpty(judged, 'thread group whose every task reported its IDs');
       const ways = [
-        { name: 'libc getpid()', of: (t: TaskIds) => t.libcGetpid },
+        { name: 'libc getpid', of: (t: TaskIds) => t.libcGetpid },
         { name: 'the getpid system call', of: (t: TaskIds) => t.rawGetpid },
       ];
       const split: string[] = [];
@@ -314,28 +333,30 @@ export const IDS_CLAIMS: Claim[] = [
           const values = [...new Set(r.tasks.map(w.of))];
           if (values.length > 1) {
             const own = r.tasks.filter((t) => t.role === 'thread' && w.of(t) === t.statusPid).length;
-            split.push(`in ${g.variant} (TGID ${r.tgid}) ${w.name} returned ${values.length} different values to its ${r.tasks.length} tasks (${list(values)})${own ? `, in ${own} threads their own TID` : ''}`);
+            split.push(`in ${g.variant} (TGID ${r.tgid}) ${w.name} returned ${values.length} different values to its ${r.tasks.length} tasks (${list(values)})${own ? `, to ${own === 1 ? 'one thread its' : `${own} threads their`} own TID` : ''}`);
           } else {
             const off = r.tasks.filter((t) => w.of(t) !== t.statusTgid);
             if (off.length) offGroup.push(`in ${g.variant} ${w.name} returned ${values[0]} to every task, while their status said Tgid ${list([...new Set(off.map((t) => t.statusTgid))])}`);
           }
         }
       }
+      const disagree = disagreement(judged.flatMap((g) => g.result.tasks), 'getpid');
+      const disagreeNote = disagree ? `${disagree}.` : '';
       if (split.length) {
-        return { verdict: 'refuted', explanation: `Threads of one process did not all get the same value from getpid(): ${split.join('; ')}.${partialNote(partial)}` };
+        return { verdict: 'refuted', explanation: `Threads of one process did not all get the same value from getpid: ${split.join('; ')}.${disagreeNote}${partialNote(partial)}` };
       }
       const threads = judged.flatMap((g) => g.result.tasks.filter((t) => t.role === 'thread'));
       const ownTid = threads.filter((t) => t.rawGettid !== t.rawGetpid && t.rawGettid === t.statusPid).length;
-      const tidNote = ownTid ? ` ${ownTid} of the ${threads.length} non-leader threads got their own Pid from the gettid system call instead, so getpid() names the process, not the task.` : '';
+      const tidNote = ownTid ? ` ${ownTid === threads.length ? `All ${ownTid}` : `${ownTid} of the ${threads.length}`} non-leader threads got their own Pid from the gettid system call instead, so getpid names the process, not the task.` : '';
       if (offGroup.length) {
         return {
           verdict: 'nuanced',
-          explanation: `In ${groupsLabel(judged)} all threads of a process got one value from getpid(), as POSIX wants, but not the thread group's ID that the kernel shows: ${offGroup.join('; ')}.${tidNote}${partialNote(partial)}`,
+          explanation: `In ${groupsLabel(judged)} all threads of a process got one value from getpid, as POSIX wants, but not the thread group's ID that the kernel shows: ${offGroup.join('; ')}.${disagreeNote}${tidNote}${partialNote(partial)}`,
         };
       }
       return {
         verdict: 'confirmed',
-        explanation: `In ${groupsLabel(judged)} every task got its group's TGID, the Tgid of its /proc status, from both libc getpid() and the getpid system call.${tidNote}${partialNote(partial)}`,
+        explanation: `In ${groupsLabel(judged)} every task got its group's TGID, the Tgid of its /proc status, from both libc getpid and the getpid system call.${tidNote}${partialNote(partial)}`,
       };
     },
   },
@@ -384,29 +405,31 @@ export const IDS_CLAIMS: Claim[] = [
       const n = threads.length;
       const base = `To the kernel each of the ${n} non-leader threads observed (${groupsLabel(judged)}) is a task like a process: a PID of its own (not shared in its group, and not the TGID) and a /proc/TGID/task/TID/status with the same ${procs[0].result.statusKeys.length} fields, in the same order, as the /proc/PID/status of an independent single-threaded process (${list(procs.map((p) => p.result.pid))}).`;
       const ways = [
-        { name: 'libc getpid()', of: (t: TaskIds) => t.libcGetpid },
+        { name: 'libc getpid', of: (t: TaskIds) => t.libcGetpid },
         { name: 'the getpid system call', of: (t: TaskIds) => t.rawGetpid },
       ];
       const own = ways.map((w) => threads.filter((t) => w.of(t) === t.statusPid));
       if (own.every((x) => x.length === n)) {
-        return { verdict: 'confirmed', explanation: `${base} And libc getpid() and the getpid system call both returned each thread's own PID: nothing told them from processes.${partialNote(partial)}` };
+        return { verdict: 'confirmed', explanation: `${base} And libc getpid and the getpid system call both returned each thread's own PID: nothing told them from processes.${partialNote(partial)}` };
       }
-      const clauses = ways.map((w, i) => {
+      const disagree = threads.filter((t) => t.libcGetpid !== t.rawGetpid);
+      // Where libc and the kernel agree in every thread, one clause says it for both.
+      const asked = disagree.length ? ways : [{ name: 'libc getpid and the getpid system call both', of: ways[1]!.of }];
+      const clauses = asked.map((w) => {
+        const ownN = threads.filter((t) => w.of(t) === t.statusPid).length;
         const group = threads.filter((t) => w.of(t) === t.statusTgid).length;
         const other = threads.filter((t) => w.of(t) !== t.statusTgid && w.of(t) !== t.statusPid);
         return [
           group ? `${w.name} returned the group's TGID, not the thread's own PID, in ${group === n ? `all ${n}` : `${group} of ${n}`}` : '',
-          own[i]!.length ? `${w.name} returned the thread's own PID in ${own[i]!.length === n ? `all ${n}` : `${own[i]!.length} of ${n}`}` : '',
+          ownN ? `${w.name} returned the thread's own PID in ${ownN === n ? `all ${n}` : `${ownN} of ${n}`}` : '',
           other.length ? `${w.name} returned neither in ${other.length} (e.g. thread ${other[0]!.tid}: ${w.of(other[0]!)})` : '',
         ].filter(Boolean).join(', ');
       });
-      const disagree = threads.filter((t) => t.libcGetpid !== t.rawGetpid);
-      const disagreeNote = disagree.length
-        ? ` libc and the kernel disagree: in ${disagree.length} of ${n} threads libc getpid() and the getpid system call returned different values (e.g. thread ${disagree[0]!.tid}: ${disagree[0]!.libcGetpid} and ${disagree[0]!.rawGetpid}).`
-        : '';
+      const split = disagreement(threads, 'getpid');
+      const disagreeNote = split ? `${split}.` : '';
       return {
         verdict: 'nuanced',
-        explanation: `${base} But the process identity user space sees through getpid() is not the thread's own: ${clauses.join('; ')}.${disagreeNote}${partialNote(partial)}`,
+        explanation: `${base} But the process identity user space sees through getpid is not the thread's own: ${clauses.join('; ')}.${disagreeNote}${partialNote(partial)}`,
       };
     },
   },
