@@ -74,20 +74,36 @@ static long spin_ms;
  * it with the same errno in every task, so a race between tasks cannot change
  * the name.
  */
-static void note_failure(struct task_ids *t, const char *op)
+static void note_failure_errno(struct task_ids *t, const char *op, int err)
 {
 	if (!t->failed_op) {
 		t->failed_op = op;
-		t->failed_errno = errno;
+		t->failed_errno = err;
 	}
 }
 
+static void note_failure(struct task_ids *t, const char *op)
+{
+	note_failure_errno(t, op, errno);
+}
+
+/*
+ * A libc call that "cannot fail" may not set errno when it does: glibc's
+ * getpid() and gettid() return the kernel's -errno as it is (sysdeps/unix/
+ * sysv/linux/syscalls.list, no error path). errno is cleared before the call
+ * and, if still clear, the errno is read from the value.
+ */
+static void note_libc_failure(struct task_ids *t, const char *op, long long v)
+{
+	note_failure_errno(t, op, errno ? errno : (v < 0 && v >= -4095 ? (int)-v : 0));
+}
+
 /* readlink(2) by raw syscall: safe in a raw-clone task (no stdio, no locks). */
-static void raw_readlink(struct task_ids *t, const char *path, char *out, size_t size)
+static void raw_readlink(struct task_ids *t, const char *op, const char *path, char *out, size_t size)
 {
 	long n = syscall(SYS_readlinkat, AT_FDCWD, path, out, size - 1);
 	if (n < 0) {
-		note_failure(t, path);
+		note_failure(t, op);
 		n = 0;
 	}
 	out[n] = '\0';
@@ -108,22 +124,26 @@ static void observe_self(struct task_ids *t)
 {
 	/* getpid(2) and gettid(2) cannot fail on Linux, but a seccomp filter can
 	 * make them return an errno: such a value is not an ID. */
+	errno = 0;
 	t->libc_getpid = getpid();
 	if (t->libc_getpid <= 0)
-		note_failure(t, "getpid");
+		note_libc_failure(t, "getpid", t->libc_getpid);
 	t->raw_getpid = cl_getpid();
 	if (t->raw_getpid <= 0)
 		note_failure(t, "SYS_getpid");
 #if CLONELAB_HAVE_GETTID
+	errno = 0;
 	t->libc_gettid = gettid();
 	if (t->libc_gettid <= 0)
-		note_failure(t, "gettid");
+		note_libc_failure(t, "gettid", t->libc_gettid);
 #endif
 	t->raw_gettid = cl_gettid();
 	if (t->raw_gettid <= 0)
 		note_failure(t, "SYS_gettid");
-	raw_readlink(t, "/proc/self", t->self_link, sizeof(t->self_link));
-	raw_readlink(t, "/proc/thread-self", t->thread_self_link, sizeof(t->thread_self_link));
+	/* The kernel's own name for this task, independent of getpid/gettid:
+	 * the test finds the task's /proc entry by it (fs/proc/thread_self.c). */
+	raw_readlink(t, "readlinkat /proc/self", "/proc/self", t->self_link, sizeof(t->self_link));
+	raw_readlink(t, "readlinkat /proc/thread-self", "/proc/thread-self", t->thread_self_link, sizeof(t->thread_self_link));
 	if (spin_ms)
 		spin_cpu(spin_ms);
 }
@@ -172,10 +192,14 @@ static void check_observed(void)
 {
 	int failed = 0;
 	for (int i = 0; i <= nthreads; i++) {
-		if (tasks[i].failed_op) {
+		if (!tasks[i].failed_op)
+			continue;
+		failed = 1;
+		int said = 0; /* one record per distinct failure, not one per task */
+		for (int j = 0; j < i && !said; j++)
+			said = tasks[j].failed_op == tasks[i].failed_op && tasks[j].failed_errno == tasks[i].failed_errno;
+		if (!said)
 			cl_error_rec(tasks[i].failed_op, tasks[i].failed_errno, 1);
-			failed = 1;
-		}
 	}
 	if (failed)
 		exit(1); /* exit_group(2): the parked tasks go too */
