@@ -87,6 +87,8 @@ export interface IdsObservations {
 export const groupsLabel = (gs: Usable<'threadGroupIds'>[]): string =>
   `${gs.length} thread group${gs.length === 1 ? '' : 's'} (${gs.map((g) => `${g.result.via} x${g.result.threads}`).join(', ')})`;
 
+const isNonEmpty = <T>(xs: readonly T[]): xs is readonly [T, ...T[]] => xs.length > 0;
+
 export type SeenTask = TaskIds & { where: string; libcHasGettid: boolean };
 
 /**
@@ -136,8 +138,8 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
  * "in 3 of 70 tasks (e.g. task 12 of pthread x4 (TGID 10): 12, its own TID)":
  * where one way of asking gave a value other than the expected one.
  */
-function wrongIn(wrong: SeenTask[], total: number, got: (t: SeenTask) => number, want: (t: SeenTask) => number, wantName: string): string {
-  const e = wrong[0]!;
+function wrongIn(wrong: readonly [SeenTask, ...SeenTask[]], total: number, got: (t: SeenTask) => number | undefined, want: (t: SeenTask) => number, wantName: string): string {
+  const e = wrong[0];
   const v = got(e);
   const what = v === e.statusPid && v !== e.statusTgid ? ', its own TID' : v === e.statusTgid && v !== e.statusPid ? ', the TGID' : '';
   return `in ${wrong.length} of ${total} tasks (e.g. ${taskRef(e)}: ${v}${what}, where status said ${wantName} ${want(e)})`;
@@ -157,8 +159,8 @@ function judgeBothWays(
   const libcWrong = withLibc.filter((t) => libcOf(t) !== want(t));
   const rawWrong = tasks.filter((t) => rawOf(t) !== want(t));
   const text: string[] = [];
-  if (libcWrong.length) text.push(`libc ${call} returned something other than the ${field} ${wrongIn(libcWrong, withLibc.length, (t) => libcOf(t)!, want, field)}`);
-  if (rawWrong.length) text.push(`the ${call} system call did ${wrongIn(rawWrong, tasks.length, rawOf, want, field)}`);
+  if (isNonEmpty(libcWrong)) text.push(`libc ${call} returned something other than the ${field} ${wrongIn(libcWrong, withLibc.length, libcOf, want, field)}`);
+  if (isNonEmpty(rawWrong)) text.push(`the ${call} system call did ${wrongIn(rawWrong, tasks.length, rawOf, want, field)}`);
   if (libcWrong.length && !rawWrong.length) text.push(`while the ${call} system call returned the ${field} in all ${tasks.length}`);
   if (rawWrong.length && !libcWrong.length && withLibc.length) text.push(`while libc ${call} returned the ${field} in all ${withLibc.length}`);
   const split = disagreement(tasks, call);
@@ -414,7 +416,7 @@ export const IDS_CLAIMS: Claim[] = [
       }
       const disagree = threads.filter((t) => t.libcGetpid !== t.rawGetpid);
       // Where libc and the kernel agree in every thread, one clause says it for both.
-      const asked = disagree.length ? ways : [{ name: 'libc getpid and the getpid system call both', of: ways[1]!.of }];
+      const asked = disagree.length ? ways : [{ name: 'libc getpid and the getpid system call both', of: (t: TaskIds) => t.rawGetpid }];
       const clauses = asked.map((w) => {
         const ownN = threads.filter((t) => w.of(t) === t.statusPid).length;
         const group = threads.filter((t) => w.of(t) === t.statusTgid).length;
@@ -422,7 +424,7 @@ export const IDS_CLAIMS: Claim[] = [
         return [
           group ? `${w.name} returned the group's TGID, not the thread's own PID, in ${group === n ? `all ${n}` : `${group} of ${n}`}` : '',
           ownN ? `${w.name} returned the thread's own PID in ${ownN === n ? `all ${n}` : `${ownN} of ${n}`}` : '',
-          other.length ? `${w.name} returned neither in ${other.length} (e.g. thread ${other[0]!.tid}: ${w.of(other[0]!)})` : '',
+          isNonEmpty(other) ? `${w.name} returned neither in ${other.length} (e.g. thread ${other[0].tid}: ${w.of(other[0])})` : '',
         ].filter(Boolean).join(', ');
       });
       const split = disagreement(threads, 'getpid');
