@@ -5,6 +5,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { arch, hostname, release } from 'node:os';
 import { execaSync } from 'execa';
+import { builtLibcFeatures } from './build.js';
+import { probeDirectory } from './probe.js';
 import { errnoOf, readStatus, statusNumbers } from './procfs.js';
 
 /** Capability names by bit number (include/uapi/linux/capability.h). */
@@ -26,6 +28,12 @@ export interface Environment {
   kernelVersion: string;
   arch: string;
   libc: string;
+  /**
+   * Whether that libc has a gettid() wrapper, as helpers/build.ts found by
+   * compiling and linking a call to it (the probes were built accordingly);
+   * null when no probes were built for this process.
+   */
+  libcGettid: boolean | null;
   node: string;
   euid: number;
   capabilities: string[];
@@ -108,6 +116,7 @@ export function environment(): Environment {
     kernelVersion: tryRead(() => readFileSync('/proc/sys/kernel/version', 'utf8').trim()) ?? 'unknown',
     arch: arch(),
     libc: libc(),
+    libcGettid: tryRead(() => builtLibcFeatures(probeDirectory())?.gettid) ?? null,
     node: process.version,
     euid: process.geteuid?.() ?? -1,
     capabilities: decodeCaps(self.CapEff),

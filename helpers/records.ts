@@ -21,6 +21,9 @@ const recordTypes = {
     via: 'string',
     libcGetpid: 'pid',
     rawGetpid: 'pid',
+    /** Whether the libc the probe was built against has gettid() (helpers/build.ts checks by linking). */
+    libcHasGettid: 'bool',
+    /** Present exactly when libcHasGettid. */
     libcGettid: 'pid?',
     rawGettid: 'pid',
     cloneReturned: 'pid?',
@@ -131,7 +134,8 @@ const recordTypes = {
   leaderExited: {
     tgid: 'pid',
     method: 'string',
-    leaderState: 'string',
+    /** Absent when the leader's stat could not be read (an error record says why). */
+    leaderState: 'string?',
     polls: 'int',
     reporterTid: 'pid',
     reporterGetpid: 'pid',

@@ -12,6 +12,15 @@
  * In every task: libc getpid(), raw SYS_getpid, libc gettid() where the libc
  * has it, raw SYS_gettid. Prints one "task" record per task, then "ready" with
  * all TIDs, and keeps every task alive until the harness says "release".
+ * A call that failed (a seccomp filter can make even getpid(2) return an
+ * errno) is an "error" record naming it, and the probe stops: it never prints
+ * a task record with a value it did not get.
+ *
+ * Whether the libc has a gettid() wrapper is decided at build time by what
+ * the libc provides, not by its name or version: helpers/build.ts compiles and
+ * links a program calling gettid() with the same compiler and flags and passes
+ * -DCLONELAB_HAVE_GETTID=1 or =0 (glibc has had one since 2.30, musl since
+ * 1.2.2; gettid(2), VERSIONS).
  *
  * --leader-exit: the thread running main() leaves first (pthread_exit(3), or
  * the raw exit(2) syscall that ends only the calling task); the first worker
@@ -30,10 +39,8 @@
 #include "clonelab.h"
 #include <pthread.h>
 
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 30))
-#define HAVE_LIBC_GETTID 1
-#else
-#define HAVE_LIBC_GETTID 0
+#ifndef CLONELAB_HAVE_GETTID
+#define CLONELAB_HAVE_GETTID 0 /* built without helpers/build.ts's check: say "no wrapper" */
 #endif
 
 #define MAX_THREADS 1024
@@ -45,6 +52,8 @@ struct task_ids {
 	pid_t ctid;     /* CLONE_CHILD_CLEARTID target: zeroed when the task exits */
 	long long created_as; /* what the creating call returned (clone: the TID) */
 	char self_link[64], thread_self_link[64];
+	const char *failed_op; /* the first call that failed in this task, or NULL */
+	int failed_errno;
 	pthread_t pthread;
 	void *stack;
 };
@@ -58,12 +67,45 @@ static const char *via = "pthread";
 static const char *leader_exit = "none";
 static long spin_ms;
 
-/* readlink(2) by raw syscall: safe in a raw-clone task (no errno, no TLS). */
-static void raw_readlink(const char *path, char *out, size_t size)
+/*
+ * Remember the first call that failed in a task. syscall(3) stores errno in
+ * the caller's TLS, which a raw-clone task shares with its creator (no
+ * CLONE_SETTLS): it is read at once, and a fault that refuses a call refuses
+ * it with the same errno in every task, so a race between tasks cannot change
+ * the name.
+ */
+static void note_failure_errno(struct task_ids *t, const char *op, int err)
+{
+	if (!t->failed_op) {
+		t->failed_op = op;
+		t->failed_errno = err;
+	}
+}
+
+static void note_failure(struct task_ids *t, const char *op)
+{
+	note_failure_errno(t, op, errno);
+}
+
+/*
+ * A libc call that "cannot fail" may not set errno when it does: glibc's
+ * getpid() and gettid() return the kernel's -errno as it is (sysdeps/unix/
+ * sysv/linux/syscalls.list, no error path). errno is cleared before the call
+ * and, if still clear, the errno is read from the value.
+ */
+static void note_libc_failure(struct task_ids *t, const char *op, long long v)
+{
+	note_failure_errno(t, op, errno ? errno : (v < 0 && v >= -4095 ? (int)-v : 0));
+}
+
+/* readlink(2) by raw syscall: safe in a raw-clone task (no stdio, no locks). */
+static void raw_readlink(struct task_ids *t, const char *op, const char *path, char *out, size_t size)
 {
 	long n = syscall(SYS_readlinkat, AT_FDCWD, path, out, size - 1);
-	if (n < 0)
+	if (n < 0) {
+		note_failure(t, op);
 		n = 0;
+	}
 	out[n] = '\0';
 }
 
@@ -80,16 +122,28 @@ static void spin_cpu(long ms)
 
 static void observe_self(struct task_ids *t)
 {
+	/* getpid(2) and gettid(2) cannot fail on Linux, but a seccomp filter can
+	 * make them return an errno: such a value is not an ID. */
+	errno = 0;
 	t->libc_getpid = getpid();
+	if (t->libc_getpid <= 0)
+		note_libc_failure(t, "getpid", t->libc_getpid);
 	t->raw_getpid = cl_getpid();
-#if HAVE_LIBC_GETTID
+	if (t->raw_getpid <= 0)
+		note_failure(t, "SYS_getpid");
+#if CLONELAB_HAVE_GETTID
+	errno = 0;
 	t->libc_gettid = gettid();
-#else
-	t->libc_gettid = -1;
+	if (t->libc_gettid <= 0)
+		note_libc_failure(t, "gettid", t->libc_gettid);
 #endif
 	t->raw_gettid = cl_gettid();
-	raw_readlink("/proc/self", t->self_link, sizeof(t->self_link));
-	raw_readlink("/proc/thread-self", t->thread_self_link, sizeof(t->thread_self_link));
+	if (t->raw_gettid <= 0)
+		note_failure(t, "SYS_gettid");
+	/* The kernel's own name for this task, independent of getpid/gettid:
+	 * the test finds the task's /proc entry by it (fs/proc/thread_self.c). */
+	raw_readlink(t, "readlinkat /proc/self", "/proc/self", t->self_link, sizeof(t->self_link));
+	raw_readlink(t, "readlinkat /proc/thread-self", "/proc/thread-self", t->thread_self_link, sizeof(t->thread_self_link));
 	if (spin_ms)
 		spin_cpu(spin_ms);
 }
@@ -103,7 +157,8 @@ static void print_task(int index)
 	cl_str(CL_REC, "via", index == 0 ? "main" : via);
 	cl_int(CL_REC, "libcGetpid", t->libc_getpid);
 	cl_int(CL_REC, "rawGetpid", t->raw_getpid);
-	if (HAVE_LIBC_GETTID)
+	cl_bool(CL_REC, "libcHasGettid", CLONELAB_HAVE_GETTID);
+	if (CLONELAB_HAVE_GETTID)
 		cl_int(CL_REC, "libcGettid", t->libc_gettid);
 	cl_int(CL_REC, "rawGettid", t->raw_gettid);
 	cl_str(CL_REC, "procSelf", t->self_link);
@@ -124,12 +179,30 @@ static int worker(void *arg)
 	return 0;
 }
 
+/* The leader's state letter, or 0 when its stat could not be read. */
 static char leader_state(pid_t tgid)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tgid);
-	char st = cl_task_state(path);
-	return st ? st : '?';
+	return cl_task_state(path);
+}
+
+/* Every task's IDs were read, or the probe says which call failed and stops. */
+static void check_observed(void)
+{
+	int failed = 0;
+	for (int i = 0; i <= nthreads; i++) {
+		if (!tasks[i].failed_op)
+			continue;
+		failed = 1;
+		int said = 0; /* one record per distinct failure, not one per task */
+		for (int j = 0; j < i && !said; j++)
+			said = tasks[j].failed_op == tasks[i].failed_op && tasks[j].failed_errno == tasks[i].failed_errno;
+		if (!said)
+			cl_error_rec(tasks[i].failed_op, tasks[i].failed_errno, 1);
+	}
+	if (failed)
+		exit(1); /* exit_group(2): the parked tasks go too */
 }
 
 static void *controller(void *arg)
@@ -140,19 +213,23 @@ static void *controller(void *arg)
 	pid_t tgid = (pid_t)tasks[0].raw_getpid;
 	/* The leader is reaped into EXIT_ZOMBIE asynchronously after it calls
 	 * exit: poll with a bound (about 5 s), never sleep a fixed time. */
-	char state = '?';
+	char state = 0;
 	int polls = 0;
 	for (; polls < 5000; polls++) {
+		errno = 0;
 		state = leader_state(tgid);
 		if (state == 'Z' || state == 'X')
 			break;
 		struct timespec ts = {0, 1000000};
 		nanosleep(&ts, NULL);
 	}
+	if (!state)
+		cl_error_rec("read /proc/self/task/TGID/stat", errno, 0);
 	cl_begin(CL_REC, "leaderExited");
 	cl_int(CL_REC, "tgid", tgid);
 	cl_str(CL_REC, "method", leader_exit);
-	cl_str(CL_REC, "leaderState", (char[]){state, '\0'});
+	if (state) /* unreadable: absent, with the error record above */
+		cl_str(CL_REC, "leaderState", (char[]){state, '\0'});
 	cl_int(CL_REC, "polls", polls);
 	cl_int(CL_REC, "reporterTid", cl_gettid());
 	cl_int(CL_REC, "reporterGetpid", cl_getpid());
@@ -235,6 +312,7 @@ int main(int argc, char **argv)
 	for (int i = 1; i <= nthreads; i++)
 		create_thread(i);
 	cl_wait_eq(&started, nthreads);
+	check_observed();
 	for (int i = 0; i <= nthreads; i++)
 		print_task(i);
 
