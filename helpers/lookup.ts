@@ -1,7 +1,10 @@
 /** /proc lookups made from C by the lookup probe (stat, open, chdir, status). */
+// The claim registry first: it loads every rule module, the one re-exported
+// below included, after the values those modules take from it (a rule module
+// loaded on its own would meet the registry half-built).
+import './claims.js';
 import type { LookupOutcome } from './rules/proc-visibility.js';
 import { runProbe, type ProbeOptions } from './probe.js';
-import { parseStatus, statusNumber, statusNumbers } from './procfs.js';
 
 export async function lookupFromC(paths: string[], opts?: ProbeOptions): Promise<LookupOutcome[]> {
   const r = await runProbe('lookup', paths, opts);
@@ -20,18 +23,5 @@ export async function lookupFromC(paths: string[], opts?: ProbeOptions): Promise
     : []));
 }
 
-/**
- * What the status read through a lookup said: each field only if its line
- * was there. Undefined when the status was not read (the lookup says why).
- */
-export function lookupIds(l: LookupOutcome): { pid?: number; tgid?: number; name?: string; nspid?: number[] } | undefined {
-  if (l.statusIds === undefined) return undefined;
-  const s = parseStatus(l.statusIds);
-  return { pid: statusNumber(s, 'Pid'), tgid: statusNumber(s, 'Tgid'), name: s.Name, nspid: statusNumbers(s, 'NSpid') };
-}
-
-/** Reached: stat, open and chdir all worked. */
-export const reached = (l: LookupOutcome): boolean => l.stat === 'ok' && l.open === 'ok' && l.chdir === 'ok';
-
-/** "stat ok, open ok, chdir ENOENT": the steps of a lookup as observed. */
-export const lookupSteps = (l: LookupOutcome): string => `stat ${l.stat}, open ${l.open}, chdir ${l.chdir}`;
+// The pure parts live with the rules that read lookups, so that rules need not load the probe harness.
+export { lookupIds, lookupSteps, reached } from './rules/proc-visibility.js';
