@@ -116,7 +116,7 @@ export const PID_NAMESPACES_CLAIMS: Claim[] = [
         const pid1 = inits.length && inits.every(({ t }) => t.getpid === 1)
           ? `every namespace's init got 1 from getpid${innermostWorkers.length && innermostWorkers.every((w) => w.getpid === 2) ? ', and the process it forked got 2' : innermostWorkers.length ? `, and the processes they forked got ${list(innermostWorkers.map((w) => w.getpid))}` : ''}`
           : inits.length ? `the namespaces' inits got ${list(inits.map(({ t }) => t.getpid))} from getpid` : '';
-        limits.push(`a task in a PID namespace has one PID per level: ${multi.length} of ${all.length} had several, e.g. ${who(deepest.t, deepest.variant)} had NSpid ${deepest.t.nspid.join(' / ')} (the host's first); the host's numbers were distinct among tasks alive at once${repeats.length ? `, while inside, numbers named several tasks: ${list(repeats, 4)}` : ''}${pid1 ? `; ${pid1}` : ''}`);
+        limits.push(`a task in a PID namespace has one PID per level: ${multi.length} of ${all.length} had several, e.g. ${who(deepest.t, deepest.variant)} had NSpid ${deepest.t.nspid.join(' / ')} (the host's first); the host's numbers were distinct among tasks alive at once${repeats.length ? `, while inside, numbers named several tasks: ${list(repeats, 2)}` : ''}${pid1 ? `; ${pid1}` : ''}`);
       }
       if (inChild.length) limits.push(`this run itself looked from ${list([...new Set(inChild.map(whereFrom))])}, so even its outermost PIDs are one namespace's, not the whole system's`);
       const innerProc = obs.find((x) => x.result.innerProcEntries)?.result.innerProcEntries;

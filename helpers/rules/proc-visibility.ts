@@ -157,6 +157,8 @@ export interface ProcVisibilityObservations {
 }
 
 const sortedEqual = (a: readonly number[], b: readonly number[]) => [...a].sort((x, y) => x - y).join() === [...b].sort((x, y) => x - y).join();
+/** "a", "a and b", "a, b and c". */
+const both = (xs: readonly string[]) => (xs.length > 1 ? `${xs.slice(0, -1).join(', ')} and ${xs.at(-1)}` : xs.join(''));
 const sum = (xs: number[]) => xs.reduce((n, x) => n + x, 0);
 
 export const PROC_VISIBILITY_CLAIMS: Claim[] = [
@@ -281,8 +283,8 @@ export const PROC_VISIBILITY_CLAIMS: Claim[] = [
       const tidText = (hs: typeof hidden) => list(hs.map((h) => `${h.tid} (a thread of ${h.tgid})`));
       const held = [
         `Held: TID${hidden.length > 1 ? 's' : ''} ${tidText(hidden)} ${hidden.length > 1 ? 'were' : 'was'} absent from a readdir of /proc and entered from C: stat, open and chdir succeeded, and the status read there said Pid = TID, Tgid = TGID.`,
-        `In ${list(shells.map((s) => `${s.shell} (${s.shellPath})`))}, ls /proc | grep -x TID found nothing for TID${shells.length > 1 ? 's' : ''} ${list(shells.map((s) => s.tid))}, and cd /proc/TID worked: pwd printed /proc/TID and the status there said Pid = TID, Tgid = TGID.`,
-        outerEntered.length ? `So did the lookups of the PIDs in this /proc of tasks in a child PID namespace (${list(outerEntered)}), listed or not.` : '',
+        `In ${both(shells.map((s) => `${s.shell} (${s.shellPath})`))}, ls /proc | grep -x TID found nothing for TID${shells.length > 1 ? 's' : ''} ${both(shells.map((s) => String(s.tid)))}, and cd /proc/TID worked: pwd printed /proc/TID and the status there said Pid = TID, Tgid = TGID.`,
+        outerEntered.length ? `The PIDs in this /proc of tasks in a child PID namespace were entered too, listed or not: ${list(outerEntered)}.` : '',
       ].filter(Boolean).join(' ');
 
       const limits: string[] = [];
@@ -302,7 +304,7 @@ export const PROC_VISIBILITY_CLAIMS: Claim[] = [
       const hidepidSeen = (h: (typeof hidepids)[number]) => {
         const blocked = h.hidden.filter((l) => !reached(l));
         return blocked.length
-          ? `on a /proc mounted ${h.mountOption}, uid ${h.uid} could not enter ${list(blocked.map((l) => `${l.path} (${lookupSteps(l)})`))}, another user's process and its unlisted thread,, where a /proc mounted without it let the same user in`
+          ? `on a /proc mounted ${h.mountOption}, uid ${h.uid} could not enter ${list(blocked.map((l) => `${l.path} (chdir ${l.chdir})`))} (another user's process and its unlisted thread), where a /proc mounted without it let the same user in`
           : `on a /proc mounted ${h.mountOption}, uid ${h.uid} still entered ${list(h.hidden.map((l) => l.path))} (another user's process and its thread)`;
       };
       const scope: string[] = [];
