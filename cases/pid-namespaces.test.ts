@@ -3,11 +3,17 @@
  * A14): every task has one PID per namespace level, listed by the NSpid line
  * of its status (proc(5), pid_namespaces(7)); a /proc mounted inside lists
  * only the namespace's own tasks.
+ *
+ * A kernel that will not make the namespace (EPERM without privilege, ENOSPC
+ * past user.max_pid_namespaces, EINVAL without CONFIG_PID_NS) skips the test;
+ * its observation is still recorded, set aside with the refused clone and
+ * its errno, so that A2 says why it could not judge.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { expect } from 'vitest';
 import { environment } from '../helpers/environment.js';
-import { test } from '../helpers/observations.js';
+import { must, test, Unobserved, unobservedUnless, type Evidence } from '../helpers/observations.js';
+import type { PidNamespacesObservations } from '../helpers/rules/pid-namespaces.js';
 import { asUser, cannotRunAsOtherUser, NOBODY } from '../helpers/privilege.js';
 import { Probe, type ProbeOptions } from '../helpers/probe.js';
 import { listProc } from '../helpers/procfs.js';
@@ -35,20 +41,24 @@ function usernsSysctls(): string {
   return `${chrooted() ? 'this process is in a chroot, where CLONE_NEWUSER fails with EPERM (user_namespaces(7)); ' : ''}user.max_user_namespaces=${read('/proc/sys/user/max_user_namespaces')}, kernel.unprivileged_userns_clone=${read('/proc/sys/kernel/unprivileged_userns_clone')}, kernel.apparmor_restrict_unprivileged_userns=${read('/proc/sys/kernel/apparmor_restrict_unprivileged_userns')}`;
 }
 
+/** The kernel would not make the namespace: the test is skipped, its observation set aside with this reason. */
+class NamespaceRefused extends Unobserved {}
+
 /**
- * Run the pidns probe; undefined with the refusal when the kernel would not
- * make the namespace (the probe then ends cleanly after an error record).
+ * Run the pidns probe to its end, with the host's /proc listing taken while
+ * its tasks are alive. Throws NamespaceRefused when the kernel refused the
+ * clone (the probe then ends cleanly after an error record).
  */
-async function pidns(args: string[], opts?: ProbeOptions) {
+async function pidns(args: string[], evidence: Evidence, opts?: ProbeOptions) {
   const probe = new Probe('pidns', args, opts);
-  const ready = await probe.next('ready').catch(async (e: unknown) => {
-    const err = probe.all('error')[0];
-    if (!err) throw e;
-    return undefined;
+  await probe.next('ready').catch((e: unknown) => {
+    const refused = probe.all('error').find((x) => x.op.startsWith('clone('));
+    if (refused) throw new NamespaceRefused(`the kernel refused ${refused.op}: ${refused.errno}`);
+    throw e;
   });
-  if (!ready) return { refused: probe.all('error').map((e) => `${e.op}: ${e.errno}`).join('; ') };
   const hostListing = listProc();
   await probe.release();
+  evidence.records = probe.records;
   return { probe, hostListing };
 }
 
@@ -61,59 +71,81 @@ const VARIANTS = [
 test.for(VARIANTS)('tasks in a new PID namespace ($name): PID 1 and 2 inside, other PIDs outside, NSpid lists each level', async ({ name, depth, mountProc }, { observe, skip }) => {
   const userns = environment().euid !== 0;
   const args = ['--depth', String(depth), '--threads', '1', ...(userns ? ['--userns'] : []), ...(mountProc ? ['--mount-proc'] : [])];
-  const run = await pidns(args);
-  if (!run.probe) return skip(`the kernel refused: ${run.refused} (${usernsSysctls()})`);
-  observe('pidNamespaces', name, nsResult(run.probe, depth, userns, environment().euid, run.hostListing), { records: run.probe.records });
-  check(run.probe, depth, run.hostListing, mountProc);
+  const r = await observe('pidNamespaces', name, async (evidence) => {
+    const run = await pidns(args, evidence);
+    return nsResult(run.probe, depth, userns, environment().euid, run.hostListing, mountProc);
+  }).catch((e: unknown) => {
+    if (e instanceof NamespaceRefused) skip(`${e.message} (${usernsSysctls()})`);
+    throw e;
+  });
+  check(r, mountProc);
 });
 
 test('as an unprivileged user (setpriv), with CLONE_NEWUSER|CLONE_NEWPID and its own /proc', async ({ observe, skip }) => {
   const why = cannotRunAsOtherUser(NOBODY);
   if (why) skip(why);
-  const run = await pidns(['--depth', '1', '--threads', '1', '--userns', '--mount-proc'], { prefix: asUser(NOBODY) });
-  if (!run.probe) return skip(`uid ${NOBODY} may not create a user and PID namespace here: ${run.refused} (${usernsSysctls()})`);
-  observe('pidNamespaces', `uid ${NOBODY} with CLONE_NEWUSER`, nsResult(run.probe, 1, true, NOBODY, run.hostListing), { records: run.probe.records });
-  check(run.probe, 1, run.hostListing, true);
+  const r = await observe('pidNamespaces', `uid ${NOBODY} with CLONE_NEWUSER`, async (evidence) => {
+    const run = await pidns(['--depth', '1', '--threads', '1', '--userns', '--mount-proc'], evidence, { prefix: asUser(NOBODY) });
+    return nsResult(run.probe, 1, true, NOBODY, run.hostListing, true);
+  }).catch((e: unknown) => {
+    if (e instanceof NamespaceRefused) skip(`uid ${NOBODY} may not create a user and PID namespace here: ${e.message} (${usernsSysctls()})`);
+    throw e;
+  });
+  check(r, true);
 });
 
-function nsResult(probe: Probe, depth: number, userns: boolean, asUid: number, hostListing: number[]) {
+/** "13488\t1" -> [13488, 1]: one PID per level, outermost first; Unobserved when not that. */
+function nspidOf(text: string, who: string): number[] {
+  const pids = text.split(/\s+/).filter(Boolean).map(Number);
+  unobservedUnless(pids.length > 0 && pids.every((p) => Number.isSafeInteger(p) && p > 0), `the NSpid line of ${who} ("${text}") is not a list of PIDs`);
+  return pids;
+}
+
+/** The observation: every task's IDs as it saw them, and NSpid as /proc showed it. Incomplete if a task, its NSpid or the inner listing is missing. */
+function nsResult(probe: Probe, depth: number, userns: boolean, asUid: number, hostListing: number[], mountProc: boolean): PidNamespacesObservations['pidNamespaces'] {
+  const errors = () => probe.all('error').map((x) => `${x.op}: ${x.errno}`).join(', ') || 'none';
   const tasks = probe
     .all('nstask')
     .filter((t) => t.level > 0)
-    .map((t) => ({ level: t.level, role: t.role, getpid: t.getpid, gettid: t.gettid, nspid: t.nspid.split(/\s+/).map(Number) }));
+    .map((t) => {
+      const who = `the ${t.role} at level ${t.level}`;
+      return { level: t.level, role: t.role, getpid: t.getpid, gettid: t.gettid, nspid: nspidOf(must(t.nspid, `the NSpid line of ${who}'s status (error records: ${errors()})`), who) };
+    });
+  // The experiment ran to its end only if every namespace's init and the innermost worker and thread reported.
+  for (let level = 1; level <= depth; level++) must(tasks.find((t) => t.level === level && t.role === 'init'), `the init of namespace level ${level}`);
+  for (const role of ['worker', 'thread']) must(tasks.find((t) => t.level === depth && t.role === role), `the ${role} of the innermost namespace`);
   const inner = probe.all('nsproc')[0];
+  if (mountProc) must(inner, `the listing of the /proc mounted inside (error records: ${errors()})`);
   const listed = new Set(hostListing);
   return {
     depth,
     userns,
     asUid,
     tasks,
-    ...(inner ? { innerProcEntries: inner.entries, innerProcSelf: inner.self } : {}),
+    ...(inner ? { innerProcEntries: inner.entries, ...(inner.self !== undefined ? { innerProcSelf: inner.self } : {}) } : {}),
     outerListed: tasks.filter((t) => t.role !== 'thread' && listed.has(t.nspid[0]!)).map((t) => t.nspid[0]!),
   };
 }
 
-function check(probe: Probe, depth: number, hostListing: number[], mountProc: boolean) {
-  const tasks = probe.all('nstask').filter((t) => t.level > 0);
-  const innermost = tasks.filter((t) => t.level === depth);
-  const init = innermost.find((t) => t.role === 'init')!;
-  const worker = innermost.find((t) => t.role === 'worker')!;
-  const thread = innermost.find((t) => t.role === 'thread')!;
-  expect(init.getpid).toBe(1);
-  expect(worker.getpid).toBe(2);
-  expect(thread.getpid).toBe(2);
-  for (const t of tasks) {
-    const nspid = t.nspid.split(/\s+/).map(Number);
+/** What documented Linux does (pid_namespaces(7), proc(5)), checked on the observation. */
+function check(r: PidNamespacesObservations['pidNamespaces'], mountProc: boolean) {
+  const innermost = r.tasks.filter((t) => t.level === r.depth);
+  const byRole = (role: string) => innermost.find((t) => t.role === role);
+  expect(byRole('init')?.getpid).toBe(1);
+  expect(byRole('worker')?.getpid).toBe(2);
+  expect(byRole('thread')?.getpid).toBe(2);
+  for (const t of r.tasks) {
     // One PID per level, from the host's namespace (where /proc was mounted) down to the task's own.
-    expect(nspid, `${t.role} at level ${t.level}`).toHaveLength(t.level + 1);
-    expect(nspid.at(-1)).toBe(t.gettid);
-    expect(nspid[0]).not.toBe(t.gettid);
+    expect(t.nspid, `${t.role} at level ${t.level}`).toHaveLength(t.level + 1);
+    expect(t.nspid.at(-1)).toBe(t.gettid);
+    expect(t.nspid[0]).not.toBe(t.gettid);
   }
   // The host's /proc lists the outer PIDs of the namespace's processes.
-  expect(hostListing).toContain(Number(worker.nspid.split(/\s+/)[0]));
+  expect(r.outerListed).toContain(byRole('worker')?.nspid[0]);
   if (mountProc) {
-    const inner = probe.all('nsproc')[0]!;
-    expect(inner.entries.sort((a, b) => a - b)).toEqual([1, 2]);
-    expect(inner.self).toBe('1');
+    expect(sortedCopy(r.innerProcEntries ?? [])).toEqual([1, 2]);
+    expect(r.innerProcSelf).toBe('1');
   }
 }
+
+const sortedCopy = (xs: readonly number[]) => [...xs].sort((a, b) => a - b);

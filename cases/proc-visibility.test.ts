@@ -5,14 +5,19 @@
  * (fs/proc/base.c, proc_pid_readdir() walks next_tgid()), while a lookup of
  * /proc/TID succeeds for any task visible in the mount's PID namespace
  * (proc_pid_lookup() uses find_task_by_pid_ns()).
+ *
+ * Every lookup of a thread is made next to the same lookup of its process
+ * (/proc/TGID) in the same run: a refusal that hits both is the environment
+ * (a seccomp filter, a missing privilege) and leaves the observation
+ * incomplete; one that hits only the thread is a finding.
  */
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { $ } from 'zx';
 import { describe, expect } from 'vitest';
 import { environment } from '../helpers/environment.js';
-import { lookupFromC, lookupIds, reached } from '../helpers/lookup.js';
-import { test } from '../helpers/observations.js';
-import type { CpuFields } from '../helpers/rules/proc-visibility.js';
+import { lookupFromC, lookupIds, lookupSteps, reached } from '../helpers/lookup.js';
+import { must, test, Unobserved, unobservedUnless, type Evidence } from '../helpers/observations.js';
+import type { CpuFields, LookupOutcome, ProcVisibilityObservations } from '../helpers/rules/proc-visibility.js';
 import { eventually } from '../helpers/poll.js';
 import { Probe, startProbe } from '../helpers/probe.js';
 import { asUser, cannotRunAsOtherUser, NOBODY } from '../helpers/privilege.js';
@@ -23,48 +28,81 @@ const cpu = (pid: number, tid?: number): CpuFields => {
   return { pid: s.pid, utime: s.utime, stime: s.stime, numThreads: s.numThreads };
 };
 
+const sorted = (xs: readonly number[]) => [...xs].sort((a, b) => a - b);
+
+/** A non-leader TID of a probe's group: the experiments need one. */
+const aThread = (ready: { tgid: number; tids: number[] }): number =>
+  must(ready.tids.find((t) => t !== ready.tgid), `a non-leader TID among the probe's tasks (${ready.tids.join(', ')})`);
+
+/** The lookups asked for, one each: the probe printed one record per path. */
+async function lookups(paths: string[], opts?: Parameters<typeof lookupFromC>[1]): Promise<LookupOutcome[]> {
+  const ls = await lookupFromC(paths, opts);
+  unobservedUnless(ls.length === paths.length && ls.every((l, i) => l.path === paths[i]), `the lookup probe answered for ${ls.map((l) => l.path).join(', ')} instead of ${paths.join(', ')}`);
+  return ls;
+}
+
+/** The baseline: the process's own directory must be reachable, or nothing can be said of its thread. */
+function baselineReached(l: LookupOutcome, who: string): void {
+  unobservedUnless(reached(l), `${who} could not enter the process itself, ${l.path} (${lookupSteps(l)}): without that baseline a thread's lookup says nothing`);
+}
+
 describe('listing', () => {
   test.for([1, 4, 64])('ls /proc shows the TGID and none of the %i non-leader TIDs; /proc/TGID/task shows them all', async (threads, { observe }) => {
-    const { probe, ready } = await startProbe('ids', ['--threads', String(threads), '--via', 'pthread']);
-    const listing = listProc(); // one readdir of /proc
-    const taskDir = listTasks(ready.tgid);
-    const tids = ready.tids;
-    const nonLeader = tids.filter((t) => t !== ready.tgid);
-    const listed = new Set(listing);
-    const scan = threads === 64 ? scanListing(listing) : undefined;
-    const tasks = probe.all('task');
-    await probe.release();
+    let scan: ProcVisibilityObservations['procListingScan'] | undefined;
+    let scanFailure: unknown;
+    const r = await observe('procListing', `${threads} threads`, async (evidence) => {
+      const { probe, ready } = await startProbe('ids', ['--threads', String(threads), '--via', 'pthread']);
+      const listing = listProc(); // one readdir of /proc
+      const taskDir = listTasks(ready.tgid);
+      const tids = ready.tids;
+      const nonLeader = tids.filter((t) => t !== ready.tgid);
+      const listed = new Set(listing);
+      if (threads === 64) {
+        // The whole listing, read while this probe's 64 threads are alive in it.
+        scan = await observe('procListingScan', 'whole listing', (ev) => scanListing(listing, ev)).catch((e: unknown) => {
+          scanFailure = e;
+          return undefined;
+        });
+      }
+      const tasks = probe.all('task');
+      unobservedUnless(tasks.length === tids.length, `${tasks.length} task records for ${tids.length} tasks`);
+      Object.assign(evidence, { procEntries: listing.length, tgid: ready.tgid, nonLeaderTids: nonLeader, taskDir });
+      await probe.release();
+      return {
+        threads,
+        tgid: ready.tgid,
+        tids,
+        tgidListed: listed.has(ready.tgid),
+        nonLeaderListed: nonLeader.filter((t) => listed.has(t)),
+        taskDir,
+        selfLinks: tasks.map((t) => ({ tid: t.rawGettid, procSelf: t.procSelf, procThreadSelf: t.procThreadSelf })),
+        procEntries: listing.length,
+      };
+    });
+    if (scanFailure) throw scanFailure;
 
-    observe('procListing', `${threads} threads`, {
-      threads,
-      tgid: ready.tgid,
-      tids,
-      tgidListed: listed.has(ready.tgid),
-      nonLeaderListed: nonLeader.filter((t) => listed.has(t)),
-      taskDir,
-      selfLinks: tasks.map((t) => ({ tid: t.rawGettid, procSelf: t.procSelf, procThreadSelf: t.procThreadSelf })),
-    }, { procEntries: listing.length, tgid: ready.tgid, nonLeaderTids: nonLeader, taskDir });
-    if (scan) {
-      observe('procListingScan', 'whole listing', scan, {
-        mismatches: scan.mismatches,
-        note: `${scan.checked} of ${scan.entries} numeric entries read; ${scan.vanished} vanished between readdir and read`,
-      });
-    }
-
-    expect(listed.has(ready.tgid)).toBe(true);
-    expect(nonLeader.filter((t) => listed.has(t))).toEqual([]);
-    expect(taskDir).toEqual([...tids].sort((a, b) => a - b));
+    expect(r.tgidListed).toBe(true);
+    expect(r.nonLeaderListed).toEqual([]);
+    expect(r.taskDir).toEqual(sorted(r.tids));
     // proc(5): /proc/self is the process (TGID), /proc/thread-self the calling thread.
-    for (const t of tasks) {
-      expect(t.procSelf).toBe(String(ready.tgid));
-      expect(t.procThreadSelf).toBe(`${ready.tgid}/task/${t.rawGettid}`);
+    for (const t of r.selfLinks) {
+      expect(t.procSelf).toBe(String(r.tgid));
+      expect(t.procThreadSelf).toBe(`${r.tgid}/task/${t.tid}`);
     }
-    if (scan) expect(scan.mismatches).toEqual([]);
+    if (scan) {
+      expect(scan.checked).toBeGreaterThan(0);
+      expect(scan.mismatches).toEqual([]);
+    }
   });
 });
 
-/** Read the status of every numeric entry of one listing; count those that vanished meanwhile. */
-function scanListing(listing: number[]) {
+/**
+ * Read the status of every numeric entry of one listing. An entry gone
+ * meanwhile (ENOENT/ESRCH) is counted as vanished; any other failure to
+ * read one, or a status without its Tgid or Pid line, leaves the scan
+ * incomplete: it is not a mismatch.
+ */
+function scanListing(listing: number[], evidence: Evidence): ProcVisibilityObservations['procListingScan'] {
   const mismatches: { entry: number; tgid: number; pid: number }[] = [];
   let checked = 0;
   let tgidEqualsPid = 0;
@@ -76,47 +114,57 @@ function scanListing(listing: number[]) {
       continue;
     }
     checked++;
-    const tgid = statusNumber(s, 'Tgid') ?? -1;
-    const pid = statusNumber(s, 'Pid') ?? -1;
+    const tgid = must(statusNumber(s, 'Tgid'), `the Tgid line of /proc/${entry}/status`);
+    const pid = must(statusNumber(s, 'Pid'), `the Pid line of /proc/${entry}/status`);
     if (tgid === pid && pid === entry) tgidEqualsPid++;
     else mismatches.push({ entry, tgid, pid });
   }
+  evidence.note = `${checked} of ${listing.length} numeric entries read; ${vanished} vanished between readdir and read`;
+  evidence.mismatches = mismatches;
   return { entries: listing.length, checked, tgidEqualsPid, mismatches, vanished };
 }
 
 test('a non-leader TID that ls /proc does not list can be stat()ed, opened and chdir()ed into from C', async ({ observe }) => {
-  // Both tasks burn CPU first, so the group's counters exceed the thread's own.
-  const { probe, ready } = await startProbe('ids', ['--threads', '1', '--via', 'pthread', '--spin-ms', '60']);
-  const tgid = ready.tgid;
-  const tid = ready.tids.find((t) => t !== tgid)!;
-  const listedInProc = listProc().includes(tid);
-  const [lookup] = await lookupFromC([`/proc/${tid}`]);
-  const status = parseStatus(readFileSync(`/proc/${tid}/status`, 'utf8'));
-  const taskDirViaTid = numericEntries(`/proc/${tid}/task`).sort((a, b) => a - b);
-  const cpuNow = { viaTid: cpu(tid), viaTaskDir: cpu(tgid, tid), group: cpu(tgid) };
-  await probe.release();
+  let tids: number[] = [];
+  const r = await observe('hiddenTidLookup', 'pthread thread', async (evidence) => {
+    // Both tasks burn CPU first, so the group's counters exceed the thread's own.
+    const { probe, ready } = await startProbe('ids', ['--threads', '1', '--via', 'pthread', '--spin-ms', '60']);
+    tids = ready.tids;
+    const tgid = ready.tgid;
+    const tid = aThread(ready);
+    const listedInProc = listProc().includes(tid);
+    const [lookup, processLookup] = await lookups([`/proc/${tid}`, `/proc/${tgid}`]);
+    Object.assign(evidence, { lookupRecord: lookup, processLookupRecord: processLookup });
+    baselineReached(processLookup!, 'The lookup probe');
+    let seen = {};
+    if (reached(lookup!)) {
+      // What the status read through /proc/TID itself says: whose entry the lookup landed on.
+      const ids = must(lookupIds(lookup!), `/proc/${tid}/status read through the open directory (${lookup!.status ?? 'not tried'})`);
+      const cpuNow = { viaTid: cpu(tid), viaTaskDir: cpu(tgid, tid), group: cpu(tgid) };
+      const taskDirViaTid = sorted(numericEntries(`/proc/${tid}/task`));
+      Object.assign(evidence, { taskDirViaTid, statViaTid: readableCpu(cpuNow.viaTid), statViaTaskDir: readableCpu(cpuNow.viaTaskDir), statOfGroup: readableCpu(cpuNow.group) });
+      seen = {
+        statusPid: must(ids.pid, `the Pid line of /proc/${tid}/status`),
+        statusTgid: must(ids.tgid, `the Tgid line of /proc/${tid}/status`),
+        taskDirViaTid,
+        cpu: cpuNow,
+      };
+    }
+    await probe.release();
+    return { tgid, tid, listedInProc, lookup: lookup!, processLookup: processLookup!, ...seen };
+  });
 
-  observe('hiddenTidLookup', `TID ${tid} of ${tgid}`, {
-    tgid,
-    tid,
-    listedInProc,
-    lookup: lookup!,
-    statusPid: statusNumber(status, 'Pid') ?? -1,
-    statusTgid: statusNumber(status, 'Tgid') ?? -1,
-    taskDirViaTid,
-    cpu: cpuNow,
-  }, { lookupRecord: lookup, taskDirViaTid, statViaTid: readableCpu(cpuNow.viaTid), statViaTaskDir: readableCpu(cpuNow.viaTaskDir), statOfGroup: readableCpu(cpuNow.group) });
-
-  expect(listedInProc).toBe(false);
-  expect(reached(lookup!)).toBe(true);
-  expect(lookup!.cwd).toBe(`/proc/${tid}`);
-  expect(lookupIds(lookup!)).toMatchObject({ pid: tid, tgid });
+  expect(r.listedInProc).toBe(false);
+  expect(reached(r.lookup), lookupSteps(r.lookup)).toBe(true);
+  expect(r.lookup.cwd).toBe(`/proc/${r.tid}`);
+  expect({ pid: r.statusPid, tgid: r.statusTgid }).toEqual({ pid: r.tid, tgid: r.tgid });
   // /proc/TID/task is the task list of TID's whole thread group.
-  expect(taskDirViaTid).toEqual([...ready.tids].sort((a, b) => a - b));
+  expect(r.taskDirViaTid).toEqual(sorted(tids));
   // fs/proc/array.c do_task_stat(): the /proc/PID/stat view sums the group's
   // CPU time ("whole"), the task/TID view is the thread's own.
-  expect(cpuNow.viaTid.pid).toBe(tid);
-  expect(cpuNow.viaTid.utime + cpuNow.viaTid.stime).toBeGreaterThan(cpuNow.viaTaskDir.utime + cpuNow.viaTaskDir.stime);
+  const c = must(r.cpu, 'the stat files of the thread');
+  expect(c.viaTid.pid).toBe(r.tid);
+  expect(c.viaTid.utime + c.viaTid.stime).toBeGreaterThan(c.viaTaskDir.utime + c.viaTaskDir.stime);
 });
 
 const readableCpu = (c: CpuFields) => `pid ${c.pid} utime ${c.utime} stime ${c.stime} num_threads ${c.numThreads}`;
@@ -128,103 +176,142 @@ describe('from a real shell', () => {
   ];
   test.for(shells)('cd /proc/TID works in $shell, and ls /proc | grep -x TID finds nothing', async ({ shell, path }, { observe, skip }) => {
     if (!existsSync(path)) skip(`${path} does not exist on this host`);
-    const { probe, ready } = await startProbe('ids', ['--threads', '1', '--via', 'pthread']);
-    const tid = ready.tids.find((t) => t !== ready.tgid)!;
-    // No prefix: zx's default 'set -euo pipefail' is not POSIX sh, and the transcript is the command as typed.
-    const sh = $({ shell: path, prefix: '', nothrow: true, quiet: true });
-    const cd = await sh`cd /proc/${tid} && pwd && grep -E '^(Tgid|Pid):' status`;
-    const ls = await sh`ls /proc | grep -x ${tid}`;
-    await probe.release();
+    const r = await observe('shellCd', shell, async (evidence) => {
+      const { probe, ready } = await startProbe('ids', ['--threads', '1', '--via', 'pthread']);
+      const tgid = ready.tgid;
+      const tid = aThread(ready);
+      // No prefix: zx's default 'set -euo pipefail' is not POSIX sh, and the transcript is the command as typed.
+      const sh = $({ shell: path, prefix: '', nothrow: true, quiet: true });
+      const base = await sh`cd /proc/${tgid} && pwd`;
+      const cd = await sh`cd /proc/${tid} && pwd`;
+      const st = cd.exitCode === 0 ? await sh`cd /proc/${tid} && grep -E '^(Tgid|Pid):' status` : undefined;
+      const ls = await sh`ls /proc | grep -x ${tid}`;
+      await probe.release();
+      const shellPath = realpathSync(path); // what /bin/sh really is: dash on Debian
+      const out = (cmd: string, o: { stdout: string; stderr: string; exitCode: number | null }) =>
+        [`$ ${cmd}   # ${shellPath}`, o.stdout.trimEnd(), o.stderr.trimEnd(), `[exit ${o.exitCode ?? `signal`}]`].filter((l) => l !== '').join('\n');
+      evidence.transcript = [
+        out(`cd /proc/${tgid} && pwd`, base),
+        out(`cd /proc/${tid} && pwd`, cd),
+        st ? out(`cd /proc/${tid} && grep -E '^(Tgid|Pid):' status`, st) : '',
+        out(`ls /proc | grep -x ${tid}`, ls),
+      ].filter(Boolean).join('\n');
 
-    const lines = cd.stdout.trim().split('\n');
-    const status = parseStatus(lines.slice(1).join('\n'));
-    const shellPath = realpathSync(path); // what /bin/sh really is: dash on Debian
-    observe('shellCd', shell, {
-      shell,
-      shellPath,
-      tid,
-      tgid: ready.tgid,
-      exitCode: cd.exitCode ?? -1,
-      pwd: lines[0] ?? '',
-      statusPid: statusNumber(status, 'Pid') ?? -1,
-      statusTgid: statusNumber(status, 'Tgid') ?? -1,
-      lsGrepExit: ls.exitCode ?? -1,
-      lsGrepOut: ls.stdout,
-    }, {
-      transcript: [
-        `$ cd /proc/${tid} && pwd && grep -E '^(Tgid|Pid):' status   # ${shellPath}`,
-        cd.stdout.trimEnd(),
-        cd.stderr.trimEnd(),
-        `[exit ${cd.exitCode}]`,
-        `$ ls /proc | grep -x ${tid}`,
-        ls.stdout.trimEnd(),
-        `[exit ${ls.exitCode}]`,
-      ].filter((l) => l !== '').join('\n'),
+      const processCdExit = must(base.exitCode, `the exit status of cd /proc/${tgid} in ${shell}`);
+      unobservedUnless(processCdExit === 0, `${shell} could not cd into the process itself, /proc/${tgid} (exit ${processCdExit}: ${base.stderr.trim()}): without that baseline a thread's cd says nothing`);
+      const exitCode = must(cd.exitCode, `the exit status of cd /proc/${tid} in ${shell}`);
+      const lsGrepExit = must(ls.exitCode, `the exit status of ls /proc | grep -x ${tid} in ${shell}`);
+      // grep(1): 0 a line matched, 1 none did, 2 an error.
+      unobservedUnless(lsGrepExit === 0 || lsGrepExit === 1, `ls /proc | grep -x ${tid} failed in ${shell} (exit ${lsGrepExit}: ${ls.stderr.trim()})`);
+      let seen = {};
+      if (exitCode === 0) {
+        const stExit = must(st?.exitCode, `the exit status of grep in /proc/${tid}/status`);
+        unobservedUnless(stExit === 0, `the status in /proc/${tid} could not be read in ${shell} (grep exit ${stExit}: ${st!.stderr.trim()})`);
+        const status = parseStatus(st!.stdout);
+        seen = {
+          pwd: must(cd.stdout.trim().split('\n')[0] || undefined, `what pwd printed after cd /proc/${tid}`),
+          statusPid: must(statusNumber(status, 'Pid'), `the Pid line ${shell} read in /proc/${tid}`),
+          statusTgid: must(statusNumber(status, 'Tgid'), `the Tgid line ${shell} read in /proc/${tid}`),
+        };
+      } else if (cd.stderr.trim()) {
+        seen = { cdStderr: cd.stderr.trim() };
+      }
+      return { shell, shellPath, tid, tgid, exitCode, ...seen, processCdExit, lsGrepExit, lsGrepOut: ls.stdout };
     });
 
-    expect(cd.exitCode).toBe(0);
-    expect(lines[0]).toBe(`/proc/${tid}`);
-    expect(statusNumber(status, 'Pid')).toBe(tid);
-    expect(statusNumber(status, 'Tgid')).toBe(ready.tgid);
-    expect(ls.exitCode).toBe(1); // grep found no line
-    expect(ls.stdout).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(r.pwd).toBe(`/proc/${r.tid}`);
+    expect({ pid: r.statusPid, tgid: r.statusTgid }).toEqual({ pid: r.tid, tgid: r.tgid });
+    expect(r.lsGrepExit).toBe(1); // grep found no line
+    expect(r.lsGrepOut).toBe('');
   });
 });
 
 test('once a thread has exited and been joined, /proc/TID is gone (ENOENT)', async ({ observe }) => {
-  const { probe, ready } = await startProbe('ids', ['--threads', '2', '--via', 'clone']);
-  const tid = ready.tids.find((t) => t !== ready.tgid)!;
-  probe.send('join');
-  await probe.next('joined');
-  // release_task() unhashes the PID after the exit; poll with a bound.
-  const gone = await eventually(() => !existsSync(`/proc/${tid}`));
-  const [lookup] = await lookupFromC([`/proc/${tid}`]);
-  await probe.release();
-
-  observe('exitedTidLookup', `TID ${tid}`, { tid, tgid: ready.tgid, lookup: lookup!, polls: gone.polls, ms: gone.ms }, { lookupRecord: lookup, polledMs: gone.ms });
-  expect(gone.value).toBe(true);
-  expect(lookup!.stat).toBe('ENOENT');
-  expect(lookup!.chdir).toBe('ENOENT');
+  const r = await observe('exitedTidLookup', 'raw clone thread', async (evidence) => {
+    const { probe, ready } = await startProbe('ids', ['--threads', '2', '--via', 'clone']);
+    const tid = aThread(ready);
+    probe.send('join');
+    await probe.next('joined');
+    // The join returns when the kernel clears the thread's TID word (CLONE_CHILD_CLEARTID,
+    // in exit_mm()), before release_task() unhashes its PID: poll, with a bound.
+    const gone = await eventually(() => !existsSync(`/proc/${tid}`));
+    // The leader is still alive: its directory is the baseline.
+    const [lookup, processLookup] = await lookups([`/proc/${tid}`, `/proc/${ready.tgid}`]);
+    Object.assign(evidence, { lookupRecord: lookup, processLookupRecord: processLookup, polledMs: gone.ms, sawGone: gone.value === true });
+    baselineReached(processLookup!, 'The lookup probe');
+    await probe.release();
+    return { tid, tgid: ready.tgid, lookup: lookup!, gone: gone.value === true, polls: gone.polls, ms: gone.ms };
+  });
+  expect(r.gone).toBe(true);
+  expect(r.lookup.stat).toBe('ENOENT');
+  expect(r.lookup.chdir).toBe('ENOENT');
 });
 
 test('a number no task can have (pid_max) cannot be entered: ENOENT', async ({ observe }) => {
-  const pidMax = Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8'));
-  const [lookup] = await lookupFromC([`/proc/${pidMax}`]);
-  observe('unusedPidLookup', `pid_max ${pidMax}`, { pid: pidMax, pidMax, lookup: lookup! }, { lookupRecord: lookup, pidMax });
-  expect(lookup!.stat).toBe('ENOENT');
-  expect(lookup!.chdir).toBe('ENOENT');
+  const r = await observe('unusedPidLookup', 'pid_max', async (evidence) => {
+    const text = readFileSync('/proc/sys/kernel/pid_max', 'utf8').trim();
+    const pidMax = Number(text);
+    unobservedUnless(Number.isSafeInteger(pidMax) && pidMax > 0, `/proc/sys/kernel/pid_max held "${text}", not a number`);
+    // /proc/self is the lookup probe itself: the baseline.
+    const [lookup, self] = await lookups([`/proc/${pidMax}`, '/proc/self']);
+    Object.assign(evidence, { lookupRecord: lookup, selfLookupRecord: self, pidMax });
+    baselineReached(self!, 'The lookup probe');
+    return { pid: pidMax, pidMax, lookup: lookup! };
+  });
+  expect(r.lookup.stat).toBe('ENOENT');
+  expect(r.lookup.chdir).toBe('ENOENT');
 });
 
-test('tasks of a child PID namespace, looked up from outside by their inner PIDs', async ({ observe, skip }) => {
+/** The kernel would not make the namespace: the test is skipped, its observation set aside with this reason. */
+class NamespaceRefused extends Unobserved {}
+
+test('tasks of a child PID namespace, looked up from outside by their inner and outer PIDs', async ({ observe, skip }) => {
   const userns = environment().euid !== 0;
-  const probe = new Probe('pidns', ['--threads', '1', ...(userns ? ['--userns'] : [])]);
-  const refused = await probe.next('ready').then(
-    () => undefined,
-    (e: unknown) => {
-      // The probe ends without "ready", after an error record, when the kernel refuses.
-      const err = probe.all('error')[0];
-      if (!err) throw e;
-      return `${err.op} failed with ${err.errno}`;
-    },
-  );
-  if (refused) skip(`cannot create a PID namespace here: ${refused}`);
-  const run = { probe };
-  const inner = run.probe.all('nstask').filter((t) => t.level === 1);
-  const tasks = [];
-  for (const t of inner) {
-    const outerPid = Number(t.nspid.split(/\s+/)[0]);
-    const innerTid = Number(t.nspid.split(/\s+/).at(-1));
-    const [outside] = await lookupFromC([`/proc/${innerTid}`]);
-    const seen = lookupIds(outside!);
-    tasks.push({ role: t.role, innerPid: innerTid, outerPid, outside: outside!, sameTask: seen.pid === outerPid && reached(outside!) });
-  }
-  await run.probe.release();
+  const r = await observe('pidnsInnerLookup', userns ? 'CLONE_NEWUSER|CLONE_NEWPID' : 'CLONE_NEWPID', async (evidence) => {
+    const probe = new Probe('pidns', ['--threads', '1', ...(userns ? ['--userns'] : [])]);
+    await probe.next('ready').catch(async (e: unknown) => {
+      // The probe ends without "ready", after an error record, when the kernel refuses the clone.
+      const refused = probe.all('error').find((x) => x.op.startsWith('clone('));
+      if (refused) throw new NamespaceRefused(`the kernel refused ${refused.op}: ${refused.errno}`);
+      throw e;
+    });
+    const inner = probe.all('nstask').filter((t) => t.level === 1);
+    evidence.nstaskRecords = probe.all('nstask');
+    const tasks = [];
+    for (const t of inner) {
+      const nspid = nspidOf(must(t.nspid, `the NSpid line of the ${t.role}'s status (error records: ${probe.all('error').map((x) => `${x.op}: ${x.errno}`).join(', ') || 'none'})`), t.role);
+      const outerPid = nspid[0]!;
+      const innerPid = nspid.at(-1)!;
+      const [outside, outerLookup] = await lookups([`/proc/${innerPid}`, `/proc/${outerPid}`]);
+      // The same task when the NSpid read there is this task's, every level of it.
+      const same = (l: LookupOutcome) => reached(l) && lookupIds(l)?.nspid?.join(' ') === nspid.join(' ');
+      tasks.push({ role: t.role, innerPid, outerPid, outside: outside!, sameTask: same(outside!), outerLookup: outerLookup!, outerSameTask: same(outerLookup!) });
+    }
+    unobservedUnless(tasks.length > 0, 'no task of the child namespace reported itself');
+    evidence.lookups = tasks.flatMap((t) => [t.outside, t.outerLookup]);
+    await probe.release();
+    return { userns, tasks };
+  }).catch((e: unknown) => {
+    if (e instanceof NamespaceRefused) skip(`cannot create a PID namespace here: ${e.message}`);
+    throw e;
+  });
 
-  observe('pidnsInnerLookup', userns ? 'CLONE_NEWUSER|CLONE_NEWPID' : 'CLONE_NEWPID', { userns, tasks }, { nstaskRecords: run.probe.all('nstask'), lookups: tasks.map((t) => t.outside) });
-  expect(inner.find((t) => t.role === 'init')?.getpid).toBe(1);
-  // From outside, the inner number names some other task (or none), never the inner one.
-  for (const t of tasks) expect(t.sameTask, `inner PID ${t.innerPid} (outer ${t.outerPid})`).toBe(false);
+  expect(r.tasks.find((t) => t.role === 'init')?.innerPid).toBe(1);
+  for (const t of r.tasks) {
+    // From outside, the inner number names some other task (or none), never the inner one...
+    expect(t.sameTask, `inner PID ${t.innerPid} (outer ${t.outerPid})`).toBe(false);
+    // ...while the outer number, a PID of this /proc, reaches it, listed or not.
+    expect(t.outerSameTask, `outer PID ${t.outerPid}: ${t.outerLookup && lookupSteps(t.outerLookup)}`).toBe(true);
+  }
 });
+
+/** "13488\t1" -> [13488, 1]: one PID per level, outermost first; Unobserved when not that. */
+function nspidOf(text: string, who: string): number[] {
+  const pids = text.split(/\s+/).filter(Boolean).map(Number);
+  unobservedUnless(pids.length > 0 && pids.every((p) => Number.isSafeInteger(p) && p > 0), `the NSpid line of the ${who} ("${text}") is not a list of PIDs`);
+  return pids;
+}
 
 test('with /proc mounted hidepid=invisible, an unprivileged user cannot reach another user\'s hidden TID', async ({ observe, skip }) => {
   const why = cannotRunAsOtherUser(NOBODY, ['unshare', 'setpriv']);
@@ -236,14 +323,17 @@ test('with /proc mounted hidepid=invisible, an unprivileged user cannot reach an
     'sh', '-c', `mount -t proc -o ${mountOpts} proc /proc && exec "$@"`, 'sh',
     ...asUser(uid),
   ];
-  const { probe, ready } = await startProbe('ids', ['--threads', '1', '--via', 'pthread']);
-  const tid = ready.tids.find((t) => t !== ready.tgid)!;
-  const paths = [`/proc/${ready.tgid}`, `/proc/${tid}`];
-  const hidden = await lookupFromC(paths, { prefix: asUserOn('hidepid=invisible') });
-  const control = await lookupFromC(paths, { prefix: asUserOn('defaults') });
-  await probe.release();
-
-  observe('hidepidLookup', 'hidepid=invisible', { mountOption: 'hidepid=invisible', uid, tgid: ready.tgid, tid, hidden, control }, { hidden, control });
-  expect(control.every(reached)).toBe(true);
-  for (const l of hidden) expect(l.stat, l.path).toBe('ENOENT');
+  const r = await observe('hidepidLookup', 'hidepid=invisible', async (evidence) => {
+    const { probe, ready } = await startProbe('ids', ['--threads', '1', '--via', 'pthread']);
+    const tid = aThread(ready);
+    const paths = [`/proc/${ready.tgid}`, `/proc/${tid}`];
+    const hidden = await lookups(paths, { prefix: asUserOn('hidepid=invisible') });
+    const control = await lookups(paths, { prefix: asUserOn('defaults') });
+    Object.assign(evidence, { hidden, control });
+    // The control is the baseline: the same user on a plain /proc must get in, or hidepid's effect cannot be told apart.
+    for (const l of control) unobservedUnless(reached(l), `uid ${uid} could not enter ${l.path} on a /proc mounted without hidepid (${lookupSteps(l)}): no baseline to compare hidepid with`);
+    await probe.release();
+    return { mountOption: 'hidepid=invisible', uid, tgid: ready.tgid, tid, hidden, control };
+  });
+  for (const l of r.hidden) expect(l.stat, l.path).toBe('ENOENT');
 });

@@ -119,16 +119,22 @@ const recordTypes = {
   },
   bench: { mechanism: 'string', iterations: 'int', medianNs: 'int', p10Ns: 'int', p90Ns: 'int', opsPerSec: 'int' },
   forkMemory: { mechanism: 'string', mib: 'int', iterations: 'int', medianNs: 'int', p10Ns: 'int', p90Ns: 'int', opsPerSec: 'int' },
-  nsproc: { level: 'int', entries: 'pid[]', self: 'string' },
-  nstask: { level: 'int', role: 'string', getpid: 'pid', gettid: 'pid', getppid: 'int', nspid: 'string' },
+  /** self is absent when readlink(/proc/self) failed (an error record says why). */
+  nsproc: { level: 'int', entries: 'pid[]', self: 'string?' },
+  /** nspid is absent when the task's status could not be read (an error record) or has no NSpid line. */
+  nstask: { level: 'int', role: 'string', getpid: 'pid', gettid: 'pid', getppid: 'int', nspid: 'string?' },
   lookup: {
     path: 'string',
     stat: 'string',
     open: 'string',
     chdir: 'string',
-    cwd: 'string',
-    status: 'string',
-    statusIds: 'string',
+    /** Only when chdir and getcwd worked; cwdErrno when getcwd failed. */
+    cwd: 'string?',
+    cwdErrno: 'errno?',
+    /** Reading PATH/status through the opened directory: absent when the open failed. */
+    status: 'string?',
+    /** Name/Tgid/Pid/NSpid lines of PATH/status: only when it was read. */
+    statusIds: 'string?',
     uid: 'int',
   },
   leaderExited: {

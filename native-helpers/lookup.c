@@ -5,7 +5,9 @@
  *
  * For each PATH: stat(2), open(2) with O_DIRECTORY, chdir(2) then getcwd(3),
  * and the Name/Tgid/Pid/NSpid lines of PATH/status read through the open
- * directory. One "lookup" record per PATH, each result "ok" or an errno name.
+ * directory. One "lookup" record per PATH, each result "ok" or an errno name;
+ * a step that could not be tried (status when the open failed, getcwd when
+ * chdir failed) is left out of the record rather than given a made-up value.
  * It only reads; run it as another user or in another namespace (the harness's
  * prefix option) to see what they can reach.
  */
@@ -22,19 +24,29 @@ int main(int argc, char **argv)
 	cl_setup();
 	if (argc < 2)
 		cl_usage("usage: lookup PATH...");
-	int home = open(".", O_RDONLY | O_DIRECTORY);
+	/* O_PATH: fchdir(2) back needs no read permission on the starting directory (a probe run as another user). */
+	int home = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (home < 0)
+		cl_die("open(.)");
 	for (int i = 1; i < argc; i++) {
 		const char *path = argv[i];
 		struct stat st;
 		const char *stat_r = outcome(stat(path, &st));
-		int dfd = open(path, O_RDONLY | O_DIRECTORY);
+		int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		const char *open_r = outcome(dfd >= 0 ? 0 : -1);
 		const char *chdir_r = outcome(chdir(path));
-		char cwd[4096] = "";
-		if (strcmp(chdir_r, "ok") == 0 && !getcwd(cwd, sizeof(cwd)))
-			cwd[0] = '\0';
+		/* What was not read is left out of the record, never written as "" (records.ts: lookup). */
+		char cwd[4096];
+		const char *cwd_err = NULL;
+		int have_cwd = 0;
+		if (strcmp(chdir_r, "ok") == 0) {
+			if (getcwd(cwd, sizeof(cwd)))
+				have_cwd = 1;
+			else
+				cwd_err = cl_errno_name(errno);
+		}
 		char status[4096] = "", ids[1024] = "";
-		const char *status_r = "EBADF";
+		const char *status_r = NULL; /* not tried: the directory did not open */
 		if (dfd >= 0) {
 			status_r = outcome(cl_read_file_at(dfd, "status", status, sizeof(status)) >= 0 ? 0 : -1);
 			close(dfd);
@@ -52,12 +64,17 @@ int main(int argc, char **argv)
 		cl_str(CL_REC, "stat", stat_r);
 		cl_str(CL_REC, "open", open_r);
 		cl_str(CL_REC, "chdir", chdir_r);
-		cl_str(CL_REC, "cwd", cwd);
-		cl_str(CL_REC, "status", status_r);
-		cl_str(CL_REC, "statusIds", ids);
+		if (have_cwd)
+			cl_str(CL_REC, "cwd", cwd);
+		if (cwd_err)
+			cl_str(CL_REC, "cwdErrno", cwd_err);
+		if (status_r)
+			cl_str(CL_REC, "status", status_r);
+		if (status_r && strcmp(status_r, "ok") == 0)
+			cl_str(CL_REC, "statusIds", ids);
 		cl_int(CL_REC, "uid", (long long)geteuid());
 		cl_end(CL_REC);
-		if (home >= 0 && fchdir(home) != 0)
+		if (fchdir(home) != 0)
 			cl_die("fchdir");
 	}
 	cl_done();

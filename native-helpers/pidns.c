@@ -14,7 +14,8 @@
  *
  * --mount-proc adds CLONE_NEWNS to the first clone; the innermost init makes
  * its mounts private, mounts a new procfs on /proc and prints "nsproc": the
- * numeric entries that /proc lists there. (Every task reads its own status
+ * numeric entries that /proc lists there (no "nsproc" when the mount
+ * failed: an error record says why). (Every task reads its own status
  * through a descriptor of the original /proc opened before, so NSpid always
  * shows every level.)
  *
@@ -39,15 +40,21 @@ static int ready_pipe[2]; /* innermost worker writes one byte when all have prin
 
 static void print_nstask(int level, const char *role)
 {
-	char buf[4096], nspid[256] = "";
-	cl_read_file_at(host_proc, "thread-self/status", buf, sizeof(buf));
-	char *p = strstr(buf, "\nNSpid:");
-	if (p) {
-		p += 7;
-		while (*p == '\t' || *p == ' ')
-			p++;
-		size_t len = strcspn(p, "\n");
-		snprintf(nspid, sizeof(nspid), "%.*s", (int)len, p);
+	char buf[4096], nspid[256];
+	int have_nspid = 0;
+	if (cl_read_file_at(host_proc, "thread-self/status", buf, sizeof(buf)) < 0) {
+		/* No NSpid then: the record leaves it out and this says why. */
+		cl_error_rec("read(/proc/thread-self/status)", errno, 0);
+	} else {
+		char *p = strstr(buf, "\nNSpid:"); /* absent before Linux 4.1 (proc(5)) */
+		if (p) {
+			p += 7;
+			while (*p == '\t' || *p == ' ')
+				p++;
+			size_t len = strcspn(p, "\n");
+			snprintf(nspid, sizeof(nspid), "%.*s", (int)len, p);
+			have_nspid = 1;
+		}
 	}
 	cl_begin(CL_REC, "nstask");
 	cl_int(CL_REC, "level", level);
@@ -55,7 +62,8 @@ static void print_nstask(int level, const char *role)
 	cl_int(CL_REC, "getpid", cl_getpid());
 	cl_int(CL_REC, "gettid", cl_gettid());
 	cl_int(CL_REC, "getppid", cl_getppid());
-	cl_str(CL_REC, "nspid", nspid);
+	if (have_nspid)
+		cl_str(CL_REC, "nspid", nspid);
 	cl_end(CL_REC); /* one write(2) under PIPE_BUF: records of several processes do not interleave */
 }
 
@@ -104,15 +112,18 @@ static void worker(int level)
 	_exit(0);
 }
 
-/* A procfs of this PID namespace on /proc, in this (private) mount namespace only. */
-static void mount_own_proc(void)
+/* A procfs of this PID namespace on /proc, in this (private) mount namespace only. 1 when mounted. */
+static int mount_own_proc(void)
 {
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) {
 		cl_error_rec("mount(/, MS_REC|MS_PRIVATE)", errno, 0);
-		return;
+		return 0;
 	}
-	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0)
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) {
 		cl_error_rec("mount(proc, /proc)", errno, 0);
+		return 0;
+	}
+	return 1;
 }
 
 static void list_own_proc(int level)
@@ -124,17 +135,36 @@ static void list_own_proc(int level)
 		cl_error_rec("opendir(/proc)", errno, 0);
 		return;
 	}
-	for (struct dirent *e; (e = readdir(d)) && n < 256;)
-		if (e->d_name[0] >= '0' && e->d_name[0] <= '9')
-			entries[n++] = atoll(e->d_name);
+	errno = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		if (n == sizeof(entries) / sizeof(entries[0])) {
+			/* more tasks than this namespace should hold: say so rather than cut the list */
+			cl_error_rec("readdir(/proc): more than 256 numeric entries", E2BIG, 0);
+			closedir(d);
+			return;
+		}
+		entries[n++] = atoll(e->d_name);
+	}
+	if (errno) {
+		cl_error_rec("readdir(/proc)", errno, 0);
+		closedir(d);
+		return;
+	}
 	closedir(d);
-	char self[64] = "";
+	char self[64];
 	ssize_t len = readlink("/proc/self", self, sizeof(self) - 1);
-	self[len > 0 ? len : 0] = '\0';
+	if (len < 0)
+		cl_error_rec("readlink(/proc/self)", errno, 0);
+	else
+		self[len] = '\0';
 	cl_begin(CL_REC, "nsproc");
 	cl_int(CL_REC, "level", level);
 	cl_ints(CL_REC, "entries", entries, n);
-	cl_str(CL_REC, "self", self);
+	if (len >= 0)
+		cl_str(CL_REC, "self", self);
 	cl_end(CL_REC);
 }
 
@@ -176,8 +206,7 @@ static void ns_init(int level)
 				cl_die("write-ready");
 		}
 	} else {
-		if (mount_proc)
-			mount_own_proc();
+		int mounted = mount_proc && mount_own_proc();
 		pid_t w = fork();
 		if (w < 0)
 			cl_die("fork");
@@ -189,7 +218,7 @@ static void ns_init(int level)
 		char c = 'e';
 		if (read(worker_ready[0], &c, 1) != 1)
 			c = 'e';
-		if (mount_proc)
+		if (mounted) /* never list the inherited /proc as if it were this namespace's */
 			list_own_proc(level);
 		if (write(ready_pipe[1], &c, 1) != 1)
 			cl_die("write-ready");
