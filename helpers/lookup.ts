@@ -1,8 +1,4 @@
 /** /proc lookups made from C by the lookup probe (stat, open, chdir, status). */
-// The claim registry first: it loads every rule module, the one re-exported
-// below included, after the values those modules take from it (a rule module
-// loaded on its own would meet the registry half-built).
-import './claims.js';
 import type { LookupOutcome } from './rules/proc-visibility.js';
 import { runProbe, type ProbeOptions } from './probe.js';
 

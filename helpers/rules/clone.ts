@@ -2,7 +2,7 @@
  * The clone claim family: what cases/clone.test.ts observes, and the rules
  * of A5, A9, A10, A14, B2, B3, B4, C2, C5 over it.
  */
-import type { Claim, ObservationIndex, Usable } from '../claims.js';
+import type { Claim, ObservationIndex, Usable } from './rule.js';
 import { list } from './prose.js';
 
 /** One child of the sharing matrix: accepted or the errno; when accepted, what it shared. */

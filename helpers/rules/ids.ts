@@ -7,7 +7,7 @@
  * kernel publishes in /proc/TGID/task/TID/status. Where the two disagree in
  * any task, the claim says so and is not confirmed.
  */
-import { type Claim, Inconclusive, nonEmpty, type ObservationIndex, type Usable } from '../claims.js';
+import { type Claim, Inconclusive, nonEmpty, type ObservationIndex, type Usable } from './rule.js';
 import { list } from './prose.js';
 
 /** IDs one task reported about itself, and what its own /proc status said. */

@@ -2,7 +2,7 @@
  * The kernel-threads claim family: what cases/kernel-threads.test.ts observes, and the rules
  * of T1 over it.
  */
-import type { Claim, ObservationIndex, Usable } from '../claims.js';
+import type { Claim, ObservationIndex, Usable } from './rule.js';
 import { list } from './prose.js';
 
 

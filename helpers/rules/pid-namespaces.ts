@@ -2,7 +2,7 @@
  * The pid-namespaces claim family: what cases/pid-namespaces.test.ts observes, and the rules
  * of A2 over it.
  */
-import { nonEmpty, type Claim } from '../claims.js';
+import { nonEmpty, type Claim } from './rule.js';
 import { whereFrom } from './kernel-threads.js';
 import { list } from './prose.js';
 

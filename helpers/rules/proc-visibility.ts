@@ -2,7 +2,7 @@
  * The proc-visibility claim family: what cases/proc-visibility.test.ts observes, and the rules
  * of A11, A12, A13 over it.
  */
-import { Inconclusive, nonEmpty, present, type Claim } from '../claims.js';
+import { Inconclusive, nonEmpty, present, type Claim } from './rule.js';
 import { parseStatus, statusNumber, statusNumbers } from '../procfs.js';
 import { whereFrom } from './kernel-threads.js';
 import { list } from './prose.js';

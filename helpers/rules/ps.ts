@@ -2,7 +2,7 @@
  * The ps claim family: what cases/ps.test.ts observes, and the rules
  * of C4 over it.
  */
-import type { Claim, ObservationIndex, Usable } from '../claims.js';
+import type { Claim, ObservationIndex, Usable } from './rule.js';
 
 
 

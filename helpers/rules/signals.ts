@@ -2,7 +2,7 @@
  * The signals claim family: what cases/signals.test.ts observes, and the rules
  * of C3 over it.
  */
-import type { Claim, ObservationIndex, Usable } from '../claims.js';
+import type { Claim, ObservationIndex, Usable } from './rule.js';
 
 
 

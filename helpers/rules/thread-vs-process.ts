@@ -2,7 +2,7 @@
  * The thread-vs-process claim family: what cases/thread-vs-process.test.ts observes, and the rules
  * of A1, A6, B1, B5 over it.
  */
-import { type Claim, Inconclusive, nonEmpty, type ObservationIndex, present } from '../claims.js';
+import { type Claim, Inconclusive, nonEmpty, type ObservationIndex, present } from './rule.js';
 import { hasFlag, matrixRows } from './clone.js';
 import { list } from './prose.js';
 
