@@ -10,7 +10,7 @@ export type Landed = 'shared' | 'target' | 'leader' | 'elsewhere' | 'none';
 
 /** One send, as the probe reported it and /proc then showed it. */
 export interface SignalSend {
-  /** kill (raw syscall), libc-kill (libc's kill()), tgkill, tkill, pidfd, pidfd-thread. */
+  /** kill (raw syscall), libc-kill (libc's kill wrapper), tgkill, tkill, pidfd, pidfd-thread. */
   method: string;
   sig: number;
   /** The TID or TGID it was sent to. */
@@ -99,14 +99,15 @@ function setOf(s: { landed: Landed; to: number }, tgid?: number): string {
 }
 
 const NAMES: Record<string, string> = {
-  kill: 'kill(2) (raw syscall)',
-  'libc-kill': "libc's kill()",
+  kill: 'the raw kill(2) syscall',
+  'libc-kill': "libc's kill(2) wrapper",
   tgkill: 'tgkill(2)',
   tkill: 'tkill(2)',
   pidfd: 'pidfd_send_signal(2) on pidfd_open(2) without flags',
   'pidfd-thread': 'pidfd_send_signal(2) on pidfd_open(2, PIDFD_THREAD)',
 };
 const nameOf = (method: string) => NAMES[method] ?? method;
+const capital = (text: string) => `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
 
 /** A send refused for the TID and for the TGID with the same environment errno: not a finding about threads. */
 function refusedAlike(tid: SignalSend | undefined, tgid: SignalSend | undefined): string | undefined {
@@ -128,17 +129,17 @@ function judgeKill(l: Landing, method: 'kill' | 'libc-kill'): Judged {
   const g = l.sends.find((s) => s.method === method && s.to === l.tgid);
   if (!t || !g) {
     const missing = [t ? '' : `the non-leader TID ${l.target}`, g ? '' : `its TGID ${l.tgid} (the process baseline)`].filter(Boolean);
-    throw new Inconclusive(`${name} was not sent to ${missing.join(' nor to ')} in this run.`);
+    throw new Inconclusive(`${capital(name)} was not sent to ${missing.join(' nor to ')} in this run.`);
   }
   const env = refusedAlike(t, g);
   if (env) {
-    throw new Inconclusive(`${name} was refused (${env}) for the non-leader TID ${l.target} and for its TGID ${l.tgid} alike: an environment refusal (a seccomp filter, a missing privilege), not a difference between a thread and a process.`);
+    throw new Inconclusive(`${capital(name)} was refused (${env}) for the non-leader TID ${l.target} and for its TGID ${l.tgid} alike: an environment refusal (a seccomp filter, a missing privilege), not a difference between a thread and a process.`);
   }
   if (g.result !== 'ok') {
-    throw new Inconclusive(`${name} on the TGID ${l.tgid}, the process baseline, failed with ${g.result} (on the TID ${l.target}: ${t.result}): with no working baseline this run cannot say whether a thread's ID is signalled like a process's.`);
+    throw new Inconclusive(`${capital(name)} on the TGID ${l.tgid}, the process baseline, failed with ${g.result} (on the TID ${l.target}: ${t.result}): with no working baseline this run cannot say whether a thread's ID is signalled like a process's.`);
   }
   if (g.landed === 'none') {
-    throw new Inconclusive(`${name} on the TGID ${l.tgid} returned 0, but /proc showed its signal in no pending set of the group, so this run could not see where signals are queued.`);
+    throw new Inconclusive(`${capital(name)} on the TGID ${l.tgid} returned 0, but /proc showed its signal in no pending set of the group, so this run could not see where signals are queued.`);
   }
   if (t.result !== 'ok') {
     return {
@@ -177,7 +178,7 @@ function afterUnblock(l: Landing, method: string): string | undefined {
   return `when ${who} unblocked it, no handler ran within ${h.waitedMs} ms${h.pendingAfter === 'none' ? ' and /proc showed it pending nowhere' : ` and ${stayed}`}`;
 }
 
-/** One signalLanding observation judged: the raw kill and libc's kill() against their TGID baselines, and what else was seen. */
+/** One signalLanding observation judged: the raw kill and libc's wrapper against their TGID baselines, and what else was seen. */
 function judgeLanding(l: Landing): Judged {
   const raw = judgeKill(l, 'kill');
   const hasLibc = l.sends.some((s) => s.method === 'libc-kill');
@@ -188,7 +189,7 @@ function judgeLanding(l: Landing): Judged {
       libc = judgeKill(l, 'libc-kill');
     } catch (e) {
       if (!(e instanceof Inconclusive)) throw e;
-      libcAside = e.message.replace(/\.$/, '');
+      libcAside = e.message.replace(/\.$/, '').replace(/^Libc's/, "libc's");
     }
   }
   const rt = l.sends.find((s) => s.method === 'kill' && s.to === l.target);
@@ -196,13 +197,15 @@ function judgeLanding(l: Landing): Judged {
   const agree = !!(rt && lt && rt.result === lt.result && rt.landed === lt.landed);
   const verdict = libc && RANK[libc.verdict] > RANK[raw.verdict] ? libc.verdict : raw.verdict;
   const parts: string[] = [raw.text];
-  if (libc && agree) parts.push(`libc's kill(), which programs call, did the same with the TID (${lt!.result}, queued in ${setOf(lt!, l.tgid)})`);
-  else if (libc) parts.push(`but libc's kill(), which programs call, disagreed with the raw syscall: ${libc.text}`);
-  else if (libcAside) parts.push(`libc's kill() was not judged: ${libcAside}`);
+  const wrapper = "libc's kill(2) wrapper, which programs call,";
+  if (libc && agree) parts.push(lt!.result === 'ok' ? `${wrapper} queued it in ${setOf(lt!, l.tgid)} too` : `${wrapper} failed the same way`);
+  else if (libc) parts.push(`but ${wrapper} disagreed with the raw syscall: ${libc.text}`);
+  else if (libcAside) parts.push(`${wrapper} was not judged: ${libcAside}`);
 
   const handled = afterUnblock(l, 'kill');
   if (handled) parts.push(handled);
-  const sentences = [`${parts.join('; ')}.`];
+  const first = parts.join('; ');
+  const sentences = [`${capital(first)}.`];
   if (raw.verdict === 'nuanced') {
     sentences.push(`So kill(2) accepts a thread's ID, but queues the signal for the whole thread group${raw.sameAsProcess ? ', as for the process' : ''}: it cannot single out the thread.`);
   }
