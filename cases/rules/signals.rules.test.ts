@@ -111,7 +111,7 @@ ruleCases(
       name: "a kernel that queues kill(TID) on the leader's own set",
       mutate: (d) => bothKills(d, 'thread', { landed: 'leader' }),
       verdict: 'refuted',
-      says: [/queued the signal in the own pending set \(SigPnd\) of the leader \d+, neither the named thread's nor the group's/],
+      says: [/queued the signal in the own pending set \(SigPnd\) of the leader \d+, neither the named thread's nor the group's/, 'signalled neither that thread nor the group as a whole'],
       saysNot: ['cannot single out', 'whole thread group', 'that same set'],
     },
     {

@@ -194,11 +194,11 @@ function judgeLanding(l: Landing): Judged {
   }
   const rt = l.sends.find((s) => s.method === 'kill' && s.to === l.target);
   const lt = l.sends.find((s) => s.method === 'libc-kill' && s.to === l.target);
-  const agree = !!(rt && lt && rt.result === lt.result && rt.landed === lt.landed);
+  const agreed = rt && lt && rt.result === lt.result && rt.landed === lt.landed ? lt : undefined;
   const verdict = libc && RANK[libc.verdict] > RANK[raw.verdict] ? libc.verdict : raw.verdict;
   const parts: string[] = [raw.text];
   const wrapper = "libc's kill(2) wrapper, which programs call,";
-  if (libc && agree) parts.push(lt!.result === 'ok' ? `${wrapper} queued it in ${setOf(lt!, l.tgid)} too` : `${wrapper} failed the same way`);
+  if (libc && agreed) parts.push(agreed.result === 'ok' ? `${wrapper} queued it in ${setOf(agreed, l.tgid)} too` : `${wrapper} failed the same way`);
   else if (libc) parts.push(`but ${wrapper} disagreed with the raw syscall: ${libc.text}`);
   else if (libcAside) parts.push(`${wrapper} was not judged: ${libcAside}`);
 
@@ -206,6 +206,8 @@ function judgeLanding(l: Landing): Judged {
   if (handled) parts.push(handled);
   const first = parts.join('; ');
   const sentences = [`${capital(first)}.`];
+  const queuedAmiss = rt?.result === 'ok' && ['leader', 'elsewhere', 'none'].includes(rt.landed);
+  if (queuedAmiss) sentences.push(`So kill(2) on a thread's ID signalled neither that thread nor the group as a whole.`);
   if (raw.verdict === 'nuanced') {
     sentences.push(`So kill(2) accepts a thread's ID, but queues the signal for the whole thread group${raw.sameAsProcess ? ', as for the process' : ''}: it cannot single out the thread.`);
   }
