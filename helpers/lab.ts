@@ -477,10 +477,10 @@ async function signal(o: Record<string, unknown>): Promise<LabResult> {
     probe.send(`unblock 2 ${SIGUSR1}`);
     const handled = await probe.nextWhere('handled', (x) => x.sig === SIGUSR1);
     const after = readPending(tgid, group, SIGUSR1);
-    // signals.c reports handlerTid 0 when no handler ran: that is "none ran", not a TID.
+    // signals.c leaves handlerTid out when no handler ran.
     const f: SignalFacts = {
       tgid, target, targetKind, method, tids: group, blocking, result: sent.result, queued, unblockedIn: handled.unblockedIn,
-      ...(handled.handlerTid > 0 ? { handlerTid: handled.handlerTid } : {}), waitedMs: handled.waitedMs, after,
+      ...(handled.handlerTid !== undefined ? { handlerTid: handled.handlerTid } : {}), waitedMs: handled.waitedMs, after,
     };
     const title = signalTitle(f);
     const notes = signalNotes(f);

@@ -72,8 +72,8 @@ const recordTypes = {
   },
   try: { api: 'string', flags: 'string', exitSignal: 'int', result: 'string' },
   called: { call: 'string', made: 'pid' },
-  sent: { method: 'string', target: 'int', sig: 'int', result: 'string' },
-  handled: { sig: 'int', unblockedIn: 'pid', handlerTid: 'int', waitedMs: 'int' },
+  sent: { method: 'string', target: 'int', sig: 'int', result: 'string', syscall: 'string' },
+  handled: { sig: 'int', unblockedIn: 'pid', handlerTid: 'pid?', waitedMs: 'int' },
   scenario: {
     name: 'string',
     getpid: 'pid?',

@@ -12,12 +12,18 @@
  *
  * After "ready" (tgid, all TIDs, then the TID of a thread that has already
  * exited and been joined), commands on stdin:
- *   send METHOD TID SIG   METHOD: kill, tgkill, tgkill-wrong-tgid, tkill,
- *                         pidfd (pidfd_open(TID, 0)), pidfd-thread
- *                         (pidfd_open(TID, PIDFD_THREAD), Linux 6.9+)
- *                         -> "sent" with "ok" or the errno name
+ *   send METHOD TID SIG   METHOD: kill (raw syscall), libc-kill (libc's
+ *                         kill(), which claims name), tgkill,
+ *                         tgkill-wrong-tgid, tkill, pidfd (pidfd_open(TID,
+ *                         0)), pidfd-thread (pidfd_open(TID, PIDFD_THREAD),
+ *                         Linux 6.9+)
+ *                         -> "sent" with "ok" or the errno name, and the
+ *                         syscall that gave it (pidfd_open or
+ *                         pidfd_send_signal for the pidfd methods)
  *   unblock INDEX SIG     worker INDEX (1..N) unblocks SIG; -> "handled" with
- *                         the TID whose handler ran within 300 ms, or 0
+ *                         the TID whose handler ran within 300 ms, or no
+ *                         handlerTid at all when none ran (never a 0 that
+ *                         could be read as a TID)
  *   release
  * The probe only ever signals its own tasks; towards the exited TID the
  * harness sends signal 0 (an existence check: kill(2)), never a real one.
@@ -68,19 +74,26 @@ static void send(const char *method, pid_t target, int sig)
 {
 	pid_t tgid = cl_getpid();
 	int r, err = 0;
+	const char *sys = method;
 	if (strcmp(method, "kill") == 0)
 		r = cl_kill(target, sig);
-	else if (strcmp(method, "tgkill") == 0)
+	else if (strcmp(method, "libc-kill") == 0) {
+		r = kill(target, sig); /* what a program calling kill(2) gets: libc's wrapper */
+		sys = "kill";
+	} else if (strcmp(method, "tgkill") == 0)
 		r = cl_tgkill(tgid, target, sig);
-	else if (strcmp(method, "tgkill-wrong-tgid") == 0)
+	else if (strcmp(method, "tgkill-wrong-tgid") == 0) {
 		r = cl_tgkill(cl_getppid(), target, sig); /* the reaper's PID: not the thread's group */
-	else if (strcmp(method, "tkill") == 0)
+		sys = "tgkill";
+	} else if (strcmp(method, "tkill") == 0)
 		r = cl_tkill(target, sig);
 	else if (strcmp(method, "pidfd") == 0 || strcmp(method, "pidfd-thread") == 0) {
 		int fd = cl_pidfd_open(target, strcmp(method, "pidfd") == 0 ? 0 : PIDFD_THREAD);
+		sys = "pidfd_open";
 		if (fd < 0) {
 			r = -1;
 		} else {
+			sys = "pidfd_send_signal";
 			r = cl_pidfd_send_signal(fd, sig, NULL, 0);
 			err = errno;
 			close(fd);
@@ -96,6 +109,7 @@ static void send(const char *method, pid_t target, int sig)
 	cl_int(CL_REC, "target", target);
 	cl_int(CL_REC, "sig", sig);
 	cl_str(CL_REC, "result", r == 0 ? "ok" : cl_errno_name(err));
+	cl_str(CL_REC, "syscall", sys);
 	cl_end(CL_REC);
 }
 
@@ -112,7 +126,8 @@ static void unblock(int index, int sig)
 	cl_begin(CL_REC, "handled");
 	cl_int(CL_REC, "sig", sig);
 	cl_int(CL_REC, "unblockedIn", tids[index]);
-	cl_int(CL_REC, "handlerTid", handled_by[sig]);
+	if (handled_by[sig])
+		cl_int(CL_REC, "handlerTid", handled_by[sig]);
 	cl_int(CL_REC, "waitedMs", waited_ms);
 	cl_end(CL_REC);
 }
