@@ -18,6 +18,10 @@ import { readFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { file as tmpFile } from 'tmp-promise';
 import { describe, expect } from 'vitest';
+// Before helpers/rules/clone.js: that module imports values from claims.ts, which
+// spreads every family's claims; entered from the rule module, the cycle would
+// reach CLONE_CLAIMS before it is defined.
+import '../helpers/claims.js';
 import { environment } from '../helpers/environment.js';
 import { must, test, Unobserved, unobservedUnless, type Evidence } from '../helpers/observations.js';
 import { Probe, runProbe } from '../helpers/probe.js';

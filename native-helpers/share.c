@@ -82,6 +82,9 @@ struct ctx {
 	char parent_stat[64]; /* /proc/TGID/task/TID/stat of the creator */
 	int vfork;
 	int detail;
+	/* CLONE_NEWIPC: the creator's semaphore does not exist in the child's
+	 * new IPC namespace (semop gives EINVAL), so SysV undo is not tried. */
+	int newipc;
 };
 
 static int vm_probe; /* private memory: only CLONE_VM makes the child's store visible */
@@ -282,7 +285,7 @@ static int child_main(void *p)
 	if (sigaction(SIGUSR1, &sa, NULL) != 0)
 		child_failed(s, "sigaction");
 	struct sembuf up = {0, 1, SEM_UNDO};
-	if (semop(c->semid, &up, 1) != 0)
+	if (!c->newipc && semop(c->semid, &up, 1) != 0)
 		child_failed(s, "semop");
 	if (c->detail) {
 		if (lseek(c->descfd, 100, SEEK_SET) != 100)
@@ -433,7 +436,7 @@ static void run_one(int use_clone3, unsigned long long flags, int detail)
 		unlink(tmpl);
 	}
 	struct ctx c = {.shm = s, .devnull = devnull, .semid = semid, .descfd = descfd, .map_shared = map_shared,
-			.vfork = !!(flags & CLONE_VFORK), .detail = detail};
+			.vfork = !!(flags & CLONE_VFORK), .detail = detail, .newipc = !!(flags & CLONE_NEWIPC)};
 	snprintf(c.parent_stat, sizeof(c.parent_stat), "/proc/%d/task/%d/stat", cl_getpid(), cl_gettid());
 
 	struct ids ids;
@@ -536,7 +539,8 @@ static void run_one(int use_clone3, unsigned long long flags, int detail)
 	cl_bool(CL_REC, "fsCwd", fs_cwd);
 	cl_bool(CL_REC, "fsUmask", fs_umask);
 	cl_bool(CL_REC, "sighand", sighand);
-	cl_bool(CL_REC, "sysvsem", sysvsem);
+	if (!c.newipc)
+		cl_bool(CL_REC, "sysvsem", sysvsem);
 	if (s->child_getpid > 0)
 		cl_bool(CL_REC, "sameTgid", s->child_getpid == cl_getpid());
 	cl_bool(CL_REC, "exitSignalToCaller", exit_sig_seen);

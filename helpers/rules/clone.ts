@@ -157,7 +157,8 @@ export function ruleOutcome(o: ObservationIndex, rules?: readonly string[]): Rul
 /** "CLONE_THREAD needs CLONE_SIGHAND (clone: EINVAL, clone3: EINVAL)" per rule. */
 function byRule(rows: CloneRuleRow[]): string[] {
   const m = new Map<string, string[]>();
-  for (const r of rows) m.set(r.rule, [...(m.get(r.rule) ?? []), `${r.api} ${r.flags}${r.exitSignal ? ` exit signal ${r.exitSignal}` : ''}: ${r.result}`]);
+  // The exit signal only where the rule is about it (legacy clone always carries SIGCHLD in its flags).
+  for (const r of rows) m.set(r.rule, [...(m.get(r.rule) ?? []), `${r.api} ${r.flags}${/exit signal/.test(r.rule) ? ` with exit signal ${r.exitSignal}` : ''}: ${r.result}`]);
   return [...m].map(([rule, results]) => `${rule} (${results.join(', ')})`);
 }
 
@@ -262,7 +263,7 @@ export const CLONE_CLAIMS: Claim[] = [
       const enforcedParts = [
         rules.refused.length ? `the flag sets that would break it: ${byRule(rules.refused).join('; ')}` : '',
         matrixLoose.length && !matrixLooseAccepted.length
-          ? `all ${matrixLoose.length} matrix combinations with CLONE_THREAD but not CLONE_SIGHAND, or CLONE_SIGHAND but not CLONE_VM (${[...new Set(matrixLoose.map((r) => r.errno ?? 'no errno recorded'))].join('/')})`
+          ? `every one of the ${matrixLoose.length} matrix combinations (${apis(o)}) with CLONE_THREAD but not CLONE_SIGHAND, or CLONE_SIGHAND but not CLONE_VM (${[...new Set(matrixLoose.map((r) => r.errno ?? 'no errno recorded'))].join('/')})`
           : '',
       ].filter(Boolean);
       const enforced = enforcedParts.length ? ` The kernel refused ${enforcedParts.join(', and ')}.` : '';
@@ -332,7 +333,7 @@ export const CLONE_CLAIMS: Claim[] = [
       const offsets = forks.filter((f) => f.offsetShared);
       const maps = forks.filter((f) => f.mapShared);
       const nuances = [
-        refusedMatrix.length ? `the kernel refused ${refusedCount(o)} combinations of the eight sharing flags, so not every choice is available` : '',
+        refusedMatrix.length ? `the kernel refused some combinations of the eight sharing flags (${refusedCount(o)}), so not every choice is available` : '',
         refusedRules.length ? `it refused these flag sets: ${list(byRule(refusedRules), 4)}` : '',
         offsets.length ? `a child made with no sharing flag still shared open file descriptions (the parent saw the child's lseek: offset ${list(offsets.map((f) => f.offsetSeenByParent))})` : '',
         maps.length ? 'it still shared MAP_SHARED memory' : '',
@@ -467,9 +468,9 @@ export const CLONE_CLAIMS: Claim[] = [
       const rules = ruleOutcome(o);
       if (refused.length || rules.refused.length) {
         const matrixText = refused.length
-          ? `The kernel refused ${refusedCount(o)} combinations of the eight sharing flags (e.g. ${list(refused.slice(0, 3).map((r) => `${r.api} ${r.flags}`))})`
+          ? `The kernel refused combinations of the eight sharing flags (${refusedCount(o)}; e.g. ${list(refused.slice(0, 3).map((r) => `${r.api} ${r.flags}`))})`
           : `The kernel accepted all ${matrixRows(o).length} combinations of the eight sharing flags (${apis(o)})`;
-        const ruleText = rules.refused.length ? `, and refused these flag sets with ${FLAG_RULE_ERRNO}: ${byRule(rules.refused).join('; ')}` : '';
+        const ruleText = rules.refused.length ? `, and refused these flag sets with ${FLAG_RULE_ERRNO}: ${list(byRule(rules.refused), 4)}` : '';
         const accepted = rules.accepted.filter(EXPECTED_REFUSAL);
         return {
           verdict: 'refuted',
