@@ -306,7 +306,7 @@ export const CLONE_CLAIMS: Claim[] = [
       });
       const failed = kinds.filter((k) => k.problem);
       if (failed.length) return { verdict: 'refuted', explanation: `clone(2) did not create ${failed.map((k) => `${k.kind}: ${k.problem}`).join('; ')}.` };
-      const libc = o.all('libcCreation').map((l) => `${l.result.call}() used ${l.result.syscall}${l.result.flags ? `(${l.result.flags})` : ' with no flags'}${l.result.returned === l.result.made ? '' : `, which returned ${l.result.returned} while the task it made reported ${l.result.made}`}${l.result.failedFirst?.length ? ` after ${l.result.failedFirst.join(', ')}` : ''}`);
+      const libc = o.all('libcCreation').map((l) => `libc's ${l.result.call} used ${l.result.syscall}${l.result.flags ? `(${l.result.flags})` : ' with no flags'}${l.result.returned === l.result.made ? '' : `, which returned ${l.result.returned} while the task it made reported ${l.result.made}`}${l.result.failedFirst?.length ? ` after ${l.result.failedFirst.join(', ')}` : ''}`);
       return {
         verdict: 'confirmed',
         explanation: `Raw clone(2) created ${kinds.map((k) => k.kind).join(', ')}: the first had its own TGID and could be waited for, the second suspended its caller until it exited and shared its memory, the third joined the caller's thread group.${libc.length ? ` What libc itself calls, seen by strace: ${libc.join('; ')}.` : ''}`,
@@ -497,27 +497,27 @@ export const CLONE_CLAIMS: Claim[] = [
     decide(o) {
       const threads = threadRows(o);
       const notTid = threads.filter((r) => !r.returnedChildTid);
-      if (notTid.length) return { verdict: 'refuted', explanation: `clone did not return the new thread's own TID (its gettid()) for ${list(notTid.map((r) => `${r.api} ${r.flags}`))}.` };
+      if (notTid.length) return { verdict: 'refuted', explanation: `clone did not return the new thread's own TID (its gettid(2)) for ${list(notTid.map((r) => `${r.api} ${r.flags}`))}.` };
       const notGetpid = threads.filter((r) => r.returnedChildGetpid === false);
       const nuances: string[] = [];
       if (notGetpid.length) {
         const inGroup = notGetpid.filter((r) => r.sameTgid).length;
-        nuances.push(`in ${notGetpid.length} of them that ID was not what getpid() returned inside the new thread${inGroup ? ` (in ${inGroup} of them getpid() gave the creator's TGID)` : ''}: it is a PID in the kernel's sense, a TID, not the POSIX process ID`);
+        nuances.push(`in ${notGetpid.length} of them that ID was not what getpid(2) returned inside the new thread${inGroup ? ` (in ${inGroup} of them getpid(2) gave the creator's TGID)` : ''}: it is a PID in the kernel's sense, a TID, not the POSIX process ID`);
       }
       const pcs = o.all('libcCreation').filter((l) => l.result.call === 'pthread_create').map((l) => l.result);
       const libc = pcs.map((pc) => {
         const call = pc.flags ? `${pc.syscall}(${pc.flags})` : `${pc.syscall} with no flags`;
         if (pc.returned !== pc.made) {
-          nuances.push(`this libc's pthread_create() called ${call}, which returned ${pc.returned}, while the new thread's gettid() was ${pc.made}`);
+          nuances.push(`this libc's pthread_create(3) called ${call}, which returned ${pc.returned}, while the new thread's gettid(2) was ${pc.made}`);
           return '';
         }
-        if (pc.syscall !== 'clone') nuances.push(`this libc's pthread_create() made its thread with ${pc.syscall}, not clone(2) itself`);
-        return ` This libc's pthread_create() called ${call}${pc.failedFirst?.length ? ` (after ${pc.failedFirst.join(', ')})` : ''}, which returned ${pc.returned}, the new thread's TID (its gettid()).`;
+        if (pc.syscall !== 'clone') nuances.push(`this libc's pthread_create(3) made its thread with ${pc.syscall}, not clone(2) itself`);
+        return ` This libc's pthread_create(3) called ${call}${pc.failedFirst?.length ? ` (after ${pc.failedFirst.join(', ')})` : ''}, which returned ${pc.returned}, the new thread's TID (its gettid(2)).`;
       }).join('');
-      const held = `For all ${threads.length} accepted CLONE_THREAD children (${apis(o)}), clone returned the new task's own ID, its gettid().${libc}`;
+      const held = `For all ${threads.length} accepted CLONE_THREAD children (${apis(o)}), clone returned the new task's own ID, its gettid(2).${libc}`;
       return nuances.length
         ? { verdict: 'nuanced', explanation: `${held} But ${nuances.join('; and ')}.` }
-        : { verdict: 'confirmed', explanation: `${held} That ID was also what getpid() returned inside each new thread.` };
+        : { verdict: 'confirmed', explanation: `${held} That ID was also what getpid(2) returned inside each new thread.` };
     },
   },
 
