@@ -316,7 +316,9 @@ describe('what libc calls', () => {
         evidence.strace = trace.trim();
         evidence.records = probe.records;
         if (finished instanceof Error) {
-          if (/ptrace|Operation not permitted|EPERM/i.test(finished.message)) throw new Unavailable(`strace cannot trace here (ptrace not permitted): ${finished.message.split('\n').at(-1)}`);
+          // Only strace's own complaint: a probe whose fork() got EPERM is a failed observation, not a missing tool.
+          const straceSays = finished.message.split('\n').find((l) => /strace: .*(ptrace|PTRACE_)/i.test(l));
+          if (straceSays) throw new Unavailable(`strace cannot trace here (ptrace not permitted): ${straceSays.trim()}`);
           throw finished;
         }
         const called = probe.all('called');
