@@ -378,7 +378,13 @@ export const CLONE_CLAIMS: Claim[] = [
       const sharedNote = sameGroup.length ? ` Every one of the ${sameGroup.length} matrix children that joined its creator's thread group shared memory and signal handlers.` : '';
       const inner = o.all('pidnsInnerLookup').flatMap((n) => n.result.tasks).filter((t) => t.innerPid !== t.outerPid);
       const nuances = [
-        ...pairs.filter((p) => p.diffs.length).map((p) => `through ${p.api}, a CLONE_VM|CLONE_SIGHAND child without CLONE_THREAD differed from one with it in ${p.diffs.map((d) => `${d} (${p.without[d]} without, ${p.withT[d]} with)`).join(', ')}: sharing memory and handlers alone did not make a thread, the kernel tells a thread group apart`),
+        // One clause per distinct difference, naming every API that showed it.
+        ...[...pairs.filter((p) => p.diffs.length).reduce((m, p) => {
+          const key = p.diffs.map((d) => `${d} (${p.without[d]} without, ${p.withT[d]} with)`).join(', ');
+          return m.set(key, [...(m.get(key) ?? []), p]);
+        }, new Map<string, typeof pairs>())].map(
+          ([diff, ps]) => `through ${ps.map((p) => p.api).join(' and ')}, a CLONE_VM|CLONE_SIGHAND child without CLONE_THREAD differed from one with it in ${diff}: sharing memory and handlers alone did not make a thread, the kernel tells a thread group apart`,
+        ),
         inner.length ? `"its own PID" is per PID namespace: ${list(inner.map((t) => `a task was ${t.innerPid} inside its namespace and ${t.outerPid} outside`), 4)}` : '',
       ].filter(Boolean);
       const held = `Each of the ${tasks.length} tasks of ${o.all('threadGroupIds').length} thread groups had a PID of its own.${sharedNote}`;
