@@ -62,13 +62,17 @@ const recordTypes = {
   shareDetail: {
     api: 'string',
     flags: 'string',
-    offsetSeenByParent: 'int',
+    /** Absent when the parent's lseek failed (an error record says why). */
+    offsetSeenByParent: 'int?',
     mapShared: 'bool',
     namespaces: 'string',
-    parentTid: 'int',
-    childTidAfterExit: 'int',
-    pidfd: 'int',
-    pidfdPid: 'string',
+    /** Only with CLONE_PARENT_SETTID: what the kernel stored at parent_tid. */
+    parentTid: 'int?',
+    /** Only with CLONE_CHILD_CLEARTID: child_tid after the child exited (it started at -1). */
+    childTidAfterExit: 'int?',
+    /** Only with CLONE_PIDFD: the pidfd, and the Pid: line of its fdinfo (-1 once the child exited). */
+    pidfd: 'int?',
+    pidfdPid: 'int?',
   },
   try: { api: 'string', flags: 'string', exitSignal: 'int', result: 'string' },
   called: { call: 'string', made: 'pid' },

@@ -25,6 +25,13 @@
  *
  * The child code runs with the creator's TLS (no CLONE_SETTLS): only thin
  * syscall wrappers, no stdio, no malloc, no locks.
+ *
+ * A step that fails on either side (the child's chdir, the parent's getcwd,
+ * a readlink of /proc/.../ns/...) would make its resource look "not shared":
+ * it is reported as an "error" record naming the step, the flags and the
+ * errno, never folded into the row, so the harness can set the row aside.
+ * Fields that only mean something for some flags (parentTid, pidfd, ...)
+ * are printed only for those flags: nothing stands in for a value.
  */
 #include "clonelab.h"
 #include <poll.h>
@@ -62,6 +69,10 @@ struct shm {
 	long long child_gettid, child_getpid, child_getppid;
 	unsigned long long child_ns[NNS];
 	int map_probe; /* a MAP_SHARED page of its own would say the same */
+	/* The child's first failed step (a string literal: valid in the child
+	 * and the parent whatever the flags) and its errno. */
+	const char *child_fail_op;
+	int child_fail_errno;
 };
 
 struct ctx {
@@ -71,6 +82,9 @@ struct ctx {
 	char parent_stat[64]; /* /proc/TGID/task/TID/stat of the creator */
 	int vfork;
 	int detail;
+	/* CLONE_NEWIPC: the creator's semaphore does not exist in the child's
+	 * new IPC namespace (semop gives EINVAL), so SysV undo is not tried. */
+	int newipc;
 };
 
 static int vm_probe; /* private memory: only CLONE_VM makes the child's store visible */
@@ -197,16 +211,23 @@ static long spawn(int use_clone3, unsigned long long flags, int exit_signal, int
 
 static void on_usr1(int sig) { (void)sig; }
 
+/* The namespace's inode number, or 0 (errno set) when the link cannot be read. */
 static unsigned long long ns_inode(const char *pid_dir, const char *ns)
 {
 	char path[96], link[96];
 	snprintf(path, sizeof(path), "%s/ns/%s", pid_dir, ns);
 	long n = syscall(SYS_readlinkat, AT_FDCWD, path, link, sizeof(link) - 1);
-	if (n <= 0)
+	if (n <= 0) {
+		if (n == 0)
+			errno = EIO;
 		return 0;
+	}
 	link[n] = '\0';
 	char *b = strchr(link, '[');
-	return b ? strtoull(b + 1, NULL, 10) : 0;
+	unsigned long long ino = b ? strtoull(b + 1, NULL, 10) : 0;
+	if (!ino)
+		errno = EIO; /* not "type:[inode]" (proc(5), /proc/pid/ns/) */
+	return ino;
 }
 
 static void tiny_sleep(void)
@@ -215,13 +236,28 @@ static void tiny_sleep(void)
 	syscall(SYS_nanosleep, &ts, NULL);
 }
 
+/*
+ * errno here is the creator's TLS slot (no CLONE_SETTLS), read at once: the
+ * creator is asleep in futex(2) until child_done, so nothing else writes it.
+ */
+static void child_failed(struct shm *s, const char *op)
+{
+	if (!s->child_fail_op) {
+		s->child_fail_errno = errno;
+		s->child_fail_op = op;
+	}
+}
+
 static int child_main(void *p)
 {
 	struct ctx *c = p;
 	struct shm *s = c->shm;
-	s->child_gettid = cl_gettid();
-	s->child_getpid = cl_getpid();
-	s->child_getppid = cl_getppid();
+	if ((s->child_gettid = cl_gettid()) < 0)
+		child_failed(s, "gettid");
+	if ((s->child_getpid = cl_getpid()) < 0)
+		child_failed(s, "getpid");
+	if ((s->child_getppid = cl_getppid()) < 0)
+		child_failed(s, "getppid");
 	/* Is the creator stopped while we run? Either it returns from clone and
 	 * says so, or /proc shows it in 'D' (vfork waits killable-uninterruptible). */
 	s->caller_suspended = -1;
@@ -237,21 +273,27 @@ static int child_main(void *p)
 		tiny_sleep();
 	}
 	vm_probe = 1;
-	dup2(c->devnull, FD_OPEN_TARGET);
-	close(FD_CLOSE_TARGET);
+	if (dup2(c->devnull, FD_OPEN_TARGET) < 0)
+		child_failed(s, "dup2");
+	if (close(FD_CLOSE_TARGET) != 0)
+		child_failed(s, "close");
 	if (chdir("/") != 0)
-		s->child_getppid = -1;
+		child_failed(s, "chdir");
 	umask(077);
 	struct sigaction sa = {0};
 	sa.sa_handler = on_usr1;
-	sigaction(SIGUSR1, &sa, NULL);
+	if (sigaction(SIGUSR1, &sa, NULL) != 0)
+		child_failed(s, "sigaction");
 	struct sembuf up = {0, 1, SEM_UNDO};
-	semop(c->semid, &up, 1);
+	if (!c->newipc && semop(c->semid, &up, 1) != 0)
+		child_failed(s, "semop");
 	if (c->detail) {
-		lseek(c->descfd, 100, SEEK_SET);
+		if (lseek(c->descfd, 100, SEEK_SET) != 100)
+			child_failed(s, "lseek");
 		*c->map_shared = 1;
 		for (int i = 0; i < NNS; i++)
-			s->child_ns[i] = ns_inode("/proc/thread-self", NS_NAMES[i]);
+			if (!(s->child_ns[i] = ns_inode("/proc/thread-self", NS_NAMES[i])))
+				child_failed(s, "readlink /proc/thread-self/ns");
 	}
 	cl_store_wake(&s->child_done, 1);
 	if (!c->vfork) /* a vfork creator is stopped until we exit: do not wait for it */
@@ -285,22 +327,43 @@ static int wait_flag(int *addr, int want, int ms)
 	}
 }
 
-/* Until /proc shows the task dead (Z, X) or gone: past exit_sem() and exit_files(). */
+/*
+ * Until /proc shows the task dead (Z, X) or gone (ENOENT/ESRCH): past
+ * exit_sem() and exit_files(). 0 when it did, -1 on timeout or when its stat
+ * file could not be read for another reason (errno set).
+ */
 static int wait_exited(pid_t tid)
 {
-	char path[64];
+	char path[64], buf[512];
 	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
 	for (int i = 0; i < WAIT_MS * 20; i++) {
-		char st = cl_task_state(path);
-		if (st == 0 || st == 'Z' || st == 'X')
+		if (cl_read_file_at(AT_FDCWD, path, buf, sizeof(buf)) <= 0)
+			return errno == ENOENT || errno == ESRCH ? 0 : -1;
+		char *p = strrchr(buf, ')');
+		if (p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'))
 			return 0;
 		struct timespec ts = {0, 50000};
 		nanosleep(&ts, NULL);
 	}
+	errno = ETIMEDOUT;
 	return -1;
 }
 
-static int fd_open(int fd) { return fcntl(fd, F_GETFD) != -1; }
+/* 1 open, 0 closed (EBADF), -1 when F_GETFD failed otherwise (errno set). */
+static int fd_open(int fd)
+{
+	if (fcntl(fd, F_GETFD) != -1)
+		return 1;
+	return errno == EBADF ? 0 : -1;
+}
+
+/* A step of one row's experiment failed: an "error" record naming it and the flags. */
+static void step_failed(const char *side, const char *op, int err, const char *names)
+{
+	char what[640];
+	snprintf(what, sizeof(what), "%s in the %s (clone flags %s)", op, side, names);
+	cl_error_rec(what, err, 0);
+}
 
 static int sigchld_pending(void)
 {
@@ -321,6 +384,7 @@ static void drain_sigchld(void)
 
 static int semid, devnull, home_fd;
 static unsigned long long parent_ns[NNS];
+static int parent_ns_errno[NNS];
 
 /* Put everything the child may change back as it was. */
 static void reset_parent(void)
@@ -372,7 +436,7 @@ static void run_one(int use_clone3, unsigned long long flags, int detail)
 		unlink(tmpl);
 	}
 	struct ctx c = {.shm = s, .devnull = devnull, .semid = semid, .descfd = descfd, .map_shared = map_shared,
-			.vfork = !!(flags & CLONE_VFORK), .detail = detail};
+			.vfork = !!(flags & CLONE_VFORK), .detail = detail, .newipc = !!(flags & CLONE_NEWIPC)};
 	snprintf(c.parent_stat, sizeof(c.parent_stat), "/proc/%d/task/%d/stat", cl_getpid(), cl_gettid());
 
 	struct ids ids;
@@ -386,12 +450,14 @@ static void run_one(int use_clone3, unsigned long long flags, int detail)
 	char names[512];
 	flag_names(flags, names, sizeof(names));
 	if (tid < 0) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
 		cl_begin(CL_REC, "share");
 		cl_str(CL_REC, "api", use_clone3 ? "clone3" : "clone");
 		cl_str(CL_REC, "flags", names);
 		cl_int(CL_REC, "exitSignal", exit_signal);
 		cl_bool(CL_REC, "accepted", 0);
 		cl_str(CL_REC, "errno", cl_errno_name(err));
+		cl_int(CL_REC, "ns", (t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec));
 		cl_end(CL_REC);
 		if (descfd >= 0)
 			close(descfd);
@@ -403,13 +469,24 @@ static void run_one(int use_clone3, unsigned long long flags, int detail)
 	pid_t w = waitpid((pid_t)tid, &st, WNOHANG | __WALL);
 	int wait_errno = w < 0 ? errno : 0;
 	int reaped = w == tid;
-	char cwd[256] = "";
-	if (!getcwd(cwd, sizeof(cwd)))
+	char cwd[256];
+	if (!getcwd(cwd, sizeof(cwd))) {
+		step_failed("parent", "getcwd", errno, names);
 		cwd[0] = '\0';
+	}
 	mode_t old_umask = umask(022);
 	struct sigaction cur;
-	sigaction(SIGUSR1, NULL, &cur);
-	int memory = vm_probe == 1, files_open = fd_open(FD_OPEN_TARGET), files_close = !fd_open(FD_CLOSE_TARGET);
+	if (sigaction(SIGUSR1, NULL, &cur) != 0) {
+		step_failed("parent", "sigaction (query)", errno, names);
+		cur.sa_handler = SIG_DFL;
+	}
+	int open_seen = fd_open(FD_OPEN_TARGET);
+	if (open_seen < 0)
+		step_failed("parent", "fcntl F_GETFD", errno, names);
+	int close_open = fd_open(FD_CLOSE_TARGET);
+	if (close_open < 0)
+		step_failed("parent", "fcntl F_GETFD", errno, names);
+	int memory = vm_probe == 1, files_open = open_seen == 1, files_close = close_open == 0;
 	int fs_cwd = strcmp(cwd, "/") == 0, fs_umask = old_umask == 077, sighand = cur.sa_handler == on_usr1;
 
 	cl_store_wake(&s->release, 1);
@@ -423,13 +500,25 @@ static void run_one(int use_clone3, unsigned long long flags, int detail)
 	 * Others (threads, CLONE_PARENT children): until /proc shows them dead.
 	 */
 	int gone = reaped;
-	if (!reaped && wait_errno == 0)
+	if (!reaped && wait_errno == 0) {
 		gone = waitpid((pid_t)tid, &st, __WALL) == tid;
-	else if (!reaped)
+		if (!gone)
+			step_failed("parent", "waitpid", errno, names);
+	} else if (!reaped) {
 		gone = wait_exited((pid_t)tid) == 0;
-	int sysvsem = semctl(semid, 0, GETVAL) == 1;
+		if (!gone)
+			step_failed("parent", "waiting for the child to exit (/proc stat)", errno, names);
+	}
+	int semval = semctl(semid, 0, GETVAL);
+	if (semval < 0)
+		step_failed("parent", "semctl GETVAL", errno, names);
+	int sysvsem = semval == 1;
 	int exit_sig_seen = sigchld_pending();
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (s->child_fail_op)
+		step_failed("child", s->child_fail_op, s->child_fail_errno, names);
+	if (wait_errno && wait_errno != ECHILD)
+		step_failed("parent", "waitpid WNOHANG", wait_errno, names);
 
 	cl_begin(CL_REC, "share");
 	cl_str(CL_REC, "api", use_clone3 ? "clone3" : "clone");
@@ -437,22 +526,30 @@ static void run_one(int use_clone3, unsigned long long flags, int detail)
 	cl_int(CL_REC, "exitSignal", exit_signal);
 	cl_bool(CL_REC, "accepted", 1);
 	cl_int(CL_REC, "cloneReturned", tid);
-	cl_int(CL_REC, "childGettid", s->child_gettid);
-	cl_int(CL_REC, "childGetpid", s->child_getpid);
-	cl_int(CL_REC, "childGetppid", s->child_getppid);
+	/* Only what the child could read (a failed getter is an error record above). */
+	if (s->child_gettid > 0)
+		cl_int(CL_REC, "childGettid", s->child_gettid);
+	if (s->child_getpid > 0)
+		cl_int(CL_REC, "childGetpid", s->child_getpid);
+	if (s->child_getppid >= 0)
+		cl_int(CL_REC, "childGetppid", s->child_getppid);
 	cl_bool(CL_REC, "memory", memory);
 	cl_bool(CL_REC, "filesOpen", files_open);
 	cl_bool(CL_REC, "filesClose", files_close);
 	cl_bool(CL_REC, "fsCwd", fs_cwd);
 	cl_bool(CL_REC, "fsUmask", fs_umask);
 	cl_bool(CL_REC, "sighand", sighand);
-	cl_bool(CL_REC, "sysvsem", sysvsem);
-	cl_bool(CL_REC, "sameTgid", s->child_getpid == cl_getpid());
+	if (!c.newipc)
+		cl_bool(CL_REC, "sysvsem", sysvsem);
+	if (s->child_getpid > 0)
+		cl_bool(CL_REC, "sameTgid", s->child_getpid == cl_getpid());
 	cl_bool(CL_REC, "exitSignalToCaller", exit_sig_seen);
 	cl_bool(CL_REC, "waitable", wait_errno == 0);
 	if (wait_errno)
 		cl_str(CL_REC, "waitErrno", cl_errno_name(wait_errno));
-	cl_bool(CL_REC, "parentIsCallersParent", s->child_getppid == cl_getppid());
+	if (s->child_getppid >= 0)
+		cl_bool(CL_REC, "parentIsCallersParent", s->child_getppid == cl_getppid());
+	/* 1 stopped ('D' seen), 0 returned from clone first, -1 neither seen in time. */
 	cl_int(CL_REC, "callerSuspended", s->caller_suspended);
 	cl_bool(CL_REC, "hung", hung);
 	cl_bool(CL_REC, "exited", gone);
@@ -461,34 +558,58 @@ static void run_one(int use_clone3, unsigned long long flags, int detail)
 
 	if (detail) {
 		off_t off = lseek(descfd, 0, SEEK_CUR);
+		if (off < 0)
+			step_failed("parent", "lseek", errno, names);
 		char nsbuf[512] = "";
 		for (int i = 0; i < NNS; i++) {
+			if (!parent_ns[i])
+				step_failed("parent", "readlink /proc/thread-self/ns", parent_ns_errno[i], names);
 			char one[64];
 			snprintf(one, sizeof(one), "%s%s:%llu/%llu", i ? "," : "", NS_NAMES[i], parent_ns[i], s->child_ns[i]);
 			strncat(nsbuf, one, sizeof(nsbuf) - strlen(nsbuf) - 1);
 		}
-		char fdinfo_pid[32] = "";
-		if (ids.pidfd >= 0) {
+		long fdinfo_pid = 0;
+		int have_fdinfo_pid = 0;
+		if ((flags & CLONE_PIDFD) && ids.pidfd >= 0) {
 			char path[64], buf[1024];
 			snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", ids.pidfd);
-			cl_read_file_at(AT_FDCWD, path, buf, sizeof(buf));
-			char *pl = strstr(buf, "Pid:");
-			if (pl)
-				snprintf(fdinfo_pid, sizeof(fdinfo_pid), "%ld", strtol(pl + 4, NULL, 10));
-			close(ids.pidfd);
+			if (cl_read_file_at(AT_FDCWD, path, buf, sizeof(buf)) < 0) {
+				step_failed("parent", "read /proc/self/fdinfo of the pidfd", errno, names);
+			} else {
+				/* "Pid:" since 5.4 (kernel/pid.c, pidfd_show_fdinfo()); -1 once the task exited. */
+				char *pl = strstr(buf, "Pid:");
+				if (pl) {
+					fdinfo_pid = strtol(pl + 4, NULL, 10);
+					have_fdinfo_pid = 1;
+				} else {
+					step_failed("parent", "find Pid: in the pidfd's fdinfo", ENOENT, names);
+				}
+			}
+		} else if (flags & CLONE_PIDFD) {
+			step_failed("parent", "CLONE_PIDFD wrote no pidfd", EBADF, names);
 		}
 		cl_begin(CL_REC, "shareDetail");
 		cl_str(CL_REC, "api", use_clone3 ? "clone3" : "clone");
 		cl_str(CL_REC, "flags", names);
-		cl_int(CL_REC, "offsetSeenByParent", (long long)off);
+		if (off >= 0)
+			cl_int(CL_REC, "offsetSeenByParent", (long long)off);
 		cl_bool(CL_REC, "mapShared", *map_shared == 1);
 		cl_str(CL_REC, "namespaces", nsbuf);
-		cl_int(CL_REC, "parentTid", ids.ptid);
-		cl_int(CL_REC, "childTidAfterExit", ids.ctid);
-		cl_int(CL_REC, "pidfd", ids.pidfd);
-		cl_str(CL_REC, "pidfdPid", fdinfo_pid);
+		/* Each only with the flag that makes the kernel write it (clone(2)). */
+		if (flags & CLONE_PARENT_SETTID)
+			cl_int(CL_REC, "parentTid", ids.ptid);
+		if (flags & CLONE_CHILD_CLEARTID)
+			cl_int(CL_REC, "childTidAfterExit", ids.ctid);
+		if ((flags & CLONE_PIDFD) && ids.pidfd >= 0) {
+			cl_int(CL_REC, "pidfd", ids.pidfd);
+			if (have_fdinfo_pid)
+				cl_int(CL_REC, "pidfdPid", fdinfo_pid);
+			close(ids.pidfd);
+		}
 		cl_end(CL_REC);
 		close(descfd);
+	} else if (ids.pidfd >= 0) {
+		close(ids.pidfd);
 	}
 }
 
@@ -576,7 +697,8 @@ int main(int argc, char **argv)
 	if (devnull < 0 || home_fd < 0)
 		cl_die("open");
 	for (int i = 0; i < NNS; i++)
-		parent_ns[i] = ns_inode("/proc/thread-self", NS_NAMES[i]);
+		if (!(parent_ns[i] = ns_inode("/proc/thread-self", NS_NAMES[i])))
+			parent_ns_errno[i] = errno;
 
 	if (matrix) {
 		for (unsigned combo = 0; combo < (1u << MATRIX_FLAGS); combo++) {
