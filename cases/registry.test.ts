@@ -44,12 +44,13 @@ test('B5 is not-testable by what it talks about, whatever is observed', () => {
 });
 
 test('no case file writes a placeholder for a value it could not read', () => {
-  // `?? -1`, `?? 0`, `?? '?'`, `?? ''`, `?? 'none'`: a missing value becomes a fact. Use must() instead.
-  const placeholder = /\?\?\s*(-1|0|'\?'|''|'none'|"none")(?![\w.])/;
+  // A value that could not be read, defaulted to -1, '?' or 'none', becomes a fact. Use must() instead.
+  // (`?? 0` and `?? ''` have honest uses, counters and parsing, so they are left to review.)
+  const placeholder = /\?\?\s*(-1|'\?'|'none'|"none")(?![\w.])/;
   const offenders = readdirSync(CASES)
     .filter((f) => f.endsWith('.test.ts'))
     .flatMap((f) => readFileSync(join(CASES, f), 'utf8').split('\n').map((line, i) => ({ where: `cases/${f}:${i + 1}`, line })))
-    .filter((l) => placeholder.test(l.line));
+    .filter((l) => !/^\s*(\/\/|\*)/.test(l.line) && placeholder.test(l.line));
   expect(offenders.map((o) => `${o.where}: ${o.line.trim()}`)).toEqual([]);
 });
 

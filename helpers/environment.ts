@@ -118,7 +118,7 @@ export function environment(): Environment {
     libc: libc(),
     libcGettid: tryRead(() => builtLibcFeatures(probeDirectory())?.gettid) ?? null,
     node: process.version,
-    euid: process.geteuid?.() ?? -1,
+    euid: process.geteuid!(), // always there on Linux (POSIX platforms)
     capabilities: decodeCaps(self.CapEff),
     pidNamespaceDepth: statusNumbers(self, 'NSpid')?.length ?? 1,
     pidNamespace: tryRead(() => `pid:[${statSync('/proc/self/ns/pid').ino}]`),

@@ -55,14 +55,20 @@
 	X(EUSERS) X(EOPNOTSUPP) X(ETIMEDOUT) X(ECANCELED) X(EOWNERDEAD)          \
 	X(ENOTRECOVERABLE)
 
+/*
+ * The errno's name; one not in the table is named by its number ("E95"), so
+ * that what the kernel said is kept rather than replaced by a placeholder.
+ */
 static CL_UNUSED const char *cl_errno_name(int e)
 {
+	static __thread char numbered[16];
 	switch (e) {
 #define CL_ERRNO_CASE(name) case name: return #name;
 		CL_ERRNOS(CL_ERRNO_CASE)
 #undef CL_ERRNO_CASE
 	}
-	return "EUNKNOWN";
+	snprintf(numbered, sizeof numbered, "E%d", e);
+	return numbered;
 }
 
 /* ---------------------------------------------------------- JSON record builder */
