@@ -113,9 +113,7 @@ export function unobservedReason(e: unknown): string {
 export type Observe = <K extends ObservationKind>(
   kind: K,
   variant: string,
-  build: ((evidence: Evidence) => ObservationResults[K] | Promise<ObservationResults[K]>) | ObservationResults[K],
-  /** TRANSITION: the old form passed a finished result and its evidence. */
-  legacyEvidence?: Evidence,
+  build: (evidence: Evidence) => ObservationResults[K] | Promise<ObservationResults[K]>,
 ) => Promise<ObservationResults[K]>;
 
 /** vitest's `test`, with an `observe` fixture that attaches observations to the running test. */
@@ -125,10 +123,10 @@ export const test = base.extend<{ observe: Observe }>({
     const list: Observation[] = (task.meta.observations ??= []);
     // vitest runs a retried test again in the same task: each attempt keeps its own number.
     const attempt = task.result?.retryCount ?? 0;
-    await use(async (kind, variant, build, legacyEvidence) => {
-      const evidence: Evidence = legacyEvidence ?? {};
+    await use(async (kind, variant, build) => {
+      const evidence: Evidence = {};
       try {
-        const result = typeof build === 'function' ? await build(evidence) : build;
+        const result = await build(evidence);
         list.push({ kind, variant, complete: true, result, evidence, attempt } as Observation);
         return result;
       } catch (e) {
