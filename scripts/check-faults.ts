@@ -185,7 +185,23 @@ async function tracedSyscalls(probeDir: string, out: string, table: SyscallTable
 
 // ------------------------------------------------------------------ checking a run
 
-type CellChange = 'same' | 'inconclusive' | 'explained' | 'unexplained' | 'missing';
+/**
+ * What became of a claim under a fault:
+ * - same: the baseline's verdict, and no clause of the explanation the baseline's lacks (up to numbers:
+ *   PIDs differ between runs; the set-aside list evaluate() appends is not compared);
+ * - inconclusive: went inconclusive;
+ * - explained: another verdict, with an explanation that names the refused syscall and the refusal;
+ * - unexplained: another verdict, without naming it (broken);
+ * - reworded: the baseline's verdict, and every new clause names the refusal;
+ * - invented: the baseline's verdict, and a new clause that does not name the refusal, while the rule
+ *   read a test that failed here and passed in the baseline: what the fault did, told as a kernel
+ *   finding ("a tgkill'd signal was handled by 0"; broken);
+ * - varies: the same, but every test the rule read passed (a note: wording that moves between healthy
+ *   runs too, e.g. a task's state letter);
+ * - missing: the claim is not in the report (broken).
+ */
+type CellChange = 'same' | 'inconclusive' | 'explained' | 'unexplained' | 'reworded' | 'invented' | 'varies' | 'missing';
+const BROKEN_CHANGES: readonly CellChange[] = ['unexplained', 'invented', 'missing'];
 
 interface Cell {
   claim: string;
@@ -197,6 +213,17 @@ interface Cell {
   placeholder?: string;
 }
 
+type BreakKind = 'no-report' | 'crashed' | 'left-running' | 'rule-threw' | 'placeholder' | 'unexplained' | 'invented' | 'missing';
+
+interface Break {
+  kind: BreakKind;
+  claim?: string;
+  /** One line: what broke. */
+  what: string;
+  /** The explanation or output that shows it. */
+  detail?: string;
+}
+
 interface Outcome {
   id: string;
   fault?: Fault;
@@ -204,8 +231,7 @@ interface Outcome {
   exitCode?: number;
   signal?: string;
   tests?: { passed: number; failed: number; skipped: number };
-  /** Broken invariants: each one line. */
-  broken: string[];
+  broken: Break[];
   notes: string[];
   cells: Cell[];
   report?: string;
@@ -217,65 +243,117 @@ function namesRefusal(explanation: string, f: Fault): boolean {
   return word(f.syscall) && (f.action === 'KILL_THREAD' ? word('SIGSYS') || /\bkilled\b/i.test(explanation) : word(f.action));
 }
 
+const refusal = (f: Fault) => `${f.syscall} ${f.action === 'KILL_THREAD' ? 'killing its thread (SIGSYS)' : `refused with ${f.action}`}`;
+/** PIDs, TIDs, tick counts differ from run to run: the text around them is what must not. */
+const shape = (explanation: string) => explanation.replace(/\d+/g, '#');
+
+/** evaluate() appends the set-aside observations and their reasons after this (helpers/claims.ts). */
+const SET_ASIDE = ' Not used, because not completely observed:';
+
+/** The clauses (sentences, and the parts of a list between semicolons) of a rule's own text. */
+const clauses = (explanation: string) =>
+  explanation
+    .split(SET_ASIDE)[0]!
+    .split(/(?<=[.;])\s+/)
+    .map((x) => x.trim())
+    .filter(Boolean);
+
+/** Clauses of `text` the baseline's explanation does not have (up to numbers). */
+function newClauses(text: string, baselineText: string): string[] {
+  const known = new Set(clauses(baselineText).map(shape));
+  return clauses(text).filter((x) => !known.has(shape(x)));
+}
+
 /** What a run proves or breaks, against the baseline report (none when checking the baseline itself). */
 function check(id: string, run: NestedSuiteRun, baseline: ClaimsReport | undefined, fault: Fault | undefined, report: string): Outcome {
   const o: Outcome = { id, ...(fault ? { fault } : {}), seconds: run.seconds, ...(run.exitCode !== undefined ? { exitCode: run.exitCode } : {}), ...(run.signal ? { signal: run.signal } : {}), broken: [], notes: [], cells: [] };
-  if (run.leftovers.length) o.broken.push(`left running after the run: ${run.leftovers.map((l) => l.replace('clonelab-reaper: leftover ', '')).join(', ')}`);
+  if (run.leftovers.length) o.broken.push({ kind: 'left-running', what: `left running after the run: ${run.leftovers.map((l) => l.replace('clonelab-reaper: leftover ', '')).join(', ')}` });
   const r = run.report;
   if (!r) {
-    o.broken.push(`no report: ${run.noReport}`);
+    o.broken.push({ kind: 'no-report', what: 'no report was written', detail: run.noReport });
     return o;
   }
   o.report = report;
   o.tests = { passed: r.tests.passed, failed: r.tests.failed, skipped: r.tests.skipped };
-  if (run.signal || (run.exitCode !== 0 && run.exitCode !== 1)) o.broken.push(`the run ended ${run.signal ? `by ${run.signal}` : `with exit status ${run.exitCode}`}: ${lastLines(run.output, 5)}`);
-  if (r.run.reason === 'interrupted') o.broken.push('the run was interrupted');
-  for (const e of r.run.unhandledErrors) o.broken.push(`error outside any test: ${e.split('\n')[0]}`);
+  if (run.signal || (run.exitCode !== 0 && run.exitCode !== 1)) o.broken.push({ kind: 'crashed', what: `the run ended ${run.signal ? `by ${run.signal}` : `with exit status ${run.exitCode}`}`, detail: lastLines(run.output, 10) });
+  if (r.run.reason === 'interrupted') o.broken.push({ kind: 'crashed', what: 'the run was interrupted' });
+  for (const e of r.run.unhandledErrors) o.broken.push({ kind: 'crashed', what: `error outside any test: ${e.split('\n')[0]}`, detail: e });
+  const failedHere = new Set(r.tests.list.filter((t) => t.state === 'failed').map((t) => `${t.file}\0${t.name}`));
+  const failedInBaseline = new Set(baseline?.tests.list.filter((t) => t.state === 'failed').map((t) => `${t.file}\0${t.name}`) ?? []);
+  const failedOnlyHere = (test: string) => r.tests.list.some((t) => t.name === test && failedHere.has(`${t.file}\0${t.name}`) && !failedInBaseline.has(`${t.file}\0${t.name}`));
+  /** The observations a rule read whose test failed here and passed in the baseline. */
+  const readFailed = (c: ClaimsReport['claims'][number]) => c.observations.filter((ref) => failedOnlyHere(ref.test));
   for (const c of r.claims) {
-    if (c.broken) o.broken.push(`${c.id}: its rule threw: ${c.broken.split('\n')[0]}`);
+    if (c.broken) o.broken.push({ kind: 'rule-threw', claim: c.id, what: `its rule threw: ${c.broken.split('\n')[0]}`, detail: c.broken });
     const placeholder = findPlaceholder(c.explanation);
-    if (placeholder) o.broken.push(`${c.id}: the explanation holds an unobserved value '${placeholder}': ${c.explanation}`);
+    if (placeholder) o.broken.push({ kind: 'placeholder', claim: c.id, what: `the explanation holds an unobserved value '${placeholder}'`, detail: c.explanation });
     const b = baseline?.claims.find((x) => x.id === c.id);
     const base = b?.verdict ?? c.verdict;
     let change: CellChange = 'same';
-    if (fault && c.verdict !== base) {
-      if (c.verdict === 'inconclusive') change = 'inconclusive';
-      else if (namesRefusal(c.explanation, fault)) change = 'explained';
-      else {
-        change = 'unexplained';
-        o.broken.push(`${c.id}: ${base} -> ${c.verdict}, and the explanation does not name ${fault.syscall} ${fault.action === 'KILL_THREAD' ? 'killing its thread (SIGSYS)' : `refused with ${fault.action}`}: ${c.explanation}`);
+    if (fault && b) {
+      const named = namesRefusal(c.explanation, fault);
+      if (c.verdict !== base) {
+        change = c.verdict === 'inconclusive' ? 'inconclusive' : named ? 'explained' : 'unexplained';
+        if (change === 'unexplained') o.broken.push({ kind: 'unexplained', claim: c.id, what: `${base} -> ${c.verdict}, and the explanation does not name ${refusal(fault)}`, detail: c.explanation });
+      } else {
+        const unnamed = newClauses(c.explanation, b.explanation).filter((x) => !namesRefusal(x, fault));
+        const anyNew = newClauses(c.explanation, b.explanation).length > 0;
+        const readFromFailed = readFailed(c);
+        change = unnamed.length ? (readFromFailed.length ? 'invented' : 'varies') : anyNew ? 'reworded' : 'same';
+        if (change === 'invented') {
+          o.broken.push({
+            kind: 'invented',
+            claim: c.id,
+            what: `kept ${c.verdict}, saying what the baseline did not, without naming ${refusal(fault)}: "${unnamed.join(' … ')}" (read from ${readFromFailed.map((x) => x.id).join(', ')}, whose test failed here and passed in the baseline)`,
+            detail: c.explanation,
+          });
+        }
       }
+    }
+    if (fault && change === 'same') {
+      const readFromFailed = readFailed(c);
+      if (readFromFailed.length) o.notes.push(`${c.id} read ${readFromFailed.map((x) => x.id).join(', ')}, whose test failed here, and said the same as in the baseline (does it read the field that failed?)`);
     }
     o.cells.push({ claim: c.id, baseline: base, verdict: c.verdict, change, ...(change !== 'same' || placeholder ? { explanation: c.explanation } : {}), ...(placeholder ? { placeholder } : {}) });
   }
   for (const c of CLAIMS.filter((x) => !r.claims.some((y) => y.id === x.id))) {
-    o.broken.push(`${c.id}: missing from the report`);
+    o.broken.push({ kind: 'missing', claim: c.id, what: 'missing from the report' });
     o.cells.push({ claim: c.id, baseline: baseline?.claims.find((x) => x.id === c.id)?.verdict ?? 'inconclusive', change: 'missing' });
   }
-  if (fault && r.tests.failed === 0 && o.cells.every((c) => c.change === 'same')) o.notes.push(`no test failed and no verdict moved: the claim cases do not depend on ${fault.syscall} succeeding`);
+  if (fault && r.tests.failed === 0 && o.cells.every((c) => c.change === 'same')) o.notes.push(`no test failed and no verdict moved: the claim cases did not need ${fault.syscall} to succeed`);
   return o;
+}
+
+/** The same break (kind, claim, what up to numbers) across runs, once, with the runs it happened in. */
+function groupBreaks(outcomes: Outcome[]): { b: Break; runs: string[] }[] {
+  const groups = new Map<string, { b: Break; runs: string[] }>();
+  for (const o of outcomes) {
+    for (const b of o.broken) {
+      const key = `${b.kind}\0${b.claim ?? ''}\0${shape(b.what.replace(new RegExp(`\\b${o.fault?.syscall ?? '\0'}\\b`, 'g'), 'SYSCALL'))}`;
+      const g = groups.get(key);
+      if (g) g.runs.push(o.id);
+      else groups.set(key, { b, runs: [o.id] });
+    }
+  }
+  return [...groups.values()];
 }
 
 // ------------------------------------------------------------------ output
 
+const CELL_MARKDOWN: Record<CellChange, (c: Cell) => string> = {
+  same: () => '·',
+  inconclusive: () => '**inc**',
+  explained: (c) => `**${c.verdict}**`,
+  unexplained: (c) => `**${c.verdict} ✗**`,
+  reworded: () => '~',
+  invented: () => '**✗ text**',
+  varies: () => '·~',
+  missing: () => '**missing ✗**',
+};
+
 function renderMarkdown(outcomes: Outcome[], baseline: Outcome, traced: TracedList | undefined, summary: string): string {
   const ids = CLAIMS.map((c) => c.id);
-  const mark = (c: Cell | undefined) => {
-    if (!c) return '-';
-    const p = c.placeholder ? ' ⚠' : '';
-    switch (c.change) {
-      case 'same':
-        return `·${p}`;
-      case 'inconclusive':
-        return `**inc**${p}`;
-      case 'explained':
-        return `**${c.verdict}**${p}`;
-      case 'unexplained':
-        return `**${c.verdict} ✗**${p}`;
-      case 'missing':
-        return '**missing ✗**';
-    }
-  };
+  const mark = (c: Cell | undefined) => (c ? `${CELL_MARKDOWN[c.change](c)}${c.placeholder ? ' ⚠' : ''}` : '-');
   const status = (o: Outcome) => (o.broken.length ? `**${o.broken.length} broken**` : 'ok');
   const tests = (o: Outcome) => (o.tests ? `${o.tests.passed}/${o.tests.failed}/${o.tests.skipped}` : 'no report');
   const lines = [
@@ -285,27 +363,37 @@ function renderMarkdown(outcomes: Outcome[], baseline: Outcome, traced: TracedLi
     '',
     summary,
     '',
-    'Cells: `·` the baseline verdict; **inc** went inconclusive; **verdict** changed, and the explanation names the refused syscall and its errno (or SIGSYS); **verdict ✗** changed without naming it (a broken invariant); ⚠ the explanation holds an unobserved value. Tests: passed/failed/skipped.',
+    'Cells: `·` the baseline verdict and evidence; **inc** went inconclusive; **verdict**: changed, and the explanation names the refused syscall and its errno (or SIGSYS); ' +
+      '**verdict ✗**: changed without naming it; `~` same verdict, other evidence, naming the refusal; **✗ text**: same verdict, other evidence read from a test that failed under the fault, not naming it (an invented sentence); ' +
+      '`·~` same verdict, wording moved with passing tests only; ⚠ the explanation holds an unobserved value. ✗ and ⚠ are broken invariants. Tests: passed/failed/skipped.',
     '',
     `| fault | invariants | tests | s | ${ids.join(' | ')} |`,
     `|---|---|---|---|${ids.map(() => '---').join('|')}|`,
-    `| baseline | ${status(baseline)} | ${tests(baseline)} | ${baseline.seconds.toFixed(0)} | ${ids.map((id) => baseline.cells.find((c) => c.claim === id)?.verdict ?? '-').join(' | ')} |`,
+    `| baseline | ${status(baseline)} | ${tests(baseline)} | ${baseline.seconds.toFixed(0)} | ${ids.map((id) => { const c = baseline.cells.find((x) => x.claim === id); return c ? `${c.verdict}${c.placeholder ? ' ⚠' : ''}` : '-'; }).join(' | ')} |`,
     ...outcomes.map((o) => `| ${o.id} | ${status(o)} | ${tests(o)} | ${o.seconds.toFixed(0)} | ${ids.map((id) => mark(o.cells.find((c) => c.claim === id))).join(' | ')} |`),
     '',
   ];
-  const broken = [baseline, ...outcomes].filter((o) => o.broken.length);
-  if (broken.length) {
-    lines.push('## Broken invariants', '');
-    for (const o of broken) for (const b of o.broken) lines.push(`- **${o.id}**: ${b.replace(/\n/g, ' ')}`);
+  const groups = groupBreaks([baseline, ...outcomes]);
+  if (groups.length) {
+    lines.push('## Broken invariants', '', 'Each once, with the runs it broke in, and the text of its first run.', '');
+    for (const { b, runs } of groups) lines.push(`- ${b.claim ? `**${b.claim}** ` : ''}${b.what.replace(/\n/g, ' ')} — in ${runs.join(', ')}${b.detail ? `\n  > ${b.detail.replace(/\n/g, ' ').slice(0, 1500)}` : ''}`);
     lines.push('');
   }
-  const changed = outcomes.flatMap((o) => o.cells.filter((c) => c.change === 'explained' || c.change === 'inconclusive').map((c) => ({ o, c })));
-  if (changed.length) {
-    lines.push('## Verdicts that moved', '');
-    for (const { o, c } of changed) lines.push(`- **${o.id}** ${c.claim}: ${c.baseline} -> ${c.verdict}: ${(c.explanation ?? '').replace(/\n/g, ' ')}`);
+  const moved = outcomes.flatMap((o) => o.cells.filter((c) => c.change === 'explained' || c.change === 'reworded').map((c) => ({ o, c })));
+  if (moved.length) {
+    lines.push('## Evidence that moved, naming the refused syscall', '');
+    for (const { o, c } of moved) lines.push(`- **${o.id}** ${c.claim}: ${c.baseline} -> ${c.verdict}: ${(c.explanation ?? '').replace(/\n/g, ' ')}`);
     lines.push('');
   }
-  const notes = outcomes.filter((o) => o.notes.length);
+  const inconclusive = outcomes.flatMap((o) => o.cells.filter((c) => c.change === 'inconclusive').map((c) => ({ o, c })));
+  if (inconclusive.length) {
+    lines.push('## Went inconclusive', '');
+    const byClaim = new Map<string, string[]>();
+    for (const { o, c } of inconclusive) byClaim.set(c.claim, [...(byClaim.get(c.claim) ?? []), o.id]);
+    for (const [claim, runs] of byClaim) lines.push(`- ${claim}: under ${runs.join(', ')}`);
+    lines.push('');
+  }
+  const notes = [baseline, ...outcomes].filter((o) => o.notes.length);
   if (notes.length) {
     lines.push('## Notes', '');
     for (const o of notes) for (const n of o.notes) lines.push(`- ${o.id}: ${n}`);
@@ -326,40 +414,46 @@ function renderMarkdown(outcomes: Outcome[], baseline: Outcome, traced: TracedLi
 function renderHtml(outcomes: Outcome[], baseline: Outcome, traced: TracedList | undefined, summary: string): string {
   const ids = CLAIMS.map((c) => c.id);
   const style = `<style>
-td.same { color: var(--muted); text-align: center; }
+td.same, td.varies { color: var(--muted); text-align: center; }
 td.inconclusive { background: rgba(87, 96, 106, .18); }
-td.explained { background: rgba(154, 103, 0, .22); }
-td.unexplained, td.missing, td.placeholder { background: rgba(207, 34, 46, .25); outline: 2px solid #cf222e; }
+td.explained, td.reworded { background: rgba(154, 103, 0, .22); }
+td.unexplained, td.invented, td.missing, td.placeholder { background: rgba(207, 34, 46, .25); outline: 2px solid #cf222e; }
 tr.broken th { color: #cf222e; }
 </style>`;
   const cell = (c: Cell | undefined) => {
     if (!c) return '<td>-</td>';
     const cls = `${c.change}${c.placeholder ? ' placeholder' : ''}`;
-    const title = c.explanation ? ` title="${esc(c.explanation)}"` : ` title="${esc(c.verdict ?? c.baseline)}"`;
-    if (c.change === 'same') return `<td class="${cls}"${title}>${c.placeholder ? '⚠' : '·'}</td>`;
-    return `<td class="${cls}"${title}>${badge(c.verdict ?? 'missing')}${c.change === 'unexplained' ? ' ✗' : ''}${c.placeholder ? ' ⚠' : ''}</td>`;
+    const title = ` title="${esc(c.explanation ?? c.verdict ?? c.baseline)}"`;
+    const text = c.verdict !== c.baseline || c.change === 'missing' ? badge(c.verdict ?? 'missing') : CELL_MARKDOWN[c.change](c).replace(/\*/g, '');
+    return `<td class="${cls}"${title}>${text}${c.change === 'unexplained' ? ' ✗' : ''}${c.placeholder ? ' ⚠' : ''}</td>`;
   };
   const row = (o: Outcome, cells: string) =>
     `<tr class="${o.broken.length ? 'broken' : 'ok'}" data-verdict="${o.broken.length ? 'broken' : 'ok'}"><th scope="row">${esc(o.id)}</th><td>${o.broken.length ? `${badge('failed')} ${o.broken.length}` : badge('passed')}</td><td>${o.tests ? `${o.tests.passed}/${o.tests.failed}/${o.tests.skipped}` : 'no report'}</td><td>${o.seconds.toFixed(0)}</td>${cells}</tr>`;
-  const details = [baseline, ...outcomes]
-    .filter((o) => o.broken.length || o.cells.some((c) => c.change !== 'same'))
+  const groups = groupBreaks([baseline, ...outcomes]);
+  const breaks = groups.length
+    ? `<ul>${groups.map(({ b, runs }) => `<li>${b.claim ? `<strong>${esc(b.claim)}</strong> ` : ''}${esc(b.what)} <span class="muted">in ${esc(runs.join(', '))}</span>${b.detail ? `<details><summary>text</summary><pre>${esc(b.detail)}</pre></details>` : ''}</li>`).join('\n')}</ul>`
+    : '<p>None.</p>';
+  const moved = [...outcomes]
+    .filter((o) => o.cells.some((c) => c.change !== 'same'))
     .map(
-      (o) => `<details${o.broken.length ? ' open' : ''}><summary>${esc(o.id)}: ${o.broken.length} broken, ${o.cells.filter((c) => c.change !== 'same').length} moved</summary><ul>${o.broken.map((b) => `<li><strong>broken</strong>: ${esc(b)}</li>`).join('')}${o.cells
+      (o) => `<details><summary>${esc(o.id)}: ${o.cells.filter((c) => c.change !== 'same').length} cells moved</summary><ul>${o.cells
         .filter((c) => c.change !== 'same')
-        .map((c) => `<li>${esc(c.claim)}: ${esc(c.baseline)} → ${badge(c.verdict ?? 'missing')}: ${esc(c.explanation ?? '')}</li>`)
+        .map((c) => `<li>${esc(c.claim)} (${esc(c.change)}): ${esc(c.baseline)} → ${badge(c.verdict ?? 'missing')}: ${esc(c.explanation ?? '')}</li>`)
         .join('')}${o.report ? `<li class="muted">report: ${esc(o.report)}</li>` : ''}</ul></details>`,
     )
     .join('\n');
   const body = `${style}<h1>clonelab under faults</h1>
 <p>${esc(summary)}</p>
-<p class="muted">Each row ran the claim cases with one syscall of the probes refused by a seccomp filter. Cells: · the baseline verdict; a badge: the verdict moved (grey background: went inconclusive; amber: changed, naming the refused syscall; red: a broken invariant, ✗ changed without naming it, ⚠ an unobserved value). Hover a cell for its explanation. Tests: passed/failed/skipped.</p>
+<p class="muted">Each row ran the claim cases with one syscall of the probes refused by a seccomp filter. Cells: · the baseline verdict and evidence (·~ its wording moved with passing tests only); a badge: the verdict moved (grey: went inconclusive; amber: changed, naming the refused syscall; ~ same verdict, other evidence naming it); red outline: a broken invariant (✗ changed without naming it, "✗ text" an invented sentence, ⚠ an unobserved value). Hover a cell for its explanation. Tests: passed/failed/skipped.</p>
 <div class="filters" role="search"><label>Filter faults <input id="q" type="search" placeholder="text in the row"></label><label>Rows <select id="verdict"><option value="">all</option><option>broken</option><option>ok</option></select></label><span id="shown" class="muted" aria-live="polite"></span></div>
 <div class="scroll"><table><thead><tr><th scope="col">fault</th><th scope="col">invariants</th><th scope="col">tests</th><th scope="col">s</th>${ids.map((id) => `<th scope="col" title="${esc(CLAIMS.find((c) => c.id === id)?.statement ?? '')}">${esc(id)}</th>`).join('')}</tr></thead><tbody>
-${row(baseline, ids.map((id) => `<td>${badge(baseline.cells.find((c) => c.claim === id)?.verdict ?? 'missing')}</td>`).join(''))}
+${row(baseline, ids.map((id) => { const c = baseline.cells.find((x) => x.claim === id); return `<td class="${c?.placeholder ? 'placeholder' : ''}" title="${esc(c?.explanation ?? '')}">${badge(c?.verdict ?? 'missing')}${c?.placeholder ? ' ⚠' : ''}</td>`; }).join(''))}
 ${outcomes.map((o) => row(o, ids.map((id) => cell(o.cells.find((c) => c.claim === id))).join(''))).join('\n')}
 </tbody></table></div>
-<h2>Broken invariants and moved verdicts</h2>
-${details || '<p>None.</p>'}
+<h2>Broken invariants</h2>
+${breaks}
+<h2>Cells that moved</h2>
+${moved || '<p>None.</p>'}
 ${traced ? `<h2>The syscalls</h2><p>Seen by strace in one traced run of the claim cases (${traced.seconds.toFixed(0)} s): ${esc(traced.syscalls.map((s) => s.name).join(', '))}.</p>${traced.untraced.length ? `<p class="muted">Run under a test's own strace, so not traced here: ${esc(traced.untraced.join('; '))}.</p>` : ''}` : ''}`;
   return page('clonelab under faults', body);
 }
@@ -404,7 +498,7 @@ const baseRun = await runNestedSuite({ probeDir: built.dir, reportDir: baselineD
 const baseline = check('baseline', baseRun, undefined, undefined, join(baselineDir, 'claims.json'));
 if (baseline.tests?.failed) baseline.notes.push(`${baseline.tests.failed} test(s) failed without a fault: a fault run's changes are measured against a baseline that is not healthy`);
 console.log(`[baseline] ${baseline.broken.length ? `${baseline.broken.length} BROKEN` : 'ok'} in ${baseline.seconds.toFixed(0)} s${baseline.tests ? `: ${baseline.tests.passed} passed, ${baseline.tests.failed} failed, ${baseline.tests.skipped} skipped` : ''}`);
-for (const b of baseline.broken) console.log(`[baseline]   BROKEN ${b}`);
+for (const b of baseline.broken) console.log(`[baseline]   BROKEN ${b.claim ? `${b.claim}: ` : ''}${b.what}`);
 for (const n of baseline.notes) console.log(`[baseline]   note: ${n}`);
 if (!baseRun.report) {
   console.error('check:faults: the baseline run wrote no report, so there is nothing to compare the faults with');
@@ -429,11 +523,11 @@ await Promise.all(
       });
       const o = check(f.id, run, baseRun.report, f, join(dir, 'claims.json'));
       outcomes[k] = o;
-      const moved = o.cells.filter((c) => c.change !== 'same');
+      const moved = o.cells.filter((c) => c.change !== 'same' && c.change !== 'varies');
       console.log(
-        `[${f.id}] ${o.broken.length ? `${o.broken.length} BROKEN` : 'ok'} in ${o.seconds.toFixed(0)} s${o.tests ? `: tests ${o.tests.passed} passed, ${o.tests.failed} failed, ${o.tests.skipped} skipped` : ''}${moved.length ? `; moved: ${moved.map((c) => `${c.claim} ${c.baseline}->${c.verdict ?? 'missing'}`).join(', ')}` : ''}`,
+        `[${f.id}] ${o.broken.length ? `${o.broken.length} BROKEN` : 'ok'} in ${o.seconds.toFixed(0)} s${o.tests ? `: tests ${o.tests.passed} passed, ${o.tests.failed} failed, ${o.tests.skipped} skipped` : ''}${moved.length ? `; moved: ${moved.map((c) => `${c.claim} ${c.verdict === c.baseline ? c.change : `${c.baseline}->${c.verdict ?? 'missing'}`}`).join(', ')}` : ''}`,
       );
-      for (const b of o.broken) console.log(`[${f.id}]   BROKEN ${b.split('\n')[0]}`);
+      for (const b of o.broken) console.log(`[${f.id}]   BROKEN ${b.claim ? `${b.claim}: ` : ''}${b.what}`);
     }
   }),
 );
@@ -441,18 +535,20 @@ const matrixSeconds = (Date.now() - tMatrix) / 1000;
 
 // Every run was under its own reaper; this catches anything that escaped all of them.
 const escaped = leftoverProbeTasks(built.dir, { ancestor: process.pid, kill: true });
-if (escaped.length) baseline.broken.push(`probe tasks still running after all runs (killed now): ${escaped.map((t) => `${t.pid} ${t.exe}`).join(', ')}`);
+if (escaped.length) baseline.broken.push({ kind: 'left-running', what: `probe tasks still running after all runs (killed now): ${escaped.map((t) => `${t.pid} ${t.exe}`).join(', ')}` });
 
 const all = [baseline, ...outcomes];
 const brokenCount = all.reduce((n, o) => n + o.broken.length, 0);
 const cells = outcomes.flatMap((o) => o.cells);
 const wentInconclusive = cells.filter((c) => c.change === 'inconclusive');
 const changed = cells.filter((c) => c.change === 'explained' || c.change === 'unexplained');
+const invented = cells.filter((c) => c.change === 'invented');
 const totalSeconds = (Date.now() - t0) / 1000;
+const inconclusiveClaims = [...new Set(wentInconclusive.map((c) => c.claim))];
 const summary =
-  `check:faults: ${faults.length} faults tried, ${brokenCount} invariants broken (in ${all.filter((o) => o.broken.length).length} runs), ` +
-  `${changed.length} verdicts changed (${changed.filter((c) => c.change === 'unexplained').length} without naming the refused syscall), ` +
-  `${wentInconclusive.length} went inconclusive (${new Set(wentInconclusive.map((c) => c.claim)).size} claims: ${[...new Set(wentInconclusive.map((c) => c.claim))].join(' ') || 'none'}); ` +
+  `check:faults: ${faults.length} faults tried, ${brokenCount} invariants broken (in ${all.filter((o) => o.broken.length).length} of ${all.length} runs, baseline included), ` +
+  `${changed.length} verdicts changed (${changed.filter((c) => c.change === 'unexplained').length} without naming the refused syscall), ${invented.length} kept with invented evidence, ` +
+  `${wentInconclusive.length} went inconclusive (${inconclusiveClaims.length} claims${inconclusiveClaims.length ? `: ${inconclusiveClaims.join(' ')}` : ''}); ` +
   `${traced ? `trace ${traced.seconds.toFixed(0)} s, ` : ''}baseline ${baseline.seconds.toFixed(0)} s, faults ${matrixSeconds.toFixed(0)} s with -j ${opts.jobs}, total ${totalSeconds.toFixed(0)} s`;
 
 writeFileAtomic(
