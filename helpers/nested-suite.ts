@@ -30,7 +30,7 @@ export interface NestedSuiteRun {
   exitCode: number | undefined;
   signal: string | undefined;
   seconds: number;
-  /** stdout and stderr, interleaved. */
+  /** stdout and stderr, interleaved, without colour escapes. */
   output: string;
   /** The reaper's "clonelab-reaper: leftover PID (comm)" lines: tasks that outlived the run. */
   leftovers: string[];
@@ -51,7 +51,8 @@ export async function runNestedSuite(o: NestedSuiteOptions): Promise<NestedSuite
   });
   const seconds = (Date.now() - t0) / 1000;
   const leftovers = (run.stderr ?? '').split('\n').filter((l) => l.startsWith('clonelab-reaper: leftover'));
-  const base = { exitCode: run.exitCode, signal: run.signal, seconds, output: run.all ?? '', leftovers };
+  // vitest colours its output when it thinks a terminal is there: keep the text, not the escapes.
+  const base = { exitCode: run.exitCode, signal: run.signal, seconds, output: (run.all ?? '').replace(/\x1b\[[0-9;]*m/g, ''), leftovers };
   try {
     return { ...base, report: readClaimsReport(o.reportDir) };
   } catch (e) {

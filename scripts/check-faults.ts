@@ -192,8 +192,8 @@ async function tracedSyscalls(probeDir: string, out: string, table: SyscallTable
  * - inconclusive: went inconclusive;
  * - explained: another verdict, with an explanation that names the refused syscall and the refusal;
  * - unexplained: another verdict, without naming it (broken);
- * - reworded: the baseline's verdict, and every new clause names the refusal;
- * - invented: the baseline's verdict, and a new clause that does not name the refusal, while the rule
+ * - reworded: the baseline's verdict, and every new clause states the refusal (the errno, or SIGSYS);
+ * - invented: the baseline's verdict, and a new clause that does not state the refusal, while the rule
  *   read a test that failed here and passed in the baseline: what the fault did, told as a kernel
  *   finding ("a tgkill'd signal was handled by 0"; broken);
  * - varies: the same, but every test the rule read passed (a note: wording that moves between healthy
@@ -237,10 +237,16 @@ interface Outcome {
   report?: string;
 }
 
-/** Does this explanation name the refused call: its name, and the refusal (errno, or the SIGSYS that killed the thread)? */
+const hasWord = (text: string, w: string, flags = '') => new RegExp(`(?<![A-Za-z0-9_])${w}(?![A-Za-z0-9_])`, flags).test(text);
+
+/** Does this text state the refusal: the errno, or the SIGSYS (or "killed") of a killed thread? */
+function statesRefusal(text: string, f: Fault): boolean {
+  return f.action === 'KILL_THREAD' ? hasWord(text, 'SIGSYS') || hasWord(text, 'killed', 'i') : hasWord(text, f.action);
+}
+
+/** Does this explanation name the refused call: its name, and the refusal? */
 function namesRefusal(explanation: string, f: Fault): boolean {
-  const word = (w: string) => new RegExp(`(?<![A-Za-z0-9_])${w}(?![A-Za-z0-9_])`).test(explanation);
-  return word(f.syscall) && (f.action === 'KILL_THREAD' ? word('SIGSYS') || /\bkilled\b/i.test(explanation) : word(f.action));
+  return hasWord(explanation, f.syscall) && statesRefusal(explanation, f);
 }
 
 const refusal = (f: Fault) => `${f.syscall} ${f.action === 'KILL_THREAD' ? 'killing its thread (SIGSYS)' : `refused with ${f.action}`}`;
@@ -270,7 +276,8 @@ function check(id: string, run: NestedSuiteRun, baseline: ClaimsReport | undefin
   if (run.leftovers.length) o.broken.push({ kind: 'left-running', what: `left running after the run: ${run.leftovers.map((l) => l.replace('clonelab-reaper: leftover ', '')).join(', ')}` });
   const r = run.report;
   if (!r) {
-    o.broken.push({ kind: 'no-report', what: 'no report was written', detail: run.noReport });
+    const why = run.output.split('\n').find((l) => /^(\w*Error|ProbeFailure)\b.*:/.test(l.trim()));
+    o.broken.push({ kind: 'no-report', what: `no report was written${why ? `: ${why.trim()}` : ''}`, detail: run.noReport });
     return o;
   }
   o.report = report;
@@ -296,7 +303,9 @@ function check(id: string, run: NestedSuiteRun, baseline: ClaimsReport | undefin
         change = c.verdict === 'inconclusive' ? 'inconclusive' : named ? 'explained' : 'unexplained';
         if (change === 'unexplained') o.broken.push({ kind: 'unexplained', claim: c.id, what: `${base} -> ${c.verdict}, and the explanation does not name ${refusal(fault)}`, detail: c.explanation });
       } else {
-        const unnamed = newClauses(c.explanation, b.explanation).filter((x) => !namesRefusal(x, fault));
+        // A new clause that states the errno reports a refusal, even in the suite's own word for the call
+        // ("pidfd-thread failed with EPERM" under pidfd_open): only clauses with no refusal at all count.
+        const unnamed = newClauses(c.explanation, b.explanation).filter((x) => !statesRefusal(x, fault));
         const anyNew = newClauses(c.explanation, b.explanation).length > 0;
         const readFromFailed = readFailed(c);
         change = unnamed.length ? (readFromFailed.length ? 'invented' : 'varies') : anyNew ? 'reworded' : 'same';
@@ -304,7 +313,7 @@ function check(id: string, run: NestedSuiteRun, baseline: ClaimsReport | undefin
           o.broken.push({
             kind: 'invented',
             claim: c.id,
-            what: `kept ${c.verdict}, saying what the baseline did not, without naming ${refusal(fault)}: "${unnamed.join(' … ')}" (read from ${readFromFailed.map((x) => x.id).join(', ')}, whose test failed here and passed in the baseline)`,
+            what: `kept ${c.verdict}, saying what the baseline did not, with no word of ${refusal(fault)}: "${unnamed.join(' … ')}" (read from ${readFromFailed.map((x) => x.id).join(', ')}, whose test failed here and passed in the baseline)`,
             detail: c.explanation,
           });
         }
