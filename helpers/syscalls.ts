@@ -62,8 +62,8 @@ export function parseSyscallMacros(text: string): Map<string, number> {
   const out = new Map<string, number>();
   for (const [macro, expr] of defs) {
     const m = /^__NR_(\w+)$/.exec(macro);
-    // __NR_syscalls / __NR_arch_specific_syscall are counts and bases, not syscalls.
-    if (!m || m[1] === 'syscalls' || m[1]!.startsWith('arch_specific')) continue;
+    // Counts and bases, not syscalls: __NR_syscalls, __NR_arch_specific_syscall, MIPS's __NR_Linux(_syscalls).
+    if (!m || m[1] === 'syscalls' || m[1]!.startsWith('arch_specific') || m[1]!.startsWith('Linux')) continue;
     const v = resolve(expr, 0);
     if (v !== undefined) out.set(m[1]!, v);
   }

@@ -8,6 +8,14 @@
  * helpers/probe.ts), so node, vitest and the shell never carry the filter.
  *
  *   fault [--errno NAME | --kill-thread] --syscall NR [--syscall NR ...] [--] COMMAND [ARGS...]
+ *   fault [--errno NAME | --kill-thread] --syscall NR --self-test
+ *
+ * --self-test (cases/faults.test.ts): instead of running a command, install
+ * the filter and call the first NR, with all-zero arguments, from a second
+ * thread and then (unless it kills) from the main thread, and print what each
+ * saw, one "key: value" per line: "thread: -1 EPERM" or "thread: killed",
+ * "main: ...", "tasks: N" (the tasks left in /proc/self/task). Use a harmless
+ * call (getppid).
  *
  * NR is the syscall's number on this architecture. Names are mapped to
  * numbers from the C compiler's own <sys/syscall.h> by helpers/syscalls.ts,
@@ -26,6 +34,8 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <dirent.h>
+#include <pthread.h>
 #include <stddef.h>
 
 #if defined(__x86_64__) && defined(__ILP32__)
@@ -65,8 +75,71 @@
 
 static const char usage[] =
 	"usage: fault [--errno NAME | --kill-thread] --syscall NR [--syscall NR ...] [--] COMMAND [ARGS...]\n"
+	"       fault [--errno NAME | --kill-thread] --syscall NR --self-test\n"
 	"  makes the syscalls numbered NR fail with errno NAME (default EPERM), or kill the calling thread,\n"
 	"  then runs COMMAND under that seccomp filter (numbers: helpers/syscalls.ts, from <sys/syscall.h>)";
+
+static long self_test_nr;
+static int self_test_returned;
+
+static void *self_test_thread(void *arg)
+{
+	long *out = arg;
+	errno = 0;
+	out[0] = syscall(self_test_nr, 0L, 0L, 0L, 0L, 0L, 0L);
+	out[1] = errno;
+	/* Not reached when the filter kills this thread (SECCOMP_RET_KILL_THREAD). */
+	__atomic_store_n(&self_test_returned, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void self_test_print(const char *who, long ret, long err)
+{
+	if (ret == -1)
+		printf("%s: -1 %s\n", who, cl_errno_name((int)err));
+	else
+		printf("%s: %ld\n", who, ret);
+}
+
+/*
+ * The filter is installed: show what it does to one thread and to the other.
+ * pthread_join returns even for a killed thread: the kernel clears its
+ * CLONE_CHILD_CLEARTID word and wakes the futex on any exit (kernel/fork.c,
+ * mm_release()).
+ */
+static int self_test(long nr, int kill_thread)
+{
+	self_test_nr = nr;
+	long out[2] = {0, 0};
+	pthread_t t;
+	int e = pthread_create(&t, NULL, self_test_thread, out);
+	if (e) {
+		fprintf(stderr, "fault: --self-test: pthread_create: %s (%s)\n", strerror(e), cl_errno_name(e));
+		return 1;
+	}
+	pthread_join(t, NULL);
+	if (__atomic_load_n(&self_test_returned, __ATOMIC_ACQUIRE))
+		self_test_print("thread", out[0], out[1]);
+	else
+		printf("thread: killed\n");
+	if (!kill_thread) {
+		errno = 0;
+		long r = syscall(nr, 0L, 0L, 0L, 0L, 0L, 0L);
+		self_test_print("main", r, errno);
+	} else {
+		printf("main: alive\n");
+	}
+	DIR *d = opendir("/proc/self/task");
+	if (d) {
+		int n = 0;
+		struct dirent *de;
+		while ((de = readdir(d)))
+			n += de->d_name[0] != '.';
+		closedir(d);
+		printf("tasks: %d\n", n);
+	}
+	return fflush(stdout) == 0 ? 0 : 1;
+}
 
 static int errno_by_name(const char *name)
 {
@@ -79,7 +152,7 @@ static int errno_by_name(const char *name)
 int main(int argc, char **argv)
 {
 	long nrs[FAULT_MAX_SYSCALLS];
-	int n = 0, err = EPERM, kill_thread = 0, errno_given = 0, i = 1;
+	int n = 0, err = EPERM, kill_thread = 0, errno_given = 0, run_self_test = 0, i = 1;
 	for (; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--") == 0) {
@@ -92,6 +165,8 @@ int main(int argc, char **argv)
 			if (!err)
 				cl_usage("fault: --errno takes an errno name such as EPERM or ENOSYS, got '%s'\n%s", argv[i], usage);
 			errno_given = 1;
+		} else if (strcmp(a, "--self-test") == 0) {
+			run_self_test = 1;
 		} else if (strcmp(a, "--kill-thread") == 0) {
 			kill_thread = 1;
 		} else if (strcmp(a, "--syscall") == 0) {
@@ -118,7 +193,9 @@ int main(int argc, char **argv)
 		cl_usage("fault: --errno and --kill-thread are exclusive: a refused call either fails or kills its thread\n%s", usage);
 	if (n == 0)
 		cl_usage("fault: say which syscall to refuse with --syscall NR\n%s", usage);
-	if (i >= argc)
+	if (run_self_test && i < argc)
+		cl_usage("fault: --self-test runs no command, got '%s'\n%s", argv[i], usage);
+	if (!run_self_test && i >= argc)
 		cl_usage("fault: no command to run after the options\n%s", usage);
 
 	/*
@@ -134,7 +211,7 @@ int main(int argc, char **argv)
 	}
 	if (execve_refused && execveat_refused)
 		cl_usage("fault: cannot refuse both execve and execveat: the command could not be started under the filter");
-	if (execve_refused && !strchr(argv[i], '/'))
+	if (execve_refused && !run_self_test && !strchr(argv[i], '/'))
 		cl_usage("fault: with execve refused, COMMAND must be a path (it is run with execveat, which does not search PATH), got '%s'", argv[i]);
 
 	const __u32 action = kill_thread ? SECCOMP_RET_KILL_THREAD : SECCOMP_RET_ERRNO | ((__u32)err & SECCOMP_RET_DATA);
@@ -167,6 +244,8 @@ int main(int argc, char **argv)
 			cl_errno_name(errno));
 		return 125;
 	}
+	if (run_self_test)
+		return self_test(nrs[0], kill_thread);
 	extern char **environ;
 	if (execve_refused)
 		syscall(SYS_execveat, AT_FDCWD, argv[i], argv + i, environ, 0);
