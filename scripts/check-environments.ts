@@ -21,6 +21,8 @@ import { environment } from '../helpers/environment.js';
 import { asUser, NOBODY } from '../helpers/privilege.js';
 import { defaultReportDir, readClaimsReport, writeFileAtomic, type ClaimsReport } from '../helpers/report/claims-report.js';
 import { buildMatrix, writeMatrix } from '../helpers/report/matrix.js';
+import { runNestedSuite } from '../helpers/nested-suite.js';
+import { syscallNumber } from '../helpers/syscalls.js';
 
 interface Run {
   /** Prefix commands between the reaper and node (each must exec or fork-and-wait). */
@@ -43,6 +45,11 @@ interface EnvSpec {
   mayDiffer?: Record<string, string>;
   /** Facts of the environment block the run must show. */
   facts?: (r: ClaimsReport) => string[];
+}
+
+/** The whole run (node too, as in a container whose profile refuses clone3) under fault.c. */
+async function noClone3(probeDir: string): Promise<string[]> {
+  return [join(probeDir, 'fault'), '--errno', 'ENOSYS', '--syscall', String(await syscallNumber('clone3')), '--'];
 }
 
 const rootOnly = () => (process.geteuid?.() === 0 ? undefined : 'making this environment needs root');
@@ -75,7 +82,7 @@ const ENVIRONMENTS: EnvSpec[] = [
   },
   {
     name: 'no-clone3',
-    describe: 'under a seccomp filter that makes clone3 fail with ENOSYS',
+    describe: 'under a seccomp filter that makes clone3 fail with ENOSYS (native-helpers/fault.c), as some container runtimes do',
     run: { prefix: ['@noclone3'] },
     facts: (r) => (r.environment.clone3.startsWith('ENOSYS') ? [] : [`clone3 is "${r.environment.clone3}", not ENOSYS`]),
   },
@@ -147,32 +154,27 @@ for (const env of ENVIRONMENTS.filter((e) => !only || only.includes(e.name) || e
     await execa('chown', ['-R', `${NOBODY}:${NOBODY}`, join(out, '.work'), reportDir]);
     await execa('chmod', ['a+rx', out]);
   }
-  const prefix = env.run.prefix.map((p) => (p === '@noclone3' ? join(built.dir, 'noclone3') : p));
+  const prefix = (await Promise.all(env.run.prefix.map(async (p) => (p === '@noclone3' ? noClone3(built.dir) : [p])))).flat();
   const loads: ResultPromise[] = env.run.load ? cpus().map(() => execa('sh', ['-c', 'while :; do :; done'], { reject: false })) : [];
-  const run = await execa(join(built.dir, 'reaper'), ['--report-leftovers', ...prefix, process.execPath, join(project, 'node_modules/vitest/vitest.mjs'), 'run'], {
-    cwd: project,
-    reject: false,
-    all: true,
+  const run = await runNestedSuite({
+    probeDir: built.dir,
+    reportDir,
+    project,
+    prefix,
     env: {
-      CLONELAB_PARENT: String(process.pid),
       CLONELAB_ENVIRONMENT: env.name,
-      CLONELAB_REPORT_DIR: reportDir,
       ...(env.run.unprivilegedCopy ? { HOME: project, CLONELAB_CACHE_DIR: join(project, '.cache') } : {}),
     },
   });
   for (const l of loads) signalOwnChild(l.pid!, 'SIGKILL'); // our own busy loops
   await Promise.all(loads);
   const seconds = (Date.now() - t0) / 1000;
-  const leftovers = (run.stderr ?? '').split('\n').filter((l) => l.startsWith('clonelab-reaper: leftover'));
+  const { leftovers } = run;
   const problems: string[] = [];
   const notes: string[] = [];
   if (leftovers.length) problems.push(`${leftovers.length} task(s) of the run were left behind: ${leftovers.join('; ')}`);
-  let report: ClaimsReport | undefined;
-  try {
-    report = readClaimsReport(reportDir);
-  } catch (e) {
-    problems.push(`no usable report: ${(e as Error).message}; the run's last lines:\n${(run.all ?? '').split('\n').slice(-15).join('\n')}`);
-  }
+  const report = run.report;
+  if (!report) problems.push(`no usable report: ${run.noReport}`);
   if (report) {
     if (report.tests.failed) problems.push(`${report.tests.failed} test(s) failed: ${report.tests.list.filter((t) => t.state === 'failed').map((t) => t.name).join('; ')}`);
     for (const t of report.tests.list.filter((x) => x.state === 'skipped')) {
