@@ -6,7 +6,7 @@ import type { TestProject } from 'vitest/node';
 import { buildProbes } from './build.js';
 import { procProblem } from './environment.js';
 import { leftoverProbeTasks } from './leftovers.js';
-import { unobservedReason } from './observations.js';
+import { unobservedReason } from './unobserved.js';
 import { configureProbes, runProbe } from './probe.js';
 
 declare module 'vitest' {
