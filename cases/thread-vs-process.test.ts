@@ -52,6 +52,7 @@ async function observeEnding(unit: Ending['unit'], how: 'exit' | 'sys_exit' | 't
     ...(e.statusOf !== undefined ? { statusOf: e.statusOf } : {}),
     ...(e.exitCode !== undefined ? { exitCode: e.exitCode } : {}),
     ...(e.killedBySignal !== undefined ? { killedBy: signalName(e.killedBySignal) } : {}),
+    ...(e.statusErrno !== undefined ? { statusUnread: e.statusErrno } : {}),
     waitedMs: e.waitedMs,
     boundMs: e.boundMs,
   };

@@ -118,6 +118,8 @@ const recordTypes = {
     statusOf: 'string?',
     exitCode: 'int?',
     killedBySignal: 'int?',
+    /** waitid(2) for the group's status failed with this errno (then no status is given). */
+    statusErrno: 'errno?',
     waitedMs: 'int',
     boundMs: 'int',
   },

@@ -241,9 +241,27 @@ static CL_UNUSED void cl_done(void)
  * glibc lack gettid(), pthread_kill() takes a pthread_t rather than a TID.
  * These go straight to the kernel.
  */
-static inline pid_t cl_gettid(void) { return (pid_t)syscall(SYS_gettid); }
-static inline pid_t cl_getpid(void) { return (pid_t)syscall(SYS_getpid); }
-static inline pid_t cl_getppid(void) { return (pid_t)syscall(SYS_getppid); }
+/*
+ * getpid(2), gettid(2) and getppid(2) cannot fail in the kernel, but a seccomp
+ * filter can refuse them: then the probe has no ID to report, and says so (a
+ * fatal error record naming the call), never a -1 that would pass for an ID.
+ */
+static CL_UNUSED __attribute__((noreturn)) void cl_id_refused(const char *op)
+{
+	cl_error_rec(op, errno, 1);
+	syscall(SYS_exit_group, 1);
+	_exit(1);
+}
+static inline pid_t cl_id_call(long nr, const char *op)
+{
+	long r = syscall(nr);
+	if (r < 0)
+		cl_id_refused(op);
+	return (pid_t)r;
+}
+static inline pid_t cl_gettid(void) { return cl_id_call(SYS_gettid, "gettid"); }
+static inline pid_t cl_getpid(void) { return cl_id_call(SYS_getpid, "getpid"); }
+static inline pid_t cl_getppid(void) { return cl_id_call(SYS_getppid, "getppid"); }
 static inline int cl_tgkill(pid_t tgid, pid_t tid, int sig) { return (int)syscall(SYS_tgkill, tgid, tid, sig); }
 static inline int cl_tkill(pid_t tid, int sig) { return (int)syscall(SYS_tkill, tid, sig); }
 static inline int cl_kill(pid_t pid, int sig) { return (int)syscall(SYS_kill, pid, sig); }

@@ -369,7 +369,14 @@ static void end_scenario(int argc, char **argv)
 	/* The group's own status, not reaped yet (waitid(2) WNOWAIT): only once E ended. */
 	siginfo_t si;
 	memset(&si, 0, sizeof(si));
-	int e_status = unit == UNIT_THREAD && waitid(P_PID, (id_t)end_e, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == end_e;
+	int waitid_errno = 0;
+	int e_status = 0;
+	if (unit == UNIT_THREAD) {
+		if (waitid(P_PID, (id_t)end_e, &si, WEXITED | WNOHANG | WNOWAIT) == 0)
+			e_status = si.si_pid == end_e;
+		else
+			waitid_errno = errno; /* the status is then not known: say why, not "no status" */
+	}
 
 	long long ms[NMEMBERS], endl[NMEMBERS], reml[NMEMBERS];
 	size_t ne = 0, nr = 0;
@@ -406,6 +413,8 @@ static void end_scenario(int argc, char **argv)
 		else if (WIFSIGNALED(w.status))
 			cl_int(CL_REC, "killedBySignal", WTERMSIG(w.status));
 	}
+	if (waitid_errno)
+		cl_str(CL_REC, "statusErrno", cl_errno_name(waitid_errno));
 	cl_int(CL_REC, "waitedMs", waited);
 	cl_int(CL_REC, "boundMs", END_BOUND_MS);
 	cl_end(CL_REC);

@@ -29,6 +29,8 @@ export interface Ending {
   statusOf?: 'group' | 'actor';
   exitCode?: number;
   killedBy?: string;
+  /** Why no wait status is given: waitid(2) failed with this errno. */
+  statusUnread?: string;
   waitedMs: number;
   boundMs: number;
 }
@@ -215,7 +217,8 @@ const statusText = (e: Ending) =>
   e.exitCode !== undefined ? `exit status ${e.exitCode}` : e.killedBy !== undefined ? `killed by ${e.killedBy}` : '';
 const endedText = (e: Ending) => {
   const st = statusText(e);
-  return `ended ${e.ended.length} of its ${e.members.length} tasks${st ? ` (wait status of the ${e.statusOf === 'group' ? 'group' : 'process'}: ${st})` : ''}`;
+  const why = e.statusUnread ? ` (wait status not read: waitid ${e.statusUnread})` : '';
+  return `ended ${e.ended.length} of its ${e.members.length} tasks${st ? ` (wait status of the ${e.statusOf === 'group' ? 'group' : 'process'}: ${st})` : why}`;
 };
 
 /** A thread-group ending against its process baseline, both of one action ("exit", "a SIGTERM sent with tgkill") done in/to the actor. */
