@@ -193,15 +193,18 @@ async function tracedSyscalls(probeDir: string, out: string, table: SyscallTable
  * - explained: another verdict, with an explanation that names the refused syscall and the refusal;
  * - unexplained: another verdict, without naming it (broken);
  * - reworded: the baseline's verdict, and every new clause states the refusal (the errno, or SIGSYS);
- * - invented: the baseline's verdict, and a new clause that does not state the refusal, while the rule
- *   read a test that failed here and passed in the baseline: what the fault did, told as a kernel
- *   finding ("a tgkill'd signal was handled by 0"; broken);
+ * - finding: the baseline's verdict, an explanation that nowhere names the refused call and its refusal,
+ *   and a new clause, while the rule read a test that failed here and passed in the baseline. The rules
+ *   only read complete observations, so this is what the world under the fault did, contradicting
+ *   documented Linux (glibc's exit() falls back to the exit syscall when exit_group is refused, and
+ *   ends only the calling thread) -- or a probe that did not notice its own failed call (a refused
+ *   umask(2) read as "fs not shared"). Not a broken invariant, but listed with its clauses to be read.
  * - varies: the same, but every test the rule read passed (a note: wording that moves between healthy
  *   runs too, e.g. a task's state letter);
  * - missing: the claim is not in the report (broken).
  */
-type CellChange = 'same' | 'inconclusive' | 'explained' | 'unexplained' | 'reworded' | 'invented' | 'varies' | 'missing';
-const BROKEN_CHANGES: readonly CellChange[] = ['unexplained', 'invented', 'missing'];
+type CellChange = 'same' | 'inconclusive' | 'explained' | 'unexplained' | 'reworded' | 'finding' | 'varies' | 'missing';
+const BROKEN_CHANGES: readonly CellChange[] = ['unexplained', 'missing'];
 
 interface Cell {
   claim: string;
@@ -213,7 +216,7 @@ interface Cell {
   placeholder?: string;
 }
 
-type BreakKind = 'no-report' | 'crashed' | 'left-running' | 'rule-threw' | 'placeholder' | 'unexplained' | 'invented' | 'missing';
+type BreakKind = 'no-report' | 'crashed' | 'left-running' | 'rule-threw' | 'placeholder' | 'unexplained' | 'missing';
 
 interface Break {
   kind: BreakKind;
@@ -265,7 +268,7 @@ const SET_ASIDE = ' Not used, because not completely observed:';
 const clauses = (explanation: string) =>
   explanation
     .split(SET_ASIDE)[0]!
-    .split(/(?<=[.;:])\s+/)
+    .split(/(?<=[.;])\s+/)
     .map((x) => x.trim())
     .filter(Boolean);
 
@@ -312,17 +315,17 @@ function check(id: string, run: NestedSuiteRun, baseline: ClaimsReport | undefin
       } else {
         // A new clause that states the errno reports a refusal, even in the suite's own word for the call
         // ("pidfd-thread failed with EPERM" under pidfd_open): only clauses with no refusal at all count.
-        const unnamed = newClauses(c.explanation, b.explanation).filter((x) => !statesRefusal(x, fault));
+        // And where the explanation as a whole names the refused call and the refusal (often in the reasons
+        // evaluate() appends for set-aside observations), its new clauses are the narrower scope that follows.
+        const unnamed = named ? [] : newClauses(c.explanation, b.explanation).filter((x) => !statesRefusal(x, fault));
         const anyNew = newClauses(c.explanation, b.explanation).length > 0;
         const readFromFailed = readFailed(c);
-        change = unnamed.length ? (readFromFailed.length ? 'invented' : 'varies') : anyNew ? 'reworded' : 'same';
-        if (change === 'invented') {
-          o.broken.push({
-            kind: 'invented',
-            claim: c.id,
-            what: `kept ${c.verdict}, saying what the baseline did not, with no word of ${refusal(fault)}: "${unnamed.join(' … ')}" (read from ${readFromFailed.map((x) => x.id).join(', ')}, whose test failed here and passed in the baseline)`,
-            detail: c.explanation,
-          });
+        change = unnamed.length ? (readFromFailed.length ? 'finding' : 'varies') : anyNew ? 'reworded' : 'same';
+        if (change === 'finding') {
+          o.notes.push(
+            `FINDING ${c.id}: kept ${c.verdict} with other evidence and no word of ${refusal(fault)}: "${unnamed.join(' … ')}" ` +
+              `(read from ${readFromFailed.map((x) => x.id).join(', ')}: complete, but its test failed here and passed in the baseline; read it: what the world under the fault did, or a probe that missed its own failed call)`,
+          );
         }
       }
     }
@@ -362,7 +365,7 @@ const CELL_MARKDOWN: Record<CellChange, (c: Cell) => string> = {
   explained: (c) => `**${c.verdict}**`,
   unexplained: (c) => `**${c.verdict} ✗**`,
   reworded: () => '~',
-  invented: () => '**✗ text**',
+  finding: () => '**! text**',
   varies: () => '·~',
   missing: () => '**missing ✗**',
 };
@@ -380,7 +383,7 @@ function renderMarkdown(outcomes: Outcome[], baseline: Outcome, traced: TracedLi
     summary,
     '',
     'Cells: `·` the baseline verdict and evidence; **inc** went inconclusive; **verdict**: changed, and the explanation names the refused syscall and its errno (or SIGSYS); ' +
-      '**verdict ✗**: changed without naming it; `~` same verdict, other evidence, naming the refusal; **✗ text**: same verdict, other evidence read from a test that failed under the fault, not naming it (an invented sentence); ' +
+      '**verdict ✗**: changed without naming it; `~` same verdict, other evidence, naming the refusal; **! text**: same verdict, other evidence from a complete observation whose test failed under the fault, not naming it (a finding to read: see the notes); ' +
       '`·~` same verdict, wording moved with passing tests only; ⚠ the explanation holds an unobserved value. ✗ and ⚠ are broken invariants. Tests: passed/failed/skipped.',
     '',
     `| fault | invariants | tests | s | ${ids.join(' | ')} |`,
@@ -433,7 +436,8 @@ function renderHtml(outcomes: Outcome[], baseline: Outcome, traced: TracedList |
 td.same, td.varies { color: var(--muted); text-align: center; }
 td.inconclusive { background: rgba(87, 96, 106, .18); }
 td.explained, td.reworded { background: rgba(154, 103, 0, .22); }
-td.unexplained, td.invented, td.missing, td.placeholder { background: rgba(207, 34, 46, .25); outline: 2px solid #cf222e; }
+td.finding { outline: 2px dashed #9a6700; }
+td.unexplained, td.missing, td.placeholder { background: rgba(207, 34, 46, .25); outline: 2px solid #cf222e; }
 tr.broken th { color: #cf222e; }
 </style>`;
   const cell = (c: Cell | undefined) => {
@@ -460,7 +464,7 @@ tr.broken th { color: #cf222e; }
     .join('\n');
   const body = `${style}<h1>clonelab under faults</h1>
 <p>${esc(summary)}</p>
-<p class="muted">Each row ran the claim cases with one syscall of the probes refused by a seccomp filter. Cells: · the baseline verdict and evidence (·~ its wording moved with passing tests only); a badge: the verdict moved (grey: went inconclusive; amber: changed, naming the refused syscall; ~ same verdict, other evidence naming it); red outline: a broken invariant (✗ changed without naming it, "✗ text" an invented sentence, ⚠ an unobserved value). Hover a cell for its explanation. Tests: passed/failed/skipped.</p>
+<p class="muted">Each row ran the claim cases with one syscall of the probes refused by a seccomp filter. Cells: · the baseline verdict and evidence (·~ its wording moved with passing tests only); a badge: the verdict moved (grey: went inconclusive; amber: changed, naming the refused syscall; ~ same verdict, other evidence naming it); red outline: a broken invariant (✗ changed without naming it, ⚠ an unobserved value; dashed: "! text", same verdict with other evidence from a complete observation whose test failed, a finding to read). Hover a cell for its explanation. Tests: passed/failed/skipped.</p>
 <div class="filters" role="search"><label>Filter faults <input id="q" type="search" placeholder="text in the row"></label><label>Rows <select id="verdict"><option value="">all</option><option>broken</option><option>ok</option></select></label><span id="shown" class="muted" aria-live="polite"></span></div>
 <div class="scroll"><table><thead><tr><th scope="col">fault</th><th scope="col">invariants</th><th scope="col">tests</th><th scope="col">s</th>${ids.map((id) => `<th scope="col" title="${esc(CLAIMS.find((c) => c.id === id)?.statement ?? '')}">${esc(id)}</th>`).join('')}</tr></thead><tbody>
 ${row(baseline, ids.map((id) => { const c = baseline.cells.find((x) => x.claim === id); return `<td class="${c?.placeholder ? 'placeholder' : ''}" title="${esc(c?.explanation ?? '')}">${badge(c?.verdict ?? 'missing')}${c?.placeholder ? ' ⚠' : ''}</td>`; }).join(''))}
@@ -558,12 +562,12 @@ const brokenCount = all.reduce((n, o) => n + o.broken.length, 0);
 const cells = outcomes.flatMap((o) => o.cells);
 const wentInconclusive = cells.filter((c) => c.change === 'inconclusive');
 const changed = cells.filter((c) => c.change === 'explained' || c.change === 'unexplained');
-const invented = cells.filter((c) => c.change === 'invented');
+const findings = cells.filter((c) => c.change === 'finding');
 const totalSeconds = (Date.now() - t0) / 1000;
 const inconclusiveClaims = [...new Set(wentInconclusive.map((c) => c.claim))];
 const summary =
   `check:faults: ${faults.length} faults tried, ${brokenCount} invariants broken (in ${all.filter((o) => o.broken.length).length} of ${all.length} runs, baseline included), ` +
-  `${changed.length} verdicts changed (${changed.filter((c) => c.change === 'unexplained').length} without naming the refused syscall), ${invented.length} kept with invented evidence, ` +
+  `${changed.length} verdicts changed (${changed.filter((c) => c.change === 'unexplained').length} without naming the refused syscall), ${findings.length} kept with other evidence to read (findings), ` +
   `${wentInconclusive.length} went inconclusive (${inconclusiveClaims.length} claims${inconclusiveClaims.length ? `: ${inconclusiveClaims.join(' ')}` : ''}); ` +
   `${traced ? `trace ${traced.seconds.toFixed(0)} s, ` : ''}baseline ${baseline.seconds.toFixed(0)} s, faults ${matrixSeconds.toFixed(0)} s with -j ${opts.jobs}, total ${totalSeconds.toFixed(0)} s`;
 

@@ -214,15 +214,15 @@ ruleCases(
       name: 'a kernel where exit ends only the calling thread',
       mutate: (d) => onlyTheThreadEnded(d, 'exitScope', 'exit_group thread'),
       verdict: 'refuted',
-      says: ['a SIGTERM sent with tgkill to thread'],
-      saysNot: [/exit in thread \d+ ended/],
+      says: ['a SIGTERM sent with tgkill to thread', /Alike: libc exit in thread \d+ ended 1 of its 3 tasks/],
+      saysNot: [/\(\d\) libc exit in thread/],
     },
     {
       name: 'a kernel where a fatal signal kills only the target thread',
       mutate: (d) => onlyTheThreadEnded(d, 'fatalSignal', 'SIGTERM via tgkill thread'),
       verdict: 'refuted',
-      says: [/exit in thread \d+ ended 3/],
-      saysNot: ['SIGTERM sent with tgkill to thread'],
+      says: [/exit in thread \d+ ended 3/, /Alike: a SIGTERM sent with tgkill to thread \d+ ended 1 of its 3 tasks/],
+      saysNot: [/\(\d\) a SIGTERM sent with tgkill to thread/],
     },
     {
       name: 'tgkill refused with EPERM for the process baseline only: that comparison is not made, and says why',
@@ -238,7 +238,7 @@ ruleCases(
         for (const u of libc.uids) if (u.tid !== libc.changedIn) u.uid = '0\t0\t0\t0';
       },
       verdict: 'refuted',
-      saysNot: ["libc's setresuid changed all", 'credentials'],
+      saysNot: ["libc's setresuid changed all", /\(\d\) the kernel keeps credentials/],
     },
     {
       name: 'a kernel whose raw setresuid changes the whole group',

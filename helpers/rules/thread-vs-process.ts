@@ -336,7 +336,7 @@ function decideB1(o: ObservationIndex) {
   if (differs.length) {
     return {
       verdict: 'refuted' as const,
-      explanation: `Observed differences, each against a process doing the same in this run: ${differs.map((d, i) => `(${i + 1}) ${d}`).join('; ')}.${alsoSeen.length ? ` Also seen in a thread group: ${alsoSeen.join('; ')}.` : ''}${notCompared}`,
+      explanation: `Observed differences, each against a process doing the same in this run: ${differs.map((d, i) => `(${i + 1}) ${d}`).join('; ')}.${same.length ? ` Alike: ${same.join('; ')}.` : ''}${alsoSeen.length ? ` Also seen in a thread group: ${alsoSeen.join('; ')}.` : ''}${notCompared}`,
     };
   }
   if (unobserved.length) {
