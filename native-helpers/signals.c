@@ -66,7 +66,12 @@ static void *worker(void *arg)
 		sigset_t one;
 		sigemptyset(&one);
 		sigaddset(&one, command_sig[i]);
-		pthread_sigmask(SIG_UNBLOCK, &one, NULL); /* a pending signal is delivered on return */
+		/* A pending signal is delivered on return. A refused unblock would make "no handler ran" a lie. */
+		int e = pthread_sigmask(SIG_UNBLOCK, &one, NULL);
+		if (e) {
+			errno = e;
+			cl_die("pthread_sigmask (unblocking in a worker)");
+		}
 	}
 }
 
@@ -121,7 +126,9 @@ static void unblock(int index, int sig)
 	int waited_ms = 0;
 	for (; waited_ms < 300 && !handled_by[sig]; waited_ms++) {
 		struct timespec ts = {0, 1000000};
-		nanosleep(&ts, NULL);
+		/* A refused sleep would end the 300 ms wait at once: no handler "within 300 ms" would be a lie. */
+		if (nanosleep(&ts, NULL) != 0 && errno != EINTR)
+			cl_die("nanosleep (waiting for the handler)");
 	}
 	cl_begin(CL_REC, "handled");
 	cl_int(CL_REC, "sig", sig);
@@ -150,12 +157,17 @@ int main(int argc, char **argv)
 	sigdelset(&all, SIGBUS);
 	sigdelset(&all, SIGFPE);
 	sigdelset(&all, SIGILL);
-	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	/* Every later statement about where a signal was queued rests on this block: it must have worked. */
+	int e = pthread_sigmask(SIG_BLOCK, &all, NULL);
+	if (e) {
+		errno = e;
+		cl_die("pthread_sigmask (blocking the test signals)");
+	}
 	struct sigaction sa = {0};
 	sa.sa_handler = handler;
 	for (int s = 1; s < _NSIG; s++)
-		if (sigismember(&all, s))
-			sigaction(s, &sa, NULL);
+		if (sigismember(&all, s) && sigaction(s, &sa, NULL) != 0 && errno != EINVAL) /* EINVAL: libc-reserved */
+			cl_die("sigaction (installing the handler)");
 
 	/* A thread that has exited and been joined: its TID for the ESRCH checks. */
 	pthread_t gone;
