@@ -77,7 +77,11 @@ const ENVIRONMENTS: EnvSpec[] = [
     describe: `/proc mounted hidepid=invisible in a private mount namespace, as uid ${NOBODY}`,
     cannot: rootOnly,
     run: { prefix: ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', hideProc, 'sh', ...asUser(NOBODY)], unprivilegedCopy: true },
-    mustBe: { T1: { verdict: 'inconclusive', because: "kernel threads are root's: hidepid=invisible hides them from another user" } },
+    mustBe: {
+      T1: { verdict: 'inconclusive', because: "kernel threads are root's: hidepid=invisible hides them from another user" },
+      // A13 is about the /proc one stands in: here it hides other users' PIDs, listed or not, from cd.
+      A13: { verdict: 'nuanced', because: "this run's own /proc is mounted hidepid=invisible: it lets this user enter only its own tasks' PIDs" },
+    },
     facts: (r) => (r.environment.procMountOptions?.includes('hidepid') ? [] : [`/proc options "${r.environment.procMountOptions}" show no hidepid`]),
   },
   {
