@@ -1,6 +1,6 @@
 /**
  * What tests record. An observation is one experiment's outcome, of a named
- * kind whose shape its claim family declares (helpers/rules/<family>.ts).
+ * kind whose shape its claim family declares (helpers/claims/<family>.ts).
  * Claim rules read them; tests attach them to their vitest task
  * (`task.meta.observations`), and the reporter collects them from every
  * worker.
@@ -14,15 +14,15 @@
  *   observation that contradicts it fails its test and is still evidence.
  */
 import { test as base } from 'vitest';
-import type { CloneObservations } from './rules/clone.js';
-import type { IdsObservations } from './rules/ids.js';
-import type { KernelThreadsObservations } from './rules/kernel-threads.js';
-import type { PidNamespacesObservations } from './rules/pid-namespaces.js';
-import type { ProcVisibilityObservations } from './rules/proc-visibility.js';
-import type { PsObservations } from './rules/ps.js';
-import type { SignalsObservations } from './rules/signals.js';
-import type { ThreadVsProcessObservations } from './rules/thread-vs-process.js';
-import { ProbeFailure } from './probe.js';
+import type { CloneObservations } from './claims/clone.js';
+import type { IdsObservations } from './claims/ids.js';
+import type { KernelThreadsObservations } from './claims/kernel-threads.js';
+import type { PidNamespacesObservations } from './claims/namespaces.js';
+import type { ProcVisibilityObservations } from './claims/proc.js';
+import type { PsObservations } from './claims/ps.js';
+import type { SignalsObservations } from './claims/signals.js';
+import type { ThreadVsProcessObservations } from './claims/thread-group.js';
+import { ProbeFailure } from './harness/probe.js';
 import { unobservedReason } from './unobserved.js';
 
 export { must, Unobserved, unobservedReason, unobservedUnless } from './unobserved.js';

@@ -5,7 +5,7 @@
  * from observations.ts so that code outside a test (vitest's global setup,
  * scripts) can use it.
  */
-import { ProbeFailure } from './probe.js';
+import { ProbeFailure } from './harness/probe.js';
 
 /**
  * A value the experiment needed and did not get. Thrown instead of writing a

@@ -1,7 +1,7 @@
 /*
  * clonelab.h: the plumbing every probe shares.
  *
- * Protocol (read by helpers/probe.ts, validated against helpers/records.ts):
+ * Protocol (read by helpers/harness/probe.ts, validated against helpers/harness/records.ts):
  *   - stdout carries one JSON object per line, each with an "event" field;
  *     nothing else is ever written to stdout.
  *   - a probe that keeps tasks alive for inspection prints {"event":"ready",...}

@@ -5,12 +5,12 @@
  * npm run check:faults and check:environments (no clone3) put one probe, and
  * only the probe, in a world where one syscall is refused: the harness puts
  * it between the reaper and the probe binary (CLONELAB_PROBE_WRAP,
- * helpers/probe.ts), so node, vitest and the shell never carry the filter.
+ * helpers/harness/probe.ts), so node, vitest and the shell never carry the filter.
  *
  *   fault [--errno NAME | --kill-thread] --syscall NR [--syscall NR ...] [--] COMMAND [ARGS...]
  *   fault [--errno NAME | --kill-thread] --syscall NR --self-test
  *
- * --self-test (cases/faults.test.ts): instead of running a command, install
+ * --self-test (cases/tooling/faults.test.ts): instead of running a command, install
  * the filter and call the first NR, with all-zero arguments, from a second
  * thread and then (unless it kills) from the main thread, and print what each
  * saw, one "key: value" per line: "thread: -1 EPERM" or "thread: killed",
@@ -18,7 +18,7 @@
  * call (getppid).
  *
  * NR is the syscall's number on this architecture. Names are mapped to
- * numbers from the C compiler's own <sys/syscall.h> by helpers/syscalls.ts,
+ * numbers from the C compiler's own <sys/syscall.h> by helpers/harness/syscalls.ts,
  * not by a table here.
  *
  * seccomp(2): PR_SET_NO_NEW_PRIVS lets any user install a filter; the filter
@@ -77,7 +77,7 @@ static const char usage[] =
 	"usage: fault [--errno NAME | --kill-thread] --syscall NR [--syscall NR ...] [--] COMMAND [ARGS...]\n"
 	"       fault [--errno NAME | --kill-thread] --syscall NR --self-test\n"
 	"  makes the syscalls numbered NR fail with errno NAME (default EPERM), or kill the calling thread,\n"
-	"  then runs COMMAND under that seccomp filter (numbers: helpers/syscalls.ts, from <sys/syscall.h>)";
+	"  then runs COMMAND under that seccomp filter (numbers: helpers/harness/syscalls.ts, from <sys/syscall.h>)";
 
 static long self_test_nr;
 static int self_test_returned;
@@ -191,7 +191,7 @@ int main(int argc, char **argv)
 			long v = strtol(s, &end, 10);
 			if (errno || *s == '\0' || *end != '\0' || v < 0 || v > FAULT_MAX_NR)
 				cl_usage("fault: --syscall takes this architecture's syscall number (0 to %d; names are mapped by "
-					 "helpers/syscalls.ts from <sys/syscall.h>), got '%s'\n%s",
+					 "helpers/harness/syscalls.ts from <sys/syscall.h>), got '%s'\n%s",
 					 FAULT_MAX_NR, s, usage);
 			if (n == FAULT_MAX_SYSCALLS)
 				cl_usage("fault: at most %d --syscall options\n%s", FAULT_MAX_SYSCALLS, usage);

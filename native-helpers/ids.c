@@ -17,7 +17,7 @@
  * a task record with a value it did not get.
  *
  * Whether the libc has a gettid() wrapper is decided at build time by what
- * the libc provides, not by its name or version: helpers/build.ts compiles and
+ * the libc provides, not by its name or version: helpers/harness/build.ts compiles and
  * links a program calling gettid() with the same compiler and flags and passes
  * -DCLONELAB_HAVE_GETTID=1 or =0 (glibc has had one since 2.30, musl since
  * 1.2.2; gettid(2), VERSIONS).
@@ -40,7 +40,7 @@
 #include <pthread.h>
 
 #ifndef CLONELAB_HAVE_GETTID
-#define CLONELAB_HAVE_GETTID 0 /* built without helpers/build.ts's check: say "no wrapper" */
+#define CLONELAB_HAVE_GETTID 0 /* built without helpers/harness/build.ts's check: say "no wrapper" */
 #endif
 
 #define MAX_THREADS 1024

@@ -7,8 +7,8 @@
  */
 import { execa } from 'execa';
 import { join } from 'node:path';
-import { buildProbes, PROJECT_ROOT } from '../helpers/build.js';
-import { configureProbes, runProbe, startProbe } from '../helpers/probe.js';
+import { buildProbes, PROJECT_ROOT } from '../helpers/harness/build.js';
+import { configureProbes, runProbe, startProbe } from '../helpers/harness/probe.js';
 import { writeFileAtomic } from '../helpers/report/claims-report.js';
 
 function arg(name: string, dflt: number): number {
@@ -53,7 +53,7 @@ const group64 = stats(
 // Issue 4's budget: the whole 256-combination matrix, every resource tested, well under 2 s.
 const matrix = Object.fromEntries(
   await Promise.all(
-    ['clone', 'clone3'].map(async (api) => [api, stats(await timeEach(10, () => runProbe('share', ['--matrix', '--api', api], { timeoutMs: 60_000 })))] as const),
+    ['clone', 'clone3'].map(async (api) => [api, stats(await timeEach(10, () => runProbe('clone', ['--matrix', '--api', api], { timeoutMs: 60_000 })))] as const),
   ),
 );
 const suite = stats(

@@ -1,5 +1,5 @@
 /** npm run build:probes: compile the probes into the cache (tests and the report do it themselves). */
-import { buildProbes, ProbeBuildError } from '../helpers/build.js';
+import { buildProbes, ProbeBuildError } from '../helpers/harness/build.js';
 
 try {
   const b = await buildProbes();

@@ -14,15 +14,15 @@ import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
-import { buildProbes, PROJECT_ROOT } from '../helpers/build.js';
-import { signalOwnChild } from '../helpers/signal.js';
-import type { Verdict } from '../helpers/claims.js';
-import { environment } from '../helpers/environment.js';
-import { asUser, NOBODY } from '../helpers/privilege.js';
+import { buildProbes, PROJECT_ROOT } from '../helpers/harness/build.js';
+import { signalOwnChild } from '../helpers/harness/own-tasks.js';
+import type { Verdict } from '../helpers/claims/index.js';
+import { environment } from '../helpers/harness/environment.js';
+import { asUser, NOBODY } from '../helpers/harness/privilege.js';
 import { defaultReportDir, readClaimsReport, writeFileAtomic, type ClaimsReport } from '../helpers/report/claims-report.js';
 import { buildMatrix, writeMatrix } from '../helpers/report/matrix.js';
-import { runNestedSuite } from '../helpers/nested-suite.js';
-import { syscallNumber } from '../helpers/syscalls.js';
+import { runNestedSuite } from '../helpers/harness/nested-suite.js';
+import { syscallNumber } from '../helpers/harness/syscalls.js';
 
 interface Run {
   /** Prefix commands between the reaper and node (each must exec or fork-and-wait). */

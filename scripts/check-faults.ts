@@ -3,7 +3,7 @@
  *                         [--probe-timeout MS] [--out DIR]
  *
  * Proves the evidence rules on real reports: reruns the claim cases
- * (helpers/claim-cases.ts) with one syscall of the probes refused at a time,
+ * (helpers/claims/families.ts) with one syscall of the probes refused at a time,
  * through a seccomp filter on the probes only (native-helpers/fault.c, put
  * before every probe by CLONELAB_PROBE_WRAP; node, vitest and the shell never
  * carry it), and checks on each run's report:
@@ -30,15 +30,15 @@
 import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { buildProbes } from '../helpers/build.js';
-import { CLAIM_CASE_FILES } from '../helpers/claim-cases.js';
-import { CLAIMS, findPlaceholder, type Verdict } from '../helpers/claims.js';
-import { environment } from '../helpers/environment.js';
-import { leftoverProbeTasks } from '../helpers/leftovers.js';
-import { lastLines, runNestedSuite, type NestedSuiteRun } from '../helpers/nested-suite.js';
+import { buildProbes } from '../helpers/harness/build.js';
+import { CLAIM_CASE_FILES } from '../helpers/claims/families.js';
+import { CLAIMS, findPlaceholder, type Verdict } from '../helpers/claims/index.js';
+import { environment } from '../helpers/harness/environment.js';
+import { leftoverProbeTasks } from '../helpers/harness/leftovers.js';
+import { lastLines, runNestedSuite, type NestedSuiteRun } from '../helpers/harness/nested-suite.js';
 import { defaultReportDir, writeFileAtomic, type ClaimsReport } from '../helpers/report/claims-report.js';
 import { badge, esc, page } from '../helpers/report/html.js';
-import { straceSyscalls, syscallTable, type SyscallTable } from '../helpers/syscalls.js';
+import { straceSyscalls, syscallTable, type SyscallTable } from '../helpers/harness/syscalls.js';
 
 const ACTIONS = ['EPERM', 'ENOSYS', 'KILL_THREAD'] as const;
 type Action = (typeof ACTIONS)[number];
@@ -144,7 +144,7 @@ interface TracedList {
 /**
  * One run of the claim cases with every probe under `strace -f` (through the
  * probe wrap), and the union of the syscall names it saw. A probe that a test
- * already runs under its own strace (cases/clone.test.ts) cannot be traced a
+ * already runs under its own strace (cases/claims/clone.test.ts) cannot be traced a
  * second time: it runs untraced and is listed.
  */
 async function tracedSyscalls(probeDir: string, out: string, table: SyscallTable, probeTimeoutMs: number): Promise<TracedList> {
@@ -261,7 +261,7 @@ const shape = (explanation: string) =>
     .replace(/#(?:(?:,| and|, and) #)+/g, '#')
     .replace(/\bclone3?(?:(?:,| and) clone3?)*\b/g, 'API');
 
-/** evaluate() appends the set-aside observations and their reasons after this (helpers/claims.ts). */
+/** evaluate() appends the set-aside observations and their reasons after this (helpers/claims/index.ts). */
 const SET_ASIDE = ' Not used, because not completely observed:';
 
 /** The clauses (sentences, and the parts of a list between semicolons) of a rule's own text. */

@@ -8,8 +8,8 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
-import { PROJECT_ROOT } from '../helpers/build.js';
-import { signalOwnChild } from '../helpers/signal.js';
+import { PROJECT_ROOT } from '../helpers/harness/build.js';
+import { signalOwnChild } from '../helpers/harness/own-tasks.js';
 import { defaultReportDir, readClaimsReport, writeFileAtomic } from '../helpers/report/claims-report.js';
 
 const args = process.argv.slice(2);

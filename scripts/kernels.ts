@@ -10,7 +10,7 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { execa } from 'execa';
-import { buildProbes, cacheRoot, PROJECT_ROOT, ProbeBuildError } from '../helpers/build.js';
+import { buildProbes, cacheRoot, PROJECT_ROOT, ProbeBuildError } from '../helpers/harness/build.js';
 import { KernelFetchError, PrivateApt, type KernelSpec } from '../helpers/kernels/apt.js';
 import { kvmUsable, runGuest, type GuestResult } from '../helpers/kernels/guest.js';
 import { defaultReportDir, readClaimsReport, summaryLine } from '../helpers/report/claims-report.js';

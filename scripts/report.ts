@@ -8,7 +8,7 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { execa } from 'execa';
-import { PROJECT_ROOT } from '../helpers/build.js';
+import { PROJECT_ROOT } from '../helpers/harness/build.js';
 import { defaultReportDir, readClaimsReport, summaryLine } from '../helpers/report/claims-report.js';
 import { renderMarkdownSummary } from '../helpers/report/render.js';
 import { reportFiles } from '../helpers/report/write.js';

@@ -7,9 +7,9 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../helpers/build.js';
+import { PROJECT_ROOT } from '../helpers/harness/build.js';
 import { readClaimsReport } from '../helpers/report/claims-report.js';
-import { FIXTURE_DIR } from '../helpers/rule-cases.js';
+import { FIXTURE_DIR } from '../helpers/claims/rule-cases.js';
 
 const args = process.argv.slice(2);
 const fromAt = args.indexOf('--from');

@@ -4,8 +4,8 @@
  * or environment would answer.
  */
 import { describe, expect, test } from 'vitest';
-import { ruleCases, type Draft } from '../../helpers/rule-cases.js';
-import { parseCreationTrace, type CloneRuleRow, type ShareRow } from '../../helpers/rules/clone.js';
+import { ruleCases, type Draft } from '../../helpers/claims/rule-cases.js';
+import { parseCreationTrace, type CloneRuleRow, type ShareRow } from '../../helpers/claims/clone.js';
 
 const has = (r: { flags: string }, f: string) => r.flags.split('|').includes(f);
 

@@ -3,8 +3,8 @@
  * observations, mutated the way another kernel, libc or environment would
  * behave, and the verdict each rule must then give.
  */
-import { type Draft, ruleCases } from '../../helpers/rule-cases.js';
-import type { TaskIds } from '../../helpers/rules/ids.js';
+import { type Draft, ruleCases } from '../../helpers/claims/rule-cases.js';
+import type { TaskIds } from '../../helpers/claims/ids.js';
 
 /** Every task of every thread group (not the single-threaded process). */
 const groupTasks = (d: Draft): TaskIds[] => d.results('threadGroupIds').flatMap((g) => g.tasks);

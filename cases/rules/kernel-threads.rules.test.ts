@@ -3,8 +3,8 @@
  * kernel threads and its vantage, mutated the way another kernel, another
  * reader or another PID namespace would leave them.
  */
-import type { Draft } from '../../helpers/rule-cases.js';
-import { ruleCases } from '../../helpers/rule-cases.js';
+import type { Draft } from '../../helpers/claims/rule-cases.js';
+import { ruleCases } from '../../helpers/claims/rule-cases.js';
 
 /** A kernel whose kernel threads show everything a user process shows (as an emulator might fake them). */
 function likeUserProcesses(d: Draft) {

@@ -2,9 +2,9 @@
  * Rule tests of the ps family (C4): the healthy run's psView, mutated the
  * way another ps (or a broken one) would print.
  */
-import type { Draft } from '../../helpers/rule-cases.js';
-import { ruleCases } from '../../helpers/rule-cases.js';
-import type { PsView } from '../../helpers/rules/ps.js';
+import type { Draft } from '../../helpers/claims/rule-cases.js';
+import { ruleCases } from '../../helpers/claims/rule-cases.js';
+import type { PsView } from '../../helpers/claims/ps.js';
 
 function views(d: Draft, kind: PsView['kind'], change: (v: PsView, tids: number[], tgid: number) => void) {
   const p = d.result('psView');

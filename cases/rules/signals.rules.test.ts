@@ -3,9 +3,9 @@
  * shellKill observations, mutated the way another kernel, libc or
  * environment would leave them.
  */
-import type { Draft } from '../../helpers/rule-cases.js';
-import { ruleCases } from '../../helpers/rule-cases.js';
-import type { Landed } from '../../helpers/rules/signals.js';
+import type { Draft } from '../../helpers/claims/rule-cases.js';
+import { ruleCases } from '../../helpers/claims/rule-cases.js';
+import type { Landed } from '../../helpers/claims/signals.js';
 
 /** Edit the sends of one method to the thread (or to the TGID). */
 function sends(d: Draft, method: string, to: 'thread' | 'tgid', change: { result?: string; landed?: Landed; syscall?: string }) {

@@ -4,9 +4,9 @@
  */
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { PROJECT_ROOT } from '../build.js';
-import { CLAIMS, evaluate, ObservationIndex, VERDICTS, type Verdict } from '../claims.js';
-import type { Environment } from '../environment.js';
+import { PROJECT_ROOT } from '../harness/build.js';
+import { CLAIMS, evaluate, ObservationIndex, VERDICTS, type Verdict } from '../claims/index.js';
+import type { Environment } from '../harness/environment.js';
 import type { ObservationKind, RecordedObservation } from '../observations.js';
 
 /** 2: observations carry `complete` (and `unobserved` when not); claims list `setAside` and `broken`. */

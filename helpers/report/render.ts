@@ -2,8 +2,8 @@
  * claims.md, claims.html and junit.xml, rendered from one ClaimsReport so
  * that all four files say the same thing.
  */
-import { VERDICTS } from '../claims.js';
-import type { ShareRow } from '../rules/clone.js';
+import { VERDICTS } from '../claims/index.js';
+import type { ShareRow } from '../claims/clone.js';
 import { shownResult, type ClaimResult, type ClaimsReport, type ReportObservation } from './claims-report.js';
 import { badge, envList, esc, filters, page } from './html.js';
 

@@ -5,8 +5,8 @@
  */
 import { relative } from 'node:path';
 import type { Reporter, SerializedError, TestModule, TestRunEndReason } from 'vitest/node';
-import { PROJECT_ROOT } from '../build.js';
-import { environment } from '../environment.js';
+import { PROJECT_ROOT } from '../harness/build.js';
+import { environment } from '../harness/environment.js';
 import type { RecordedObservation } from '../observations.js';
 import { buildClaimsReport, defaultReportDir, summaryLine, type TestOutcome } from './claims-report.js';
 import { writeReports } from './write.js';

@@ -1,0 +1,72 @@
+/**
+ * No leftovers: a nested vitest run, interrupted with SIGINT or SIGTERM
+ * while a test waits in the middle of a probe that has forked children, must
+ * leave no process, thread or temporary directory behind. The nested run
+ * goes under the reaper in --report-leftovers mode (a child subreaper: every
+ * orphan of the run comes to it, so "ancestry is the run" is exact), with a
+ * probe cache and TMPDIR of its own, so its tasks are told from ours by
+ * their executable and start time.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { dir as tmpDir } from 'tmp-promise';
+import { beforeEach, expect, inject, test } from 'vitest';
+import { PROJECT_ROOT } from '../../helpers/harness/build.js';
+import { hostOnlyReason } from '../../helpers/harness/environment.js';
+import { leftoverProbeTasks } from '../../helpers/harness/leftovers.js';
+import { eventually } from '../../helpers/harness/poll.js';
+import { ifStillThere, readStat } from '../../helpers/harness/procfs.js';
+import { identify, signalOwnTask } from '../../helpers/harness/own-tasks.js';
+
+// Two nested suite runs take minutes under emulation; cleanup is also checked by check:environments.
+const HOST_ONLY = hostOnlyReason('cleanup after an interrupted nested run');
+beforeEach(({ skip }) => {
+  if (HOST_ONLY) skip(HOST_ONLY);
+});
+
+test.for(['SIGINT', 'SIGTERM'] as const)('a run interrupted by %s in the middle of a probe leaves nothing behind', { timeout: 180_000 }, async (signal) => {
+  const work = await tmpDir({ unsafeCleanup: true, prefix: 'clonelab-leftovers-' });
+  try {
+    const cache = join(work.path, 'cache');
+    const tmp = join(work.path, 'tmp');
+    mkdirSync(tmp);
+    const marker = join(work.path, 'marker.json');
+    const reaper = join(inject('probeDir'), 'reaper');
+    const run = execa(reaper, ['--report-leftovers', process.execPath, join(PROJECT_ROOT, 'node_modules/vitest/vitest.mjs'), 'run'], {
+      cwd: PROJECT_ROOT,
+      reject: false,
+      env: {
+        CLONELAB_PARENT: String(process.pid),
+        CLONELAB_FIXTURE: 'cases/fixtures/hang-in-probe.fixture.ts',
+        CLONELAB_FIXTURE_MARKER: marker,
+        CLONELAB_CACHE_DIR: cache,
+        CLONELAB_REPORT_DIR: join(work.path, 'reports'),
+        TMPDIR: tmp,
+      },
+    });
+    const startedAt = readStat(run.pid!).starttime;
+    const ready = await eventually(() => existsSync(marker) && (JSON.parse(readFileSync(marker, 'utf8')) as { tids: number[]; tmp: string }), { ms: 90_000, everyMs: 50 });
+    expect(ready.value, 'the fixture never got its probe ready').toBeTruthy();
+    const { tids, tmp: fixtureTmp } = ready.value as { tids: number[]; tmp: string };
+    expect(tids.every((t) => existsSync(`/proc/${t}`))).toBe(true);
+    expect(existsSync(fixtureTmp)).toBe(true);
+
+    // Interrupt vitest itself (the reaper's child), as Ctrl-C or a CI cancel does.
+    const vitestPid = Number(readFileSync(`/proc/${run.pid}/task/${run.pid}/children`, 'utf8').trim().split(/\s+/)[0]);
+    signalOwnTask(identify(vitestPid)!, signal);
+    const r = await run;
+
+    const leftovers = (r.stderr ?? '').split('\n').filter((l) => l.startsWith('clonelab-reaper: leftover'));
+    expect(leftovers, 'tasks of the run that outlived it').toEqual([]);
+    // Nothing anywhere runs a binary of the nested run's probe cache, started after the run began.
+    const stray = existsSync(join(cache, 'probes'))
+      ? readdirSync(join(cache, 'probes')).flatMap((d) => leftoverProbeTasks(join(cache, 'probes', d))).filter((t) => (ifStillThere(() => readStat(t.pid).starttime) ?? 0) >= startedAt)
+      : [];
+    expect(stray).toEqual([]);
+    expect(tids.filter((t) => existsSync(`/proc/${t}`))).toEqual([]);
+    expect(readdirSync(tmp).filter((f) => f.startsWith('clonelab-'))).toEqual([]);
+  } finally {
+    await work.cleanup();
+  }
+});

@@ -1,0 +1,438 @@
+/**
+ * The ids claim family: what cases/claims/ids.test.ts observes, and the rules
+ * of A3, A4, A7, A8, A15, C1 over it.
+ *
+ * A7, A15 and C1 name getpid(), A8 names gettid(): each is judged on what the
+ * libc function returned *and* on the raw system call, both against what the
+ * kernel publishes in /proc/TGID/task/TID/status. Where the two disagree in
+ * any task, the claim says so and is not confirmed.
+ */
+import { type Claim, Inconclusive, nonEmpty, type ObservationIndex, type Usable } from './rule.js';
+import { list } from './prose.js';
+
+/** IDs one task reported about itself, and what its own /proc status said. */
+export interface TaskIds {
+  /** The task's TID as the kernel names it in /proc: the target of /proc/thread-self, read by the task itself. */
+  tid: number;
+  role: 'leader' | 'thread';
+  /** getpid() of the libc the probe was built against. */
+  libcGetpid: number;
+  /** syscall(SYS_getpid). */
+  rawGetpid: number;
+  /** gettid() of the libc; absent exactly when the libc has no gettid() wrapper (libcHasGettid of the observation). */
+  libcGettid?: number;
+  /** syscall(SYS_gettid). */
+  rawGettid: number;
+  /** From /proc/TGID/task/TID/status. */
+  statusTgid: number;
+  statusPid: number;
+}
+
+/** How /proc was searched for other tasks carrying a TGID. */
+export interface TgidSearch {
+  /** Numeric entries of one readdir of /proc that were still there to search. */
+  processes: number;
+  /** Task status files read. */
+  tasksRead: number;
+  /** Task status files listed but not readable (not counting tasks that exited meanwhile). */
+  unreadable: number;
+  /** The errno names of those, each once. */
+  unreadableErrnos: string[];
+}
+
+export interface IdsObservations {
+  /** A thread group made by the ids probe: every task's IDs, and the task directory. */
+  threadGroupIds: {
+    via: 'pthread' | 'clone';
+    /** Threads made besides the leader. */
+    threads: number;
+    /** The group's TGID: what /proc/self names for its tasks. */
+    tgid: number;
+    tasks: TaskIds[];
+    /** Numeric names in /proc/TGID/task. */
+    taskDir: number[];
+    /** Threads: line of /proc/TGID/status. */
+    statusThreads: number;
+    /** Whether the libc has a gettid() wrapper (helpers/harness/build.ts links a call to it). */
+    libcHasGettid: boolean;
+    /** The distinct lists of field names of the tasks' /proc/TGID/task/TID/status, each in file order. */
+    statusKeySets: string[][];
+  };
+  /** A process with one task, and a search of all of /proc for another task with its TGID. */
+  singleThreadProcess: {
+    pid: number;
+    task: TaskIds;
+    statusThreads: number;
+    taskDir: number[];
+    othersWithTgid: { pid: number; tid: number }[];
+    search: TgidSearch;
+    libcHasGettid: boolean;
+    /** Field names of /proc/PID/status, in file order: a process's, for comparison with a thread's. */
+    statusKeys: string[];
+  };
+  /** The thread running main() left first; the rest of the group was inspected. */
+  leaderExitFirst: {
+    method: 'pthread_exit' | 'sys_exit';
+    tgid: number;
+    /** State letter of /proc/TGID/status while the others still ran (proc(5)). */
+    leaderState: string;
+    statusThreads: number;
+    taskDir: number[];
+    survivors: { tid: number; statusTgid: number; state: string }[];
+    /** getpid() of the thread that reported after the leader left. */
+    reporterGetpid: number;
+  };
+}
+
+export const groupsLabel = (gs: Usable<'threadGroupIds'>[]): string =>
+  `${gs.length} thread group${gs.length === 1 ? '' : 's'} (${gs.map((g) => `${g.result.via} x${g.result.threads}`).join(', ')})`;
+
+const isNonEmpty = <T>(xs: readonly T[]): xs is readonly [T, ...T[]] => xs.length > 0;
+
+export type SeenTask = TaskIds & { where: string; libcHasGettid: boolean };
+
+/**
+ * Thread groups whose every task reported: the threads made plus the leader.
+ * A group with fewer (or none) neither confirms nor refutes anything.
+ */
+function wholeGroups(o: ObservationIndex): { judged: Usable<'threadGroupIds'>[]; partial: Usable<'threadGroupIds'>[] } {
+  const groups = o.all('threadGroupIds');
+  const whole = (g: Usable<'threadGroupIds'>) => g.result.threads >= 1 && g.result.tasks.length === g.result.threads + 1;
+  return { judged: groups.filter(whole), partial: groups.filter((g) => !whole(g)) };
+}
+
+/** A clause naming thread groups that were not judged because not every task reported. */
+const partialNote = (partial: Usable<'threadGroupIds'>[]): string =>
+  partial.length
+    ? ` Not judged, because not every task reported: ${partial.map((g) => `${g.variant} (${g.result.tasks.length} of ${g.result.threads + 1} tasks)`).join(', ')}.`
+    : '';
+
+const groupTasks = (gs: Usable<'threadGroupIds'>[]): SeenTask[] =>
+  gs.flatMap((g) => g.result.tasks.map((t) => ({ ...t, where: `${g.variant} (TGID ${g.result.tgid})`, libcHasGettid: g.result.libcHasGettid })));
+
+/** Every task seen with its IDs: every thread group, and the single-threaded process. */
+export function allTasks(o: ObservationIndex): SeenTask[] {
+  return [
+    ...groupTasks(o.all('threadGroupIds')),
+    ...o.all('singleThreadProcess').map((s) => ({ ...s.result.task, where: `single-threaded process ${s.result.pid}`, libcHasGettid: s.result.libcHasGettid })),
+  ];
+}
+
+/** The tasks A7 and A8 judge: those of whole thread groups (at least one needed) and the single-threaded processes. */
+function judgedTasks(o: ObservationIndex): { tasks: SeenTask[]; groups: Usable<'threadGroupIds'>[]; partial: Usable<'threadGroupIds'>[]; singles: number } {
+  const { judged, partial } = wholeGroups(o);
+  nonEmpty(judged, 'thread group whose every task reported its IDs');
+  const singles = o.all('singleThreadProcess');
+  return {
+    tasks: [...groupTasks(judged), ...singles.map((s) => ({ ...s.result.task, where: `single-threaded process ${s.result.pid}`, libcHasGettid: s.result.libcHasGettid }))],
+    groups: judged,
+    partial,
+    singles: singles.length,
+  };
+}
+
+const taskRef = (t: SeenTask) => (t.role === 'leader' && t.where.startsWith('single') ? t.where : `task ${t.tid} of ${t.where}`);
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/**
+ * "in 3 of 70 tasks (e.g. task 12 of pthread x4 (TGID 10): 12, its own TID)":
+ * where one way of asking gave a value other than the expected one.
+ */
+function wrongIn(wrong: readonly [SeenTask, ...SeenTask[]], total: number, got: (t: SeenTask) => number | undefined, want: (t: SeenTask) => number, wantName: string): string {
+  const e = wrong[0];
+  const v = got(e);
+  const what = v === e.statusPid && v !== e.statusTgid ? ', its own TID' : v === e.statusTgid && v !== e.statusPid ? ', the TGID' : '';
+  return `in ${wrong.length} of ${total} tasks (e.g. ${taskRef(e)}: ${v}${what}, where status said ${wantName} ${want(e)})`;
+}
+
+/** A getpid()/gettid() claim: both ways of calling compared with a status field, in every task. */
+function judgeBothWays(
+  tasks: SeenTask[],
+  call: 'getpid' | 'gettid',
+  field: 'Tgid' | 'Pid',
+): { libcWrong: SeenTask[]; rawWrong: SeenTask[]; noWrapper: SeenTask[]; text: string[] } {
+  const want = (t: SeenTask) => (field === 'Tgid' ? t.statusTgid : t.statusPid);
+  const libcOf = (t: SeenTask) => (call === 'getpid' ? t.libcGetpid : t.libcGettid);
+  const rawOf = (t: SeenTask) => (call === 'getpid' ? t.rawGetpid : t.rawGettid);
+  const withLibc = tasks.filter((t) => libcOf(t) !== undefined);
+  const noWrapper = tasks.filter((t) => libcOf(t) === undefined);
+  const libcWrong = withLibc.filter((t) => libcOf(t) !== want(t));
+  const rawWrong = tasks.filter((t) => rawOf(t) !== want(t));
+  const text: string[] = [];
+  if (isNonEmpty(libcWrong)) text.push(`libc ${call} returned something other than the ${field} ${wrongIn(libcWrong, withLibc.length, libcOf, want, field)}`);
+  if (isNonEmpty(rawWrong)) text.push(`the ${call} system call did ${wrongIn(rawWrong, tasks.length, rawOf, want, field)}`);
+  if (libcWrong.length && !rawWrong.length) text.push(`while the ${call} system call returned the ${field} in all ${tasks.length}`);
+  if (rawWrong.length && !libcWrong.length && withLibc.length) text.push(`while libc ${call} returned the ${field} in all ${withLibc.length}`);
+  const split = disagreement(tasks, call);
+  if (split) text[text.length - 1] += `.${split}`;
+  return { libcWrong, rawWrong, noWrapper, text };
+}
+
+/**
+ * " libc and the kernel disagree: ..." when libc's getpid/gettid and the
+ * system call returned different values in some task, else ''.
+ */
+function disagreement(tasks: readonly TaskIds[], call: 'getpid' | 'gettid'): string {
+  const pairs = tasks.flatMap((t) => {
+    const libc = call === 'getpid' ? t.libcGetpid : t.libcGettid;
+    const raw = call === 'getpid' ? t.rawGetpid : t.rawGettid;
+    return libc !== undefined && libc !== raw ? [{ t, libc, raw }] : [];
+  });
+  const withLibc = tasks.filter((t) => (call === 'getpid' ? t.libcGetpid : t.libcGettid) !== undefined).length;
+  const e = pairs[0];
+  return e
+    ? ` libc and the kernel disagree: libc ${call} and the ${call} system call returned different values in ${pairs.length === withLibc ? `all ${withLibc}` : `${pairs.length} of ${withLibc}`} tasks (e.g. task ${e.t.tid}: ${e.libc} from libc, ${e.raw} from the system call)`
+    : '';
+}
+
+const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+export const IDS_CLAIMS: Claim[] = [
+  {
+    id: 'A3',
+    source: 'answer 1',
+    statement: 'An ordinary single-threaded process has PID equal to TGID, and no other task carries its TGID.',
+    needs: ['singleThreadProcess'],
+    verdicts: ['confirmed', 'refuted', 'inconclusive'],
+    decide(o) {
+      const seen = o.all('singleThreadProcess');
+      const problems = seen.flatMap((s) => {
+        const r = s.result;
+        const p: string[] = [];
+        if (r.task.statusPid !== r.pid) p.push(`its status said Pid ${r.task.statusPid}`);
+        if (r.task.statusTgid !== r.pid) p.push(`its status said Tgid ${r.task.statusTgid}`);
+        if (r.statusThreads !== 1) p.push(`its status said Threads: ${r.statusThreads}`);
+        if (!sameList(r.taskDir.map(String), [String(r.pid)])) p.push(`/proc/${r.pid}/task held ${list(r.taskDir)}`);
+        if (r.othersWithTgid.length) p.push(`other tasks had Tgid ${r.pid}: ${list(r.othersWithTgid.map((x) => `${x.tid} (in /proc/${x.pid}/task)`))}`);
+        return p.length ? [`process ${r.pid}: ${p.join('; ')}`] : [];
+      });
+      if (problems.length) {
+        return { verdict: 'refuted', explanation: `A single-threaded process did not look as claimed: ${problems.join('. ')}.` };
+      }
+      // "No other task carries its TGID" is only as wide as the search that looked.
+      const thin = seen.filter((s) => s.result.search.tasksRead < 2);
+      if (thin.length) {
+        throw new Inconclusive(
+          `Process ${list(thin.map((s) => s.result.pid))} had Pid = Tgid and one task, but the search of /proc for other tasks with its TGID read only ${list(
+            thin.map((s) => `${plural(s.result.search.tasksRead, 'task status', 'task statuses')} in ${plural(s.result.search.processes, 'process directory', 'process directories')}${s.result.search.unreadable ? ` (${s.result.search.unreadable} unreadable: ${s.result.search.unreadableErrnos.join(', ')})` : ''}`),
+          )}: too little to say that no other task carries it.`,
+        );
+      }
+      return {
+        verdict: 'confirmed',
+        explanation: seen
+          .map((s) => {
+            const r = s.result;
+            const u = r.search.unreadable ? ` (${plural(r.search.unreadable, 'listed task')} could not be read, ${r.search.unreadableErrnos.join(', ')}, and were not searched)` : '';
+            return `For process ${r.pid}, status said Pid = Tgid = ${r.pid} and Threads: 1, /proc/${r.pid}/task held only ${r.pid}, and a search of ${r.search.tasksRead} task statuses in the ${r.search.processes} process directories listed in /proc found no other task with Tgid ${r.pid}${u}.`;
+          })
+          .join(' '),
+      };
+    },
+  },
+
+  {
+    id: 'A4',
+    source: 'answer 1',
+    statement: 'A multi-threaded process is a set of tasks that share one TGID.',
+    needs: ['threadGroupIds'],
+    verdicts: ['confirmed', 'refuted', 'inconclusive'],
+    decide(o) {
+      const { judged, partial } = wholeGroups(o);
+      nonEmpty(judged, 'thread group whose every task reported its IDs');
+      const problems: string[] = [];
+      for (const g of judged) {
+        const r = g.result;
+        const p: string[] = [];
+        const foreign = r.tasks.filter((t) => t.statusTgid !== r.tgid);
+        const ownTgid = foreign.filter((t) => t.statusTgid === t.statusPid);
+        if (ownTgid.length) p.push(`${ownTgid.length === 1 ? 'task' : 'tasks'} ${list(ownTgid.map((t) => t.tid))} had a Tgid equal to ${ownTgid.length === 1 ? 'its' : 'their'} own Pid, not ${r.tgid}`);
+        const other = foreign.filter((t) => t.statusTgid !== t.statusPid);
+        if (other.length) p.push(`${other.length === 1 ? 'task' : 'tasks'} ${list(other.map((t) => `${t.tid} (Tgid ${t.statusTgid})`))} had another Tgid than ${r.tgid}`);
+        const pids = r.tasks.map((t) => t.statusPid);
+        const dup = [...new Set(pids.filter((x, i) => pids.indexOf(x) !== i))];
+        if (dup.length) p.push(`Pid ${list(dup)} belonged to more than one task`);
+        if (r.statusThreads !== r.tasks.length) p.push(`/proc/${r.tgid}/status said Threads: ${r.statusThreads} for ${r.tasks.length} tasks`);
+        const tids = r.tasks.map((t) => t.tid).sort((a, b) => a - b);
+        const dir = [...r.taskDir].sort((a, b) => a - b);
+        const missing = tids.filter((t) => !dir.includes(t));
+        const extra = dir.filter((t) => !tids.includes(t));
+        if (missing.length) p.push(`/proc/${r.tgid}/task did not list ${list(missing)}`);
+        if (extra.length) p.push(`/proc/${r.tgid}/task listed ${list(extra)}, which no task of the group reported`);
+        if (p.length) problems.push(`${g.variant}: ${p.join('; ')}`);
+      }
+      if (problems.length) return { verdict: 'refuted', explanation: `The tasks of a thread group did not share one TGID as claimed. ${problems.join('. ')}.${partialNote(partial)}` };
+      const n = judged.reduce((a, g) => a + g.result.tasks.length, 0);
+      return {
+        verdict: 'confirmed',
+        explanation: `In ${groupsLabel(judged)}, ${n} tasks in all, every task's status had the group's TGID as Tgid and a Pid of its own, the Threads line of /proc/TGID/status counted them all, and /proc/TGID/task listed exactly their TIDs.${partialNote(partial)}`,
+      };
+    },
+  },
+
+  {
+    id: 'A7',
+    source: 'answer 1',
+    statement: 'getpid() returns the TGID, in every task of a process.',
+    needs: ['threadGroupIds', 'singleThreadProcess'],
+    verdicts: ['confirmed', 'refuted', 'inconclusive'],
+    decide(o) {
+      const { tasks, groups, partial, singles } = judgedTasks(o);
+      const j = judgeBothWays(tasks, 'getpid', 'Tgid');
+      if (j.libcWrong.length || j.rawWrong.length) {
+        return { verdict: 'refuted', explanation: `getpid did not return the TGID in every task: ${j.text.join(', ')}.${partialNote(partial)}` };
+      }
+      return {
+        verdict: 'confirmed',
+        explanation: `In all ${tasks.length} tasks observed (${groupsLabel(groups)}, and ${plural(singles, 'single-threaded process', 'single-threaded processes')}), both libc getpid and the getpid system call returned the Tgid that /proc/TGID/task/TID/status showed.${partialNote(partial)}`,
+      };
+    },
+  },
+
+  {
+    id: 'A8',
+    source: 'answer 1',
+    statement: "gettid() returns the task's own PID.",
+    needs: ['threadGroupIds', 'singleThreadProcess'],
+    verdicts: ['confirmed', 'refuted', 'inconclusive'],
+    decide(o) {
+      const { tasks, partial } = judgedTasks(o);
+      const j = judgeBothWays(tasks, 'gettid', 'Pid');
+      // A libc without the wrapper is a fact about the libc, not about what gettid returns: say it, judge the syscall.
+      const wrapper = j.noWrapper.length
+        ? ` This libc has no gettid wrapper (a program calling it did not compile and link when the probes were built), so in ${j.noWrapper.length === tasks.length ? `all ${tasks.length}` : `${j.noWrapper.length} of ${tasks.length}`} tasks only the system call, syscall(SYS_gettid), was asked.`
+        : '';
+      if (j.libcWrong.length || j.rawWrong.length) {
+        return { verdict: 'refuted', explanation: `gettid did not return the task's own PID: ${j.text.join(', ')}.${wrapper}${partialNote(partial)}` };
+      }
+      const distinct = new Set(tasks.map((t) => t.statusPid)).size;
+      const both = tasks.length - j.noWrapper.length;
+      return {
+        verdict: 'confirmed',
+        explanation: `In all ${tasks.length} tasks observed, ${both === tasks.length ? 'libc gettid and the gettid system call both' : both ? `the gettid system call (and libc gettid in ${both})` : 'the gettid system call'} returned the Pid of the task's own /proc/TGID/task/TID/status (${distinct} distinct values).${wrapper}${partialNote(partial)}`,
+      };
+    },
+  },
+
+  {
+    id: 'A15',
+    source: 'answer 1 (note)',
+    statement: 'getpid() reports the thread group, as POSIX wants: all threads of a process get the same value from it.',
+    needs: ['threadGroupIds'],
+    verdicts: ['confirmed', 'refuted', 'nuanced', 'inconclusive'],
+    decide(o) {
+      const { judged, partial } = wholeGroups(o);
+      nonEmpty(judged, 'thread group whose every task reported its IDs');
+      const ways = [
+        { name: 'libc getpid', of: (t: TaskIds) => t.libcGetpid },
+        { name: 'the getpid system call', of: (t: TaskIds) => t.rawGetpid },
+      ];
+      const split: string[] = [];
+      const offGroup: string[] = [];
+      for (const g of judged) {
+        const r = g.result;
+        for (const w of ways) {
+          const values = [...new Set(r.tasks.map(w.of))];
+          if (values.length > 1) {
+            const own = r.tasks.filter((t) => t.role === 'thread' && w.of(t) === t.statusPid).length;
+            split.push(`in ${g.variant} (TGID ${r.tgid}) ${w.name} returned ${values.length} different values to its ${r.tasks.length} tasks (${list(values)})${own ? `, to ${own === 1 ? 'one thread its' : `${own} threads their`} own TID` : ''}`);
+          } else {
+            const off = r.tasks.filter((t) => w.of(t) !== t.statusTgid);
+            if (off.length) offGroup.push(`in ${g.variant} ${w.name} returned ${values[0]} to every task, while their status said Tgid ${list([...new Set(off.map((t) => t.statusTgid))])}`);
+          }
+        }
+      }
+      const disagree = disagreement(judged.flatMap((g) => g.result.tasks), 'getpid');
+      const disagreeNote = disagree ? `${disagree}.` : '';
+      if (split.length) {
+        return { verdict: 'refuted', explanation: `Threads of one process did not all get the same value from getpid: ${split.join('; ')}.${disagreeNote}${partialNote(partial)}` };
+      }
+      const threads = judged.flatMap((g) => g.result.tasks.filter((t) => t.role === 'thread'));
+      const ownTid = threads.filter((t) => t.rawGettid !== t.rawGetpid && t.rawGettid === t.statusPid).length;
+      const tidNote = ownTid ? ` ${ownTid === threads.length ? `All ${ownTid}` : `${ownTid} of the ${threads.length}`} non-leader threads got their own Pid from the gettid system call instead, so getpid names the process, not the task.` : '';
+      if (offGroup.length) {
+        return {
+          verdict: 'nuanced',
+          explanation: `In ${groupsLabel(judged)} all threads of a process got one value from getpid, as POSIX wants, but not the thread group's ID that the kernel shows: ${offGroup.join('; ')}.${disagreeNote}${tidNote}${partialNote(partial)}`,
+        };
+      }
+      return {
+        verdict: 'confirmed',
+        explanation: `In ${groupsLabel(judged)} every task got its group's TGID, the Tgid of its /proc status, from both libc getpid and the getpid system call.${tidNote}${partialNote(partial)}`,
+      };
+    },
+  },
+
+  {
+    id: 'C1',
+    source: 'answer 3',
+    statement: 'On Linux, threads are processes.',
+    needs: ['threadGroupIds', 'singleThreadProcess'],
+    verdicts: ['confirmed', 'refuted', 'nuanced', 'inconclusive'],
+    decide(o) {
+      const { judged, partial } = wholeGroups(o);
+      const threads = nonEmpty(
+        judged.flatMap((g) => g.result.tasks.filter((t) => t.role === 'thread').map((t) => ({ ...t, group: g }))),
+        'non-leader thread of a group whose every task reported its IDs',
+      );
+      const procs = nonEmpty(o.all('singleThreadProcess'), 'single-threaded process');
+      for (const p of procs) nonEmpty(p.result.statusKeys, `field of process ${p.result.pid}'s /proc status`);
+      for (const g of judged) nonEmpty(g.result.statusKeySets, `list of status fields of the tasks of ${g.variant}`);
+      const problems: string[] = [];
+      // A PID of its own: not shared with another task of the group, and not the TGID.
+      for (const g of judged) {
+        const r = g.result;
+        const pids = r.tasks.map((t) => t.statusPid);
+        const dup = [...new Set(pids.filter((x, i) => pids.indexOf(x) !== i))];
+        if (dup.length) problems.push(`in ${g.variant} Pid ${list(dup)} belonged to more than one task`);
+        const asTgid = r.tasks.filter((t) => t.role === 'thread' && t.statusPid === t.statusTgid);
+        if (asTgid.length) problems.push(`in ${g.variant} threads ${list(asTgid.map((t) => t.tid))} had the TGID as their Pid`);
+      }
+      // A status like a process's: the same fields as an independent single-threaded process's /proc/PID/status.
+      for (const p of procs) {
+        for (const g of judged) {
+          for (const keys of g.result.statusKeySets) {
+            if (sameList(keys, p.result.statusKeys)) continue;
+            const missing = p.result.statusKeys.filter((k) => !keys.includes(k));
+            const extra = keys.filter((k) => !p.result.statusKeys.includes(k));
+            problems.push(
+              `the status of tasks in ${g.variant} ${[missing.length ? `lacked ${list(missing)}` : '', extra.length ? `had ${list(extra)} besides` : '', !missing.length && !extra.length ? 'had the same fields in another order' : ''].filter(Boolean).join(' and ')} compared with process ${p.result.pid}'s`,
+            );
+          }
+        }
+      }
+      if (problems.length) {
+        return { verdict: 'refuted', explanation: `Threads did not each look like a process to the kernel: ${problems.join('; ')}.${partialNote(partial)}` };
+      }
+      const n = threads.length;
+      const base = `To the kernel each of the ${n} non-leader threads observed (${groupsLabel(judged)}) is a task like a process: a PID of its own (not shared in its group, and not the TGID) and a /proc/TGID/task/TID/status with the same ${procs[0].result.statusKeys.length} fields, in the same order, as the /proc/PID/status of an independent single-threaded process (${list(procs.map((p) => p.result.pid))}).`;
+      const ways = [
+        { name: 'libc getpid', of: (t: TaskIds) => t.libcGetpid },
+        { name: 'the getpid system call', of: (t: TaskIds) => t.rawGetpid },
+      ];
+      const own = ways.map((w) => threads.filter((t) => w.of(t) === t.statusPid));
+      if (own.every((x) => x.length === n)) {
+        return { verdict: 'confirmed', explanation: `${base} And libc getpid and the getpid system call both returned each thread's own PID: nothing told them from processes.${partialNote(partial)}` };
+      }
+      const disagree = threads.filter((t) => t.libcGetpid !== t.rawGetpid);
+      // Where libc and the kernel agree in every thread, one clause says it for both.
+      const asked = disagree.length ? ways : [{ name: 'libc getpid and the getpid system call both', of: (t: TaskIds) => t.rawGetpid }];
+      const clauses = asked.map((w) => {
+        const ownN = threads.filter((t) => w.of(t) === t.statusPid).length;
+        const group = threads.filter((t) => w.of(t) === t.statusTgid).length;
+        const other = threads.filter((t) => w.of(t) !== t.statusTgid && w.of(t) !== t.statusPid);
+        return [
+          group ? `${w.name} returned the group's TGID, not the thread's own PID, in ${group === n ? `all ${n}` : `${group} of ${n}`}` : '',
+          ownN ? `${w.name} returned the thread's own PID in ${ownN === n ? `all ${n}` : `${ownN} of ${n}`}` : '',
+          isNonEmpty(other) ? `${w.name} returned neither in ${other.length} (e.g. thread ${other[0].tid}: ${w.of(other[0])})` : '',
+        ].filter(Boolean).join(', ');
+      });
+      const split = disagreement(threads, 'getpid');
+      const disagreeNote = split ? `${split}.` : '';
+      return {
+        verdict: 'nuanced',
+        explanation: `${base} But the process identity user space sees through getpid is not the thread's own: ${clauses.join('; ')}.${disagreeNote}${partialNote(partial)}`,
+      };
+    },
+  },
+];

@@ -1,0 +1,134 @@
+/**
+ * The claim registry: every claim of ../shared/CLAIMS.md in clonelab's own
+ * words, and the rule that turns this run's observations into its verdict.
+ * The rules live with their claim family in helpers/claims/<family>.ts (the
+ * same name as cases/claims/<family>.test.ts, which records what they read).
+ *
+ * A rule sees only complete observations (helpers/observations.ts). With a
+ * kind it needs not completely observed, the verdict is `inconclusive` and
+ * names what failed. A rule that finds too little to judge throws
+ * `Inconclusive` with what it missed; any other throw is a defect of the
+ * rule: the claim is `inconclusive` in the report and the run fails.
+ */
+import type { ObservationKind, RecordedObservation } from '../observations.js';
+import { type Claim, type Decision, ObservationIndex, Inconclusive, whySetAside } from './rule.js';
+import { CLONE_CLAIMS } from './clone.js';
+import { IDS_CLAIMS } from './ids.js';
+import { KERNEL_THREADS_CLAIMS } from './kernel-threads.js';
+import { PID_NAMESPACES_CLAIMS } from './namespaces.js';
+import { PROC_VISIBILITY_CLAIMS } from './proc.js';
+import { PS_CLAIMS } from './ps.js';
+import { SIGNALS_CLAIMS } from './signals.js';
+import { THREAD_VS_PROCESS_CLAIMS } from './thread-group.js';
+
+export { VERDICTS, type Verdict, type Decision, Inconclusive, nonEmpty, present, type Usable, whySetAside, ObservationIndex, type Claim } from './rule.js';
+
+export const CLAIMS: Claim[] = [
+  ...KERNEL_THREADS_CLAIMS,
+  ...IDS_CLAIMS,
+  ...PID_NAMESPACES_CLAIMS,
+  ...PROC_VISIBILITY_CLAIMS,
+  ...CLONE_CLAIMS,
+  ...SIGNALS_CLAIMS,
+  ...PS_CLAIMS,
+  ...THREAD_VS_PROCESS_CLAIMS,
+].sort((a, b) => claimOrder(a.id) - claimOrder(b.id));
+
+/** T1, A1..A15, B1..B5, C1..C5: the order of CLAIMS.md. */
+function claimOrder(id: string): number {
+  return id === 'T1' ? 0 : (id.charCodeAt(0) - 64) * 100 + Number(id.slice(1));
+}
+
+/** Every observation kind a claim's rule may read. */
+export const readsOf = (c: Claim): ObservationKind[] => [...c.needs, ...(c.uses ?? [])];
+
+export interface Evaluation extends Decision {
+  /** The kinds the rule read (asked the index for). */
+  read: ObservationKind[];
+  /** The usable observations of every kind the rule read. */
+  used: RecordedObservation[];
+  /** Observations of the kinds it reads that it did not get, with why. */
+  setAside: { observation: RecordedObservation; reason: string }[];
+  /** The rule itself failed: a defect of clonelab, which fails the run. */
+  broken?: string;
+}
+
+const setAsideText = (s: Evaluation['setAside']): string =>
+  s.map((x) => `${x.observation.kind}/${x.observation.variant} (${x.observation.test}): ${x.reason}`).join('; ');
+
+/** The verdict of one claim over this run's observations, with what it read and what it set aside. */
+export function evaluate(claim: Claim, index: ObservationIndex): Evaluation {
+  if (claim.notTestable) return { verdict: 'not-testable', explanation: claim.notTestable, read: [], used: [], setAside: [] };
+  const setAside = readsOf(claim).flatMap((k) => index.setAside(k));
+  if (!claim.decide) {
+    return { verdict: 'inconclusive', explanation: 'No rule of this version of clonelab judges this claim.', read: [], used: [], setAside };
+  }
+  const missing = claim.needs.filter((k) => !index.has(k));
+  if (missing.length) {
+    const aside = setAside.filter((x) => missing.includes(x.observation.kind));
+    const never = missing.filter((k) => !aside.some((x) => x.observation.kind === k));
+    return {
+      verdict: 'inconclusive',
+      explanation: [
+        `This run did not completely observe what the rule needs (${missing.join(', ')}).`,
+        aside.length ? `Set aside: ${setAsideText(aside)}.` : '',
+        never.length ? `Never recorded: ${never.join(', ')} (their tests were skipped, failed before recording, or were not run).` : '',
+      ].filter(Boolean).join(' '),
+      read: [],
+      used: [],
+      setAside,
+    };
+  }
+  const view = index.view();
+  let decision: Decision;
+  let broken: string | undefined;
+  try {
+    decision = claim.decide(view);
+  } catch (e) {
+    if (e instanceof Inconclusive) {
+      decision = { verdict: 'inconclusive', explanation: e.message };
+    } else {
+      broken = e instanceof Error ? (e.stack ?? e.message) : String(e);
+      decision = {
+        verdict: 'inconclusive',
+        explanation: `The rule for ${claim.id} failed on this run's observations (${e instanceof Error ? e.message : String(e)}): a defect of clonelab, not a finding about the kernel.`,
+      };
+    }
+  }
+  const read = [...view.reads];
+  const used = index.list.filter((o) => read.includes(o.kind) && whySetAside(o) === undefined);
+  const asideRead = setAside.filter((x) => read.includes(x.observation.kind));
+  const explanation = asideRead.length
+    ? `${decision.explanation} Not used, because not completely observed: ${setAsideText(asideRead)}.`
+    : decision.explanation;
+  return { ...decision, explanation, read, used, setAside, ...(broken ? { broken } : {}) };
+}
+
+/**
+ * Text in an explanation that stands for a value nobody observed: undefined,
+ * null, NaN, an object printed as such, a -1 or '?' placeholder, an unparsed
+ * "none()", or a list that came out empty ("()", "[]", ": .", a double space).
+ * Returns the offending piece, or undefined. Used by the rule tests and by
+ * `npm run check:faults` on real reports.
+ */
+export function findPlaceholder(explanation: string): string | undefined {
+  const patterns = [
+    /\bundefined\b/,
+    /\bnull\b/,
+    /\bNaN\b/,
+    /\[object \w+\]/,
+    /(?<![\w.:-])-1(?![\d.])/,
+    /(?:^|[\s(/:,])\?(?=[\s)/,.;]|$)/,
+    /\bnone\(\)/,
+    /(?<!\w)\(\s*\)/,
+    /\[\s*\]/,
+    /:\s*[.;,]/,
+    /\S {2,}\S/,
+    /^\s*$/,
+  ];
+  for (const p of patterns) {
+    const m = explanation.match(p);
+    if (m) return m[0] || '(empty)';
+  }
+  return undefined;
+}

@@ -1,0 +1,144 @@
+/**
+ * The kernel-threads claim family: what cases/claims/kernel-threads.test.ts observes, and the rules
+ * of T1 over it.
+ */
+import { Inconclusive, nonEmpty, type Claim, type Decision } from './rule.js';
+import { list } from './prose.js';
+
+export interface KernelThreadsObservations {
+  /**
+   * Where this run looks from: its PID namespace depth and /proc, and how
+   * many kernel threads it sees. Recorded by a test that never skips.
+   * (A2 and A13 read it.)
+   */
+  vantage: { pidNamespaceDepth: number; initialPidNamespace: boolean | null; procMountOptions: string | null; euid: number; kernelThreadsVisible: number };
+  /**
+   * Every task with PF_KTHREAD in /proc/PID/stat that stayed through the
+   * census, and what /proc says of each. Each count is of tasks examined;
+   * what could not be read is counted by its errno, never as a value.
+   */
+  kernelThreads: {
+    /** Kernel threads examined (listed, and still the same task after every read). */
+    count: number;
+    /** Listed, but gone (or the PID reused) before the census was done: not counted anywhere else. */
+    vanished: number;
+    /** kthreadd, when found (comm "kthreadd", parent 0). */
+    kthreadd?: { pid: number; ppid: number };
+    /** How many of the others have kthreadd as parent (only when kthreadd was found). */
+    childrenOfKthreadd?: number;
+    /** Whether status has a "Kthread:" line on this kernel (6.x prints one), and whether it agrees with the flag for every task listed. */
+    kthreadLine: { present: boolean; agreesWithFlag: boolean; disagreements: number[] };
+    tgidEqualsPid: number;
+    tgidDiffers: { pid: number; comm: string; tgid: number }[];
+    singleTask: number;
+    multiTask: { pid: number; comm: string; tasks: number }[];
+    /** With no VmSize line in status (proc(5): it is printed only for a task with a user address space). */
+    noVmSize: number;
+    /** /proc/PID/maps: empty, not empty, or refused (by errno). */
+    maps: { empty: number; nonEmpty: number; unreadable: Record<string, number> };
+    /** readlink(/proc/PID/exe): readable, or refused (by errno: ENOENT no executable, EACCES this reader may not look). */
+    exe: { readable: number; unreadable: Record<string, number> };
+    states: Record<string, number>;
+    policies: Record<string, number>;
+    /** kill(pid, 0) from this process, for kthreadd and a few others still there after: existence and permission only, nothing sent. */
+    signal0: { pid: number; comm: string; result: string }[];
+  };
+}
+
+/** "the initial PID namespace" or "a child PID namespace", for explanations. */
+export const whereFrom = (v: Pick<KernelThreadsObservations['vantage'], 'initialPidNamespace'>): string =>
+  v.initialPidNamespace === false ? 'a child PID namespace' : v.initialPidNamespace ? 'the initial PID namespace' : 'a PID namespace it could not identify';
+
+type Census = KernelThreadsObservations['kernelThreads'];
+type Vantage = KernelThreadsObservations['vantage'];
+
+const of0 = (x: number, total: number) => (x === total ? `all ${total}` : `${x} of the ${total}`);
+const counts = (m: Record<string, number>) => Object.entries(m).map(([k, n]) => `${k}: ${n}`).join(', ');
+
+/** Why a reader is refused what it asks of a task, as opposed to what the task lacks. */
+const REFUSALS: Record<string, string> = {
+  EACCES: 'this reader was refused before the kernel looked',
+  EPERM: 'this reader was refused before the kernel looked',
+};
+
+function judgeCensus(k: Census, vantage: readonly Vantage[]): { verdict: 'confirmed' | 'nuanced' | 'refuted'; text: string } {
+  const from = vantage.length ? ` from ${list([...new Set(vantage.map(whereFrom))])}` : '';
+  if (k.count === 0) {
+    const v = vantage.map((x) => `/proc mounted "${x.procMountOptions ?? 'with options that could not be read'}", euid ${x.euid}`);
+    throw new Inconclusive(`No kernel thread was visible${from}${v.length ? ` (${list(v)})` : ''}${k.vanished ? `; ${k.vanished} listed ones exited before they could be examined` : ''}: T1 could not be observed.`);
+  }
+  const n = k.count;
+  const of = (x: number) => (x === n ? `all ${n}` : `${x} of ${n}`);
+
+  // How they were found: the kernel's own marks, as observed.
+  const line = k.kthreadLine;
+  const found = `${n} tasks carry PF_KTHREAD in /proc/PID/stat${line.present ? (line.agreesWithFlag ? ' (and "Kthread: 1" in status, which agreed with the flag for every task listed)' : ` (status's "Kthread:" line disagreed with the flag for PID ${list(line.disagreements)}: these are counted by the flag)`) : ' (this kernel prints no "Kthread:" line in status)'}${k.vanished ? `; ${k.vanished} more exited during the census and are not counted` : ''}`;
+
+  const like = [
+    `each is listed by readdir(/proc) with a /proc/PID directory${from}`,
+    k.tgidEqualsPid ? `Tgid = Pid in ${of(k.tgidEqualsPid)}, as for a process` : '',
+    `${of(k.singleTask)} have a single task${k.multiTask.length ? ` (${k.multiTask.length} have more: ${list(k.multiTask.map((m) => `${m.pid} ${m.comm}: ${m.tasks}`))})` : ''}`,
+    `each has a scheduler state and policy (states ${counts(k.states)}; policies ${counts(k.policies)})`,
+  ];
+  const found0 = k.signal0.filter((s) => s.result === 'ok' || s.result === 'EPERM');
+  if (found0.length) {
+    like.push(`kill(pid, 0) found ${of0(found0.length, k.signal0.length)} tried (${list(found0.map((s) => `${s.pid} ${s.comm}: ${s.result}`))}${found0.some((s) => s.result === 'EPERM') ? '; EPERM: it exists, this reader may not signal it' : ''}), with no signal sent`);
+  }
+  if (k.exe.readable) like.push(`the exe link of ${of(k.exe.readable)} could be read, as a process's can`);
+  if (n - k.noVmSize) like.push(`${of(n - k.noVmSize)} have a VmSize line, as a process with an address space does`);
+  if (k.maps.nonEmpty) like.push(`${of(k.maps.nonEmpty)} have a non-empty /proc/PID/maps`);
+
+  // Differences, each only from its count.
+  const unlike: string[] = [];
+  if (k.noVmSize) unlike.push(`${of(k.noVmSize)} have no VmSize line in status, i.e. no user address space`);
+  if (k.maps.empty) unlike.push(`${of(k.maps.empty)} have an empty /proc/PID/maps`);
+  const noExe = k.exe.unreadable.ENOENT ?? 0;
+  if (noExe) unlike.push(`the exe link of ${of(noExe)} gave ENOENT: no executable file behind them`);
+  if (k.kthreadd && k.childrenOfKthreadd) {
+    unlike.push(`kthreadd (PID ${k.kthreadd.pid}) has parent ${k.kthreadd.ppid}, and ${k.childrenOfKthreadd === n - 1 ? `all ${n - 1} others` : `${k.childrenOfKthreadd} of the other ${n - 1}`} are its children: started by the kernel, not by a user process's clone(2)`);
+  }
+
+  // What could not be looked at: limits, not differences.
+  const limits: string[] = [];
+  const other = (m: Record<string, number>, skip: string[]) => Object.entries(m).filter(([e]) => !skip.includes(e));
+  for (const [e, c] of other(k.exe.unreadable, ['ENOENT'])) limits.push(`the exe link of ${of(c)} gave ${e}${REFUSALS[e] ? ` (${REFUSALS[e]} for an executable): not evidence either way` : ''}`);
+  for (const [e, c] of Object.entries(k.maps.unreadable)) limits.push(`/proc/PID/maps of ${of(c)} gave ${e}${REFUSALS[e] ? ` (${REFUSALS[e]})` : ''}`);
+
+  // What a process never shows.
+  const against: string[] = [];
+  if (k.tgidDiffers.length) {
+    against.push(`${of(k.tgidDiffers.length)} have Tgid different from Pid (${list(k.tgidDiffers.map((t) => `${t.pid} ${t.comm}: Tgid ${t.tgid}`))}), as only a non-leader thread has`);
+  }
+  const lost = k.signal0.filter((s) => s.result === 'ESRCH');
+  if (lost.length) against.push(`kill(pid, 0) answered ESRCH for ${list(lost.map((s) => `${s.pid} ${s.comm}`))}, still listed in /proc: kill(2) does not find it as a process`);
+  const odd = k.signal0.filter((s) => !['ok', 'EPERM', 'ESRCH'].includes(s.result));
+  if (odd.length) limits.push(`kill(pid, 0) gave ${list(odd.map((s) => `${s.pid}: ${s.result}`))}`);
+
+  const differ = unlike.length ? `Unlike user processes: ${unlike.join('; ')}.` : '';
+  const notSeen = limits.length ? ` Not observed: ${limits.join('; ')}.` : '';
+  const likeText = like.filter(Boolean).join('; ');
+  if (against.length) {
+    return { verdict: 'refuted', text: `${found}. Unlike any process: ${against.join('; ')}. Otherwise: ${likeText}.${differ ? ` ${differ}` : ''}${notSeen}` };
+  }
+  if (unlike.length) return { verdict: 'nuanced', text: `${found}. Like processes: ${likeText}. ${differ}${notSeen}` };
+  return { verdict: 'confirmed', text: `${found}. In every property observed they are like processes: ${likeText}.${notSeen}` };
+}
+
+export const KERNEL_THREADS_CLAIMS: Claim[] = [
+  {
+    id: 'T1',
+    source: 'title',
+    statement: 'Kernel threads (kthreadd and the threads it starts) are processes in the same sense as user processes.',
+    needs: ['kernelThreads'],
+    uses: ['vantage'],
+    verdicts: ['confirmed', 'nuanced', 'refuted', 'inconclusive'],
+    decide(o): Decision {
+      const censuses = nonEmpty(o.all('kernelThreads'), 'census of kernel threads');
+      const vantage = o.all('vantage').map((v) => v.result);
+      const judged = censuses.map((c) => judgeCensus(c.result, vantage));
+      const rank = { confirmed: 0, nuanced: 1, refuted: 2 } as const;
+      const verdict = judged.reduce((a, b) => (rank[b.verdict] > rank[a.verdict] ? b : a)).verdict;
+      return { verdict, explanation: judged.map((j, i) => (judged.length > 1 ? `(${i + 1}) ${j.text}` : j.text)).join(' ') };
+    },
+  },
+];

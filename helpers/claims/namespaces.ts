@@ -1,0 +1,137 @@
+/**
+ * The pid-namespaces claim family: what cases/claims/namespaces.test.ts observes, and the rules
+ * of A2 over it.
+ */
+import { nonEmpty, type Claim } from './rule.js';
+import { whereFrom } from './kernel-threads.js';
+import { list } from './prose.js';
+
+export interface PidNamespacesObservations {
+  /** Tasks in new PID namespaces: every PID each has, one per level (NSpid), and what a /proc mounted inside lists. */
+  pidNamespaces: {
+    depth: number;
+    userns: boolean;
+    asUid: number;
+    /**
+     * Every task of the namespaces, alive at once: getpid and gettid as it
+     * got them from the raw syscalls (SYS_getpid, SYS_gettid), and the NSpid
+     * line of its status read through the host's /proc (outermost first).
+     */
+    tasks: { level: number; role: string; getpid: number; gettid: number; nspid: number[] }[];
+    /** Numeric entries of a /proc mounted in the innermost namespace (with --mount-proc). */
+    innerProcEntries?: number[];
+    innerProcSelf?: string;
+    /** Outer PIDs of the inner tasks that the host's /proc listing shows. */
+    outerListed?: number[];
+  };
+}
+
+type NsTask = PidNamespacesObservations['pidNamespaces']['tasks'][number];
+const who = (t: NsTask, variant: string) => `the ${t.role} at level ${t.level} ("${variant}")`;
+const distinct = (t: NsTask) => new Set(t.nspid).size;
+
+export const PID_NAMESPACES_CLAIMS: Claim[] = [
+  {
+    id: 'A2',
+    source: 'answer 1',
+    statement: 'Every task has a PID unique on the whole system, and a thread group ID (TGID).',
+    needs: ['pidNamespaces'],
+    uses: ['threadGroupIds', 'vantage'],
+    verdicts: ['confirmed', 'refuted', 'nuanced', 'inconclusive'],
+    /*
+     * Refuted when the observations contradict "a PID unique system-wide":
+     * two tasks alive at once with the same outermost PID, or a task whose
+     * NSpid does not end in the PID it got from gettid. Nuanced only when a
+     * task was observed with more than one PID (NSpid listing distinct
+     * numbers), or this run itself looked from a child PID namespace: the
+     * claim's "the" PID then depends on where one looks. Confirmed otherwise.
+     */
+    decide(o) {
+      const obs = o.all('pidNamespaces');
+      const all = nonEmpty(obs.flatMap((x) => x.result.tasks.map((t) => ({ t, variant: x.variant }))), 'task in a new PID namespace');
+      const problems: string[] = [];
+      const tgidNotes: string[] = [];
+      for (const x of obs) {
+        const tasks = x.result.tasks;
+        // Tasks of one observation were alive at once (each waits for the release).
+        const byOuter = new Map<number, NsTask[]>();
+        for (const t of tasks) byOuter.set(t.nspid[0]!, [...(byOuter.get(t.nspid[0]!) ?? []), t]);
+        for (const [pid, ts] of byOuter) {
+          if (ts.length > 1) problems.push(`in "${x.variant}", ${list(ts.map((t) => `the ${t.role} at level ${t.level}`))} had the same outermost PID ${pid} while alive at once`);
+        }
+        for (const t of tasks) {
+          if (t.nspid.at(-1) !== t.gettid) problems.push(`${who(t, x.variant)} had NSpid ${t.nspid.join(' / ')}, whose last (own-level) PID is not the ${t.gettid} its gettid returned`);
+          // The TGID: a process leads its own group; a thread's group is its creator's.
+          if (t.role !== 'thread' && t.getpid !== t.gettid) tgidNotes.push(`${who(t, x.variant)} got getpid ${t.getpid} and gettid ${t.gettid}`);
+          if (t.role === 'thread') {
+            const leader = tasks.find((l) => l.role === 'worker' && l.level === t.level);
+            if (leader && t.getpid !== leader.gettid) tgidNotes.push(`${who(t, x.variant)} got getpid ${t.getpid}, not its creator's PID ${leader.gettid}`);
+          }
+        }
+      }
+      const groups = o.all('threadGroupIds').map((g) => ({ variant: g.variant, ...g.result }));
+      for (const g of groups) {
+        const seen = new Map<number, number>();
+        for (const t of g.tasks) seen.set(t.tid, (seen.get(t.tid) ?? 0) + 1);
+        const dup = [...seen].filter(([, n]) => n > 1).map(([tid]) => tid);
+        if (dup.length) problems.push(`in thread group ${g.tgid} (${g.variant}), several live tasks had the TID ${list(dup)}`);
+        const leader = g.tasks.find((t) => t.role === 'leader');
+        if (!leader) tgidNotes.push(`thread group ${g.tgid} (${g.variant}) reported no leader`);
+        else if (leader.tid !== g.tgid) tgidNotes.push(`in thread group ${g.tgid} (${g.variant}), the leader's TID was ${leader.tid}`);
+        for (const t of g.tasks.filter((x) => x.statusTgid !== g.tgid)) tgidNotes.push(`in thread group ${g.tgid} (${g.variant}), the ${t.role} ${t.tid} had Tgid ${t.statusTgid}`);
+      }
+      if (problems.length) {
+        return { verdict: 'refuted', explanation: `PIDs were not unique, or not the task's own: ${problems.join('; ')}.` };
+      }
+
+      const count = `${all.length} tasks in ${obs.length} runs of new PID namespaces`;
+      const outerUnique = `the outermost PIDs of the tasks alive at once were distinct in every run`;
+      const tgidText = groups.length
+        ? tgidNotes.length
+          ? `every task had a TGID, but it was not always its group leader's PID: ${tgidNotes.join('; ')}`
+          : `every task had a TGID: in ${groups.length} thread groups (${list(groups.map((g) => g.tasks.length))} tasks) every task's Tgid was its leader's PID, and in the namespaces a thread's getpid was its creator's PID`
+        : tgidNotes.length
+          ? `the TGIDs were not always the group leader's PID: ${tgidNotes.join('; ')}`
+          : `in the namespaces, each process's getpid was its own PID and a thread's its creator's (no thread group of the ids family was observed)`;
+      const vantages = o.all('vantage').map((v) => v.result);
+      const inChild = vantages.filter((v) => v.initialPidNamespace === false);
+      const unknownVantage = !vantages.length
+        ? ' Not observed in this run: which PID namespace the run itself looked from.'
+        : vantages.every((v) => v.initialPidNamespace === null)
+          ? ' This run could not tell whether it looked from the initial PID namespace.'
+          : '';
+
+      const multi = all.filter(({ t }) => distinct(t) > 1);
+      const limits: string[] = [];
+      if (multi.length) {
+        const deepest = multi.reduce((a, b) => (distinct(b.t) > distinct(a.t) ? b : a));
+        // Numbers that named different tasks alive at once, at different levels.
+        const repeats = obs.flatMap((x) => {
+          const holders = new Map<number, NsTask[]>();
+          for (const t of x.result.tasks) for (const n of new Set(t.nspid)) holders.set(n, [...(holders.get(n) ?? []), t]);
+          return [...holders].filter(([, ts]) => ts.length > 1).map(([n, ts]) => `${n} was the PID of ${list(ts.map((t) => `the ${t.role} at level ${t.level} (host PID ${t.nspid[0]})`))} in "${x.variant}"`);
+        });
+        const inits = all.filter(({ t }) => t.role === 'init');
+        const innermostWorkers = obs.flatMap((x) => x.result.tasks.filter((t) => t.role === 'worker' && t.level === x.result.depth));
+        const pid1 = inits.length && inits.every(({ t }) => t.getpid === 1)
+          ? `every namespace's init got 1 from getpid${innermostWorkers.length && innermostWorkers.every((w) => w.getpid === 2) ? ', and the process it forked got 2' : innermostWorkers.length ? `, and the processes they forked got ${list(innermostWorkers.map((w) => w.getpid))}` : ''}`
+          : inits.length ? `the namespaces' inits got ${list(inits.map(({ t }) => t.getpid))} from getpid` : '';
+        limits.push(`a task in a PID namespace has one PID per level: ${multi.length} of ${all.length} had several, e.g. ${who(deepest.t, deepest.variant)} had NSpid ${deepest.t.nspid.join(' / ')} (the host's first); the host's numbers were distinct among tasks alive at once${repeats.length ? `, while inside, numbers named several tasks: ${list(repeats, 2)}` : ''}${pid1 ? `; ${pid1}` : ''}`);
+      }
+      if (inChild.length) limits.push(`this run itself looked from ${list([...new Set(inChild.map(whereFrom))])}, so even its outermost PIDs are one namespace's, not the whole system's`);
+      const innerProc = obs.find((x) => x.result.innerProcEntries)?.result.innerProcEntries;
+      const innerText = innerProc ? ` A /proc mounted inside a namespace listed only ${list(innerProc)}.` : '';
+
+      if (limits.length) {
+        return {
+          verdict: 'nuanced',
+          explanation: `Across ${count}, every task had a PID of its own and ${outerUnique}; ${tgidText}. But ${limits.join('; and ')}.${innerText}${unknownVantage}`,
+        };
+      }
+      return {
+        verdict: 'confirmed',
+        explanation: `Across ${count}, every task had a single PID (its NSpid named one number only, the one its gettid returned), and ${outerUnique}; ${tgidText}.${vantages.length && !unknownVantage ? ` This run looked from ${list([...new Set(vantages.map(whereFrom))])}.` : ''}${innerText}${unknownVantage}`,
+      };
+    },
+  },
+];

@@ -1,0 +1,350 @@
+/**
+ * The proc-visibility claim family: what cases/claims/proc.test.ts observes, and the rules
+ * of A11, A12, A13 over it.
+ */
+import { Inconclusive, nonEmpty, present, type Claim } from './rule.js';
+import { parseStatus, statusNumber, statusNumbers } from '../harness/procfs.js';
+import { whereFrom } from './kernel-threads.js';
+import { list } from './prose.js';
+
+/** CPU-time fields of one stat file (proc(5) fields 14, 15, 20), in clock ticks. */
+export interface CpuFields {
+  pid: number;
+  utime: number;
+  stime: number;
+  numThreads: number;
+}
+
+/**
+ * One /proc lookup made by the lookup probe: each step "ok" or an errno name.
+ * A step that could not be tried is absent, never an empty string.
+ */
+export interface LookupOutcome {
+  path: string;
+  stat: string;
+  open: string;
+  chdir: string;
+  /** getcwd(3) after the chdir: only when both worked. */
+  cwd?: string;
+  /** getcwd(3)'s errno when the chdir worked and getcwd did not. */
+  cwdErrno?: string;
+  /** Reading PATH/status through the opened directory, "ok" or errno: absent when the open failed. */
+  status?: string;
+  /** Name/Tgid/Pid/NSpid lines of PATH/status, as read there: only when it was read. */
+  statusIds?: string;
+  uid: number;
+}
+
+/** Reached: stat, open and chdir all worked. */
+export const reached = (l: LookupOutcome): boolean => l.stat === 'ok' && l.open === 'ok' && l.chdir === 'ok';
+
+/** "stat ok, open ok, chdir ENOENT": the steps of a lookup as observed. */
+export const lookupSteps = (l: LookupOutcome): string => `stat ${l.stat}, open ${l.open}, chdir ${l.chdir}`;
+
+/** What the status read through a lookup said, each field only if its line was there; undefined when not read. */
+export function lookupIds(l: LookupOutcome): { pid?: number; tgid?: number; name?: string; nspid?: number[] } | undefined {
+  if (l.statusIds === undefined) return undefined;
+  const s = parseStatus(l.statusIds);
+  return { pid: statusNumber(s, 'Pid'), tgid: statusNumber(s, 'Tgid'), name: s.Name, nspid: statusNumbers(s, 'NSpid') };
+}
+
+/** The hidepid= value of a /proc's mount options when it hides anything (proc(5): not 0/off), else undefined. */
+export function hidepidOf(mountOptions: string): string | undefined {
+  const m = mountOptions.match(/(?:^|[\s,])hidepid=([^\s,]+)/);
+  return m && m[1] !== '0' && m[1] !== 'off' ? m[1] : undefined;
+}
+
+export interface ProcVisibilityObservations {
+  /** One readdir(3) of /proc, and one of /proc/TGID/task, while a probe held its threads alive. */
+  procListing: {
+    threads: number;
+    tgid: number;
+    /** Every task's TID as the task got it from the raw gettid syscall (SYS_gettid), leader included. */
+    tids: number[];
+    tgidListed: boolean;
+    /** Non-leader TIDs that the /proc listing did contain (should be none). */
+    nonLeaderListed: number[];
+    taskDir: number[];
+    /** Where /proc/self and /proc/thread-self pointed, read by each task itself. */
+    selfLinks: { tid: number; procSelf: string; procThreadSelf: string }[];
+    /** Numeric entries in that readdir of /proc. */
+    procEntries?: number;
+  };
+  /** Every numeric entry of one /proc listing, its status read: Tgid = Pid? */
+  procListingScan: {
+    entries: number;
+    checked: number;
+    tgidEqualsPid: number;
+    /** Entries whose status was read and did not say Tgid = Pid = the entry's name. */
+    mismatches: { entry: number; tgid: number; pid: number }[];
+    /** Entries gone (ENOENT/ESRCH) between the listing and the read of their status. */
+    vanished: number;
+  };
+  /** A non-leader TID, absent from the /proc listing, looked up directly from C. */
+  hiddenTidLookup: {
+    tgid: number;
+    tid: number;
+    listedInProc: boolean;
+    lookup: LookupOutcome;
+    /** The same probe run's lookup of the process itself, /proc/TGID: the baseline (it was reached). */
+    processLookup?: LookupOutcome;
+    /** Pid and Tgid of the status read through that lookup: absent when the lookup did not reach it. */
+    statusPid?: number;
+    statusTgid?: number;
+    /** Numeric names in /proc/TID/task (only when /proc/TID was reached). */
+    taskDirViaTid?: number[];
+    cpu?: { viaTid: CpuFields; viaTaskDir: CpuFields; group: CpuFields };
+  };
+  /** `cd /proc/TID` for a non-leader TID, in a real shell. */
+  shellCd: {
+    shell: string;
+    shellPath: string;
+    tid: number;
+    tgid: number;
+    exitCode: number;
+    /** What pwd printed after the cd: absent when the cd failed. */
+    pwd?: string;
+    /** What the shell said on stderr when the cd failed. */
+    cdStderr?: string;
+    /** Pid and Tgid lines of the status read in that directory: absent when the cd failed. */
+    statusPid?: number;
+    statusTgid?: number;
+    /** `cd /proc/TGID` in the same shell first, the baseline: its exit status (0, or the observation is incomplete). */
+    processCdExit?: number;
+    /** `ls /proc | grep -x TID`: exit 1 and no output when the TID is not listed. */
+    lsGrepExit: number;
+    lsGrepOut: string;
+  };
+  /** /proc/TID after the thread exited and was joined, polled until it went away. */
+  exitedTidLookup: {
+    tid: number;
+    tgid: number;
+    lookup: LookupOutcome;
+    /** Whether the poll saw /proc/TID gone before it gave up. */
+    gone?: boolean;
+    polls: number;
+    /** How long the poll ran: until it saw the entry gone, or until it gave up. */
+    ms: number;
+  };
+  /** A number no task can have: /proc/sys/kernel/pid_max itself (PIDs are below it). */
+  unusedPidLookup: { pid: number; pidMax: number; lookup: LookupOutcome };
+  /** Tasks in a child PID namespace, looked up from outside by their inner PIDs (and by their outer ones). */
+  pidnsInnerLookup: {
+    userns: boolean;
+    tasks: {
+      role: string;
+      innerPid: number;
+      outerPid: number;
+      /** /proc/innerPid looked up from outside. */
+      outside: LookupOutcome;
+      /** Whether that lookup reached this very task (same NSpid). */
+      sameTask: boolean;
+      /** /proc/outerPid looked up from outside: this task's PID in the /proc's namespace. */
+      outerLookup?: LookupOutcome;
+      outerSameTask?: boolean;
+    }[];
+  };
+  /** /proc mounted with hidepid in a private mount namespace, read by an unprivileged user. */
+  hidepidLookup: {
+    mountOption: string;
+    uid: number;
+    tgid: number;
+    tid: number;
+    hidden: LookupOutcome[];
+    /** The same lookups as the same user on a /proc mounted without hidepid (all reached). */
+    control: LookupOutcome[];
+  };
+}
+
+const sortedEqual = (a: readonly number[], b: readonly number[]) => [...a].sort((x, y) => x - y).join() === [...b].sort((x, y) => x - y).join();
+/** "a", "a and b", "a, b and c". */
+const both = (xs: readonly string[]) => (xs.length > 1 ? `${xs.slice(0, -1).join(', ')} and ${xs.at(-1)}` : xs.join(''));
+const sum = (xs: number[]) => xs.reduce((n, x) => n + x, 0);
+
+export const PROC_VISIBILITY_CLAIMS: Claim[] = [
+  {
+    id: 'A11',
+    source: 'answer 1',
+    statement: 'The numeric directories that `ls /proc` lists are TGIDs.',
+    needs: ['procListing', 'procListingScan'],
+    verdicts: ['confirmed', 'refuted', 'nuanced', 'inconclusive'],
+    decide(o) {
+      const listings = o.all('procListing').map((l) => l.result);
+      const scans = o.all('procListingScan').map((x) => x.result);
+      const leaked = listings.flatMap((l) => l.nonLeaderListed.map((t) => `${t} (a thread of ${l.tgid})`));
+      const mismatches = scans.flatMap((x) => x.mismatches);
+      if (leaked.length || mismatches.length) {
+        const what = [
+          leaked.length ? `non-leader TIDs ${list(leaked)}` : '',
+          mismatches.length ? `entries whose status did not say Tgid = Pid = the entry's name: ${list(mismatches.map((m) => `${m.entry} (Tgid ${m.tgid}, Pid ${m.pid})`))}` : '',
+        ].filter(Boolean);
+        return { verdict: 'refuted', explanation: `The /proc listing held entries that are not TGIDs: ${what.join('; ')}.` };
+      }
+      const checked = sum(scans.map((x) => x.checked));
+      const entries = sum(scans.map((x) => x.entries));
+      const vanished = sum(scans.map((x) => x.vanished));
+      if (!checked) {
+        throw new Inconclusive(`No entry of the /proc listing could be judged: ${scans.length === 1 ? 'the scan' : `${scans.length} scans`} read the status of none of ${entries} numeric entries (${vanished} vanished between the listing and the read).`);
+      }
+      const scanText = `In ${scans.length === 1 ? 'one readdir' : `${scans.length} readdirs`} of /proc, all ${checked} numeric entries whose status could be read had Tgid = Pid = the entry's name (${vanished} of ${entries} vanished between the listing and the read)`;
+      const nonLeaders = sum(listings.map((l) => l.tids.filter((t) => t !== l.tgid).length));
+      const held = `${listings.length} probes held ${list(listings.map((l) => l.tids.length))} tasks alive${nonLeaders ? `, and none of their ${nonLeaders} non-leader TIDs was listed` : ', but none had a thread beside its leader, so no thread TID could have been listed'}`;
+      const missing = listings.filter((l) => !l.tgidListed);
+      if (missing.length) {
+        return {
+          verdict: 'nuanced',
+          explanation: `${scanText}; ${held}. But the listing did not hold every TGID: the live probe process${missing.length > 1 ? 'es' : ''} ${list(missing.map((l) => l.tgid))} ${missing.length > 1 ? 'were' : 'was'} missing from it, so not every thread group has a listed directory.`,
+        };
+      }
+      return { verdict: 'confirmed', explanation: `${scanText}; ${held}, and each probe's TGID was listed.` };
+    },
+  },
+
+  {
+    id: 'A12',
+    source: 'answer 1',
+    statement: 'The numeric directories in /proc/TGID/task are the PIDs of the tasks of that group.',
+    needs: ['procListing'],
+    verdicts: ['confirmed', 'refuted', 'inconclusive'],
+    decide(o) {
+      const groups = nonEmpty(o.all('procListing').map((l) => l.result).filter((l) => l.tids.length > 0), 'thread group with the TIDs its tasks reported');
+      const wrong = groups.filter((l) => !sortedEqual(l.taskDir, l.tids));
+      if (wrong.length) {
+        return {
+          verdict: 'refuted',
+          explanation: `/proc/TGID/task did not list the group's TIDs: ${wrong.map((l) => {
+            const extra = l.taskDir.filter((t) => !l.tids.includes(t));
+            const missing = l.tids.filter((t) => !l.taskDir.includes(t));
+            return `for TGID ${l.tgid} it ${[extra.length ? `listed ${list(extra)}, which no task of the group reported` : '', missing.length ? `lacked ${list(missing)}, which tasks of the group reported` : '', !extra.length && !missing.length ? `listed ${list(l.taskDir)} with repeats` : ''].filter(Boolean).join(' and ')}`;
+          }).join('; ')}.`,
+        };
+      }
+      return {
+        verdict: 'confirmed',
+        explanation: `For ${groups.length} thread groups of ${list(groups.map((l) => l.tids.length))} tasks, /proc/TGID/task listed exactly the TIDs the tasks got from the raw gettid system call (SYS_gettid), no more, no fewer.`,
+      };
+    },
+  },
+
+  {
+    id: 'A13',
+    source: 'answer 1',
+    statement: 'A PID that `ls /proc` does not list can still be entered with `cd /proc/PID`.',
+    needs: ['hiddenTidLookup', 'shellCd'],
+    uses: ['exitedTidLookup', 'unusedPidLookup', 'pidnsInnerLookup', 'hidepidLookup', 'vantage', 'pidNamespaces'],
+    verdicts: ['confirmed', 'refuted', 'nuanced'],
+    /*
+     * What the claim asserts: in the /proc you stand in, a PID of a live task
+     * that the listing leaves out (a thread's TID) can still be entered. The
+     * verdict is decided on that /proc alone, from observations every run
+     * makes (the C lookups, the shells, this run's mount options). Optional
+     * experiments elsewhere (a child PID namespace, a separate hidepid mount)
+     * either add PIDs of this /proc that must be enterable too (the outer
+     * PIDs of namespaced tasks: a failure refutes) or show what "any PID"
+     * does not cover (inner PIDs, another mount's options): those are stated
+     * as scope, and their absence as "not observed", never as a verdict.
+     */
+    decide(o) {
+      const hidden = o.all('hiddenTidLookup').map((h) => h.result);
+      const shells = o.all('shellCd').map((x) => x.result);
+      const inner = o.all('pidnsInnerLookup').map((n) => n.result);
+      const refuting: string[] = [];
+      for (const h of hidden) {
+        if (h.listedInProc) refuting.push(`TID ${h.tid} (a thread of ${h.tgid}) was in the readdir of /proc, so it was not hidden from the listing`);
+        if (!reached(h.lookup)) {
+          refuting.push(`from C, /proc/${h.tid} (a thread of ${h.tgid}) failed: ${lookupSteps(h.lookup)}${h.processLookup && reached(h.processLookup) ? `, while /proc/${h.tgid} was entered in the same run` : ''}`);
+        } else if (h.statusPid !== h.tid || h.statusTgid !== h.tgid) {
+          const pid = present(h.statusPid, `the Pid line of /proc/${h.tid}/status`);
+          refuting.push(`from C, /proc/${h.tid} was entered, but the status there said Pid ${pid}, Tgid ${present(h.statusTgid, `the Tgid line of /proc/${h.tid}/status`)}: ${pid === h.tgid ? "the group leader's entry" : "another task's entry"}, not the thread's`);
+        }
+      }
+      for (const s of shells) {
+        if (s.lsGrepExit !== 0 && s.lsGrepExit !== 1) throw new Inconclusive(`ls /proc | grep -x ${s.tid} in ${s.shell} exited ${s.lsGrepExit}: neither found (0) nor not found (1).`);
+        if (s.lsGrepExit === 0) refuting.push(`ls /proc | grep -x ${s.tid} found "${s.lsGrepOut.trim()}" in ${s.shell}, so TID ${s.tid} was listed`);
+        if (s.exitCode !== 0 || s.pwd !== `/proc/${s.tid}`) {
+          refuting.push(`${s.shell} (${s.shellPath}): cd /proc/${s.tid} exited ${s.exitCode}${s.pwd !== undefined ? ` with pwd ${s.pwd}` : ''}${s.cdStderr ? ` ("${s.cdStderr}")` : ''}${s.processCdExit === 0 ? `, while cd /proc/${s.tgid} worked in the same shell` : ''}`);
+        } else if (s.statusPid !== s.tid || s.statusTgid !== s.tgid) {
+          const pid = present(s.statusPid, `the Pid line ${s.shell} read in /proc/${s.tid}`);
+          refuting.push(`${s.shell}: cd /proc/${s.tid} worked, but the status there said Pid ${pid}, Tgid ${present(s.statusTgid, `the Tgid line ${s.shell} read in /proc/${s.tid}`)}: ${pid === s.tgid ? "the group leader's entry" : "another task's entry"}, not the thread's`);
+        }
+      }
+      for (const n of inner) {
+        for (const t of n.tasks) {
+          if (t.outerLookup && !(reached(t.outerLookup) && t.outerSameTask)) {
+            refuting.push(`/proc/${t.outerPid}, the PID in this /proc of the ${t.role} of a child PID namespace, ${reached(t.outerLookup) ? 'was entered but held another task' : `failed: ${lookupSteps(t.outerLookup)}`}`);
+          }
+        }
+      }
+      if (refuting.length) {
+        return { verdict: 'refuted', explanation: `Entering a PID that ls /proc does not list did not work as claimed: ${refuting.join('; ')}.` };
+      }
+
+      const outerEntered = inner.flatMap((n) => n.tasks.filter((t) => t.outerLookup).map((t) => `${t.outerPid} (${t.role})`));
+      const tidText = (hs: typeof hidden) => list(hs.map((h) => `${h.tid} (a thread of ${h.tgid})`));
+      const held = [
+        `Held: TID${hidden.length > 1 ? 's' : ''} ${tidText(hidden)} ${hidden.length > 1 ? 'were' : 'was'} absent from a readdir of /proc and entered from C: stat, open and chdir succeeded, and the status read there said Pid = TID, Tgid = TGID.`,
+        `In ${both(shells.map((s) => `${s.shell} (${s.shellPath})`))}, ls /proc | grep -x TID found nothing for TID${shells.length > 1 ? 's' : ''} ${both(shells.map((s) => String(s.tid)))}, and cd /proc/TID worked: pwd printed /proc/TID and the status there said Pid = TID, Tgid = TGID.`,
+        outerEntered.length ? `The PIDs in this /proc of tasks in a child PID namespace were entered too, listed or not: ${list(outerEntered)}.` : '',
+      ].filter(Boolean).join(' ');
+
+      const limits: string[] = [];
+      const bounds: string[] = [];
+      for (const e of o.all('exitedTidLookup').map((x) => x.result)) {
+        const poll = e.gone ? `the poll saw /proc/${e.tid} gone ${e.ms} ms after the join` : `the poll still saw /proc/${e.tid} when it gave up after ${e.ms} ms`;
+        if (reached(e.lookup)) limits.push(`/proc/${e.tid}, the TID of a thread that had exited and been joined, could still be entered (${poll}), so entering /proc/N did not show that a task N was running`);
+        else bounds.push(`the TID of a thread that had exited and been joined gave ${e.lookup.stat === 'ENOENT' && e.lookup.chdir === 'ENOENT' ? 'ENOENT, as expected for a task that no longer exists' : lookupSteps(e.lookup)} (${poll})`);
+      }
+      for (const u of o.all('unusedPidLookup').map((x) => x.result)) {
+        if (reached(u.lookup)) limits.push(`/proc/${u.pid}, a number at pid_max (${u.pidMax}) that no task can have, could be entered`);
+        else bounds.push(`pid_max itself (${u.pidMax}), which no task can have, gave ${u.lookup.stat === 'ENOENT' && u.lookup.chdir === 'ENOENT' ? 'ENOENT, as expected' : lookupSteps(u.lookup)}`);
+      }
+
+      const vantages = o.all('vantage').map((v) => v.result);
+      const hidepids = o.all('hidepidLookup').map((h) => h.result);
+      const hidepidSeen = (h: (typeof hidepids)[number]) => {
+        const blocked = h.hidden.filter((l) => !reached(l));
+        return blocked.length
+          ? `on a /proc mounted ${h.mountOption}, uid ${h.uid} could not enter ${list(blocked.map((l) => `${l.path} (chdir ${l.chdir})`))} (another user's process and its unlisted thread), where a /proc mounted without it let the same user in`
+          : `on a /proc mounted ${h.mountOption}, uid ${h.uid} still entered ${list(h.hidden.map((l) => l.path))} (another user's process and its thread)`;
+      };
+      const scope: string[] = [];
+      const notSeen: string[] = [];
+      for (const v of vantages) {
+        const from = `this run looked from ${whereFrom(v)}, as euid ${v.euid}`;
+        const hp = v.procMountOptions === null ? undefined : hidepidOf(v.procMountOptions);
+        if (v.procMountOptions === null) {
+          scope.push(from);
+          notSeen.push("the mount options of this run's /proc (they could not be read)");
+        } else if (hp) {
+          limits.push(`this run's own /proc is mounted with hidepid=${hp} ("${v.procMountOptions}"), which (proc(5)) keeps other users' /proc/PID from whoever may not ptrace them${hidepids.length ? `; observed on a separate mount: ${hidepids.map(hidepidSeen).join('; ')}` : ''}`);
+          scope.push(from);
+        } else {
+          scope.push(`${from}, through a /proc mounted "${v.procMountOptions}" (no hidepid)`);
+        }
+      }
+      if (!vantages.length) notSeen.push("the mount options of this run's /proc (the vantage observation)");
+      const hidepidInLimits = vantages.some((v) => v.procMountOptions !== null && hidepidOf(v.procMountOptions));
+      if (!hidepidInLimits) for (const h of hidepids) scope.push(`${hidepidSeen(h)}: the claim is about a /proc mounted as this run's is`);
+      if (!hidepids.length) notSeen.push('a /proc mounted with hidepid (that test did not run or was set aside)');
+
+      for (const n of inner) {
+        scope.push(`a PID inside a child PID namespace is not a PID of this /proc: looked up from outside, ${list(n.tasks.map((t) => {
+          const ids = lookupIds(t.outside);
+          const what = t.sameTask ? 'reached that same task' : reached(t.outside) ? `was another task${ids?.name ? `, "${ids.name}"` : ''}${ids?.pid !== undefined ? ` (Pid ${ids.pid})` : ''}` : `gave ${t.outside.stat}`;
+          return `/proc/${t.innerPid} (the inner PID of ${t.outerPid}) ${what}`;
+        }))}`);
+      }
+      if (!inner.length) notSeen.push('tasks in a child PID namespace (that test did not run or was set aside)');
+      const innerProc = o.all('pidNamespaces').map((n) => n.result).find((n) => n.innerProcEntries);
+      if (innerProc?.innerProcEntries) scope.push(`a /proc mounted inside a child PID namespace listed only that namespace's tasks (${list(innerProc.innerProcEntries)})`);
+
+      const tail = [
+        bounds.length ? ` Numbers without a live task: ${bounds.join('; ')}.` : '',
+        scope.length ? ` Scope: ${scope.join('; ')}.` : '',
+        notSeen.length ? ` Not observed in this run: ${notSeen.join('; ')}.` : '',
+      ].join('');
+      if (limits.length) return { verdict: 'nuanced', explanation: `${held} But not for every PID: ${limits.join('; ')}.${tail}` };
+      return { verdict: 'confirmed', explanation: `${held}${tail}` };
+    },
+  },
+];

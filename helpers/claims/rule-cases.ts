@@ -1,0 +1,135 @@
+/**
+ * Table-driven tests of the claim rules (cases/rules/*.rules.test.ts). Each
+ * rule is fed the complete observations of a real healthy run
+ * (cases/rules/fixtures/<kind>.json, written by scripts/rule-fixture.ts from
+ * a real reports/claims.json), mutated the way another kernel, libc or
+ * environment would behave, and the verdict and the key facts of its
+ * explanation are checked. For every claim it also checks, without being
+ * asked: each needed kind set aside makes the claim inconclusive with the
+ * reason; no explanation holds an unobserved value; and the cases reach
+ * every verdict the claim declares, and no other.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, test } from 'vitest';
+import { PROJECT_ROOT } from '../harness/build.js';
+import { hostOnlyReason } from '../harness/environment.js';
+import { CLAIMS, evaluate, findPlaceholder, ObservationIndex, type Verdict } from './index.js';
+import type { CompleteObservation, ObservationKind, ObservationResults, RecordedObservation } from '../observations.js';
+
+export const FIXTURE_DIR = join(PROJECT_ROOT, 'cases', 'rules', 'fixtures');
+
+/** The healthy run's complete observations, every kind that has a fixture file. */
+export function healthyObservations(): RecordedObservation[] {
+  return readdirSync(FIXTURE_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .flatMap((f) => JSON.parse(readFileSync(join(FIXTURE_DIR, f), 'utf8')) as RecordedObservation[]);
+}
+
+/** A copy of the healthy observations to mutate, with ways to do so. */
+export class Draft {
+  list: RecordedObservation[];
+  constructor(list: RecordedObservation[]) {
+    this.list = structuredClone(list);
+  }
+  private complete<K extends ObservationKind>(kind: K): (CompleteObservation<K> & RecordedObservation)[] {
+    return this.list.filter((o) => o.kind === kind && o.complete) as (CompleteObservation<K> & RecordedObservation)[];
+  }
+  /** The results of every complete observation of a kind, to edit in place. */
+  results<K extends ObservationKind>(kind: K): ObservationResults[K][] {
+    const rs = this.complete(kind).map((o) => o.result);
+    if (!rs.length) throw new Error(`the fixture has no complete ${kind} observation: run scripts/rule-fixture.ts`);
+    return rs;
+  }
+  /** The result of the first complete observation of a kind (of a variant, if given). */
+  result<K extends ObservationKind>(kind: K, variant?: string): ObservationResults[K] {
+    const o = this.complete(kind).find((x) => variant === undefined || x.variant === variant);
+    if (!o) throw new Error(`the fixture has no complete ${kind}${variant ? ` variant ${variant}` : ''}`);
+    return o.result;
+  }
+  /** Every observation of a kind made incomplete, as a failed probe or refused syscall would leave it. */
+  fail(kind: ObservationKind, unobserved: string, variant?: string): this {
+    this.list = this.list.map((o) => (o.kind === kind && (variant === undefined || o.variant === variant)
+      ? ({ kind: o.kind, variant: o.variant, complete: false, unobserved, evidence: {}, test: o.test, testState: 'failed' } as RecordedObservation)
+      : o));
+    return this;
+  }
+  /** Every observation of a kind gone, as when its test was skipped before recording. */
+  drop(kind: ObservationKind): this {
+    this.list = this.list.filter((o) => o.kind !== kind);
+    return this;
+  }
+  /** Mark the tests of a kind failed, as a complete observation contradicting documented Linux would. */
+  testFailed(kind: ObservationKind): this {
+    for (const o of this.list) if (o.kind === kind) o.testState = 'failed';
+    return this;
+  }
+  add<K extends ObservationKind>(kind: K, variant: string, result: ObservationResults[K]): this {
+    this.list.push({ kind, variant, complete: true, result, evidence: {}, test: `rule test: ${kind}`, testState: 'passed' } as RecordedObservation);
+    return this;
+  }
+}
+
+export interface RuleCase {
+  /** What world this input stands for, e.g. "a libc whose getpid() returns the TID". */
+  name: string;
+  mutate: (d: Draft) => void;
+  verdict: Verdict;
+  /** Facts the explanation must state. */
+  says?: (string | RegExp)[];
+  /** Things it must not state (a clause that was not observed in this input). */
+  saysNot?: (string | RegExp)[];
+}
+
+/** Evaluate one claim over a list of observations. */
+export function judge(claimId: string, list: RecordedObservation[]) {
+  const claim = CLAIMS.find((c) => c.id === claimId);
+  if (!claim) throw new Error(`no claim ${claimId}`);
+  return evaluate(claim, new ObservationIndex(list));
+}
+
+const matches = (text: string, p: string | RegExp) => (typeof p === 'string' ? text.includes(p) : p.test(text));
+
+/**
+ * The rule tests of one claim: the healthy run (`healthy`: its verdict
+ * there), then each case. Also tests each needed kind set aside, and that
+ * the cases reach exactly the verdicts the claim declares.
+ */
+export function ruleCases(claimId: string, healthy: Omit<RuleCase, 'name' | 'mutate'>, cases: RuleCase[]): void {
+  const claim = CLAIMS.find((c) => c.id === claimId);
+  // The rules are plain TypeScript over recorded data: the same on every kernel.
+  const hostOnly = hostOnlyReason(`the rule of ${claimId}`);
+  describe(`rule ${claimId}`, () => {
+    beforeEach(({ skip }) => {
+      if (hostOnly) skip(hostOnly);
+    });
+    const reached = new Set<Verdict>();
+    const all: RuleCase[] = [{ name: 'the healthy run this fixture was taken from', mutate: () => {}, ...healthy }, ...cases];
+    for (const c of all) {
+      test(c.name, () => {
+        const d = new Draft(healthyObservations());
+        c.mutate(d);
+        const e = judge(claimId, d.list);
+        reached.add(e.verdict);
+        expect(e.broken, `the rule threw:\n${e.broken}`).toBeUndefined();
+        expect(e.verdict, e.explanation).toBe(c.verdict);
+        expect(findPlaceholder(e.explanation), e.explanation).toBeUndefined();
+        for (const p of c.says ?? []) expect(matches(e.explanation, p), `should say ${p}:\n${e.explanation}`).toBe(true);
+        for (const p of c.saysNot ?? []) expect(matches(e.explanation, p), `should not say ${p}:\n${e.explanation}`).toBe(false);
+      });
+    }
+    for (const kind of claim?.needs ?? []) {
+      test(`with every ${kind} observation incomplete, it is inconclusive and says why`, () => {
+        const d = new Draft(healthyObservations()).fail(kind, 'tgkill: EPERM (a fault of the rule test)');
+        const e = judge(claimId, d.list);
+        expect(e.verdict).toBe('inconclusive');
+        expect(e.explanation).toContain('tgkill: EPERM (a fault of the rule test)');
+        expect(e.setAside.map((x) => x.observation.kind)).toContain(kind);
+      });
+    }
+    test('the cases reach exactly the verdicts the claim declares', () => {
+      expect([...reached].sort()).toEqual([...(claim?.verdicts ?? [])].sort());
+    });
+  });
+}

@@ -1,0 +1,90 @@
+/**
+ * What a claim rule is made of, apart from the registry (helpers/claims/index.ts)
+ * so that the rule modules (helpers/claims/<family>.ts) and the registry that
+ * gathers them do not import each other: verdicts, the observation index a
+ * rule reads, the Claim shape, and the ways a rule says it saw too little.
+ */
+import type { CompleteObservation, ObservationKind, RecordedObservation } from '../observations.js';
+
+export const VERDICTS = ['confirmed', 'refuted', 'nuanced', 'inconclusive', 'not-testable'] as const;
+export type Verdict = (typeof VERDICTS)[number];
+
+export interface Decision {
+  verdict: Verdict;
+  explanation: string;
+}
+
+/**
+ * Thrown by a rule that, over complete observations, still saw too little to
+ * judge (an empty set, a row it needs absent): the verdict is inconclusive
+ * with this message. Never confirm over nothing.
+ */
+export class Inconclusive extends Error {
+  override name = 'Inconclusive';
+}
+
+/** `xs` if it has at least one element; otherwise the rule saw nothing: Inconclusive. */
+export function nonEmpty<T>(xs: readonly T[], what: string): readonly [T, ...T[]] {
+  if (!xs.length) throw new Inconclusive(`No ${what} was observed completely in this run.`);
+  return xs as readonly [T, ...T[]];
+}
+
+/** `x` if defined; otherwise Inconclusive naming what was missing. */
+export function present<T>(x: T | undefined, what: string): T {
+  if (x === undefined) throw new Inconclusive(`${what} was not observed completely in this run.`);
+  return x;
+}
+
+export type Usable<K extends ObservationKind> = CompleteObservation<K> & { test: string; testState: string };
+
+/** Why a recorded observation is not given to the rules, or undefined when it is. */
+export function whySetAside(o: RecordedObservation): string | undefined {
+  if (!o.complete) return o.unobserved;
+  if (o.testState === 'skipped') return 'its test was skipped after recording it';
+  return undefined;
+}
+
+/**
+ * The observations of one run, by kind. Rules read only the usable ones
+ * (complete, from a test that was not skipped); each read is remembered, so
+ * that a claim lists exactly the observations its rule looked at.
+ */
+export class ObservationIndex {
+  readonly reads = new Set<ObservationKind>();
+  constructor(readonly list: readonly RecordedObservation[]) {}
+  /** A fresh view of the same observations, with its own record of reads. */
+  view(): ObservationIndex {
+    return new ObservationIndex(this.list);
+  }
+  all<K extends ObservationKind>(kind: K): Usable<K>[] {
+    this.reads.add(kind);
+    return this.list.filter((o) => o.kind === kind && whySetAside(o) === undefined) as Usable<K>[];
+  }
+  has(kind: ObservationKind): boolean {
+    return this.list.some((o) => o.kind === kind && whySetAside(o) === undefined);
+  }
+  /** Observations of a kind that the rules do not get, each with why. */
+  setAside(kind: ObservationKind): { observation: RecordedObservation; reason: string }[] {
+    return this.list.flatMap((o) => {
+      const reason = o.kind === kind ? whySetAside(o) : undefined;
+      return reason === undefined ? [] : [{ observation: o, reason }];
+    });
+  }
+}
+
+export interface Claim {
+  id: string;
+  /** Where in the Q&A: the title, or answer 1, 2 or 3 (CLAIMS.md's "where"). */
+  source: 'title' | 'answer 1' | 'answer 1 (note)' | 'answer 2' | 'answer 3';
+  statement: string;
+  /** Kinds without which the rule cannot judge: with none usable, the verdict is inconclusive. */
+  needs: ObservationKind[];
+  /** Kinds the rule also reads when present (limits, nuances), without needing them. */
+  uses?: ObservationKind[];
+  decide?: (o: ObservationIndex) => Decision;
+  /** Every verdict `decide` can return; the rule tests reach each one (cases/rules/). */
+  verdicts?: Verdict[];
+  /** Why no observation on a Linux host can bear on this claim. */
+  notTestable?: string;
+}
+
