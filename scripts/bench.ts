@@ -7,9 +7,10 @@
  */
 import { execa } from 'execa';
 import { join } from 'node:path';
-import { buildProbes, PROJECT_ROOT } from '../helpers/harness/build.js';
+import { buildProbes } from '../helpers/harness/build.js';
+import { PROJECT_ROOT } from '../helpers/harness/paths.js';
 import { configureProbes, runProbe, startProbe } from '../helpers/harness/probe.js';
-import { writeFileAtomic } from '../helpers/report/claims-report.js';
+import { writeFileAtomic } from '../helpers/harness/fs.js';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(name);

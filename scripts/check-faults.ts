@@ -36,7 +36,9 @@ import { CLAIMS, findPlaceholder, type Verdict } from '../helpers/claims/index.j
 import { environment } from '../helpers/harness/environment.js';
 import { leftoverProbeTasks } from '../helpers/harness/leftovers.js';
 import { lastLines, runNestedSuite, type NestedSuiteRun } from '../helpers/harness/nested-suite.js';
-import { defaultReportDir, writeFileAtomic, type ClaimsReport } from '../helpers/report/claims-report.js';
+import { type ClaimsReport } from '../helpers/report/claims-report.js';
+import { defaultReportDir } from '../helpers/harness/paths.js';
+import { writeFileAtomic } from '../helpers/harness/fs.js';
 import { badge, esc, page } from '../helpers/report/html.js';
 import { straceSyscalls, syscallTable, type SyscallTable } from '../helpers/harness/syscalls.js';
 

@@ -8,9 +8,11 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
-import { PROJECT_ROOT } from '../helpers/harness/build.js';
+import { PROJECT_ROOT } from '../helpers/harness/paths.js';
 import { signalOwnChild } from '../helpers/harness/own-tasks.js';
-import { defaultReportDir, readClaimsReport, writeFileAtomic } from '../helpers/report/claims-report.js';
+import { readClaimsReport } from '../helpers/report/claims-report.js';
+import { defaultReportDir } from '../helpers/harness/paths.js';
+import { writeFileAtomic } from '../helpers/harness/fs.js';
 
 const args = process.argv.slice(2);
 const load = args.includes('--load');

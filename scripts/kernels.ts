@@ -10,10 +10,12 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { execa } from 'execa';
-import { buildProbes, cacheRoot, PROJECT_ROOT, ProbeBuildError } from '../helpers/harness/build.js';
+import { buildProbes, ProbeBuildError } from '../helpers/harness/build.js';
+import { cacheRoot, PROJECT_ROOT } from '../helpers/harness/paths.js';
 import { KernelFetchError, PrivateApt, type KernelSpec } from '../helpers/kernels/apt.js';
 import { kvmUsable, runGuest, type GuestResult } from '../helpers/kernels/guest.js';
-import { defaultReportDir, readClaimsReport, summaryLine } from '../helpers/report/claims-report.js';
+import { readClaimsReport, summaryLine } from '../helpers/report/claims-report.js';
+import { defaultReportDir } from '../helpers/harness/paths.js';
 import { buildMatrix, writeMatrix, type MatrixInput } from '../helpers/report/matrix.js';
 
 const USAGE = `usage: npm run kernels -- [--kernel VERSION]... [-j N] [--refresh] [--timeout SECONDS] [--out DIR] [--host-report FILE | --no-host] [--hang VERSION]`;

@@ -7,7 +7,8 @@
  */
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
-import { defaultReportDir, readClaimsReport, ReportInputError } from '../helpers/report/claims-report.js';
+import { readClaimsReport, ReportInputError } from '../helpers/report/claims-report.js';
+import { defaultReportDir } from '../helpers/harness/paths.js';
 import { buildMatrix, writeMatrix } from '../helpers/report/matrix.js';
 
 const USAGE = 'usage: npm run report:matrix -- [--out DIR] REPORT [REPORT...]  (REPORT: a claims.json or a directory holding one)';

@@ -8,8 +8,9 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { execa } from 'execa';
-import { PROJECT_ROOT } from '../helpers/harness/build.js';
-import { defaultReportDir, readClaimsReport, summaryLine } from '../helpers/report/claims-report.js';
+import { PROJECT_ROOT } from '../helpers/harness/paths.js';
+import { readClaimsReport, summaryLine } from '../helpers/report/claims-report.js';
+import { defaultReportDir } from '../helpers/harness/paths.js';
 import { renderMarkdownSummary } from '../helpers/report/render.js';
 import { reportFiles } from '../helpers/report/write.js';
 

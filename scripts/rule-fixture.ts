@@ -7,7 +7,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../helpers/harness/build.js';
+import { PROJECT_ROOT } from '../helpers/harness/paths.js';
 import { readClaimsReport } from '../helpers/report/claims-report.js';
 import { FIXTURE_DIR } from '../helpers/claims/rule-cases.js';
 

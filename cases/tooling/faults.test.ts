@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { PROJECT_ROOT } from '../../helpers/harness/build.js';
+import { PROJECT_ROOT } from '../../helpers/harness/paths.js';
 import { CLAIM_CASE_FILES, CLAIM_FAMILIES } from '../../helpers/claims/families.js';
 import { ProbeFailure, probeDirectory, startProbe, type Probe } from '../../helpers/harness/probe.js';
 import { readStatus } from '../../helpers/harness/procfs.js';

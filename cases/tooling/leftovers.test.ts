@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { dir as tmpDir } from 'tmp-promise';
 import { beforeEach, expect, inject, test } from 'vitest';
-import { PROJECT_ROOT } from '../../helpers/harness/build.js';
+import { PROJECT_ROOT } from '../../helpers/harness/paths.js';
 import { hostOnlyReason } from '../../helpers/harness/environment.js';
 import { leftoverProbeTasks } from '../../helpers/harness/leftovers.js';
 import { eventually } from '../../helpers/harness/poll.js';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { dir as tmpDir } from 'tmp-promise';
 import { expect, test } from 'vitest';
-import { PROJECT_ROOT } from '../../helpers/harness/build.js';
+import { PROJECT_ROOT } from '../../helpers/harness/paths.js';
 import { hostOnlyReason } from '../../helpers/harness/environment.js';
 import type { ClaimsReport } from '../../helpers/report/claims-report.js';
 

@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { PROJECT_ROOT } from '../../helpers/harness/build.js';
+import { PROJECT_ROOT } from '../../helpers/harness/paths.js';
 import { CLAIMS, evaluate, findPlaceholder, nonEmpty, ObservationIndex, readsOf, VERDICTS, type Claim } from '../../helpers/claims/index.js';
 import { environment } from '../../helpers/harness/environment.js';
 import { buildClaimsReport, summaryLine } from '../../helpers/report/claims-report.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { dir as tmpDir } from 'tmp-promise';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { PROJECT_ROOT } from '../../helpers/harness/build.js';
+import { PROJECT_ROOT } from '../../helpers/harness/paths.js';
 import { VERDICTS } from '../../helpers/claims/index.js';
 import { hostOnlyReason } from '../../helpers/harness/environment.js';
 import { readClaimsReport, ReportInputError, type ClaimsReport } from '../../helpers/report/claims-report.js';

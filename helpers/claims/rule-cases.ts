@@ -12,7 +12,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, test } from 'vitest';
-import { PROJECT_ROOT } from '../harness/build.js';
+import { PROJECT_ROOT } from '../harness/paths.js';
 import { hostOnlyReason } from '../harness/environment.js';
 import { CLAIMS, evaluate, findPlaceholder, ObservationIndex, type Verdict } from './index.js';
 import type { CompleteObservation, ObservationKind, ObservationResults, RecordedObservation } from '../observations.js';

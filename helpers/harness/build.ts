@@ -12,21 +12,14 @@
  */
 import { createHash } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { delimiter, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
+import { cacheRoot, NATIVE_DIR } from './paths.js';
 
-export const PROJECT_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-export const NATIVE_DIR = join(PROJECT_ROOT, 'native-helpers');
 export const CFLAGS = ['-O2', '-Wall', '-Wextra', '-Werror', '-pthread', '-D_GNU_SOURCE'] as const;
 
 export class ProbeBuildError extends Error {
   override name = 'ProbeBuildError';
-}
-
-/** Where built probes live; CLONELAB_CACHE_DIR moves it (e.g. a read-only checkout). */
-export function cacheRoot(): string {
-  return process.env.CLONELAB_CACHE_DIR ?? join(PROJECT_ROOT, 'node_modules', '.cache', 'clonelab');
 }
 
 /** The compiler named by $CC (first word), else cc, gcc, clang: the first on PATH. */

@@ -8,7 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { PROJECT_ROOT } from './build.js';
+import { PROJECT_ROOT } from './paths.js';
 import { readClaimsReport, type ClaimsReport } from '../report/claims-report.js';
 
 export interface NestedSuiteOptions {

@@ -6,7 +6,7 @@
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
-import { PROJECT_ROOT } from '../harness/build.js';
+import { PROJECT_ROOT } from '../harness/paths.js';
 import { buildInitramfs, shellQuote } from './initramfs.js';
 
 /** KVM needs /dev/kvm we may open and a CPU that offers virtualisation (vmx/svm) to this VM. */

@@ -11,7 +11,8 @@ import { lookupFromC, reached } from '../harness/lookup.js';
 import { configureProbes, ProbeFailure, runProbe, startProbe } from '../harness/probe.js';
 import { errnoOf, listProc, parseStatus, readStat, readStatus, readStatusText, signalsInMask, type Status, statusNumber } from '../harness/procfs.js';
 import type { ProbeRecordOf } from '../harness/records.js';
-import { defaultReportDir, writeFileAtomic } from '../report/claims-report.js';
+import { defaultReportDir } from '../harness/paths.js';
+import { writeFileAtomic } from '../harness/fs.js';
 import type { LookupOutcome } from '../claims/proc.js';
 import { probeExists } from '../harness/own-tasks.js';
 

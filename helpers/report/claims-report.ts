@@ -2,9 +2,9 @@
  * reports/claims.json: the contract other tools read (../shared/DESIGN.md).
  * Bump SCHEMA_VERSION on any change a reader could trip over.
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { PROJECT_ROOT } from '../harness/build.js';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../harness/paths.js';
 import { CLAIMS, evaluate, ObservationIndex, VERDICTS, type Verdict } from '../claims/index.js';
 import type { Environment } from '../harness/environment.js';
 import type { ObservationKind, RecordedObservation } from '../observations.js';
@@ -63,10 +63,6 @@ export interface ClaimsReport {
   run: { reason: string; unhandledErrors: string[] };
 }
 
-export function defaultReportDir(): string {
-  return process.env.CLONELAB_REPORT_DIR ?? join(PROJECT_ROOT, 'reports');
-}
-
 export function buildClaimsReport(input: {
   observations: RecordedObservation[];
   tests: TestOutcome[];
@@ -113,19 +109,6 @@ export function buildClaimsReport(input: {
     tests: { passed: count('passed'), failed: count('failed'), skipped: count('skipped'), total: input.tests.length, list: input.tests },
     run: { reason: input.reason, unhandledErrors: input.unhandledErrors },
   };
-}
-
-/** Write a file so that readers see the old or the new content, never half of one. */
-export function writeFileAtomic(file: string, content: string): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  try {
-    writeFileSync(tmp, content);
-    renameSync(tmp, file);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
 }
 
 /** A report file that cannot be used: which file, and what is wrong with it. */

@@ -5,7 +5,8 @@
  */
 import { join } from 'node:path';
 import type { ClaimsReport } from './claims-report.js';
-import { SCHEMA_VERSION, writeFileAtomic } from './claims-report.js';
+import { SCHEMA_VERSION } from './claims-report.js';
+import { writeFileAtomic } from '../harness/fs.js';
 import { badge, envList, esc, filters, page } from './html.js';
 
 export interface MatrixColumn {

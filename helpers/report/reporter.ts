@@ -5,10 +5,11 @@
  */
 import { relative } from 'node:path';
 import type { Reporter, SerializedError, TestModule, TestRunEndReason } from 'vitest/node';
-import { PROJECT_ROOT } from '../harness/build.js';
+import { PROJECT_ROOT } from '../harness/paths.js';
 import { environment } from '../harness/environment.js';
 import type { RecordedObservation } from '../observations.js';
-import { buildClaimsReport, defaultReportDir, summaryLine, type TestOutcome } from './claims-report.js';
+import { buildClaimsReport, summaryLine, type TestOutcome } from './claims-report.js';
+import { defaultReportDir } from '../harness/paths.js';
 import { writeReports } from './write.js';
 
 export default class ClaimsReporter implements Reporter {

@@ -1,6 +1,7 @@
 /** Writes the four report files of one run, each atomically (temporary file, then rename). */
 import { join } from 'node:path';
-import { writeFileAtomic, type ClaimsReport } from './claims-report.js';
+import { type ClaimsReport } from './claims-report.js';
+import { writeFileAtomic } from '../harness/fs.js';
 import { renderHtml, renderJunit, renderMarkdown } from './render.js';
 
 export interface ReportFiles {

@@ -1,0 +1,20 @@
+/**
+ * Where clonelab's files are: the checkout, the probe sources, the build
+ * cache and the default report directory. One place, so the report schema,
+ * the probe builder and the kernel guests do not lend each other constants.
+ */
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const PROJECT_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const NATIVE_DIR = join(PROJECT_ROOT, 'native-helpers');
+
+/** Where built probes live; CLONELAB_CACHE_DIR moves it (e.g. a read-only checkout). */
+export function cacheRoot(): string {
+  return process.env.CLONELAB_CACHE_DIR ?? join(PROJECT_ROOT, 'node_modules', '.cache', 'clonelab');
+}
+
+/** Where `npm run report` and `npm test` write: reports/, or CLONELAB_REPORT_DIR. */
+export function defaultReportDir(): string {
+  return process.env.CLONELAB_REPORT_DIR ?? join(PROJECT_ROOT, 'reports');
+}
