@@ -6,6 +6,7 @@
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
+import { CLAIM_CASE_FILES } from '../claims/families.js';
 import { PROJECT_ROOT } from '../harness/paths.js';
 import { buildInitramfs, shellQuote } from './initramfs.js';
 
@@ -78,9 +79,11 @@ export async function runGuest(opts: {
     'HOME=/tmp', 'CI=true', `PATH=${dirname(node)}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin`,
     `CLONELAB_ENVIRONMENT=${shellQuote(`guest ${opts.label}`)}`, 'CLONELAB_REPORT_DIR=/clonelab-results', 'CLONELAB_IN_GUEST=1',
   ].join(' ');
+  // The guest runs the claim-bearing cases only: the tests of clonelab itself
+  // (reports, CLIs, rule tests) say nothing about the guest's kernel.
   const command = opts.hang
     ? 'echo "clonelab-guest: told to hang"; while :; do sleep 3600; done'
-    : `cd ${shellQuote(PROJECT_ROOT)} && env ${env} ${shellQuote(node)} node_modules/vitest/vitest.mjs run > /clonelab-results/suite.log 2>&1; echo $? > /clonelab-results/exit-status`;
+    : `cd ${shellQuote(PROJECT_ROOT)} && env ${env} ${shellQuote(node)} node_modules/vitest/vitest.mjs run ${CLAIM_CASE_FILES.join(' ')} > /clonelab-results/suite.log 2>&1; echo $? > /clonelab-results/exit-status`;
   const initramfs = join(opts.workDir, 'initramfs.cpio');
   writeFileSync(initramfs, await buildInitramfs({ modulesDir: opts.modulesDir, command, hide: hide.dirs, hideFiles: hide.files }));
 
