@@ -86,6 +86,14 @@ describe('each requirement, met and unmet', () => {
       host: { kernelRelease: () => 'custom' },
       reason: 'needs Linux 5.3 or later: the kernel release "custom" could not be read as a version',
     },
+    { what: 'a kernel feature', needs: { kernelFeatures: ['seccomp-filter', 'pid-namespaces'] }, host: {}, reason: undefined },
+    {
+      what: 'a kernel feature missing',
+      needs: { kernelFeatures: ['seccomp-filter', 'pid-namespaces'] },
+      host: { exists: (p: string) => p !== '/proc/sys/kernel/seccomp/actions_avail' },
+      reason:
+        'needs seccomp filters (CONFIG_SECCOMP_FILTER; Linux 4.14 or later to tell): this kernel has no /proc/sys/kernel/seccomp/actions_avail (boot a kernel built with it)',
+    },
     { what: 'clone3 available', needs: { clone3: true }, host: {}, reason: undefined },
     {
       what: 'clone3 refused',
@@ -159,6 +167,7 @@ describe('declaring', () => {
   test.for([
     { needs: { cmds: ['frobnicate'] }, error: /the command "frobnicate" is not in COMMANDS \(helpers\/harness\/needs.ts\); add it with the package that provides it/ },
     { needs: { cmds: ['/opt/x/frobnicate'] }, error: /the command "\/opt\/x\/frobnicate" is not in COMMANDS/ },
+    { needs: { kernelFeatures: ['time-travel'] }, error: /the kernel feature "time-travel" is not in KERNEL_FEATURES/ },
     { needs: { minKernel: 'latest' }, error: /minKernel "latest" is not a kernel version such as "5.3"/ },
     { needs: { asUser: 0 }, error: /asUser 0 is not a non-root UID/ },
   ] as { needs: Needs; error: RegExp }[])('refuses $needs', ({ needs: n, error }) => {

@@ -41,6 +41,8 @@ export interface Needs {
   userns?: boolean;
   /** The lowest kernel release the test can run on, "5.3". */
   minKernel?: string;
+  /** Kernel features (built in, not only new enough), by name in KERNEL_FEATURES. */
+  kernelFeatures?: (keyof typeof KERNEL_FEATURES)[];
   /**
    * Run the probes as this other user (setpriv(1), helpers/harness/privilege.ts):
    * root to switch, setpriv, and a probe cache that user can reach.
@@ -74,12 +76,27 @@ export const COMMANDS: Record<string, { pkg: string; check?: string[]; what?: st
   bash: { pkg: 'bash' },
   sh: { pkg: 'dash' },
   chromium: { pkg: 'chromium', alternatives: ['chromium-browser'] },
+  // npm run kernels and the lab's bench (scripts/kernels.ts keeps a copy of these today).
   'qemu-system-x86_64': { pkg: 'qemu-system-x86' },
   busybox: { pkg: 'busybox-static' },
+  'dpkg-deb': { pkg: 'dpkg' },
+  'apt-get': { pkg: 'apt' },
   xz: { pkg: 'xz-utils' },
   zstd: { pkg: 'zstd' },
-  cc: { pkg: 'gcc' },
+  'stress-ng': { pkg: 'stress-ng' },
 };
+
+/**
+ * Kernel features that a file of the running kernel shows present, whatever
+ * its version: a kernel built without them does not have that file.
+ */
+export const KERNEL_FEATURES = {
+  // seccomp(2): the list of filter return actions, there since Linux 4.14 when filters are built in.
+  'seccomp-filter': { file: '/proc/sys/kernel/seccomp/actions_avail', what: 'seccomp filters (CONFIG_SECCOMP_FILTER; Linux 4.14 or later to tell)' },
+  // namespaces(7): /proc/PID/ns/ has one link per namespace type the kernel was built with.
+  'pid-namespaces': { file: '/proc/self/ns/pid', what: 'PID namespaces (CONFIG_PID_NS)' },
+  'user-namespaces': { file: '/proc/self/ns/user', what: 'user namespaces (CONFIG_USER_NS)' },
+} as const;
 
 /** The facts `unmet` decides from; tests of this module pass made-up ones. */
 export interface Host {
@@ -265,6 +282,10 @@ function problems(n: Needs, host: Host): string[] {
     if (!have) out.push(`needs Linux ${n.minKernel} or later: the kernel release "${host.kernelRelease()}" could not be read as a version`);
     else if (olderThan(have, kernelVersion(n.minKernel)!)) out.push(`needs Linux ${n.minKernel} or later: this is ${host.kernelRelease()} (boot a newer kernel; npm run kernels runs the suite on others)`);
   }
+  for (const f of n.kernelFeatures ?? []) {
+    const { file, what } = KERNEL_FEATURES[f];
+    if (!host.exists(file)) out.push(`needs ${what}: this kernel has no ${file} (boot a kernel built with it)`);
+  }
   if (n.clone3) {
     const c3 = host.clone3();
     if (c3 !== 'available') out.push(`needs clone3(2): vitest global setup found it ${c3.startsWith('not tried') ? 'not tried (run the suite through vitest)' : `not usable (${c3}); it needs Linux 5.3 or later and no seccomp filter refusing it`}`);
@@ -297,6 +318,7 @@ export function needs(n: Needs): { meta: { needs: Needs } } {
   for (const cmd of n.cmds ?? []) {
     if (!commandEntry(cmd)) throw new Error(`needs(): the command "${cmd}" is not in COMMANDS (helpers/harness/needs.ts); add it with the package that provides it, so that its skip reason can say what to install`);
   }
+  for (const f of n.kernelFeatures ?? []) if (!(f in KERNEL_FEATURES)) throw new Error(`needs(): the kernel feature "${f}" is not in KERNEL_FEATURES (helpers/harness/needs.ts); add it with the file that shows it`);
   if (n.minKernel !== undefined && !kernelVersion(n.minKernel)) throw new Error(`needs(): minKernel "${n.minKernel}" is not a kernel version such as "5.3"`);
   if (n.asUser !== undefined && !(Number.isInteger(n.asUser) && n.asUser > 0)) throw new Error(`needs(): asUser ${n.asUser} is not a non-root UID`);
   return { meta: { needs: n } };
