@@ -22,10 +22,12 @@ import type { ProcVisibilityObservations } from './claims/proc.js';
 import type { PsObservations } from './claims/ps.js';
 import type { SignalsObservations } from './claims/signals.js';
 import type { ThreadVsProcessObservations } from './claims/thread-group.js';
+import { skipUnmet, type Needs } from './harness/needs.js';
 import { ProbeFailure } from './harness/probe.js';
 import { unobservedReason } from './unobserved.js';
 
 export { must, Unobserved, unobservedReason, unobservedUnless } from './unobserved.js';
+export { needs } from './harness/needs.js';
 
 export interface ObservationResults
   extends IdsObservations,
@@ -89,8 +91,20 @@ export type Observe = <K extends ObservationKind>(
   build: (evidence: Evidence) => ObservationResults[K] | Promise<ObservationResults[K]>,
 ) => Promise<ObservationResults[K]>;
 
-/** vitest's `test`, with an `observe` fixture that attaches observations to the running test. */
-export const test = base.extend<{ observe: Observe }>({
+/**
+ * vitest's `test`, with an `observe` fixture that attaches observations to the
+ * running test, and an automatic `requirements` fixture: a test declared with
+ * `needs({...})` (helpers/harness/needs.ts) whose requirements are not met here
+ * is skipped with the generated reason before its body, so before any probe.
+ */
+export const test = base.extend<{ requirements: Needs; observe: Observe }>({
+  requirements: [
+    async ({ task, skip }, use) => {
+      skipUnmet({ task, skip });
+      await use(task.meta.needs ?? {});
+    },
+    { auto: true },
+  ],
   // eslint-disable-next-line no-empty-pattern
   observe: async ({ task }, use) => {
     const list: Observation[] = (task.meta.observations ??= []);

@@ -19,7 +19,7 @@ import { execa } from 'execa';
 import { file as tmpFile } from 'tmp-promise';
 import { describe, expect } from 'vitest';
 import { environment } from '../../helpers/harness/environment.js';
-import { must, test, Unobserved, unobservedUnless, type Evidence } from '../../helpers/observations.js';
+import { must, needs, test, Unobserved, unobservedUnless, type Evidence } from '../../helpers/observations.js';
 import { Probe, runProbe } from '../../helpers/harness/probe.js';
 import type { ProbeRecord, ProbeRecordOf } from '../../helpers/harness/records.js';
 import { FLAG_RULE_ERRNO, parseCreationTrace, type CloneRuleRow, type ShareRow } from '../../helpers/claims/clone.js';
@@ -295,11 +295,10 @@ test('a fork-like child (exit signal only) still shares open file descriptions, 
   expect(f.namespacesDiffer).toEqual([]);
 });
 
-describe('what libc calls', () => {
+describe('what libc calls', needs({ cmds: ['strace'] }), () => {
   test.for(['fork', 'vfork', 'pthread_create', 'posix_spawn'])('%s, seen by strace', async (call, { observe, skip }) => {
-    const version = await execa('strace', ['-V'], { reject: false }).catch(() => undefined);
-    if (!version || version.exitCode !== 0) skip('strace is not installed (apt-get install strace)');
-    const straceVersion = must(version?.stdout.split('\n')[0], 'the first line of strace -V');
+    const version = await execa('strace', ['-V'], { reject: false });
+    const straceVersion = must(version.exitCode === 0 ? version.stdout.split('\n')[0] : undefined, `the first line of strace -V (it exited ${version.exitCode})`);
     const out = await tmpFile({ prefix: 'clonelab-strace-' });
     try {
       const r = await observe('libcCreation', call, async (evidence) => {

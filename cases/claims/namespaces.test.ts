@@ -9,37 +9,14 @@
  * its observation is still recorded, set aside with the refused clone and
  * its errno, so that A2 says why it could not judge.
  */
-import { readFileSync, statSync } from 'node:fs';
 import { expect } from 'vitest';
 import { environment } from '../../helpers/harness/environment.js';
-import { must, test, Unobserved, unobservedUnless, type Evidence } from '../../helpers/observations.js';
+import { must, needs, test, Unobserved, unobservedUnless, type Evidence } from '../../helpers/observations.js';
 import type { PidNamespacesObservations } from '../../helpers/claims/namespaces.js';
-import { asUser, cannotRunAsOtherUser, NOBODY } from '../../helpers/harness/privilege.js';
+import { usernsSettings } from '../../helpers/harness/needs.js';
+import { asUser, NOBODY } from '../../helpers/harness/privilege.js';
 import { Probe, type ProbeOptions } from '../../helpers/harness/probe.js';
 import { listProc } from '../../helpers/harness/procfs.js';
-
-/** Is our root directory other than our mount namespace's root (the kernel's current_chrooted())? */
-function chrooted(): boolean {
-  try {
-    const a = statSync('/');
-    const b = statSync('/proc/1/root/');
-    return a.ino !== b.ino || a.dev !== b.dev;
-  } catch {
-    return false; // cannot tell (no access to PID 1's root as non-root)
-  }
-}
-
-/** What stops an unprivileged user namespace here, for the skip reason. */
-function usernsSysctls(): string {
-  const read = (p: string) => {
-    try {
-      return readFileSync(p, 'utf8').trim();
-    } catch {
-      return 'absent';
-    }
-  };
-  return `${chrooted() ? 'this process is in a chroot, where CLONE_NEWUSER fails with EPERM (user_namespaces(7)); ' : ''}user.max_user_namespaces=${read('/proc/sys/user/max_user_namespaces')}, kernel.unprivileged_userns_clone=${read('/proc/sys/kernel/unprivileged_userns_clone')}, kernel.apparmor_restrict_unprivileged_userns=${read('/proc/sys/kernel/apparmor_restrict_unprivileged_userns')}`;
-}
 
 /** The kernel would not make the namespace: the test is skipped, its observation set aside with this reason. */
 class NamespaceRefused extends Unobserved {}
@@ -75,20 +52,18 @@ test.for(VARIANTS)('tasks in a new PID namespace ($name): PID 1 and 2 inside, ot
     const run = await pidns(args, evidence);
     return nsResult(run.probe, depth, userns, environment().euid, run.hostListing, mountProc);
   }).catch((e: unknown) => {
-    if (e instanceof NamespaceRefused) skip(`${e.message} (${usernsSysctls()})`);
+    if (e instanceof NamespaceRefused) skip(`${e.message} (${usernsSettings()})`);
     throw e;
   });
   check(r, mountProc);
 });
 
-test('as an unprivileged user (setpriv), with CLONE_NEWUSER|CLONE_NEWPID and its own /proc', async ({ observe, skip }) => {
-  const why = cannotRunAsOtherUser(NOBODY);
-  if (why) skip(why);
+test('as an unprivileged user (setpriv), with CLONE_NEWUSER|CLONE_NEWPID and its own /proc', needs({ asUser: NOBODY, userns: true }), async ({ observe, skip }) => {
   const r = await observe('pidNamespaces', `uid ${NOBODY} with CLONE_NEWUSER`, async (evidence) => {
     const run = await pidns(['--depth', '1', '--threads', '1', '--userns', '--mount-proc'], evidence, { prefix: asUser(NOBODY) });
     return nsResult(run.probe, 1, true, NOBODY, run.hostListing, true);
   }).catch((e: unknown) => {
-    if (e instanceof NamespaceRefused) skip(`uid ${NOBODY} may not create a user and PID namespace here: ${e.message} (${usernsSysctls()})`);
+    if (e instanceof NamespaceRefused) skip(`uid ${NOBODY} may not create a user and PID namespace here: ${e.message} (${usernsSettings()})`);
     throw e;
   });
   check(r, true);

@@ -16,11 +16,11 @@ import { $ } from 'zx';
 import { describe, expect } from 'vitest';
 import { environment } from '../../helpers/harness/environment.js';
 import { lookupFromC, lookupIds, lookupSteps, reached } from '../../helpers/harness/lookup.js';
-import { must, test, Unobserved, unobservedUnless, type Evidence } from '../../helpers/observations.js';
+import { must, needs, test, Unobserved, unobservedUnless, type Evidence } from '../../helpers/observations.js';
 import type { CpuFields, LookupOutcome, ProcVisibilityObservations } from '../../helpers/claims/proc.js';
 import { eventually } from '../../helpers/harness/poll.js';
 import { Probe, startProbe } from '../../helpers/harness/probe.js';
-import { asUser, cannotRunAsOtherUser, NOBODY } from '../../helpers/harness/privilege.js';
+import { asUser, NOBODY } from '../../helpers/harness/privilege.js';
 import { ifStillThere, listProc, listTasks, numericEntries, parseStatus, readStat, readStatus, statusNumber } from '../../helpers/harness/procfs.js';
 
 const cpu = (pid: number, tid?: number): CpuFields => {
@@ -174,57 +174,59 @@ describe('from a real shell', () => {
     { shell: 'bash', path: '/bin/bash' },
     { shell: 'sh', path: '/bin/sh' },
   ];
-  test.for(shells)('cd /proc/TID works in $shell, and ls /proc | grep -x TID finds nothing', async ({ shell, path }, { observe, skip }) => {
-    if (!existsSync(path)) skip(`${path} does not exist on this host`);
-    const r = await observe('shellCd', shell, async (evidence) => {
-      const { probe, ready } = await startProbe('ids', ['--threads', '1', '--via', 'pthread']);
-      const tgid = ready.tgid;
-      const tid = aThread(ready);
-      // No prefix: zx's default 'set -euo pipefail' is not POSIX sh, and the transcript is the command as typed.
-      const sh = $({ shell: path, prefix: '', nothrow: true, quiet: true });
-      const base = await sh`cd /proc/${tgid} && pwd`;
-      const cd = await sh`cd /proc/${tid} && pwd`;
-      const st = cd.exitCode === 0 ? await sh`cd /proc/${tid} && grep -E '^(Tgid|Pid):' status` : undefined;
-      const ls = await sh`ls /proc | grep -x ${tid}`;
-      await probe.release();
-      const shellPath = realpathSync(path); // what /bin/sh really is: dash on Debian
-      const out = (cmd: string, o: { stdout: string; stderr: string; exitCode: number | null }) =>
-        [`$ ${cmd}   # ${shellPath}`, o.stdout.trimEnd(), o.stderr.trimEnd(), `[exit ${o.exitCode ?? `signal`}]`].filter((l) => l !== '').join('\n');
-      evidence.transcript = [
-        out(`cd /proc/${tgid} && pwd`, base),
-        out(`cd /proc/${tid} && pwd`, cd),
-        st ? out(`cd /proc/${tid} && grep -E '^(Tgid|Pid):' status`, st) : '',
-        out(`ls /proc | grep -x ${tid}`, ls),
-      ].filter(Boolean).join('\n');
+  // One test per shell, each needing its own (the quotes are the names test.for gave them).
+  for (const { shell, path } of shells) {
+    test(`cd /proc/TID works in '${shell}', and ls /proc | grep -x TID finds nothing`, needs({ cmds: [path] }), async ({ observe }) => {
+      const r = await observe('shellCd', shell, async (evidence) => {
+        const { probe, ready } = await startProbe('ids', ['--threads', '1', '--via', 'pthread']);
+        const tgid = ready.tgid;
+        const tid = aThread(ready);
+        // No prefix: zx's default 'set -euo pipefail' is not POSIX sh, and the transcript is the command as typed.
+        const sh = $({ shell: path, prefix: '', nothrow: true, quiet: true });
+        const base = await sh`cd /proc/${tgid} && pwd`;
+        const cd = await sh`cd /proc/${tid} && pwd`;
+        const st = cd.exitCode === 0 ? await sh`cd /proc/${tid} && grep -E '^(Tgid|Pid):' status` : undefined;
+        const ls = await sh`ls /proc | grep -x ${tid}`;
+        await probe.release();
+        const shellPath = realpathSync(path); // what /bin/sh really is: dash on Debian
+        const out = (cmd: string, o: { stdout: string; stderr: string; exitCode: number | null }) =>
+          [`$ ${cmd}   # ${shellPath}`, o.stdout.trimEnd(), o.stderr.trimEnd(), `[exit ${o.exitCode ?? `signal`}]`].filter((l) => l !== '').join('\n');
+        evidence.transcript = [
+          out(`cd /proc/${tgid} && pwd`, base),
+          out(`cd /proc/${tid} && pwd`, cd),
+          st ? out(`cd /proc/${tid} && grep -E '^(Tgid|Pid):' status`, st) : '',
+          out(`ls /proc | grep -x ${tid}`, ls),
+        ].filter(Boolean).join('\n');
 
-      const processCdExit = must(base.exitCode, `the exit status of cd /proc/${tgid} in ${shell}`);
-      unobservedUnless(processCdExit === 0, `${shell} could not cd into the process itself, /proc/${tgid} (exit ${processCdExit}: ${base.stderr.trim()}): without that baseline a thread's cd says nothing`);
-      const exitCode = must(cd.exitCode, `the exit status of cd /proc/${tid} in ${shell}`);
-      const lsGrepExit = must(ls.exitCode, `the exit status of ls /proc | grep -x ${tid} in ${shell}`);
-      // grep(1): 0 a line matched, 1 none did, 2 an error.
-      unobservedUnless(lsGrepExit === 0 || lsGrepExit === 1, `ls /proc | grep -x ${tid} failed in ${shell} (exit ${lsGrepExit}: ${ls.stderr.trim()})`);
-      let seen = {};
-      if (exitCode === 0) {
-        const stExit = must(st?.exitCode, `the exit status of grep in /proc/${tid}/status`);
-        unobservedUnless(stExit === 0, `the status in /proc/${tid} could not be read in ${shell} (grep exit ${stExit}: ${st!.stderr.trim()})`);
-        const status = parseStatus(st!.stdout);
-        seen = {
-          pwd: must(cd.stdout.trim().split('\n')[0] || undefined, `what pwd printed after cd /proc/${tid}`),
-          statusPid: must(statusNumber(status, 'Pid'), `the Pid line ${shell} read in /proc/${tid}`),
-          statusTgid: must(statusNumber(status, 'Tgid'), `the Tgid line ${shell} read in /proc/${tid}`),
-        };
-      } else if (cd.stderr.trim()) {
-        seen = { cdStderr: cd.stderr.trim() };
-      }
-      return { shell, shellPath, tid, tgid, exitCode, ...seen, processCdExit, lsGrepExit, lsGrepOut: ls.stdout };
+        const processCdExit = must(base.exitCode, `the exit status of cd /proc/${tgid} in ${shell}`);
+        unobservedUnless(processCdExit === 0, `${shell} could not cd into the process itself, /proc/${tgid} (exit ${processCdExit}: ${base.stderr.trim()}): without that baseline a thread's cd says nothing`);
+        const exitCode = must(cd.exitCode, `the exit status of cd /proc/${tid} in ${shell}`);
+        const lsGrepExit = must(ls.exitCode, `the exit status of ls /proc | grep -x ${tid} in ${shell}`);
+        // grep(1): 0 a line matched, 1 none did, 2 an error.
+        unobservedUnless(lsGrepExit === 0 || lsGrepExit === 1, `ls /proc | grep -x ${tid} failed in ${shell} (exit ${lsGrepExit}: ${ls.stderr.trim()})`);
+        let seen = {};
+        if (exitCode === 0) {
+          const stExit = must(st?.exitCode, `the exit status of grep in /proc/${tid}/status`);
+          unobservedUnless(stExit === 0, `the status in /proc/${tid} could not be read in ${shell} (grep exit ${stExit}: ${st!.stderr.trim()})`);
+          const status = parseStatus(st!.stdout);
+          seen = {
+            pwd: must(cd.stdout.trim().split('\n')[0] || undefined, `what pwd printed after cd /proc/${tid}`),
+            statusPid: must(statusNumber(status, 'Pid'), `the Pid line ${shell} read in /proc/${tid}`),
+            statusTgid: must(statusNumber(status, 'Tgid'), `the Tgid line ${shell} read in /proc/${tid}`),
+          };
+        } else if (cd.stderr.trim()) {
+          seen = { cdStderr: cd.stderr.trim() };
+        }
+        return { shell, shellPath, tid, tgid, exitCode, ...seen, processCdExit, lsGrepExit, lsGrepOut: ls.stdout };
+      });
+
+      expect(r.exitCode).toBe(0);
+      expect(r.pwd).toBe(`/proc/${r.tid}`);
+      expect({ pid: r.statusPid, tgid: r.statusTgid }).toEqual({ pid: r.tid, tgid: r.tgid });
+      expect(r.lsGrepExit).toBe(1); // grep found no line
+      expect(r.lsGrepOut).toBe('');
     });
-
-    expect(r.exitCode).toBe(0);
-    expect(r.pwd).toBe(`/proc/${r.tid}`);
-    expect({ pid: r.statusPid, tgid: r.statusTgid }).toEqual({ pid: r.tid, tgid: r.tgid });
-    expect(r.lsGrepExit).toBe(1); // grep found no line
-    expect(r.lsGrepOut).toBe('');
-  });
+  }
 });
 
 test('once a thread has exited and been joined, /proc/TID is gone (ENOENT)', async ({ observe }) => {
@@ -313,9 +315,10 @@ function nspidOf(text: string, who: string): number[] {
   return pids;
 }
 
-test('with /proc mounted hidepid=invisible, an unprivileged user cannot reach another user\'s hidden TID', async ({ observe, skip }) => {
-  const why = cannotRunAsOtherUser(NOBODY, ['unshare', 'setpriv']);
-  if (why) skip(`mounting a /proc with hidepid and looking as another user is not possible here: ${why}`);
+// Mounting a /proc in a mount namespace of its own (unshare(1), mount(8) through sh), then looking from it as another user.
+const hidepidNeeds = needs({ root: 'mounting a /proc needs CAP_SYS_ADMIN', asUser: NOBODY, cmds: ['unshare', 'mount', 'sh'] });
+
+test('with /proc mounted hidepid=invisible, an unprivileged user cannot reach another user\'s hidden TID', hidepidNeeds, async ({ observe }) => {
   const uid = NOBODY;
   // unshare a private mount namespace, mount a new /proc there, then drop to the user.
   const asUserOn = (mountOpts: string) => [

@@ -6,7 +6,7 @@
 import { execa } from 'execa';
 import { expect } from 'vitest';
 import { environment } from '../../helpers/harness/environment.js';
-import { must, test, unobservedUnless } from '../../helpers/observations.js';
+import { must, needs, test, unobservedUnless } from '../../helpers/observations.js';
 import { startProbe } from '../../helpers/harness/probe.js';
 
 /**
@@ -37,9 +37,8 @@ function table(stdout: string): Record<string, string>[] {
 
 const ID_COLUMNS = ['PID', 'LWP', 'SPID', 'TID'];
 
-test('ps shows one row per process by default, and the threads with their TIDs only in thread views', async ({ observe, skip }) => {
+test('ps shows one row per process by default, and the threads with their TIDs only in thread views', needs({ cmds: ['ps'], otherwise: 'C4 stays inconclusive' }), async ({ observe }) => {
   const procps = environment().procps;
-  if (!procps) skip('no ps on this host (install procps): C4 stays inconclusive');
 
   const p = await observe('psView', 'a 4-task thread group', async (evidence) => {
     const { probe, ready } = await startProbe('ids', ['--threads', '3', '--via', 'pthread']);

@@ -5,10 +5,9 @@
  * kill(2), tgkill(2), tkill(2) or pidfd_send_signal(2) put it. Each send
  * goes to the thread and, as the process baseline, to its TGID.
  */
-import { existsSync } from 'node:fs';
 import { $ } from 'zx';
 import { expect } from 'vitest';
-import { must, test, unobservedUnless, type ObservationResults } from '../../helpers/observations.js';
+import { must, needs, test, unobservedUnless, type ObservationResults } from '../../helpers/observations.js';
 import { startProbe, type Probe } from '../../helpers/harness/probe.js';
 import { readStatus, whereQueued } from '../../helpers/harness/procfs.js';
 import type { ProbeRecordOf } from '../../helpers/harness/records.js';
@@ -136,21 +135,23 @@ test('kill, tgkill, tkill and pidfd_send_signal on a non-leader TID: where each 
   for (const e of l.errors) expect(e.result, `${e.method} ${e.target}`).toBe('ESRCH');
 });
 
-test.for(SHELLS)('kill -SIG TID typed in $shell lands where kill(2) does', async ({ shell, path, sig }, { observe, skip }) => {
-  if (!existsSync(path)) skip(`${path} does not exist on this host`);
-  const r = await observe('shellKill', shell, async (evidence) => {
-    const { probe, ready } = await startProbe('signals', ['--threads', '2']);
-    const tgid = ready.tgid;
-    const target = must(ready.tids[1], 'a worker TID in the ready record of the signals probe');
-    // The shell's kill builtin is kill(2): the target must pass the same check as any signal of ours.
-    assertOwnTask(must(identify(target), `the start time of TID ${target}`));
-    const run = await $({ shell: path, prefix: '', nothrow: true, quiet: true })`kill -${sig} ${target}`;
-    evidence.transcript = `$ kill -${sig} ${target}   # ${path}\n${run.stdout}${run.stderr}[${run.exitCode === null ? `killed by ${run.signal}` : `exit ${run.exitCode}`}]`;
-    const landed = whereQueued(tgid, ready.tids.slice(0, 3), target, sig);
-    await probe.release();
-    const exitCode = must(run.exitCode, `the exit status of ${shell}'s kill (it ended by signal ${run.signal})`);
-    return { shell, tid: target, sig, exitCode, landed };
+// One test per shell, each needing its own (the quotes are the names test.for gave them).
+for (const { shell, path, sig } of SHELLS) {
+  test(`kill -SIG TID typed in '${shell}' lands where kill(2) does`, needs({ cmds: [path] }), async ({ observe }) => {
+    const r = await observe('shellKill', shell, async (evidence) => {
+      const { probe, ready } = await startProbe('signals', ['--threads', '2']);
+      const tgid = ready.tgid;
+      const target = must(ready.tids[1], 'a worker TID in the ready record of the signals probe');
+      // The shell's kill builtin is kill(2): the target must pass the same check as any signal of ours.
+      assertOwnTask(must(identify(target), `the start time of TID ${target}`));
+      const run = await $({ shell: path, prefix: '', nothrow: true, quiet: true })`kill -${sig} ${target}`;
+      evidence.transcript = `$ kill -${sig} ${target}   # ${path}\n${run.stdout}${run.stderr}[${run.exitCode === null ? `killed by ${run.signal}` : `exit ${run.exitCode}`}]`;
+      const landed = whereQueued(tgid, ready.tids.slice(0, 3), target, sig);
+      await probe.release();
+      const exitCode = must(run.exitCode, `the exit status of ${shell}'s kill (it ended by signal ${run.signal})`);
+      return { shell, tid: target, sig, exitCode, landed };
+    });
+    expect(r.exitCode).toBe(0);
+    expect(r.landed).toBe('shared');
   });
-  expect(r.exitCode).toBe(0);
-  expect(r.landed).toBe('shared');
-});
+}

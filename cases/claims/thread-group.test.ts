@@ -8,8 +8,7 @@
  */
 import { constants } from 'node:os';
 import { describe, expect } from 'vitest';
-import { environment } from '../../helpers/harness/environment.js';
-import { must, test, Unobserved, unobservedUnless } from '../../helpers/observations.js';
+import { must, needs, test, Unobserved, unobservedUnless } from '../../helpers/observations.js';
 import { runProbe, startProbe } from '../../helpers/harness/probe.js';
 import { readStat, readStatus } from '../../helpers/harness/procfs.js';
 import type { ProbeRecord, ProbeRecordOf } from '../../helpers/harness/records.js';
@@ -179,8 +178,7 @@ const NOBODY = 65534;
 test.for([
   { mode: 'raw', scenario: 'creds-raw' },
   { mode: 'libc', scenario: 'creds-libc' },
-] as const)('credentials are per task: $mode setresuid', async ({ mode, scenario }, { observe, skip }) => {
-  if (environment().euid !== 0) skip('changing UIDs needs root (CAP_SETUID)');
+] as const)('credentials are per task: $mode setresuid', needs({ root: 'changing UIDs needs CAP_SETUID' }), async ({ mode, scenario }, { observe }) => {
   const r = await observe('credsPerTask', mode, async (evidence) => {
     const { probe, ready } = await startProbe('thread-group', ['--scenario', scenario]);
     const set = scenarioRecord(probe.records, 'credsSet');
