@@ -26,7 +26,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BASELINE_ENVIRONMENT, CHECKED_ENVIRONMENTS } from './checked-environments.js';
 import { familyFiles } from './families.js';
-import { findPlaceholder, readsOf, type Claim, type RegistryFamily } from './index.js';
+import { findPlaceholder, readsOf, VERDICTS, type Claim, type RegistryFamily } from './index.js';
 
 /** The registry as the checker sees it: its families, and every claim in the registry's order. */
 export interface Registry {
@@ -172,6 +172,9 @@ export function isSentence(s: string): boolean {
 const notSentence = (what: string, s: string) =>
   `${what} is not a sentence ("${s}"): begin with a capital letter, end with a full stop, and say why in at least five words.`;
 
+/** What a rule may return: not-testable is a property of the claim, not an outcome of a rule. */
+const RULE_VERDICTS: readonly string[] = VERDICTS.filter((v) => v !== 'not-testable');
+
 const ids = (xs: readonly string[]) => xs.join(' ') || '(none)';
 
 /** Every way the registry and the files disagree, one sentence each; empty when they agree. */
@@ -230,6 +233,9 @@ export function checkRegistry(registry: Registry, scan: RepositoryScan): string[
         continue;
       }
       if (!c.verdicts?.length) fail(`${where} does not declare the verdicts its rule can return (verdicts: [...]), which its rule tests must each reach.`);
+      for (const v of c.verdicts ?? []) {
+        if (!RULE_VERDICTS.includes(v)) fail(`${where} declares the verdict "${v}", which a rule cannot return (a rule returns one of ${RULE_VERDICTS.join(', ')}; not-testable is declared with notTestable).`);
+      }
       const tests = scanOf.get(fam.name)?.ruleTests;
       if (tests && !tests.includes(c.id)) {
         const elsewhere = scan.families.filter((f) => f.ruleTests?.includes(c.id)).map((f) => familyFiles(f.name).ruleTests);
