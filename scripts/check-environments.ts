@@ -3,9 +3,10 @@
  *
  * Runs the whole suite in each hostile environment a real user meets (non-root,
  * PID namespace, hidepid, no clone3, CPU load) and checks, against the
- * baseline run as root, what this file states for each: a verdict equals the
+ * baseline run as root, what is stated for each: a verdict equals the
  * baseline's or becomes inconclusive, unless the environment is expected to
- * change it (stated below, with the reason); no test fails; every skip has a
+ * change it (stated beside the claim, with the reason: `expectedIn` in
+ * helpers/claims/<family>.ts); no test fails; every skip has a
  * reason; no task of the run is left behind (each run is under the reaper in
  * --report-leftovers mode). Writes each run's report, a matrix over all, and
  * environments.json/.md with the checks.
@@ -17,7 +18,8 @@ import { execa, type ResultPromise } from 'execa';
 import { buildProbes } from '../helpers/harness/build.js';
 import { PROJECT_ROOT } from '../helpers/harness/paths.js';
 import { signalOwnChild } from '../helpers/harness/own-tasks.js';
-import type { Verdict } from '../helpers/claims/index.js';
+import { expectedIn } from '../helpers/claims/index.js';
+import { CHECKED_ENVIRONMENTS, type CheckedEnvironment } from '../helpers/claims/checked-environments.js';
 import { environment } from '../helpers/harness/environment.js';
 import { asUser, NOBODY } from '../helpers/harness/privilege.js';
 import { readClaimsReport, type ClaimsReport } from '../helpers/report/claims-report.js';
@@ -36,16 +38,13 @@ interface Run {
   load?: boolean;
 }
 
+/** How one environment is made and what its run must show; which verdicts it moves is stated beside the claims (Claim.expectedIn). */
 interface EnvSpec {
-  name: string;
+  name: CheckedEnvironment;
   describe: string;
   /** Why this environment cannot be made here, or undefined. */
   cannot?: () => string | undefined;
   run: Run;
-  /** Verdicts this environment must produce, and why. */
-  mustBe?: Record<string, { verdict: Verdict; because: string }>;
-  /** Verdicts that may differ from the baseline other than by becoming inconclusive, and why. */
-  mayDiffer?: Record<string, string>;
   /** Facts of the environment block the run must show. */
   facts?: (r: ClaimsReport) => string[];
 }
@@ -58,43 +57,37 @@ async function noClone3(probeDir: string): Promise<string[]> {
 const rootOnly = () => (process.geteuid?.() === 0 ? undefined : 'making this environment needs root');
 const hideProc = `mount -t proc -o hidepid=invisible proc /proc && exec "$@"`;
 
-const ENVIRONMENTS: EnvSpec[] = [
-  { name: 'root', describe: 'as root in the initial namespaces (the baseline)', cannot: rootOnly, run: { prefix: [] } },
-  {
-    name: 'unprivileged',
+/** Keyed by the names of helpers/claims/checked-environments.ts: one spec for each, and none other (the compiler checks both). */
+const SPECS: { [N in CheckedEnvironment]: Omit<EnvSpec, 'name'> } = {
+  root: { describe: 'as root in the initial namespaces (the baseline)', cannot: rootOnly, run: { prefix: [] } },
+  unprivileged: {
     describe: `as uid ${NOBODY} (setpriv), from a copy of the project it can write`,
     cannot: rootOnly,
     run: { prefix: asUser(NOBODY), unprivilegedCopy: true },
     facts: (r) => (r.environment.euid === NOBODY ? [] : [`euid is ${r.environment.euid}, not ${NOBODY}`]),
   },
-  {
-    name: 'pid-namespace',
+  'pid-namespace': {
     describe: 'in a new PID namespace with its own /proc (unshare --pid --fork --mount-proc)',
     cannot: rootOnly,
     run: { prefix: ['unshare', '--pid', '--fork', '--mount-proc', '--'] },
-    mustBe: { T1: { verdict: 'inconclusive', because: 'no kernel thread is visible from a child PID namespace' } },
     facts: (r) => (r.environment.initialPidNamespace === false ? [] : [`the run says it was in ${r.environment.initialPidNamespace ? 'the initial' : 'an unknown'} PID namespace`]),
   },
-  {
-    name: 'hidepid',
+  hidepid: {
     describe: `/proc mounted hidepid=invisible in a private mount namespace, as uid ${NOBODY}`,
     cannot: rootOnly,
     run: { prefix: ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', hideProc, 'sh', ...asUser(NOBODY)], unprivilegedCopy: true },
-    mustBe: {
-      T1: { verdict: 'inconclusive', because: "kernel threads are root's: hidepid=invisible hides them from another user" },
-      // A13 is about the /proc one stands in: here it hides other users' PIDs, listed or not, from cd.
-      A13: { verdict: 'nuanced', because: "this run's own /proc is mounted hidepid=invisible: it lets this user enter only its own tasks' PIDs" },
-    },
     facts: (r) => (r.environment.procMountOptions?.includes('hidepid') ? [] : [`/proc options "${r.environment.procMountOptions}" show no hidepid`]),
   },
-  {
-    name: 'no-clone3',
+  'no-clone3': {
     describe: 'under a seccomp filter that makes clone3 fail with ENOSYS (native-helpers/fault.c), as some container runtimes do',
     run: { prefix: ['@noclone3'] },
     facts: (r) => (r.environment.clone3.startsWith('ENOSYS') ? [] : [`clone3 is "${r.environment.clone3}", not ENOSYS`]),
   },
-  { name: 'cpu-load', describe: `with a busy loop on each of the ${cpus().length} cores for the whole run`, run: { prefix: [], load: true } },
-];
+  'cpu-load': { describe: `with a busy loop on each of the ${cpus().length} cores for the whole run`, run: { prefix: [], load: true } },
+};
+
+/** In the order of CHECKED_ENVIRONMENTS: the baseline (root) first. */
+const ENVIRONMENTS: EnvSpec[] = CHECKED_ENVIRONMENTS.map((name) => ({ name, ...SPECS[name] }));
 
 function parse(argv: string[]) {
   let out = join(defaultReportDir(), 'environments');
@@ -190,18 +183,21 @@ for (const env of ENVIRONMENTS.filter((e) => !only || only.includes(e.name) || e
     }
     if (report.environment.name !== env.name) problems.push(`the report names its environment "${report.environment.name}"`);
     problems.push(...(env.facts?.(report) ?? []));
-    for (const [id, m] of Object.entries(env.mustBe ?? {})) {
+    const expected = expectedIn(env.name);
+    for (const [id, m] of Object.entries(expected)) {
+      if (!m.verdict) continue;
       const c = report.claims.find((x) => x.id === id)!;
-      if (c.verdict !== m.verdict) problems.push(`${id} is ${c.verdict}, expected ${m.verdict} (${m.because})`);
+      if (c.verdict !== m.verdict) problems.push(`${id} is ${c.verdict}, expected ${m.verdict}: ${m.because}`);
       else notes.push(`${id} ${m.verdict} as expected: ${m.because}`);
     }
     if (baseline && env.name !== 'root') {
       for (const c of report.claims) {
         const b = baseline.claims.find((x) => x.id === c.id)!;
-        if (c.verdict === b.verdict || env.mustBe?.[c.id]) continue;
+        const m = expected[c.id];
+        if (c.verdict === b.verdict || m?.verdict) continue;
         if (c.verdict === 'inconclusive') notes.push(`${c.id}: ${b.verdict} -> inconclusive: ${c.explanation}`);
-        else if (env.mayDiffer?.[c.id]) notes.push(`${c.id}: ${b.verdict} -> ${c.verdict}: ${env.mayDiffer[c.id]}`);
-        else problems.push(`${c.id} is ${c.verdict} here but ${b.verdict} in the baseline, and nothing here explains why: a false verdict`);
+        else if (m) notes.push(`${c.id}: ${b.verdict} -> ${c.verdict}: ${m.because}`);
+        else problems.push(`${c.id} is ${c.verdict} here but ${b.verdict} in the baseline, and nothing (expectedIn in helpers/claims/) explains why: a false verdict`);
       }
     }
     if (env.name === 'root') baseline = report;
@@ -219,7 +215,7 @@ writeMatrix(matrix, out);
 const md = [
   '# clonelab in hostile environments',
   '',
-  `Host: ${environment().kernelRelease}. Each environment ran the whole suite; the checks are stated in scripts/check-environments.ts.`,
+  `Host: ${environment().kernelRelease}. Each environment ran the whole suite; the checks are stated in scripts/check-environments.ts, and the verdicts each environment is expected to move beside their claims (expectedIn in helpers/claims/<family>.ts).`,
   '',
   '| environment | result | time | tests | checks |',
   '|---|---|---|---|---|',

@@ -1,7 +1,6 @@
 /**
  * clone(2) and clone3(2): what each flag makes a child share, which flag
- * sets the kernel refuses, and what libc's creation functions really call
- * (claims A5, A9, A10, A14, B2, B3, B4, C2, C5).
+ * sets the kernel refuses, and what libc's creation functions really call.
  *
  * The flag checks are in kernel/fork.c, copy_process() and clone3_args_valid().
  *
@@ -13,6 +12,8 @@
  * reason instead of a row that would read "not shared". A feature that is
  * absent (clone3 answering ENOSYS to everything, strace missing) skips the
  * test with its reason.
+ *
+ * Claims: A5 A9 A10 A14 B1 B2 B3 B4 C2 C5
  */
 import { readFileSync } from 'node:fs';
 import { execa } from 'execa';

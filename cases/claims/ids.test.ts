@@ -1,6 +1,6 @@
 /**
  * getpid() and gettid() in every task of a thread group, against what the
- * kernel publishes in /proc (claims A3, A4, A6, A7, A8, A15, C1).
+ * kernel publishes in /proc.
  *
  * gettid(2): "In a single-threaded process, the thread ID is equal to the
  * process ID"; getpid(2): threads of a process share its PID (the TGID).
@@ -10,6 +10,8 @@
  * resolves to "TGID/task/TID" for the caller (fs/proc/self.c,
  * fs/proc/thread_self.c). So a getpid() or gettid() that lies is compared with
  * an independent account, and does not decide which status file is read.
+ *
+ * Claims: A2 A3 A4 A6 A7 A8 A14 A15 C1
  */
 import { describe, expect } from 'vitest';
 import { must, test, Unobserved, unobservedUnless } from '../../helpers/observations.js';

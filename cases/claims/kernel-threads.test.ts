@@ -1,12 +1,14 @@
 /**
- * Kernel threads as /proc shows them (claim T1). Found by the PF_KTHREAD bit
- * of the flags field of /proc/PID/stat (include/linux/sched.h), not by
- * number: in a PID namespace PID 2 need not be kthreadd, and kernel threads
- * may not be visible at all. Read-only: at most signal 0, which sends nothing.
+ * Kernel threads as /proc shows them. Found by the PF_KTHREAD bit of the flags
+ * field of /proc/PID/stat (include/linux/sched.h), not by number: in a PID
+ * namespace PID 2 need not be kthreadd, and kernel threads may not be visible
+ * at all. Read-only: at most signal 0, which sends nothing.
  *
  * Two tests: where this run looks from (never skipped, so the `vantage`
  * observation other claims read is always usable), and the census of the
  * kernel threads themselves (skipped when none is visible).
+ *
+ * Claims: T1 A2 A13
  */
 import { readFileSync, readlinkSync } from 'node:fs';
 import { expect } from 'vitest';

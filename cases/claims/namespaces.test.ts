@@ -1,13 +1,14 @@
 /**
- * PIDs across PID namespaces (claim A2, and the namespace limits of A13 and
- * A14): every task has one PID per namespace level, listed by the NSpid line
- * of its status (proc(5), pid_namespaces(7)); a /proc mounted inside lists
- * only the namespace's own tasks.
+ * PIDs across PID namespaces: every task has one PID per namespace level,
+ * listed by the NSpid line of its status (proc(5), pid_namespaces(7)); a /proc
+ * mounted inside lists only the namespace's own tasks.
  *
  * A kernel that will not make the namespace (EPERM without privilege, ENOSPC
  * past user.max_pid_namespaces, EINVAL without CONFIG_PID_NS) skips the test;
  * its observation is still recorded, set aside with the refused clone and
  * its errno, so that A2 says why it could not judge.
+ *
+ * Claims: A2 A13
  */
 import { expect } from 'vitest';
 import { environment } from '../../helpers/harness/environment.js';

@@ -1,5 +1,5 @@
 /**
- * What /proc shows and what it lets you reach (claims A11, A12, A13).
+ * What /proc shows and what it lets you reach.
  *
  * proc(5): /proc/PID directories are listed for thread-group leaders only
  * (fs/proc/base.c, proc_pid_readdir() walks next_tgid()), while a lookup of
@@ -10,6 +10,8 @@
  * (/proc/TGID) in the same run: a refusal that hits both is the environment
  * (a seccomp filter, a missing privilege) and leaves the observation
  * incomplete; one that hits only the thread is a finding.
+ *
+ * Claims: A11 A12 A13 A14
  */
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { $ } from 'zx';

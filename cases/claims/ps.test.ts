@@ -1,7 +1,9 @@
 /**
- * What the real procps `ps` shows of a thread group (claim C4). ps reads the
- * same /proc: a plain listing walks /proc (leaders only), thread views walk
+ * What the real procps `ps` shows of a thread group. ps reads the same
+ * /proc: a plain listing walks /proc (leaders only), thread views walk
  * /proc/PID/task (ps(1): -L, -T, H).
+ *
+ * Claims: C4
  */
 import { execa } from 'execa';
 import { expect } from 'vitest';

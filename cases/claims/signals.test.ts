@@ -1,9 +1,11 @@
 /**
- * Where a signal sent to a thread's ID lands (claim C3), read from the
- * pending sets the kernel publishes, never from timing: every test signal is
- * blocked in every thread of the signals probe, so it stays queued where
- * kill(2), tgkill(2), tkill(2) or pidfd_send_signal(2) put it. Each send
- * goes to the thread and, as the process baseline, to its TGID.
+ * Where a signal sent to a thread's ID lands, read from the pending sets the
+ * kernel publishes, never from timing: every test signal is blocked in every
+ * thread of the signals probe, so it stays queued where kill(2), tgkill(2),
+ * tkill(2) or pidfd_send_signal(2) put it. Each send goes to the thread and,
+ * as the process baseline, to its TGID.
+ *
+ * Claims: B1 C3
  */
 import { $ } from 'zx';
 import { expect } from 'vitest';

@@ -1,10 +1,12 @@
 /**
  * Behaviours in which a member of a thread group is not simply a process that
- * shares things (claims B1, A1, A6): group exit, group-wide fatal signals,
- * execve from a thread, signals after the leader left, parentage,
- * credentials and scheduling per task. Each is one scenario of the differ
- * probe (native-helpers/thread-group.c); where the claim is "like a process", the
+ * shares things: group exit, group-wide fatal signals, execve from a thread,
+ * signals after the leader left, parentage, credentials and scheduling per
+ * task. Each is one scenario of the differ probe
+ * (native-helpers/thread-group.c); where the claim is "like a process", the
  * same probe run does the same thing with a child process as the baseline.
+ *
+ * Claims: A1 A6 B1
  */
 import { constants } from 'node:os';
 import { describe, expect } from 'vitest';

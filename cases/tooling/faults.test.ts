@@ -5,12 +5,9 @@
  * the wrap meets the refusal, the harness never carries the filter, and bad
  * arguments are refused with a clear line.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { PROJECT_ROOT } from '../../helpers/harness/paths.js';
-import { CLAIM_CASE_FILES, CLAIM_FAMILIES } from '../../helpers/claims/families.js';
 import { ProbeFailure, probeDirectory, startProbe, type Probe } from '../../helpers/harness/probe.js';
 import { readStatus } from '../../helpers/harness/procfs.js';
 import { parseSyscallMacros, straceSyscalls, syscallNumber, syscallTable } from '../../helpers/harness/syscalls.js';
@@ -178,13 +175,5 @@ describe('the tables check:faults is driven by', () => {
       'tgkill(1, 2, SIGUSR1) = -1 EPERM (Operation not permitted)',
     ].join('\n');
     expect(Object.fromEntries(straceSyscalls(trace))).toEqual({ execve: 1, futex: 1, clone3: 1, tgkill: 1 });
-  });
-
-  test('the claim-bearing case files are one per claim family, each with its rules', () => {
-    for (const family of CLAIM_FAMILIES) {
-      expect(existsSync(join(PROJECT_ROOT, 'cases', 'claims', `${family}.test.ts`)), family).toBe(true);
-      expect(existsSync(join(PROJECT_ROOT, 'helpers', 'claims', `${family}.ts`)), family).toBe(true);
-    }
-    expect(CLAIM_CASE_FILES).toEqual(CLAIM_FAMILIES.map((f) => `cases/claims/${f}.test.ts`));
   });
 });

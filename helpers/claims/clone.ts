@@ -10,7 +10,7 @@
  * from a seccomp filter, EAGAIN from a pids limit, ENOMEM) is an environment
  * refusal: set aside, named with its API and errno, never "the kernel refused".
  */
-import { Inconclusive, nonEmpty, present, type Claim, type ObservationIndex } from './rule.js';
+import { Inconclusive, nonEmpty, present, type Claim, type EvidenceOnly, type ObservationIndex } from './rule.js';
 import { list } from './prose.js';
 
 /** One child of the sharing matrix: accepted or the errno; when accepted, what it shared. */
@@ -230,10 +230,19 @@ export function parseCreationTrace(trace: string):
   return { ok: { ...ok[0]!, failedFirst } };
 }
 
+/** Kinds this family records that no rule reads, and why they are recorded all the same. */
+export const CLONE_EVIDENCE_ONLY: EvidenceOnly = {
+  cloneNamespaces:
+    'Each CLONE_NEW* flag, tried alone, gave the child a new namespace of its own kind and no other: its test asserts that documented clone(2) behaviour, while the claims about what the flags decide (A10, B2, B4, C5) are judged on the eight resource-sharing flags of the matrix and on the flag rules.',
+  cloneIdsWritten:
+    "What the kernel writes for CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID and CLONE_PIDFD is the creator's other ways to learn a new task's ID: no claim is about them (C2 is about clone's return value, which the matrix records), so their tests assert clone(2)'s documented behaviour and the report keeps them as evidence.",
+};
+
 export const CLONE_CLAIMS: Claim[] = [
   {
     id: 'A5',
     source: 'answer 1',
+    excerpt: 'processes sharing a TGID share at least memory space and signal handlers (sometimes more)',
     statement: 'Tasks that share a TGID always share at least their address space and signal handlers, sometimes more.',
     needs: ['cloneMatrix', 'cloneRules'],
     verdicts: ['confirmed', 'refuted', 'nuanced', 'inconclusive'],
@@ -277,6 +286,7 @@ export const CLONE_CLAIMS: Claim[] = [
   {
     id: 'A9',
     source: 'answer 1',
+    excerpt: 'any kind of process can be created with clone(2)',
     statement: 'Every kind of task (process or thread) can be created with clone(2).',
     needs: ['cloneMatrix'],
     uses: ['libcCreation'],
@@ -317,6 +327,7 @@ export const CLONE_CLAIMS: Claim[] = [
   {
     id: 'A10',
     source: 'answer 1',
+    excerpt: 'what is shared between processes is decided by flags passed to clone(2)',
     statement: 'What two tasks share is decided by the flags passed to clone(2).',
     needs: ['cloneMatrix', 'cloneRules', 'forkLikeShares'],
     verdicts: ['confirmed', 'refuted', 'nuanced', 'inconclusive'],
@@ -351,6 +362,7 @@ export const CLONE_CLAIMS: Claim[] = [
   {
     id: 'A14',
     source: 'answer 1',
+    excerpt: 'conclusion: the kernel knows only processes, each with a unique PID; a thread is a process sharing at least memory and signal handlers',
     statement: 'The kernel knows only processes, each with its own PID; a thread is a process that shares at least memory and signal handlers with others.',
     needs: ['threadGroupIds', 'cloneMatrix'],
     uses: ['pidnsInnerLookup'],
@@ -399,6 +411,7 @@ export const CLONE_CLAIMS: Claim[] = [
   {
     id: 'B2',
     source: 'answer 2',
+    excerpt: 'clone(2) flags determine what is shared and not shared between threads',
     statement: 'clone(2) flags decide what threads share and do not share.',
     needs: ['cloneMatrix'],
     uses: ['cloneRules'],
@@ -434,6 +447,7 @@ export const CLONE_CLAIMS: Claim[] = [
   {
     id: 'B3',
     source: 'answer 2',
+    excerpt: 'classic processes are just threads that share nothing',
     statement: 'A classic process is just a thread that shares nothing.',
     needs: ['cloneMatrix', 'forkLikeShares'],
     verdicts: ['confirmed', 'refuted', 'nuanced', 'inconclusive'],
@@ -466,6 +480,7 @@ export const CLONE_CLAIMS: Claim[] = [
   {
     id: 'B4',
     source: 'answer 2',
+    excerpt: 'you can share whichever components you want under Linux',
     statement: 'On Linux you can share any combination of components you like.',
     needs: ['cloneMatrix', 'cloneRules'],
     verdicts: ['confirmed', 'refuted', 'inconclusive'],
@@ -496,6 +511,7 @@ export const CLONE_CLAIMS: Claim[] = [
   {
     id: 'C2',
     source: 'answer 3',
+    excerpt: 'threads are created with clone, which returns a process ID',
     statement: 'Threads are created with clone(2), which returns a process ID.',
     needs: ['cloneMatrix'],
     uses: ['libcCreation'],
@@ -530,6 +546,7 @@ export const CLONE_CLAIMS: Claim[] = [
   {
     id: 'C5',
     source: 'answer 3',
+    excerpt: "clone flags determine how much of the parent's environment the thread shares",
     statement: "clone(2) flags decide how much of the parent's environment a thread shares.",
     needs: ['cloneMatrix', 'cloneRules'],
     verdicts: ['confirmed', 'refuted', 'nuanced', 'inconclusive'],

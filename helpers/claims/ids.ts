@@ -191,6 +191,7 @@ export const IDS_CLAIMS: Claim[] = [
   {
     id: 'A3',
     source: 'answer 1',
+    excerpt: 'a "normal" process has PID=TGID and no other process shares this TGID',
     statement: 'An ordinary single-threaded process has PID equal to TGID, and no other task carries its TGID.',
     needs: ['singleThreadProcess'],
     verdicts: ['confirmed', 'refuted', 'inconclusive'],
@@ -234,6 +235,7 @@ export const IDS_CLAIMS: Claim[] = [
   {
     id: 'A4',
     source: 'answer 1',
+    excerpt: 'a "threaded" process is one whose TGID is shared by other processes',
     statement: 'A multi-threaded process is a set of tasks that share one TGID.',
     needs: ['threadGroupIds'],
     verdicts: ['confirmed', 'refuted', 'inconclusive'],
@@ -273,6 +275,7 @@ export const IDS_CLAIMS: Claim[] = [
   {
     id: 'A7',
     source: 'answer 1',
+    excerpt: 'getpid() from any process returns its TGID',
     statement: 'getpid() returns the TGID, in every task of a process.',
     needs: ['threadGroupIds', 'singleThreadProcess'],
     verdicts: ['confirmed', 'refuted', 'inconclusive'],
@@ -292,6 +295,7 @@ export const IDS_CLAIMS: Claim[] = [
   {
     id: 'A8',
     source: 'answer 1',
+    excerpt: 'gettid() from any process returns its PID',
     statement: "gettid() returns the task's own PID.",
     needs: ['threadGroupIds', 'singleThreadProcess'],
     verdicts: ['confirmed', 'refuted', 'inconclusive'],
@@ -317,6 +321,7 @@ export const IDS_CLAIMS: Claim[] = [
   {
     id: 'A15',
     source: 'answer 1 (note)',
+    excerpt: 'getpid() follows POSIX: threads share one PID',
     statement: 'getpid() reports the thread group, as POSIX wants: all threads of a process get the same value from it.',
     needs: ['threadGroupIds'],
     verdicts: ['confirmed', 'refuted', 'nuanced', 'inconclusive'],
@@ -366,6 +371,7 @@ export const IDS_CLAIMS: Claim[] = [
   {
     id: 'C1',
     source: 'answer 3',
+    excerpt: 'threads are processes under Linux',
     statement: 'On Linux, threads are processes.',
     needs: ['threadGroupIds', 'singleThreadProcess'],
     verdicts: ['confirmed', 'refuted', 'nuanced', 'inconclusive'],

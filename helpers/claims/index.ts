@@ -1,8 +1,11 @@
 /**
- * The claim registry: every claim of ../shared/CLAIMS.md in clonelab's own
- * words, and the rule that turns this run's observations into its verdict.
- * The rules live with their claim family in helpers/claims/<family>.ts (the
- * same name as cases/claims/<family>.test.ts, which records what they read).
+ * The claim registry: every claim of CLAIMS.md (at the project root) in
+ * clonelab's own words, and the rule that turns this run's observations into
+ * its verdict. The rules live with their claim family in
+ * helpers/claims/<family>.ts (the same name as cases/claims/<family>.test.ts,
+ * which records what they read; helpers/claims/families.ts has the layout).
+ * cases/tooling/registry.test.ts checks the registry against CLAIMS.md and
+ * against the case files (helpers/claims/registry-check.ts).
  *
  * A rule sees only complete observations (helpers/observations.ts). With a
  * kind it needs not completely observed, the verdict is `inconclusive` and
@@ -11,8 +14,10 @@
  * rule: the claim is `inconclusive` in the report and the run fails.
  */
 import type { ObservationKind, RecordedObservation } from '../observations.js';
-import { type Claim, type Decision, ObservationIndex, Inconclusive, whySetAside } from './rule.js';
-import { CLONE_CLAIMS } from './clone.js';
+import { type Claim, type Decision, type EvidenceOnly, type ExpectedDifference, ObservationIndex, Inconclusive, whySetAside } from './rule.js';
+import type { CheckedEnvironment } from './checked-environments.js';
+import { CLAIM_FAMILIES, FAMILY_LAYOUT, type ClaimFamily, type FamilyLayout } from './families.js';
+import { CLONE_CLAIMS, CLONE_EVIDENCE_ONLY } from './clone.js';
 import { IDS_CLAIMS } from './ids.js';
 import { KERNEL_THREADS_CLAIMS } from './kernel-threads.js';
 import { PID_NAMESPACES_CLAIMS } from './namespaces.js';
@@ -21,18 +26,61 @@ import { PS_CLAIMS } from './ps.js';
 import { SIGNALS_CLAIMS } from './signals.js';
 import { THREAD_VS_PROCESS_CLAIMS } from './thread-group.js';
 
-export { VERDICTS, type Verdict, type Decision, Inconclusive, nonEmpty, present, type Usable, whySetAside, ObservationIndex, type Claim } from './rule.js';
+export {
+  VERDICTS,
+  type Verdict,
+  type Decision,
+  Inconclusive,
+  nonEmpty,
+  present,
+  type Usable,
+  whySetAside,
+  ObservationIndex,
+  type Claim,
+  type EvidenceOnly,
+  type ExpectedDifference,
+} from './rule.js';
 
-export const CLAIMS: Claim[] = [
-  ...KERNEL_THREADS_CLAIMS,
-  ...IDS_CLAIMS,
-  ...PID_NAMESPACES_CLAIMS,
-  ...PROC_VISIBILITY_CLAIMS,
-  ...CLONE_CLAIMS,
-  ...SIGNALS_CLAIMS,
-  ...PS_CLAIMS,
-  ...THREAD_VS_PROCESS_CLAIMS,
-].sort((a, b) => claimOrder(a.id) - claimOrder(b.id));
+/** One claim family as the registry holds it: its claims, the kinds it records only as evidence, and its layout. */
+export interface RegistryFamily {
+  name: ClaimFamily;
+  claims: readonly Claim[];
+  evidenceOnly: EvidenceOnly;
+  layout: FamilyLayout;
+}
+
+const MODULES: Record<ClaimFamily, { claims: readonly Claim[]; evidenceOnly?: EvidenceOnly }> = {
+  ids: { claims: IDS_CLAIMS },
+  proc: { claims: PROC_VISIBILITY_CLAIMS },
+  clone: { claims: CLONE_CLAIMS, evidenceOnly: CLONE_EVIDENCE_ONLY },
+  signals: { claims: SIGNALS_CLAIMS },
+  'thread-group': { claims: THREAD_VS_PROCESS_CLAIMS },
+  'kernel-threads': { claims: KERNEL_THREADS_CLAIMS },
+  namespaces: { claims: PID_NAMESPACES_CLAIMS },
+  ps: { claims: PS_CLAIMS },
+};
+
+/** Every family, in the order of CLAIM_FAMILIES. */
+export const FAMILIES: readonly RegistryFamily[] = CLAIM_FAMILIES.map((name) => ({
+  name,
+  claims: MODULES[name].claims,
+  evidenceOnly: MODULES[name].evidenceOnly ?? {},
+  layout: FAMILY_LAYOUT[name] ?? {},
+}));
+
+/** Every claim, in the order of CLAIMS.md (T1, A1..A15, B1..B5, C1..C5). */
+export const CLAIMS: Claim[] = FAMILIES.flatMap((f) => f.claims).sort((a, b) => claimOrder(a.id) - claimOrder(b.id));
+
+/** The family that holds a claim (CLAIMS.md's "family" column). */
+export const familyOf = (id: string): ClaimFamily | undefined => FAMILIES.find((f) => f.claims.some((c) => c.id === id))?.name;
+
+/** The claims whose verdict `env` is expected to move, with how and why (Claim.expectedIn), by ID. */
+export function expectedIn(env: CheckedEnvironment): Record<string, ExpectedDifference> {
+  return Object.fromEntries(CLAIMS.flatMap((c) => {
+    const e = c.expectedIn?.[env];
+    return e ? [[c.id, e]] : [];
+  }));
+}
 
 /** T1, A1..A15, B1..B5, C1..C5: the order of CLAIMS.md. */
 function claimOrder(id: string): number {

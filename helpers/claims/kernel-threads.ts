@@ -128,10 +128,15 @@ export const KERNEL_THREADS_CLAIMS: Claim[] = [
   {
     id: 'T1',
     source: 'title',
+    excerpt: '"Are Linux kernel threads really kernel processes?" (kernel threads such as kthreadd and its children)',
     statement: 'Kernel threads (kthreadd and the threads it starts) are processes in the same sense as user processes.',
     needs: ['kernelThreads'],
     uses: ['vantage'],
     verdicts: ['confirmed', 'nuanced', 'refuted', 'inconclusive'],
+    expectedIn: {
+      'pid-namespace': { verdict: 'inconclusive', because: 'No kernel thread is visible from a child PID namespace: kthreadd and the threads it starts are in the initial one.' },
+      hidepid: { verdict: 'inconclusive', because: 'Kernel threads belong to root, and /proc mounted hidepid=invisible hides them from the other user this run is.' },
+    },
     decide(o): Decision {
       const censuses = nonEmpty(o.all('kernelThreads'), 'census of kernel threads');
       const vantage = o.all('vantage').map((v) => v.result);

@@ -34,6 +34,7 @@ export const PID_NAMESPACES_CLAIMS: Claim[] = [
   {
     id: 'A2',
     source: 'answer 1',
+    excerpt: 'each process has a system-unique PID and a TGID',
     statement: 'Every task has a PID unique on the whole system, and a thread group ID (TGID).',
     needs: ['pidNamespaces'],
     uses: ['threadGroupIds', 'vantage'],

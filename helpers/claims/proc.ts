@@ -165,6 +165,7 @@ export const PROC_VISIBILITY_CLAIMS: Claim[] = [
   {
     id: 'A11',
     source: 'answer 1',
+    excerpt: 'numeric folder names listed by `ls /proc` are TGIDs',
     statement: 'The numeric directories that `ls /proc` lists are TGIDs.',
     needs: ['procListing', 'procListingScan'],
     verdicts: ['confirmed', 'refuted', 'nuanced', 'inconclusive'],
@@ -203,6 +204,7 @@ export const PROC_VISIBILITY_CLAIMS: Claim[] = [
   {
     id: 'A12',
     source: 'answer 1',
+    excerpt: 'numeric names in /proc/TGID/task are PIDs',
     statement: 'The numeric directories in /proc/TGID/task are the PIDs of the tasks of that group.',
     needs: ['procListing'],
     verdicts: ['confirmed', 'refuted', 'inconclusive'],
@@ -229,10 +231,13 @@ export const PROC_VISIBILITY_CLAIMS: Claim[] = [
   {
     id: 'A13',
     source: 'answer 1',
+    excerpt: 'though `ls /proc` does not show every PID, `cd /proc/any_PID` still works',
     statement: 'A PID that `ls /proc` does not list can still be entered with `cd /proc/PID`.',
     needs: ['hiddenTidLookup', 'shellCd'],
     uses: ['exitedTidLookup', 'unusedPidLookup', 'pidnsInnerLookup', 'hidepidLookup', 'vantage', 'pidNamespaces'],
     verdicts: ['confirmed', 'refuted', 'nuanced'],
+    // A13 is about the /proc one stands in: mounted hidepid=invisible, it hides other users' PIDs, listed or not, from cd.
+    expectedIn: { hidepid: { verdict: 'nuanced', because: "This run's own /proc is mounted hidepid=invisible: it lets this user enter only its own tasks' PIDs." } },
     /*
      * What the claim asserts: in the /proc you stand in, a PID of a live task
      * that the listing leaves out (a thread's TID) can still be entered. The

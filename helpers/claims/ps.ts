@@ -58,6 +58,7 @@ export const PS_CLAIMS: Claim[] = [
   {
     id: 'C4',
     source: 'answer 3',
+    excerpt: 'thread processes are visible in `ps` output',
     statement: 'Threads appear in the output of ps.',
     needs: ['psView'],
     verdicts: ['confirmed', 'nuanced', 'refuted', 'inconclusive'],

@@ -5,6 +5,7 @@
  * rule reads, the Claim shape, and the ways a rule says it saw too little.
  */
 import type { CompleteObservation, ObservationKind, RecordedObservation } from '../observations.js';
+import type { CheckedEnvironment } from './checked-environments.js';
 
 export const VERDICTS = ['confirmed', 'refuted', 'nuanced', 'inconclusive', 'not-testable'] as const;
 export type Verdict = (typeof VERDICTS)[number];
@@ -76,6 +77,9 @@ export interface Claim {
   id: string;
   /** Where in the Q&A: the title, or answer 1, 2 or 3 (CLAIMS.md's "where"). */
   source: 'title' | 'answer 1' | 'answer 1 (note)' | 'answer 2' | 'answer 3';
+  /** Which sentence of the Q&A, abridged: CLAIMS.md's "seed excerpt" column, word for word (cases/tooling/registry.test.ts compares them). */
+  excerpt: string;
+  /** The claim in clonelab's own words: what the verdict is about (CLAIMS.md's "clonelab's statement" column). */
   statement: string;
   /** Kinds without which the rule cannot judge: with none usable, the verdict is inconclusive. */
   needs: ObservationKind[];
@@ -86,5 +90,28 @@ export interface Claim {
   verdicts?: Verdict[];
   /** Why no observation on a Linux host can bear on this claim. */
   notTestable?: string;
+  /**
+   * Environments of `npm run check:environments` in which this claim's verdict
+   * is expected to differ from the baseline's (kselftest's XFAIL idea, kept
+   * beside the claim it concerns): with `verdict`, the verdict it must have
+   * there; without, it may differ in any way. `because` is the sentence the
+   * check prints.
+   */
+  expectedIn?: Partial<Record<CheckedEnvironment, ExpectedDifference>>;
 }
+
+/** A verdict an environment is expected to move, and why (Claim.expectedIn). */
+export interface ExpectedDifference {
+  verdict?: Verdict;
+  because: string;
+}
+
+/**
+ * Kinds a family records that no claim's rule reads, each with why it is
+ * recorded all the same (evidence a reader of the report wants beside the
+ * verdicts, a documented behaviour its test asserts). The registry check
+ * (helpers/claims/registry-check.ts) fails on a recorded kind that is
+ * neither read by a rule nor listed here.
+ */
+export type EvidenceOnly = Partial<Record<ObservationKind, string>>;
 

@@ -225,6 +225,7 @@ export const SIGNALS_CLAIMS: Claim[] = [
   {
     id: 'C3',
     source: 'answer 3',
+    excerpt: 'that ID can be sent a signal with kill(2), just like a process',
     statement: "A thread's ID can be sent a signal with kill(2), just like a process.",
     needs: ['signalLanding'],
     uses: ['shellKill'],

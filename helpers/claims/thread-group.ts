@@ -349,6 +349,7 @@ export const THREAD_VS_PROCESS_CLAIMS: Claim[] = [
   {
     id: 'A1',
     source: 'answer 1',
+    excerpt: 'inside the kernel, something that can be run and scheduled is called a "process"',
     statement: 'Inside the kernel, each thing that can be scheduled and run is called a process.',
     needs: ['schedPerTask'],
     verdicts: ['confirmed', 'refuted', 'nuanced', 'inconclusive'],
@@ -358,6 +359,7 @@ export const THREAD_VS_PROCESS_CLAIMS: Claim[] = [
   {
     id: 'A6',
     source: 'answer 1',
+    excerpt: 'a threaded process with PID=TGID can be called "the main thread"',
     statement: 'In a multi-threaded process the task whose PID equals the TGID is the main thread.',
     needs: ['threadGroupIds', 'leaderExitFirst'],
     uses: ['leaderExitSignal', 'execFromThread'],
@@ -368,6 +370,7 @@ export const THREAD_VS_PROCESS_CLAIMS: Claim[] = [
   {
     id: 'B1',
     source: 'answer 2',
+    excerpt: 'there is absolutely no difference between a thread and a process on Linux',
     statement: 'On Linux there is no difference at all between a thread and a process.',
     needs: ['exitScope', 'fatalSignal', 'execFromThread', 'threadParent', 'signalLanding'],
     uses: ['cloneMatrix', 'credsPerTask', 'leaderExitSignal'],
@@ -378,6 +381,7 @@ export const THREAD_VS_PROCESS_CLAIMS: Claim[] = [
   {
     id: 'B5',
     source: 'answer 2',
+    excerpt: 'other operating systems differ much more substantially',
     statement: 'Other operating systems separate threads and processes much more than Linux does.',
     needs: [],
     notTestable: 'It speaks of other operating systems; a run on a Linux kernel observes only Linux.',

@@ -1,5 +1,5 @@
 /**
- * reports/claims.json: the contract other tools read (../shared/DESIGN.md).
+ * reports/claims.json: the contract other tools read (README.md, "Reports").
  * Bump SCHEMA_VERSION on any change a reader could trip over.
  */
 import { readFileSync, statSync } from 'node:fs';
@@ -25,6 +25,8 @@ export interface ClaimResult {
   id: string;
   answer: string;
   source: string;
+  /** The sentence of the Q&A the claim comes from, abridged (CLAIMS.md's seed excerpt). */
+  excerpt: string;
   statement: string;
   verdict: Verdict;
   explanation: string;
@@ -87,6 +89,7 @@ export function buildClaimsReport(input: {
       id: c.id,
       answer: c.id[0]!,
       source: c.source,
+      excerpt: c.excerpt,
       statement: c.statement,
       verdict: d.verdict,
       explanation: d.explanation,
