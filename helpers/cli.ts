@@ -24,6 +24,9 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
+/** Exit statuses of every command (and of the probes: native-helpers/clonelab.h, cl_usage() exits 2). */
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+
 /** The arguments are wrong: exit status 2, the message and the usage line on stderr. */
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -371,17 +374,17 @@ export async function runCommand<O extends Record<string, AnyOption>, P>(
     const values = cmd.parse(argv);
     if (!values) {
       io.out(cmd.help());
-      return 0;
+      return EXIT.ok;
     }
-    return (await main(values, io)) ?? 0;
+    return (await main(values, io)) ?? EXIT.ok;
   } catch (e) {
     if (e instanceof UsageError) {
       io.err(`${cmd.spec.name}: ${e.message}\n${cmd.usage()}  (--help for more)\n`);
-      return 2;
+      return EXIT.usage;
     }
     if (e instanceof CommandFailure) {
       io.err(`${cmd.spec.name}: ${e.message}\n`);
-      return 1;
+      return EXIT.failure;
     }
     throw e;
   }
