@@ -3,7 +3,7 @@
  * whole `vitest run`s, and the start-up cost of one probe through the
  * harness (reaper + probe + record parsing) against a bare spawn.
  *
- *   npm run bench [-- --suite-runs N --probe-runs N]
+ *   npm run bench [-- --suite-runs N] [--probe-runs N]
  */
 import { execa } from 'execa';
 import { join } from 'node:path';
@@ -11,16 +11,16 @@ import { buildProbes } from '../helpers/harness/build.js';
 import { PROJECT_ROOT } from '../helpers/harness/paths.js';
 import { configureProbes, runProbe, startProbe } from '../helpers/harness/probe.js';
 import { writeFileAtomic } from '../helpers/harness/fs.js';
+import { defineCommand, option, runMain, wholeNumber } from '../helpers/cli.js';
 
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(name);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : dflt;
-  if (!Number.isInteger(v) || v < 1) {
-    console.error(`bench: ${name} takes a whole number >= 1`);
-    process.exit(2);
-  }
-  return v;
-}
+export const command = defineCommand({
+  name: 'bench',
+  summary: 'Measures (does not assert) the wall time of whole `vitest run`s and the start-up cost of one probe through the harness against a bare spawn; writes reports/bench-suite.json.',
+  options: {
+    'suite-runs': option({ value: 'N', description: 'whole-suite runs to time', convert: wholeNumber(1), default: 3 }),
+    'probe-runs': option({ value: 'N', description: 'probe starts to time, each way', convert: wholeNumber(1), default: 200 }),
+  },
+});
 
 const stats = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -38,36 +38,36 @@ async function timeEach(n: number, fn: () => Promise<unknown>): Promise<number[]
   return out;
 }
 
-const suiteRuns = arg('--suite-runs', 3);
-const probeRuns = arg('--probe-runs', 200);
-const built = await buildProbes();
-configureProbes(built.dir);
-await timeEach(10, () => runProbe('selftest', ['--mode', 'ok'])); // warm-up
-const harness = stats(await timeEach(probeRuns, () => runProbe('selftest', ['--mode', 'ok'])));
-const bare = stats(await timeEach(probeRuns, () => execa(join(built.dir, 'selftest'), ['--mode', 'ok'])));
-const group64 = stats(
-  await timeEach(Math.max(5, probeRuns / 10), async () => {
-    const { probe } = await startProbe('ids', ['--threads', '64', '--via', 'pthread']);
-    await probe.release();
-  }),
-);
-// Issue 4's budget: the whole 256-combination matrix, every resource tested, well under 2 s.
-const matrix = Object.fromEntries(
-  await Promise.all(
-    ['clone', 'clone3'].map(async (api) => [api, stats(await timeEach(10, () => runProbe('clone', ['--matrix', '--api', api], { timeoutMs: 60_000 })))] as const),
-  ),
-);
-const suite = stats(
-  await timeEach(suiteRuns, () =>
-    execa('vitest', ['run'], { cwd: PROJECT_ROOT, preferLocal: true, env: { CLONELAB_REPORT_DIR: join(PROJECT_ROOT, 'reports', 'bench-run') } }),
-  ),
-);
-const result = { generatedAt: new Date().toISOString(), probeStartupMs: { harness, bareSpawn: bare, ids64Threads: group64 }, cloneMatrixMs: matrix, suiteWallMs: suite };
-const fmt = (s: ReturnType<typeof stats>) => `median ${s.median.toFixed(2)} ms (p10 ${s.p10.toFixed(2)}, p90 ${s.p90.toFixed(2)}, n=${s.n})`;
-console.log(`probe through the harness (reaper + validation): ${fmt(harness)}`);
-console.log(`bare spawn of the same binary with execa:         ${fmt(bare)}`);
-console.log(`ids probe, 64 pthreads, ready then release:      ${fmt(group64)}`);
-for (const [api, st] of Object.entries(matrix)) console.log(`sharing matrix via ${api.padEnd(6)} (256 combinations):    ${fmt(st)}, ${((st.median * 1000) / 256).toFixed(0)} µs per combination`);
-console.log(`whole suite, vitest run:                          ${fmt(suite)}`);
-writeFileAtomic(join(PROJECT_ROOT, 'reports', 'bench-suite.json'), `${JSON.stringify(result, null, 2)}\n`);
-console.log('wrote reports/bench-suite.json');
+await runMain(import.meta.url, command, async ({ 'suite-runs': suiteRuns, 'probe-runs': probeRuns }) => {
+  const built = await buildProbes();
+  configureProbes(built.dir);
+  await timeEach(10, () => runProbe('selftest', ['--mode', 'ok'])); // warm-up
+  const harness = stats(await timeEach(probeRuns, () => runProbe('selftest', ['--mode', 'ok'])));
+  const bare = stats(await timeEach(probeRuns, () => execa(join(built.dir, 'selftest'), ['--mode', 'ok'])));
+  const group64 = stats(
+    await timeEach(Math.max(5, probeRuns / 10), async () => {
+      const { probe } = await startProbe('ids', ['--threads', '64', '--via', 'pthread']);
+      await probe.release();
+    }),
+  );
+  // Issue 4's budget: the whole 256-combination matrix, every resource tested, well under 2 s.
+  const matrix = Object.fromEntries(
+    await Promise.all(
+      ['clone', 'clone3'].map(async (api) => [api, stats(await timeEach(10, () => runProbe('clone', ['--matrix', '--api', api], { timeoutMs: 60_000 })))] as const),
+    ),
+  );
+  const suite = stats(
+    await timeEach(suiteRuns, () =>
+      execa('vitest', ['run'], { cwd: PROJECT_ROOT, preferLocal: true, env: { CLONELAB_REPORT_DIR: join(PROJECT_ROOT, 'reports', 'bench-run') } }),
+    ),
+  );
+  const result = { generatedAt: new Date().toISOString(), probeStartupMs: { harness, bareSpawn: bare, ids64Threads: group64 }, cloneMatrixMs: matrix, suiteWallMs: suite };
+  const fmt = (s: ReturnType<typeof stats>) => `median ${s.median.toFixed(2)} ms (p10 ${s.p10.toFixed(2)}, p90 ${s.p90.toFixed(2)}, n=${s.n})`;
+  console.log(`probe through the harness (reaper + validation): ${fmt(harness)}`);
+  console.log(`bare spawn of the same binary with execa:         ${fmt(bare)}`);
+  console.log(`ids probe, 64 pthreads, ready then release:      ${fmt(group64)}`);
+  for (const [api, st] of Object.entries(matrix)) console.log(`sharing matrix via ${api.padEnd(6)} (256 combinations):    ${fmt(st)}, ${((st.median * 1000) / 256).toFixed(0)} µs per combination`);
+  console.log(`whole suite, vitest run:                          ${fmt(suite)}`);
+  writeFileAtomic(join(PROJECT_ROOT, 'reports', 'bench-suite.json'), `${JSON.stringify(result, null, 2)}\n`);
+  console.log('wrote reports/bench-suite.json');
+});

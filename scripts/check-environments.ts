@@ -1,5 +1,5 @@
 /**
- * npm run check:environments [-- --only NAME,NAME] [--out DIR]
+ * npm run check:environments [-- --only NAME,NAME] [--out DIR]   (--help for the list)
  *
  * Runs the whole suite in each hostile environment a real user meets (non-root,
  * PID namespace, hidepid, no clone3, CPU load) and checks, against the
@@ -13,7 +13,7 @@
  */
 import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { join, relative } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { buildProbes } from '../helpers/harness/build.js';
 import { PROJECT_ROOT } from '../helpers/harness/paths.js';
@@ -28,6 +28,7 @@ import { writeFileAtomic } from '../helpers/harness/fs.js';
 import { buildMatrix, writeMatrix } from '../helpers/report/matrix.js';
 import { runNestedSuite } from '../helpers/harness/nested-suite.js';
 import { syscallNumber } from '../helpers/harness/syscalls.js';
+import { commaList, defineCommand, directory, oneOf, option, runMain } from '../helpers/cli.js';
 
 interface Run {
   /** Prefix commands between the reaper and node (each must exec or fork-and-wait). */
@@ -89,25 +90,16 @@ const SPECS: { [N in CheckedEnvironment]: Omit<EnvSpec, 'name'> } = {
 /** In the order of CHECKED_ENVIRONMENTS: the baseline (root) first. */
 const ENVIRONMENTS: EnvSpec[] = CHECKED_ENVIRONMENTS.map((name) => ({ name, ...SPECS[name] }));
 
-function parse(argv: string[]) {
-  let out = join(defaultReportDir(), 'environments');
-  let only: string[] | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--out') out = resolve(argv[++i] ?? '');
-    else if (argv[i] === '--only') only = (argv[++i] ?? '').split(',');
-    else {
-      console.error(`check:environments: unknown argument '${argv[i]}' (valid: --only ${ENVIRONMENTS.map((e) => e.name).join(',')}, --out DIR)`);
-      process.exit(2);
-    }
-  }
-  for (const n of only ?? []) {
-    if (!ENVIRONMENTS.some((e) => e.name === n)) {
-      console.error(`check:environments: unknown environment '${n}' (valid: ${ENVIRONMENTS.map((e) => e.name).join(', ')})`);
-      process.exit(2);
-    }
-  }
-  return { out, only };
-}
+export const command = defineCommand({
+  name: 'check:environments',
+  summary:
+    'Runs the whole suite in each hostile environment a real user meets, under the reaper, and checks each run against the baseline run as root: verdicts, failures, skip reasons, leftovers. Writes each run\'s report, a matrix over all, and environments.json/.md. Exit status 1 when a check failed.',
+  options: {
+    only: option({ value: 'NAME,...', description: 'run only these environments (and the root baseline)', convert: commaList(oneOf(ENVIRONMENTS.map((e) => e.name))) }),
+    out: option({ value: 'DIR', description: 'where the reports are written', convert: directory, default: () => join(defaultReportDir(), 'environments'), defaultText: 'reports/environments' }),
+  },
+  epilog: () => `environments:\n${ENVIRONMENTS.map((e) => `  ${e.name.padEnd(14)} ${e.describe}`).join('\n')}`,
+});
 
 /** A copy of the project that another user can read, and write where the suite writes. */
 function unprivilegedCopy(dir: string): string {
@@ -131,7 +123,10 @@ interface Outcome {
   report?: string;
 }
 
-const { out, only } = parse(process.argv.slice(2));
+await runMain(import.meta.url, command, main);
+
+// main() is left unindented so that this change stays apart from the environment tables' (a formatter indents it).
+async function main({ out, only }: { out: string; only?: string[] }): Promise<number> {
 mkdirSync(out, { recursive: true });
 const built = await buildProbes();
 const outcomes: Outcome[] = [];
@@ -232,4 +227,5 @@ writeFileAtomic(join(out, 'environments.json'), `${JSON.stringify({ generatedAt:
 console.log(`wrote ${relative(process.cwd(), join(out, 'environments.md'))}, environments.json and matrix.{json,md,html}`);
 const failed = outcomes.filter((o) => o.status === 'failed');
 console.log(`${outcomes.filter((o) => o.status === 'ok').length} passed, ${failed.length} failed, ${outcomes.filter((o) => o.status === 'skipped').length} skipped`);
-process.exit(failed.length ? 1 : 0);
+return failed.length ? 1 : 0;
+}

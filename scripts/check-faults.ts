@@ -29,7 +29,7 @@
  */
 import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { join, relative } from 'node:path';
 import { buildProbes } from '../helpers/harness/build.js';
 import { CLAIM_CASE_FILES } from '../helpers/claims/families.js';
 import { CLAIMS, findPlaceholder, type Verdict } from '../helpers/claims/index.js';
@@ -41,6 +41,7 @@ import { defaultReportDir } from '../helpers/harness/paths.js';
 import { writeFileAtomic } from '../helpers/harness/fs.js';
 import { badge, esc, page } from '../helpers/report/html.js';
 import { straceSyscalls, syscallTable, type SyscallTable } from '../helpers/harness/syscalls.js';
+import { type Converter, defineCommand, directory, fail, flag, InvalidValue, oneOf, option, repeated, runMain, UsageError, wholeNumber } from '../helpers/cli.js';
 
 const ACTIONS = ['EPERM', 'ENOSYS', 'KILL_THREAD'] as const;
 type Action = (typeof ACTIONS)[number];
@@ -57,57 +58,42 @@ const KILL_FAULTS = ['tgkill', 'gettid', 'clone3', 'wait4'];
 /** Probe deadline in fault and baseline runs: a probe that lost a syscall may wait forever. */
 const DEFAULT_PROBE_TIMEOUT_MS = 3000;
 
-const USAGE = 'usage: npm run check:faults [-- --syscall NAME[:EPERM|ENOSYS|KILL_THREAD] ...] [--errno EPERM|ENOSYS] [--kill] [-j N] [--probe-timeout MS] [--out DIR]';
+/** One --syscall word: NAME or NAME:ACTION, several separated by commas. */
+const syscallSpecs: Converter<{ name: string; action?: Action }[]> = {
+  what: `NAME or NAME:ACTION (ACTION: ${ACTIONS.join(', ')}; e.g. tgkill, clone3:ENOSYS), or several separated by commas`,
+  convert: (raw) =>
+    raw.split(',').map((spec) => {
+      const [name, action, extra] = spec.split(':');
+      if (!name || !/^[a-z_][a-z0-9_]*$/.test(name) || extra !== undefined) throw new InvalidValue(spec === raw ? undefined : `'${spec}' is neither`);
+      if (action !== undefined && !(ACTIONS as readonly string[]).includes(action)) throw new UsageError(`--syscall: unknown action '${action}' in '${spec}' (valid: ${ACTIONS.join(', ')})`);
+      return { name, ...(action ? { action: action as Action } : {}) };
+    }),
+};
 
-function usageError(problem: string): never {
-  console.error(`check:faults: ${problem} (${USAGE})`);
-  process.exit(2);
-}
+export const command = defineCommand({
+  name: 'check:faults',
+  summary:
+    'Reruns the claim cases with one syscall of the probes refused at a time (seccomp, native-helpers/fault.c) and checks every run\'s report: written, nothing left running, each verdict kept, inconclusive or explained by the refusal, no unobserved value. Without --syscall, the faults are every syscall a traced run of the claim cases made. Exit status 1 when an invariant broke.',
+  options: {
+    syscall: repeated({ value: 'NAME[:ACTION]', description: 'refuse this syscall (ACTION: how; default --errno, or KILL_THREAD with --kill)', convert: syscallSpecs }),
+    errno: option({ value: 'ERRNO', description: 'the errno a refused call fails with', convert: oneOf(['EPERM', 'ENOSYS'] as const), defaultText: 'EPERM' }),
+    kill: flag('kill the calling thread (SECCOMP_RET_KILL_THREAD) instead of failing the call'),
+    jobs: option({ value: 'N', short: 'j', description: 'fault runs at a time', convert: wholeNumber(1), default: () => cpus().length, defaultText: 'the number of CPUs' }),
+    'probe-timeout': option({ value: 'MS', description: "each probe's deadline in the baseline and fault runs (a probe that lost a syscall may wait forever)", convert: wholeNumber(100), default: DEFAULT_PROBE_TIMEOUT_MS }),
+    out: option({ value: 'DIR', description: 'where the runs and the fault table are written', convert: directory, default: () => join(defaultReportDir(), 'faults'), defaultText: 'reports/faults' }),
+  },
+  check: (o) => {
+    if (o.kill && o.errno !== undefined) throw new UsageError('--kill and --errno are exclusive: a refused call either fails or kills its thread');
+  },
+});
 
-interface Options {
-  syscalls: { name: string; action?: Action }[];
-  errno: Action;
-  kill: boolean;
-  jobs: number;
-  probeTimeoutMs: number;
-  out: string;
-}
+type Options = NonNullable<ReturnType<typeof command.parse>>;
 
-function parse(argv: string[]): Options {
-  const o: Options = { syscalls: [], errno: 'EPERM', kill: false, jobs: cpus().length, probeTimeoutMs: DEFAULT_PROBE_TIMEOUT_MS, out: join(defaultReportDir(), 'faults') };
-  let errnoGiven = false;
-  const value = (i: number, opt: string, what: string) => {
-    const v = argv[i + 1];
-    if (v === undefined || v.startsWith('-')) usageError(`${opt} needs ${what}`);
-    return v;
-  };
-  const whole = (v: string, opt: string, min: number) => {
-    if (!/^\d+$/.test(v) || Number(v) < min) usageError(`${opt} takes a whole number >= ${min}, got '${v}'`);
-    return Number(v);
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--syscall') {
-      const v = value(i++, a, 'a syscall name');
-      for (const spec of v.split(',')) {
-        const [name, action, extra] = spec.split(':');
-        if (!name || !/^[a-z_][a-z0-9_]*$/.test(name) || extra !== undefined) usageError(`--syscall takes NAME or NAME:ACTION (e.g. tgkill, clone3:ENOSYS), got '${spec}'`);
-        if (action !== undefined && !(ACTIONS as readonly string[]).includes(action)) usageError(`unknown action '${action}' in '${spec}' (valid: ${ACTIONS.join(', ')})`);
-        o.syscalls.push({ name, ...(action ? { action: action as Action } : {}) });
-      }
-    } else if (a === '--errno') {
-      const v = value(i++, a, 'EPERM or ENOSYS');
-      if (v !== 'EPERM' && v !== 'ENOSYS') usageError(`--errno takes EPERM or ENOSYS, got '${v}'`);
-      o.errno = v;
-      errnoGiven = true;
-    } else if (a === '--kill') o.kill = true;
-    else if (a === '-j' || a === '--jobs') o.jobs = whole(value(i++, a, 'a number of parallel runs'), '-j', 1);
-    else if (a === '--probe-timeout') o.probeTimeoutMs = whole(value(i++, a, 'milliseconds'), '--probe-timeout', 100);
-    else if (a === '--out') o.out = resolve(value(i++, a, 'a directory'));
-    else usageError(`unknown argument '${a}'`);
+/** Every --syscall name must be one this architecture's <sys/syscall.h> defines. */
+export function checkSyscallNames(syscalls: readonly { name: string }[], table: SyscallTable): void {
+  for (const s of syscalls) {
+    if (!table.byName.has(s.name)) throw new UsageError(`unknown syscall '${s.name}': <sys/syscall.h> defines no __NR_${s.name} on ${process.arch}`);
   }
-  if (o.kill && errnoGiven) usageError('--kill and --errno are exclusive: a refused call either fails or kills its thread');
-  return o;
 }
 
 interface Fault {
@@ -482,12 +468,14 @@ ${traced ? `<h2>The syscalls</h2><p>Seen by strace in one traced run of the clai
 
 // ------------------------------------------------------------------ main
 
-const opts = parse(process.argv.slice(2));
+await runMain(import.meta.url, command, main);
+
+// main() is left unindented so that this change stays apart from the checks' (a formatter indents it).
+async function main(o: Options): Promise<number> {
+const opts = { syscalls: o.syscall.flat(), errno: o.errno ?? 'EPERM', kill: o.kill, jobs: o.jobs, probeTimeoutMs: o['probe-timeout'], out: o.out };
 const t0 = Date.now();
 const table = await syscallTable();
-for (const s of opts.syscalls) {
-  if (!table.byName.has(s.name)) usageError(`unknown syscall '${s.name}': <sys/syscall.h> defines no __NR_${s.name} on ${process.arch}`);
-}
+checkSyscallNames(opts.syscalls, table);
 const built = await buildProbes();
 mkdirSync(opts.out, { recursive: true });
 const defaultAction: Action = opts.kill ? 'KILL_THREAD' : opts.errno;
@@ -522,10 +510,7 @@ if (baseline.tests?.failed) baseline.notes.push(`${baseline.tests.failed} test(s
 console.log(`[baseline] ${baseline.broken.length ? `${baseline.broken.length} BROKEN` : 'ok'} in ${baseline.seconds.toFixed(0)} s${baseline.tests ? `: ${baseline.tests.passed} passed, ${baseline.tests.failed} failed, ${baseline.tests.skipped} skipped` : ''}`);
 for (const b of baseline.broken) console.log(`[baseline]   BROKEN ${b.claim ? `${b.claim}: ` : ''}${b.what}`);
 for (const n of baseline.notes) console.log(`[baseline]   note: ${n}`);
-if (!baseRun.report) {
-  console.error('check:faults: the baseline run wrote no report, so there is nothing to compare the faults with');
-  process.exit(1);
-}
+if (!baseRun.report) fail('the baseline run wrote no report, so there is nothing to compare the faults with');
 
 console.log(`[faults] ${faults.length} faults, ${opts.jobs} at a time: ${faults.map((f) => f.id).join(' ')}`);
 const outcomes: Outcome[] = new Array(faults.length);
@@ -597,4 +582,5 @@ writeFileAtomic(join(opts.out, 'faults.md'), renderMarkdown(outcomes, baseline, 
 writeFileAtomic(join(opts.out, 'faults.html'), renderHtml(outcomes, baseline, traced, summary));
 console.log(`wrote ${relative(process.cwd(), join(opts.out, 'faults.md'))}, faults.json and faults.html`);
 console.log(summary);
-process.exit(brokenCount ? 1 : 0);
+return brokenCount ? 1 : 0;
+}

@@ -8,7 +8,7 @@
  * kernel's tests fail or any guest breaks or hangs.
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join, relative } from 'node:path';
 import { execa } from 'execa';
 import { buildProbes, ProbeBuildError } from '../helpers/harness/build.js';
 import { cacheRoot, PROJECT_ROOT } from '../helpers/harness/paths.js';
@@ -17,142 +17,141 @@ import { kvmUsable, runGuest, type GuestResult } from '../helpers/kernels/guest.
 import { readClaimsReport, summaryLine } from '../helpers/report/claims-report.js';
 import { defaultReportDir } from '../helpers/harness/paths.js';
 import { buildMatrix, writeMatrix, type MatrixInput } from '../helpers/report/matrix.js';
+import { defineCommand, directory, fail, flag, oneOf, option, path, repeated, runMain, UsageError, wholeNumber } from '../helpers/cli.js';
 
-const USAGE = `usage: npm run kernels -- [--kernel VERSION]... [-j N] [--refresh] [--timeout SECONDS] [--out DIR] [--host-report FILE | --no-host] [--hang VERSION]`;
-const config = JSON.parse(readFileSync(join(PROJECT_ROOT, 'kernels.json'), 'utf8')) as { default: string[]; kernels: KernelSpec[] };
-
-function fail(message: string, code = 2): never {
-  console.error(`kernels: ${message}`);
-  process.exit(code);
+/** kernels.json, read when first needed (not on import). */
+let configCache: { default: string[]; kernels: KernelSpec[] } | undefined;
+function config(): { default: string[]; kernels: KernelSpec[] } {
+  configCache ??= JSON.parse(readFileSync(join(PROJECT_ROOT, 'kernels.json'), 'utf8')) as { default: string[]; kernels: KernelSpec[] };
+  return configCache;
 }
+const kernelVersion = oneOf(() => config().kernels.map((k) => k.version), 'kernels.json');
 
-function parse(argv: string[]) {
-  const o = { kernels: [] as string[], jobs: 1, refresh: false, timeoutS: 900, out: join(defaultReportDir(), 'kernels'), host: 'run' as string, hang: new Set<string>() };
-  const num = (flag: string, v: string | undefined, min: number) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) fail(`${flag} takes a whole number >= ${min}, got '${v ?? ''}'\n${USAGE}`);
-    return n;
-  };
-  const known = config.kernels.map((k) => k.version);
-  const kernel = (v: string | undefined) => {
-    if (!v || !known.includes(v)) fail(`unknown kernel '${v ?? ''}': choose from ${known.join(', ')} (kernels.json)`);
-    return v;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--kernel') o.kernels.push(kernel(argv[++i]));
-    else if (a === '-j' || a === '--jobs') o.jobs = num(a, argv[++i], 1);
-    else if (a === '--refresh') o.refresh = true;
-    else if (a === '--timeout') o.timeoutS = num(a, argv[++i], 10);
-    else if (a === '--out') o.out = resolve(argv[++i] ?? fail(`--out needs a directory`));
-    else if (a === '--host-report') o.host = resolve(argv[++i] ?? fail('--host-report needs a claims.json'));
-    else if (a === '--no-host') o.host = 'none';
-    else if (a === '--hang') o.hang.add(kernel(argv[++i]));
-    else if (a === '--help' || a === '-h') {
-      console.log(`${USAGE}\nkernels (kernels.json): ${known.join(', ')}; default: ${config.default.join(', ')}`);
-      process.exit(0);
-    } else fail(`unknown argument '${a}'\n${USAGE}`);
-  }
-  if (!o.kernels.length) o.kernels = config.default;
-  return o;
-}
+export const command = defineCommand({
+  name: 'kernels',
+  summary: 'Boots Debian kernels under QEMU (KVM when usable, TCG otherwise), runs the whole suite in each, and writes the matrix report for the host plus every kernel. Exit status 1 when any kernel\'s tests fail or any guest breaks or hangs.',
+  options: {
+    kernel: repeated({ value: 'VERSION', description: 'a kernel to boot (without it: the default list, below)', convert: kernelVersion }),
+    jobs: option({ value: 'N', short: 'j', description: 'guests booted at a time', convert: wholeNumber(1), default: 1 }),
+    refresh: flag('fetch the package lists and kernels again'),
+    timeout: option({ value: 'SECONDS', description: "each guest's deadline", convert: wholeNumber(10), default: 900 }),
+    out: option({ value: 'DIR', description: 'where the reports and the matrix are written', convert: directory, default: () => join(defaultReportDir(), 'kernels'), defaultText: 'reports/kernels' }),
+    'host-report': option({ value: 'FILE', description: "the host's column from this claims.json instead of a run on the host", convert: path('a claims.json, or a directory holding one') }),
+    'no-host': flag('no host column'),
+    hang: repeated({ value: 'VERSION', description: 'make this guest hang (tests the deadline)', convert: kernelVersion }),
+  },
+  check: (o) => {
+    if (o['host-report'] !== undefined && o['no-host']) throw new UsageError('--host-report and --no-host are exclusive: the host column comes from a file or is left out');
+  },
+  epilog: () => `kernels (kernels.json): ${config().kernels.map((k) => k.version).join(', ')}; default: ${config().default.join(', ')}`,
+});
 
 async function need(tool: string, pkg: string): Promise<void> {
   const r = await execa('sh', ['-c', `command -v ${tool}`], { reject: false });
-  if (r.exitCode !== 0) fail(`${tool} is not installed: apt-get install ${pkg}`, 1);
+  if (r.exitCode !== 0) fail(`${tool} is not installed: apt-get install ${pkg}`);
 }
 
-const opts = parse(process.argv.slice(2));
-for (const [tool, pkg] of [['qemu-system-x86_64', 'qemu-system-x86'], ['busybox', 'busybox-static'], ['dpkg-deb', 'dpkg'], ['xz', 'xz-utils'], ['zstd', 'zstd'], ['apt-get', 'apt']]) {
-  await need(tool!, pkg!);
-}
-const kvm = kvmUsable();
-const accel = kvm.usable ? 'kvm' : 'tcg';
-console.log(`kernels: ${opts.kernels.join(', ')}; ${accel === 'kvm' ? 'KVM' : `TCG (${kvm.why})`}; ${opts.jobs} at a time; results in ${relative(process.cwd(), opts.out) || opts.out}`);
-mkdirSync(opts.out, { recursive: true });
-
-try {
-  await buildProbes(); // the guests reuse them through the shared root
-} catch (e) {
-  if (e instanceof ProbeBuildError) fail(e.message, 1);
-  throw e;
-}
-
-const inputs: MatrixInput[] = [];
-if (opts.host === 'run') {
-  const t0 = Date.now();
-  const hostDir = join(opts.out, 'host');
-  console.log('[host] running the suite');
-  const r = await execa('vitest', ['run'], { cwd: PROJECT_ROOT, preferLocal: true, reject: false, env: { CLONELAB_REPORT_DIR: hostDir } });
-  if (existsSync(join(hostDir, 'claims.json'))) {
-    const rep = readClaimsReport(hostDir);
-    inputs.push({ source: hostDir, report: rep, label: `host ${rep.environment.kernelRelease}` });
-    console.log(`[host] ${r.exitCode === 0 ? 'passed' : 'FAILED'} in ${((Date.now() - t0) / 1000).toFixed(0)} s: ${summaryLine(rep)}`);
-  } else {
-    inputs.push({ source: hostDir, label: 'host', broken: `the host suite wrote no report (exit ${r.exitCode})` });
+await runMain(import.meta.url, command, async (o) => {
+  const opts = {
+    kernels: o.kernel.length ? o.kernel : config().default,
+    jobs: o.jobs,
+    refresh: o.refresh,
+    timeoutS: o.timeout,
+    out: o.out,
+    host: o['no-host'] ? 'none' : (o['host-report'] ?? 'run'),
+    hang: new Set(o.hang),
+  };
+  for (const [tool, pkg] of [['qemu-system-x86_64', 'qemu-system-x86'], ['busybox', 'busybox-static'], ['dpkg-deb', 'dpkg'], ['xz', 'xz-utils'], ['zstd', 'zstd'], ['apt-get', 'apt']]) {
+    await need(tool!, pkg!);
   }
-} else if (opts.host !== 'none') {
-  inputs.push({ source: opts.host, report: readClaimsReport(opts.host) });
-}
+  const kvm = kvmUsable();
+  const accel = kvm.usable ? 'kvm' : 'tcg';
+  console.log(`kernels: ${opts.kernels.join(', ')}; ${accel === 'kvm' ? 'KVM' : `TCG (${kvm.why})`}; ${opts.jobs} at a time; results in ${relative(process.cwd(), opts.out) || opts.out}`);
+  mkdirSync(opts.out, { recursive: true });
 
-const apt = new PrivateApt(cacheRoot());
-const specs = opts.kernels.map((v) => config.kernels.find((k) => k.version === v)!);
-try {
-  console.log(`[apt] updating the private package lists for ${[...new Set(specs.map((s) => s.suite))].join(', ')}`);
-  await apt.update(specs.map((s) => s.suite), opts.refresh);
-} catch (e) {
-  if (e instanceof KernelFetchError) fail(e.message, 1);
-  throw e;
-}
-
-async function oneKernel(spec: KernelSpec): Promise<MatrixInput & { result?: GuestResult }> {
-  const tag = `[${spec.version}]`;
-  const t0 = Date.now();
   try {
-    const pkg = await apt.resolve(spec);
-    console.log(`${tag} fetching ${pkg}`);
-    const deb = await apt.download(pkg, opts.refresh);
-    const tree = join(cacheRoot(), 'kernels', pkg);
-    if (!existsSync(join(tree, 'boot')) || opts.refresh) {
-      mkdirSync(tree, { recursive: true });
-      await execa('dpkg-deb', ['-x', deb, tree]);
-    }
-    const vmlinuz = readdirSync(join(tree, 'boot')).find((f) => f.startsWith('vmlinuz-'));
-    const release = vmlinuz?.slice('vmlinuz-'.length);
-    const modulesDir = [join(tree, 'lib/modules', release ?? ''), join(tree, 'usr/lib/modules', release ?? '')].find((d) => existsSync(d));
-    if (!vmlinuz || !modulesDir) throw new Error(`${pkg} holds no /boot/vmlinuz-* with its modules`);
-    const workDir = join(opts.out, spec.version);
-    mkdirSync(workDir, { recursive: true });
-    console.log(`${tag} booting ${release} (${accel})${opts.hang.has(spec.version) ? ', told to hang' : ''}`);
-    const result = await runGuest({ label: release!, vmlinuz: join(tree, 'boot', vmlinuz), modulesDir, workDir, timeoutMs: opts.timeoutS * 1000, accel, hang: opts.hang.has(spec.version) });
-    if (result.report) {
-      const dest = join(workDir, 'claims.json');
-      copyFileSync(result.report, dest);
-      const rep = readClaimsReport(dest);
-      console.log(`${tag} ${result.status} in ${result.seconds.toFixed(0)} s: ${summaryLine(rep)}`);
-      return { source: dest, report: rep, label: `${spec.version}: ${release}`, result };
-    }
-    console.log(`${tag} ${result.status.toUpperCase()} after ${result.seconds.toFixed(0)} s: ${result.why}\n${result.consoleTail.split('\n').slice(-12).map((l) => `${tag}   ${l}`).join('\n')}`);
-    return { source: workDir, label: `${spec.version}: ${release}`, broken: `${result.status}: ${result.why}\nconsole tail:\n${result.consoleTail}`, result };
+    await buildProbes(); // the guests reuse them through the shared root
   } catch (e) {
-    const why = e instanceof Error ? e.message : String(e);
-    console.log(`${tag} BROKEN after ${((Date.now() - t0) / 1000).toFixed(0)} s: ${why}`);
-    return { source: spec.version, label: spec.version, broken: why };
+    if (e instanceof ProbeBuildError) fail(e.message);
+    throw e;
   }
-}
 
-// A small pool: -j N guests at once, each kernel once.
-const queue = [...specs];
-const done: (MatrixInput & { result?: GuestResult })[] = [];
-await Promise.all(
-  Array.from({ length: Math.min(opts.jobs, queue.length) }, async () => {
-    for (let s = queue.shift(); s; s = queue.shift()) done.push(await oneKernel(s));
-  }),
-);
-done.sort((a, b) => specs.findIndex((s) => (a.label ?? "").startsWith(s.version)) - specs.findIndex((s) => (b.label ?? "").startsWith(s.version)));
-const matrix = buildMatrix([...inputs, ...done]);
-const files = writeMatrix(matrix, opts.out);
-console.log(`matrix: ${matrix.claims.filter((c) => c.differs).length} claims and ${matrix.tests.filter((t) => t.differs).length} tests differ between ${matrix.columns.length} columns`);
-for (const f of files) console.log(`  ${relative(process.cwd(), f) || f}`);
-const bad = done.filter((d) => 'broken' in d || d.result?.status !== 'passed');
-process.exit(bad.length ? 1 : 0);
+  const inputs: MatrixInput[] = [];
+  if (opts.host === 'run') {
+    const t0 = Date.now();
+    const hostDir = join(opts.out, 'host');
+    console.log('[host] running the suite');
+    const r = await execa('vitest', ['run'], { cwd: PROJECT_ROOT, preferLocal: true, reject: false, env: { CLONELAB_REPORT_DIR: hostDir } });
+    if (existsSync(join(hostDir, 'claims.json'))) {
+      const rep = readClaimsReport(hostDir);
+      inputs.push({ source: hostDir, report: rep, label: `host ${rep.environment.kernelRelease}` });
+      console.log(`[host] ${r.exitCode === 0 ? 'passed' : 'FAILED'} in ${((Date.now() - t0) / 1000).toFixed(0)} s: ${summaryLine(rep)}`);
+    } else {
+      inputs.push({ source: hostDir, label: 'host', broken: `the host suite wrote no report (exit ${r.exitCode})` });
+    }
+  } else if (opts.host !== 'none') {
+    inputs.push({ source: opts.host, report: readClaimsReport(opts.host) });
+  }
+
+  const apt = new PrivateApt(cacheRoot());
+  const specs = opts.kernels.map((v) => config().kernels.find((k) => k.version === v)!);
+  try {
+    console.log(`[apt] updating the private package lists for ${[...new Set(specs.map((s) => s.suite))].join(', ')}`);
+    await apt.update(specs.map((s) => s.suite), opts.refresh);
+  } catch (e) {
+    if (e instanceof KernelFetchError) fail(e.message);
+    throw e;
+  }
+
+  async function oneKernel(spec: KernelSpec): Promise<MatrixInput & { result?: GuestResult }> {
+    const tag = `[${spec.version}]`;
+    const t0 = Date.now();
+    try {
+      const pkg = await apt.resolve(spec);
+      console.log(`${tag} fetching ${pkg}`);
+      const deb = await apt.download(pkg, opts.refresh);
+      const tree = join(cacheRoot(), 'kernels', pkg);
+      if (!existsSync(join(tree, 'boot')) || opts.refresh) {
+        mkdirSync(tree, { recursive: true });
+        await execa('dpkg-deb', ['-x', deb, tree]);
+      }
+      const vmlinuz = readdirSync(join(tree, 'boot')).find((f) => f.startsWith('vmlinuz-'));
+      const release = vmlinuz?.slice('vmlinuz-'.length);
+      const modulesDir = [join(tree, 'lib/modules', release ?? ''), join(tree, 'usr/lib/modules', release ?? '')].find((d) => existsSync(d));
+      if (!vmlinuz || !modulesDir) throw new Error(`${pkg} holds no /boot/vmlinuz-* with its modules`);
+      const workDir = join(opts.out, spec.version);
+      mkdirSync(workDir, { recursive: true });
+      console.log(`${tag} booting ${release} (${accel})${opts.hang.has(spec.version) ? ', told to hang' : ''}`);
+      const result = await runGuest({ label: release!, vmlinuz: join(tree, 'boot', vmlinuz), modulesDir, workDir, timeoutMs: opts.timeoutS * 1000, accel, hang: opts.hang.has(spec.version) });
+      if (result.report) {
+        const dest = join(workDir, 'claims.json');
+        copyFileSync(result.report, dest);
+        const rep = readClaimsReport(dest);
+        console.log(`${tag} ${result.status} in ${result.seconds.toFixed(0)} s: ${summaryLine(rep)}`);
+        return { source: dest, report: rep, label: `${spec.version}: ${release}`, result };
+      }
+      console.log(`${tag} ${result.status.toUpperCase()} after ${result.seconds.toFixed(0)} s: ${result.why}\n${result.consoleTail.split('\n').slice(-12).map((l) => `${tag}   ${l}`).join('\n')}`);
+      return { source: workDir, label: `${spec.version}: ${release}`, broken: `${result.status}: ${result.why}\nconsole tail:\n${result.consoleTail}`, result };
+    } catch (e) {
+      const why = e instanceof Error ? e.message : String(e);
+      console.log(`${tag} BROKEN after ${((Date.now() - t0) / 1000).toFixed(0)} s: ${why}`);
+      return { source: spec.version, label: spec.version, broken: why };
+    }
+  }
+
+  // A small pool: -j N guests at once, each kernel once.
+  const queue = [...specs];
+  const done: (MatrixInput & { result?: GuestResult })[] = [];
+  await Promise.all(
+    Array.from({ length: Math.min(opts.jobs, queue.length) }, async () => {
+      for (let s = queue.shift(); s; s = queue.shift()) done.push(await oneKernel(s));
+    }),
+  );
+  done.sort((a, b) => specs.findIndex((s) => (a.label ?? "").startsWith(s.version)) - specs.findIndex((s) => (b.label ?? "").startsWith(s.version)));
+  const matrix = buildMatrix([...inputs, ...done]);
+  const files = writeMatrix(matrix, opts.out);
+  console.log(`matrix: ${matrix.claims.filter((c) => c.differs).length} claims and ${matrix.tests.filter((t) => t.differs).length} tests differ between ${matrix.columns.length} columns`);
+  for (const f of files) console.log(`  ${relative(process.cwd(), f) || f}`);
+  const bad = done.filter((d) => 'broken' in d || d.result?.status !== 'passed');
+  return bad.length ? 1 : 0;
+});

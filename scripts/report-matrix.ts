@@ -6,47 +6,39 @@
  * file is touched.
  */
 import { accessSync, constants, mkdirSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
-import { readClaimsReport, ReportInputError } from '../helpers/report/claims-report.js';
+import { relative } from 'node:path';
+import { defineCommand, directory, fail, option, runMain } from '../helpers/cli.js';
 import { defaultReportDir } from '../helpers/harness/paths.js';
+import { readClaimsReport, ReportInputError } from '../helpers/report/claims-report.js';
 import { buildMatrix, writeMatrix } from '../helpers/report/matrix.js';
 
-const USAGE = 'usage: npm run report:matrix -- [--out DIR] REPORT [REPORT...]  (REPORT: a claims.json or a directory holding one)';
-const fail = (message: string, code = 2): never => {
-  console.error(`report:matrix: ${message}`);
-  process.exit(code);
-};
+export const command = defineCommand({
+  name: 'report:matrix',
+  summary: 'Merges claims reports from several kernels or environments into matrix.json, matrix.md and matrix.html, the rows where they disagree first.',
+  options: {
+    out: option({ value: 'DIR', description: 'where the matrix is written', convert: directory, default: () => defaultReportDir(), defaultText: 'reports/' }),
+  },
+  positionals: { name: 'REPORT', description: 'a claims.json, or a directory holding one', min: 1 },
+});
 
-const argv = process.argv.slice(2);
-let out = defaultReportDir();
-const inputs: string[] = [];
-for (let i = 0; i < argv.length; i++) {
-  const a = argv[i]!;
-  if (a === '--out') out = resolve(argv[++i] ?? fail(`--out needs a directory\n${USAGE}`));
-  else if (a === '--help' || a === '-h') {
-    console.log(USAGE);
-    process.exit(0);
-  } else if (a.startsWith('-')) fail(`unknown option '${a}'\n${USAGE}`);
-  else inputs.push(a);
-}
-if (!inputs.length) fail(`no reports given\n${USAGE}`);
-
-const reports = [];
-for (const input of inputs) {
-  try {
-    reports.push({ source: input, report: readClaimsReport(input) });
-  } catch (e) {
-    if (e instanceof ReportInputError) fail(`${e.message}\nNothing was written.`, 1);
-    throw e;
+await runMain(import.meta.url, command, ({ out, positionals: inputs }) => {
+  const reports = [];
+  for (const input of inputs) {
+    try {
+      reports.push({ source: input, report: readClaimsReport(input) });
+    } catch (e) {
+      if (e instanceof ReportInputError) fail(`${e.message}\nNothing was written.`);
+      throw e;
+    }
   }
-}
-try {
-  mkdirSync(out, { recursive: true });
-  accessSync(out, constants.W_OK);
-} catch (e) {
-  fail(`cannot write to ${out} (${(e as NodeJS.ErrnoException).code ?? e}). Nothing was written.`, 1);
-}
-const matrix = buildMatrix(reports);
-const files = writeMatrix(matrix, out);
-console.log(`matrix of ${matrix.columns.length} reports: ${matrix.claims.filter((c) => c.differs).length} claims and ${matrix.tests.filter((t) => t.differs).length} tests differ`);
-for (const f of files) console.log(`  ${relative(process.cwd(), f) || f}`);
+  try {
+    mkdirSync(out, { recursive: true });
+    accessSync(out, constants.W_OK);
+  } catch (e) {
+    fail(`cannot write to ${out} (${(e as NodeJS.ErrnoException).code ?? e}). Nothing was written.`);
+  }
+  const matrix = buildMatrix(reports);
+  const files = writeMatrix(matrix, out);
+  console.log(`matrix of ${matrix.columns.length} reports: ${matrix.claims.filter((c) => c.differs).length} claims and ${matrix.tests.filter((t) => t.differs).length} tests differ`);
+  for (const f of files) console.log(`  ${relative(process.cwd(), f) || f}`);
+});

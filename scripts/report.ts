@@ -1,61 +1,69 @@
 /**
- * npm run report [-- --out DIR] [vitest filters...]: the main job. Runs the
- * suite (the claims reporter writes the report as the run ends) and says
- * where it went. Exits non-zero when a test failed; the report is written
- * all the same. With GITHUB_STEP_SUMMARY set, the summary table is appended
+ * npm run report [-- --out DIR] [FILTER...]: the main job. Runs the
+ * claim-bearing cases (helpers/claims/families.ts: one file per claim
+ * family; the tests of clonelab itself run in `npm test`), the claims
+ * reporter writes the report as the run ends, and this says where it went.
+ * FILTERs narrow the claim cases the way vitest's file filters do (a part of
+ * the path). Exits non-zero when a test failed; the report is written all
+ * the same. With GITHUB_STEP_SUMMARY set, the summary table is appended
  * there too.
  */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { execa } from 'execa';
-import { PROJECT_ROOT } from '../helpers/harness/paths.js';
+import { CLAIM_CASE_FILES } from '../helpers/claims/families.js';
+import { defineCommand, directory, fail, option, runMain, UsageError } from '../helpers/cli.js';
+import { defaultReportDir, PROJECT_ROOT } from '../helpers/harness/paths.js';
 import { readClaimsReport, summaryLine } from '../helpers/report/claims-report.js';
-import { defaultReportDir } from '../helpers/harness/paths.js';
 import { renderMarkdownSummary } from '../helpers/report/render.js';
 import { reportFiles } from '../helpers/report/write.js';
 
-const USAGE = 'usage: npm run report [-- --out DIR] [test file filters...]';
-
-function parseArgs(argv: string[]): { out: string; filters: string[] } {
-  let out = defaultReportDir();
-  const filters: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--out') {
-      if (!argv[i + 1]) fail('--out needs a directory');
-      out = resolve(argv[++i]!);
-    } else if (a === '--help' || a === '-h') {
-      console.log(`${USAGE}\n  runs the suite and writes claims.json, claims.md, claims.html and junit.xml to DIR (default: reports/)`);
-      process.exit(0);
-    } else if (a.startsWith('-')) fail(`unknown option '${a}' (valid: --out DIR, --help)`);
-    else filters.push(a);
-  }
-  return { out, filters };
-}
-
-function fail(message: string): never {
-  console.error(`report: ${message}\n${USAGE}`);
-  process.exit(2);
-}
-
-const { out, filters } = parseArgs(process.argv.slice(2));
-const files = reportFiles(out);
-const before = existsSync(files.json) ? readFileSync(files.json, 'utf8') : undefined;
-const run = await execa('vitest', ['run', ...filters], {
-  cwd: PROJECT_ROOT,
-  preferLocal: true,
-  stdio: 'inherit',
-  reject: false,
-  env: { CLONELAB_REPORT_DIR: out },
+export const command = defineCommand({
+  name: 'report',
+  summary: 'Runs the claim-bearing cases and writes claims.json, claims.md, claims.html and junit.xml to DIR.',
+  options: {
+    out: option({ value: 'DIR', description: 'where the report is written', convert: directory, default: () => defaultReportDir(), defaultText: 'reports/' }),
+  },
+  positionals: { name: 'FILTER', description: `runs only the claim case files whose path contains it (${CLAIM_CASE_FILES.join(', ')})` },
+  check: ({ positionals }) => void selectCaseFiles(positionals),
 });
-const after = existsSync(files.json) ? readFileSync(files.json, 'utf8') : undefined;
-if (after === undefined || after === before) {
-  console.error(`report: the suite wrote no new report to ${out} (vitest exit ${run.exitCode ?? run.signal}); see the output above.`);
-  process.exit(1);
+
+/**
+ * The case files to run: every claim case file, or those a filter matches.
+ * vitest matches a filter anywhere in a file's path; the same rule here, on
+ * the path relative to the project and the absolute one (a filter may be
+ * typed as either).
+ */
+export function selectCaseFiles(filters: readonly string[]): string[] {
+  if (!filters.length) return [...CLAIM_CASE_FILES];
+  const matches = (file: string, f: string) => file.includes(f) || join(PROJECT_ROOT, file).includes(resolve(f));
+  for (const f of filters) {
+    if (!CLAIM_CASE_FILES.some((file) => matches(file, f))) {
+      throw new UsageError(`no claim case file matches '${f}' (the claim case files: ${CLAIM_CASE_FILES.join(', ')}; the other tests run with npm test)`);
+    }
+  }
+  return CLAIM_CASE_FILES.filter((file) => filters.some((f) => matches(file, f)));
 }
-const report = readClaimsReport(files.json);
-const rel = (f: string) => relative(process.cwd(), f) || f;
-console.log(`\nclaim-verification report:\n${Object.values(files).map((f) => `  ${rel(f)}`).join('\n')}`);
-console.log(summaryLine(report));
-if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, `${renderMarkdownSummary(report)}\n`);
-process.exit(run.exitCode ?? 1);
+
+/** vitest's own entry, started by this node: no npx, no shell, no PATH lookup. */
+export const VITEST = join(PROJECT_ROOT, 'node_modules/vitest/vitest.mjs');
+
+await runMain(import.meta.url, command, async ({ out, positionals }) => {
+  const caseFiles = selectCaseFiles(positionals);
+  const files = reportFiles(out);
+  const before = existsSync(files.json) ? readFileSync(files.json, 'utf8') : undefined;
+  const run = await execa(process.execPath, [VITEST, 'run', ...caseFiles], {
+    cwd: PROJECT_ROOT,
+    stdio: 'inherit',
+    reject: false,
+    env: { CLONELAB_REPORT_DIR: out },
+  });
+  const after = existsSync(files.json) ? readFileSync(files.json, 'utf8') : undefined;
+  if (after === undefined || after === before) fail(`the suite wrote no new report to ${out} (vitest exit ${run.exitCode ?? run.signal}); see the output above.`);
+  const report = readClaimsReport(files.json);
+  const rel = (f: string) => relative(process.cwd(), f) || f;
+  console.log(`\nclaim-verification report (${caseFiles.length} claim case file${caseFiles.length === 1 ? '' : 's'}):\n${Object.values(files).map((f) => `  ${rel(f)}`).join('\n')}`);
+  console.log(summaryLine(report));
+  if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, `${renderMarkdownSummary(report)}\n`);
+  return run.exitCode ?? 1;
+});

@@ -23,6 +23,8 @@ import {
   idsRows,
   idsTitle,
   type IdsTask,
+  EXPERIMENTS,
+  renderTable,
   runLab,
   shareNotes,
   shareRows,
@@ -35,6 +37,18 @@ import {
   whoisView,
 } from '../../helpers/lab/index.js';
 import type { ProbeRecordOf } from '../../helpers/harness/records.js';
+
+/**
+ * One run of an experiment, both ways it prints: the table and the --json
+ * data, made by runLab from the same result (renderTable, JSON of data), so a
+ * probe runs once for both. runLab itself (parsing, exit status) is
+ * exercised by lab() below, once per exit path.
+ */
+async function experiment(name: string, ...argv: string[]) {
+  const e = EXPERIMENTS[name]!;
+  const r = await e.run(e.command.parse(argv)!);
+  return { data: JSON.parse(JSON.stringify(r.data)), table: parseTable(renderTable(r)) };
+}
 
 async function lab(...argv: string[]) {
   let stdout = '';
@@ -526,9 +540,7 @@ describe('bench sentences follow the rows', () => {
 
 describe('experiments: what they print, and every sentence agrees with the rows printed', () => {
   test('ids: one row per task, getpid the TGID everywhere, only the leader in ls /proc, every /proc/TID enterable', async () => {
-    const r = await lab('ids', '--threads', '3', '--via', 'clone', '--json');
-    expect(r.code, r.stderr).toBe(0);
-    const d = JSON.parse(r.stdout);
+    const { data: d, table: cloneTable } = await experiment('ids', '--threads', '3', '--via', 'clone');
     expect(d.tasks).toHaveLength(4);
     for (const t of d.tasks) {
       expect(t.rawGetpid).toBe(d.tgid);
@@ -539,11 +551,13 @@ describe('experiments: what they print, and every sentence agrees with the rows 
     expect(d.notes).toEqual(idsNotes(d.tasks));
     expect(d.notes).toContain('getpid() and SYS_getpid returned the Tgid in all 4 tasks.');
 
-    for (const via of ['pthread', 'clone']) {
-      const table = await lab('ids', '--threads', '2', '--via', via);
-      expect(table.code, table.stderr).toBe(0);
-      const t = parseTable(table.stdout);
+    // pthread through the whole command (runLab: parse, probes, table, status 0); clone from the run above.
+    const printed = await lab('ids', '--threads', '3', '--via', 'pthread');
+    expect(printed.code, printed.stderr).toBe(0);
+    expect(printed.stderr).toBe('');
+    for (const [via, t] of [['pthread', parseTable(printed.stdout)], ['clone', cloneTable]] as const) {
       expect(t.columns).toEqual(IDS_COLUMNS);
+      expect(t.rows).toHaveLength(4);
       expect(placeholders(t.rows.flat())).toEqual([]);
       // The sentences and title are those the printed cells alone give.
       const shown = idsFromCells(t.rows);
@@ -551,25 +565,23 @@ describe('experiments: what they print, and every sentence agrees with the rows 
       expect(t.title).toBe(idsTitle(via, shown));
       // And they say what the cells say, counted here independently.
       const agree = t.rows.filter((row) => row[2] === row[8] && row[3] === row[8]).length;
-      expect(t.notes[0]).toEqual(agree === 3 ? 'getpid() and SYS_getpid returned the Tgid in all 3 tasks.' : expect.stringMatching(/differed/));
+      expect(t.notes[0]).toEqual(agree === 4 ? 'getpid() and SYS_getpid returned the Tgid in all 4 tasks.' : expect.stringMatching(/differed/));
       const listed = t.rows.filter((row) => row[6] === 'yes').map((row) => row[0]);
       expect(t.notes.find((n) => n.startsWith('ls /proc'))).toContain(listed.length === 1 ? `listed only the leader ${listed[0]}` : `listed ${listed.length} of`);
     }
   });
 
   test('share: accepted or the errno, and what was shared; the sentence counts the rows shown', async () => {
-    const ok = await lab('share', '--flags', 'VM,SIGHAND', '--json');
-    expect(ok.code, ok.stderr).toBe(0);
-    const rec = JSON.parse(ok.stdout).find((x: { event: string }) => x.event === 'share');
+    const rec = (await experiment('share', '--flags', 'VM,SIGHAND')).data.find((x: { event: string }) => x.event === 'share');
     expect(rec).toMatchObject({ accepted: true, memory: true, sighand: true, filesOpen: false });
     expect(shareNotes(rec)).toEqual(['All 12 reported rows are what clone(2) documents for VM|SIGHAND.']);
 
-    const shown = parseTable((await lab('share', '--flags', 'VM,FS,FILES,SIGHAND,THREAD,SYSVSEM')).stdout);
+    const shown = (await experiment('share', '--flags', 'VM,FS,FILES,SIGHAND,THREAD,SYSVSEM')).table;
     expect(placeholders(shown.rows.flat())).toEqual([]);
     const judged = shown.rows.slice(0, 12).filter((row) => /^(yes|no)\b/.test(row[1]!)).length;
     expect(shown.notes).toEqual([`All ${judged} reported rows are what clone(2) documents for VM|FS|FILES|SIGHAND|THREAD|SYSVSEM.`]);
 
-    const refused = parseTable((await lab('share', '--flags', 'THREAD')).stdout);
+    const refused = (await experiment('share', '--flags', 'THREAD')).table;
     expect(refused.title).toMatch(/refused with EINVAL/);
     expect(refused.rows).toEqual([['clone refused the flag set', 'EINVAL']]);
     expect(refused.notes).toEqual([`clone refused THREAD with ${refused.rows[0]![1]}, so no child was made and there is no sharing to show.`]);
@@ -580,16 +592,13 @@ describe('experiments: what they print, and every sentence agrees with the rows 
     { via: 'tgkill', target: 'thread', landed: 'target', handled: false },
     { via: 'tkill', target: 'leader', landed: 'target', handled: false },
   ])('signal --via $via --target $target: queued $landed, and the sentences say so', async ({ via, target, landed, handled }) => {
-    const r = await lab('signal', '--via', via, '--target', target, '--json');
-    expect(r.code, r.stderr).toBe(0);
-    const d = JSON.parse(r.stdout);
+    const { data: d, table: t } = await experiment('signal', '--via', via, '--target', target);
     expect(d).toMatchObject({ result: 'ok', landed });
     expect(d.handlerTid === d.unblockedIn).toBe(handled);
     if (!handled) expect(d).not.toHaveProperty('handlerTid'); // no handler ran: absent, not 0
     expect(d.notes).toEqual(signalNotes(d));
     expect(d.title).toBe(signalTitle(d));
 
-    const t = parseTable((await lab('signal', '--via', via, '--target', target)).stdout);
     expect(placeholders(t.rows.flat())).toEqual([]);
     const cell = (step: RegExp) => t.rows.find((row) => step.test(row[0]!))![1]!;
     const queued = cell(/^queued in$/);
@@ -605,27 +614,23 @@ describe('experiments: what they print, and every sentence agrees with the rows 
   });
 
   test('whois: a kernel thread if one is visible, this process, and a PID nobody has', async () => {
-    const self = JSON.parse((await lab('whois', String(process.pid), '--json')).stdout);
+    const { data: self, table: t } = await experiment('whois', String(process.pid));
     expect(self.kind).toBe('thread-group-leader');
-    const none = JSON.parse((await lab('whois', '4194304', '--json')).stdout);
+    const { data: none, table: gone } = await experiment('whois', '4194304');
     expect(none).toMatchObject({ kind: 'not-visible', lookup: 'ENOENT', signal0: 'ESRCH' });
 
     // The title is what the rows show: Tgid = Pid and listed -> a leader, with the Threads row's count.
-    const t = parseTable((await lab('whois', String(process.pid))).stdout);
     const cell = (k: string) => t.rows.find((row) => row[0] === k)?.[1];
     expect(cell('status Tgid')).toBe(String(process.pid));
     expect(cell('listed by ls /proc')).toBe('yes');
     expect(t.title).toBe(`${process.pid}: a thread-group leader (a process) with ${cell('status Threads')} thread(s)`);
-    const gone = parseTable((await lab('whois', '4194304')).stdout);
     expect(gone.notes).toEqual([`No task has PID 4194304 in this process's PID namespace: kill(pid, 0) answered ${gone.rows[2]![1]} and /proc/4194304 gave ${gone.rows[0]![1]}.`]);
   });
 
   test('bench --quick: a row per mechanism and per memory size, bench.json and an SVG chart, and a ranking from the rows', async () => {
     const { path, cleanup } = await tmpDir({ unsafeCleanup: true });
     try {
-      const r = await lab('bench', '--quick', '--out', path, '--json');
-      expect(r.code, r.stderr).toBe(0);
-      const d = JSON.parse(r.stdout);
+      const { data: d, table: t } = await experiment('bench', '--quick', '--out', path);
       expect(d.mechanisms.map((m: { mechanism: string }) => m.mechanism)).toEqual(['fork', 'vfork', 'posix_spawn', 'clone-fork', 'clone-vm', 'clone-thread', 'pthread']);
       for (const m of d.mechanisms) expect(m.p10Ns).toBeLessThanOrEqual(m.medianNs);
       expect(d.forkMemory.map((m: { mib: number }) => m.mib)).toEqual([1, 8]);
@@ -636,7 +641,6 @@ describe('experiments: what they print, and every sentence agrees with the rows 
       expect(svg).not.toMatch(/href=|<image|@import/); // renders without network
       expect(svg).toContain('<polyline');
 
-      const t = parseTable((await lab('bench', '--quick', '--out', path)).stdout);
       expect(placeholders(t.rows.flat())).toEqual([]);
       const mechanisms = t.rows.filter((row) => !row[0]!.startsWith('fork, '));
       const [, fastName, fastMedian, slowName, slowMedian] = t.notes[0]!.match(/^Fastest median: (\S+), ([\d.]+) µs; slowest: (\S+), ([\d.]+) µs/)!;
@@ -651,36 +655,56 @@ describe('experiments: what they print, and every sentence agrees with the rows 
   });
 });
 
-describe('errors: one line, the valid choices, exit status 2', () => {
+describe('errors: what is wrong with the valid choices, then the usage line, exit status 2 (helpers/cli.ts)', () => {
   test.for([
-    { argv: ['nope'], says: /unknown experiment 'nope' \(valid: ids, share, signal, whois, bench\)/ },
-    { argv: ['ids', '--bogus'], says: /unknown option '--bogus' \(valid: --threads, --via\)/ },
-    { argv: ['ids', '--threads', 'x'], says: /--threads takes a whole number from 0 to 1024, got 'x'/ },
-    { argv: ['ids', '--threads', '5000'], says: /from 0 to 1024, got '5000'/ },
-    { argv: ['ids', '--via', 'fork'], says: /--via must be one of pthread, clone, got 'fork'/ },
-    { argv: ['signal', '--via', 'sigqueue'], says: /--via must be one of kill, tgkill, tkill, pidfd/ },
-    { argv: ['share', '--flags', 'VM,BOGUS'], says: /unknown clone flag 'BOGUS' \(known: VM,FS,FILES/ },
-    { argv: ['whois'], says: /give exactly one PID/ },
-    { argv: ['whois', '-5x'], says: /unknown option|is not a PID/ },
-    { argv: ['whois', 'abc'], says: /'abc' is not a PID/ },
-    { argv: ['bench', '--fork-mib', '1,x'], says: /--fork-mib takes a whole number/ },
-  ])('lab $argv', async ({ argv, says }) => {
+    { argv: [], says: /^lab: no experiment given \(valid: ids, share, signal, whois, bench\)$/, usage: 'npm run lab -- EXPERIMENT' },
+    { argv: ['nope'], says: /^lab: unknown experiment 'nope' \(valid: ids, share, signal, whois, bench\)$/, usage: 'npm run lab -- EXPERIMENT' },
+    { argv: ['--bogus'], says: /^lab: unknown option '--bogus' \(valid: --help\)$/, usage: 'npm run lab -- EXPERIMENT' },
+    { argv: ['ids', '--bogus'], says: /^lab ids: unknown option '--bogus' \(valid: --threads, --via, --json, --help\)$/, usage: 'npm run lab -- ids [--threads N] [--via HOW] [--json]' },
+    { argv: ['ids', '--threads', 'x'], says: /^lab ids: --threads takes a whole number from 0 to 1024, got 'x'$/, usage: 'npm run lab -- ids' },
+    { argv: ['ids', '--threads', '5000'], says: /from 0 to 1024, got '5000'$/, usage: 'npm run lab -- ids' },
+    { argv: ['ids', '--threads'], says: /^lab ids: --threads needs a whole number from 0 to 1024$/, usage: 'npm run lab -- ids' },
+    { argv: ['ids', '--threads', '--json'], says: /--threads needs a whole number from 0 to 1024 \(to give a value that starts with '-', write --threads=VALUE\)$/, usage: 'npm run lab -- ids' },
+    { argv: ['ids', '--via', 'fork'], says: /^lab ids: --via takes pthread or clone, got 'fork'$/, usage: 'npm run lab -- ids' },
+    { argv: ['ids', '--json=yes'], says: /^lab ids: --json takes no value, got '--json=yes'$/, usage: 'npm run lab -- ids' },
+    { argv: ['ids', 'extra'], says: /^lab ids: unexpected argument 'extra'$/, usage: 'npm run lab -- ids' },
+    { argv: ['signal', '--via', 'sigqueue'], says: /--via takes kill, tgkill, tkill or pidfd, got 'sigqueue'$/, usage: 'npm run lab -- signal' },
+    { argv: ['signal', '--target', 'process'], says: /--target takes leader or thread, got 'process'$/, usage: 'npm run lab -- signal' },
+    { argv: ['share', '--api', 'fork'], says: /--api takes clone or clone3, got 'fork'$/, usage: 'npm run lab -- share' },
+    // The probe judges the flag names (native-helpers/clone.c): its refusal is a usage error too.
+    { argv: ['share', '--flags', 'VM,BOGUS'], says: /^lab share: .*unknown clone flag 'BOGUS' \(known: VM,FS,FILES/, usage: 'npm run lab -- share' },
+    { argv: ['whois'], says: /^lab whois: needs exactly one PID, got none$/, usage: 'npm run lab -- whois [--json] PID' },
+    { argv: ['whois', '1', '2'], says: /^lab whois: unexpected argument '2'$/, usage: 'npm run lab -- whois' },
+    { argv: ['whois', '-5x'], says: /^lab whois: unknown option '-5x'/, usage: 'npm run lab -- whois' },
+    { argv: ['whois', 'abc'], says: /^lab whois: PID takes a whole number from 1 to 4194304, got 'abc'$/, usage: 'npm run lab -- whois' },
+    { argv: ['whois', '0'], says: /PID takes a whole number from 1 to 4194304, got '0'$/, usage: 'npm run lab -- whois' },
+    { argv: ['bench', '--fork-mib', '1,x'], says: /^lab bench: --fork-mib takes a whole number from 0 to 8192, or several separated by commas, got '1,x' \(not valid: 'x'\)$/, usage: 'npm run lab -- bench' },
+    { argv: ['bench', '--iterations', '5'], says: /--iterations takes a whole number from 10 to 100000, got '5'$/, usage: 'npm run lab -- bench' },
+  ])('lab $argv', async ({ argv, says, usage }) => {
     const r = await lab(...argv);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(says);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(says);
+    expect(lines[1]).toMatch(new RegExp(`^usage: ${usage.replace(/[[\]()|.*+?]/g, '\\$&')}`));
     expect(r.stdout).toBe('');
   });
 
-  test('--help lists the experiments, and each has its own', async () => {
+  test('--help lists the experiments, and each has its own, on stdout with status 0', async () => {
     const all = await lab('--help');
     expect(all.code).toBe(0);
+    expect(all.stderr).toBe('');
     for (const e of ['ids', 'share', 'signal', 'whois', 'bench']) expect(all.stdout).toContain(`  ${e}`);
-    expect((await lab('bench', '--help')).stdout).toMatch(/--iterations.*--fork-mib/s);
+    const b = await lab('bench', '--help');
+    expect(b.code).toBe(0);
+    expect(b.stdout).toMatch(/^usage: npm run lab -- bench \[--iterations N\]/);
+    expect(b.stdout).toMatch(/--iterations N .*default 1000\)\n.*--fork-mib .*default 1,64,512\)/);
+    // --help wins over a bad argument beside it: nothing runs, the help is printed.
+    expect((await lab('ids', '--threads', 'x', '--help')).code).toBe(0);
   });
 });
 
-test('bench with an output directory that cannot be written: a clear error, status 1', async () => {
+test('bench with an output directory that cannot be written: a clear error, status 1 (helpers/cli.ts CommandFailure)', async () => {
   const { path, cleanup } = await tmpDir({ unsafeCleanup: true });
   try {
     const blocker = join(path, 'a-file');

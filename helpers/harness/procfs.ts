@@ -32,6 +32,9 @@ export function statusNumbers(s: Status, key: string): number[] | undefined {
   return v === undefined ? undefined : v.split(/\s+/).filter(Boolean).map(Number);
 }
 
+/** The per-task flag of a kernel thread in /proc/PID/stat's flags (include/linux/sched.h: PF_KTHREAD). */
+export const PF_KTHREAD = 0x00200000;
+
 /** Fields of /proc/PID/stat we name; `fields` keeps all, 1-based as in proc(5). */
 export interface Stat {
   pid: number;
