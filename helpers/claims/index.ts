@@ -11,7 +11,7 @@
  * rule: the claim is `inconclusive` in the report and the run fails.
  */
 import type { ObservationKind, RecordedObservation } from '../observations.js';
-import { type Claim, type Decision, ObservationIndex, Inconclusive, whySetAside } from './rule.js';
+import { type Claim, type Decision, type EnvironmentFact, ObservationIndex, Inconclusive, whySetAside } from './rule.js';
 import { CLONE_CLAIMS } from './clone.js';
 import { IDS_CLAIMS } from './ids.js';
 import { KERNEL_THREADS_CLAIMS } from './kernel-threads.js';
@@ -22,6 +22,7 @@ import { SIGNALS_CLAIMS } from './signals.js';
 import { THREAD_VS_PROCESS_CLAIMS } from './thread-group.js';
 
 export { VERDICTS, type Verdict, type Decision, Inconclusive, nonEmpty, present, type Usable, whySetAside, ObservationIndex, type Claim } from './rule.js';
+export { ENVIRONMENT_FACTS, type EnvironmentFact, type RuleEnvironment, ruleEnvironment } from './rule.js';
 
 export const CLAIMS: Claim[] = [
   ...KERNEL_THREADS_CLAIMS,
@@ -45,6 +46,8 @@ export const readsOf = (c: Claim): ObservationKind[] => [...c.needs, ...(c.uses 
 export interface Evaluation extends Decision {
   /** The kinds the rule read (asked the index for). */
   read: ObservationKind[];
+  /** The environment facts the rule read (asked the index for). */
+  readEnv: EnvironmentFact[];
   /** The usable observations of every kind the rule read. */
   used: RecordedObservation[];
   /** Observations of the kinds it reads that it did not get, with why. */
@@ -58,10 +61,10 @@ const setAsideText = (s: Evaluation['setAside']): string =>
 
 /** The verdict of one claim over this run's observations, with what it read and what it set aside. */
 export function evaluate(claim: Claim, index: ObservationIndex): Evaluation {
-  if (claim.notTestable) return { verdict: 'not-testable', explanation: claim.notTestable, read: [], used: [], setAside: [] };
+  if (claim.notTestable) return { verdict: 'not-testable', explanation: claim.notTestable, read: [], readEnv: [], used: [], setAside: [] };
   const setAside = readsOf(claim).flatMap((k) => index.setAside(k));
   if (!claim.decide) {
-    return { verdict: 'inconclusive', explanation: 'No rule of this version of clonelab judges this claim.', read: [], used: [], setAside };
+    return { verdict: 'inconclusive', explanation: 'No rule of this version of clonelab judges this claim.', read: [], readEnv: [], used: [], setAside };
   }
   const missing = claim.needs.filter((k) => !index.has(k));
   if (missing.length) {
@@ -75,11 +78,12 @@ export function evaluate(claim: Claim, index: ObservationIndex): Evaluation {
         never.length ? `Never recorded: ${never.join(', ')} (their tests were skipped, failed before recording, or were not run).` : '',
       ].filter(Boolean).join(' '),
       read: [],
+      readEnv: [],
       used: [],
       setAside,
     };
   }
-  const view = index.view();
+  const view = index.view(claim.env ?? []);
   let decision: Decision;
   let broken: string | undefined;
   try {
@@ -96,12 +100,13 @@ export function evaluate(claim: Claim, index: ObservationIndex): Evaluation {
     }
   }
   const read = [...view.reads];
+  const readEnv = [...view.envReads];
   const used = index.list.filter((o) => read.includes(o.kind) && whySetAside(o) === undefined);
   const asideRead = setAside.filter((x) => read.includes(x.observation.kind));
   const explanation = asideRead.length
     ? `${decision.explanation} Not used, because not completely observed: ${setAsideText(asideRead)}.`
     : decision.explanation;
-  return { ...decision, explanation, read, used, setAside, ...(broken ? { broken } : {}) };
+  return { ...decision, explanation, read, readEnv, used, setAside, ...(broken ? { broken } : {}) };
 }
 
 /**

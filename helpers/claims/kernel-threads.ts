@@ -2,16 +2,10 @@
  * The kernel-threads claim family: what cases/claims/kernel-threads.test.ts observes, and the rules
  * of T1 over it.
  */
-import { Inconclusive, nonEmpty, type Claim, type Decision } from './rule.js';
+import { Inconclusive, nonEmpty, type Claim, type Decision, type RuleEnvironment } from './rule.js';
 import { list } from './prose.js';
 
 export interface KernelThreadsObservations {
-  /**
-   * Where this run looks from: its PID namespace depth and /proc, and how
-   * many kernel threads it sees. Recorded by a test that never skips.
-   * (A2 and A13 read it.)
-   */
-  vantage: { pidNamespaceDepth: number; initialPidNamespace: boolean | null; procMountOptions: string | null; euid: number; kernelThreadsVisible: number };
   /**
    * Every task with PF_KTHREAD in /proc/PID/stat that stayed through the
    * census, and what /proc says of each. Each count is of tasks examined;
@@ -45,12 +39,13 @@ export interface KernelThreadsObservations {
   };
 }
 
-/** "the initial PID namespace" or "a child PID namespace", for explanations. */
-export const whereFrom = (v: Pick<KernelThreadsObservations['vantage'], 'initialPidNamespace'>): string =>
-  v.initialPidNamespace === false ? 'a child PID namespace' : v.initialPidNamespace ? 'the initial PID namespace' : 'a PID namespace it could not identify';
+/** "the initial PID namespace" or "a child PID namespace", for explanations (null: this run could not tell). */
+export const whereFrom = (initialPidNamespace: boolean | null): string =>
+  initialPidNamespace === false ? 'a child PID namespace' : initialPidNamespace ? 'the initial PID namespace' : 'a PID namespace it could not identify';
 
 type Census = KernelThreadsObservations['kernelThreads'];
-type Vantage = KernelThreadsObservations['vantage'];
+/** Where this run looked from: what decides which kernel threads it can see. */
+type Vantage = Pick<RuleEnvironment, 'initialPidNamespace' | 'procMountOptions' | 'euid'>;
 
 const of0 = (x: number, total: number) => (x === total ? `all ${total}` : `${x} of the ${total}`);
 const counts = (m: Record<string, number>) => Object.entries(m).map(([k, n]) => `${k}: ${n}`).join(', ');
@@ -61,11 +56,13 @@ const REFUSALS: Record<string, string> = {
   EPERM: 'this reader was refused before the kernel looked',
 };
 
-function judgeCensus(k: Census, vantage: readonly Vantage[]): { verdict: 'confirmed' | 'nuanced' | 'refuted'; text: string } {
-  const from = vantage.length ? ` from ${list([...new Set(vantage.map(whereFrom))])}` : '';
+function judgeCensus(k: Census, vantage: Vantage): { verdict: 'confirmed' | 'nuanced' | 'refuted'; text: string } {
+  const from = ` from ${whereFrom(vantage.initialPidNamespace)}`;
   if (k.count === 0) {
-    const v = vantage.map((x) => `/proc mounted "${x.procMountOptions ?? 'with options that could not be read'}", euid ${x.euid}`);
-    throw new Inconclusive(`No kernel thread was visible${from}${v.length ? ` (${list(v)})` : ''}${k.vanished ? `; ${k.vanished} listed ones exited before they could be examined` : ''}: T1 could not be observed.`);
+    const mount = `/proc mounted "${vantage.procMountOptions ?? 'with options that could not be read'}"`;
+    const looked = vantage.euid === null ? mount : `${mount}, euid ${vantage.euid}`;
+    const exited = k.vanished ? `; ${k.vanished} listed ones exited before they could be examined` : '';
+    throw new Inconclusive(`No kernel thread was visible${from} (${looked})${exited}: T1 could not be observed.`);
   }
   const n = k.count;
   const of = (x: number) => (x === n ? `all ${n}` : `${x} of ${n}`);
@@ -130,11 +127,11 @@ export const KERNEL_THREADS_CLAIMS: Claim[] = [
     source: 'title',
     statement: 'Kernel threads (kthreadd and the threads it starts) are processes in the same sense as user processes.',
     needs: ['kernelThreads'],
-    uses: ['vantage'],
+    env: ['initialPidNamespace', 'procMountOptions', 'euid'],
     verdicts: ['confirmed', 'nuanced', 'refuted', 'inconclusive'],
     decide(o): Decision {
       const censuses = nonEmpty(o.all('kernelThreads'), 'census of kernel threads');
-      const vantage = o.all('vantage').map((v) => v.result);
+      const vantage: Vantage = { initialPidNamespace: o.env('initialPidNamespace'), procMountOptions: o.env('procMountOptions'), euid: o.env('euid') };
       const judged = censuses.map((c) => judgeCensus(c.result, vantage));
       const rank = { confirmed: 0, nuanced: 1, refuted: 2 } as const;
       const verdict = judged.reduce((a, b) => (rank[b.verdict] > rank[a.verdict] ? b : a)).verdict;

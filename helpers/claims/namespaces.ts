@@ -36,7 +36,8 @@ export const PID_NAMESPACES_CLAIMS: Claim[] = [
     source: 'answer 1',
     statement: 'Every task has a PID unique on the whole system, and a thread group ID (TGID).',
     needs: ['pidNamespaces'],
-    uses: ['threadGroupIds', 'vantage'],
+    uses: ['threadGroupIds'],
+    env: ['initialPidNamespace'],
     verdicts: ['confirmed', 'refuted', 'nuanced', 'inconclusive'],
     /*
      * Refuted when the observations contradict "a PID unique system-wide":
@@ -93,13 +94,8 @@ export const PID_NAMESPACES_CLAIMS: Claim[] = [
         : tgidNotes.length
           ? `the TGIDs were not always the group leader's PID: ${tgidNotes.join('; ')}`
           : `in the namespaces, each process's getpid was its own PID and a thread's its creator's (no thread group of the ids family was observed)`;
-      const vantages = o.all('vantage').map((v) => v.result);
-      const inChild = vantages.filter((v) => v.initialPidNamespace === false);
-      const unknownVantage = !vantages.length
-        ? ' Not observed in this run: which PID namespace the run itself looked from.'
-        : vantages.every((v) => v.initialPidNamespace === null)
-          ? ' This run could not tell whether it looked from the initial PID namespace.'
-          : '';
+      const initial = o.env('initialPidNamespace');
+      const unknownVantage = initial === null ? ' This run could not tell whether it looked from the initial PID namespace.' : '';
 
       const multi = all.filter(({ t }) => distinct(t) > 1);
       const limits: string[] = [];
@@ -118,7 +114,7 @@ export const PID_NAMESPACES_CLAIMS: Claim[] = [
           : inits.length ? `the namespaces' inits got ${list(inits.map(({ t }) => t.getpid))} from getpid` : '';
         limits.push(`a task in a PID namespace has one PID per level: ${multi.length} of ${all.length} had several, e.g. ${who(deepest.t, deepest.variant)} had NSpid ${deepest.t.nspid.join(' / ')} (the host's first); the host's numbers were distinct among tasks alive at once${repeats.length ? `, while inside, numbers named several tasks: ${list(repeats, 2)}` : ''}${pid1 ? `; ${pid1}` : ''}`);
       }
-      if (inChild.length) limits.push(`this run itself looked from ${list([...new Set(inChild.map(whereFrom))])}, so even its outermost PIDs are one namespace's, not the whole system's`);
+      if (initial === false) limits.push(`this run itself looked from ${whereFrom(initial)}, so even its outermost PIDs are one namespace's, not the whole system's`);
       const innerProc = obs.find((x) => x.result.innerProcEntries)?.result.innerProcEntries;
       const innerText = innerProc ? ` A /proc mounted inside a namespace listed only ${list(innerProc)}.` : '';
 
@@ -130,7 +126,7 @@ export const PID_NAMESPACES_CLAIMS: Claim[] = [
       }
       return {
         verdict: 'confirmed',
-        explanation: `Across ${count}, every task had a single PID (its NSpid named one number only, the one its gettid returned), and ${outerUnique}; ${tgidText}.${vantages.length && !unknownVantage ? ` This run looked from ${list([...new Set(vantages.map(whereFrom))])}.` : ''}${innerText}${unknownVantage}`,
+        explanation: `Across ${count}, every task had a single PID (its NSpid named one number only, the one its gettid returned), and ${outerUnique}; ${tgidText}.${initial !== null ? ` This run looked from ${whereFrom(initial)}.` : ''}${innerText}${unknownVantage}`,
       };
     },
   },

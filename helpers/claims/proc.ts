@@ -231,7 +231,8 @@ export const PROC_VISIBILITY_CLAIMS: Claim[] = [
     source: 'answer 1',
     statement: 'A PID that `ls /proc` does not list can still be entered with `cd /proc/PID`.',
     needs: ['hiddenTidLookup', 'shellCd'],
-    uses: ['exitedTidLookup', 'unusedPidLookup', 'pidnsInnerLookup', 'hidepidLookup', 'vantage', 'pidNamespaces'],
+    uses: ['exitedTidLookup', 'unusedPidLookup', 'pidnsInnerLookup', 'hidepidLookup', 'pidNamespaces'],
+    env: ['initialPidNamespace', 'procMountOptions', 'euid'],
     verdicts: ['confirmed', 'refuted', 'nuanced'],
     /*
      * What the claim asserts: in the /proc you stand in, a PID of a live task
@@ -299,7 +300,6 @@ export const PROC_VISIBILITY_CLAIMS: Claim[] = [
         else bounds.push(`pid_max itself (${u.pidMax}), which no task can have, gave ${u.lookup.stat === 'ENOENT' && u.lookup.chdir === 'ENOENT' ? 'ENOENT, as expected' : lookupSteps(u.lookup)}`);
       }
 
-      const vantages = o.all('vantage').map((v) => v.result);
       const hidepids = o.all('hidepidLookup').map((h) => h.result);
       const hidepidSeen = (h: (typeof hidepids)[number]) => {
         const blocked = h.hidden.filter((l) => !reached(l));
@@ -309,22 +309,23 @@ export const PROC_VISIBILITY_CLAIMS: Claim[] = [
       };
       const scope: string[] = [];
       const notSeen: string[] = [];
-      for (const v of vantages) {
-        const from = `this run looked from ${whereFrom(v)}, as euid ${v.euid}`;
-        const hp = v.procMountOptions === null ? undefined : hidepidOf(v.procMountOptions);
-        if (v.procMountOptions === null) {
-          scope.push(from);
-          notSeen.push("the mount options of this run's /proc (they could not be read)");
-        } else if (hp) {
-          limits.push(`this run's own /proc is mounted with hidepid=${hp} ("${v.procMountOptions}"), which (proc(5)) keeps other users' /proc/PID from whoever may not ptrace them${hidepids.length ? `; observed on a separate mount: ${hidepids.map(hidepidSeen).join('; ')}` : ''}`);
-          scope.push(from);
-        } else {
-          scope.push(`${from}, through a /proc mounted "${v.procMountOptions}" (no hidepid)`);
-        }
+      // Where this run looked from: the /proc the claim's "ls /proc" and "cd /proc/PID" are about.
+      const euid = o.env('euid');
+      const mountOptions = o.env('procMountOptions');
+      const from = `this run looked from ${whereFrom(o.env('initialPidNamespace'))}${euid === null ? '' : `, as euid ${euid}`}`;
+      const hp = mountOptions === null ? undefined : hidepidOf(mountOptions);
+      if (mountOptions === null) {
+        scope.push(from);
+        notSeen.push("the mount options of this run's /proc (they could not be read)");
+      } else if (hp) {
+        const separate = hidepids.length ? `; observed on a separate mount: ${hidepids.map(hidepidSeen).join('; ')}` : '';
+        const keeps = "which (proc(5)) keeps other users' /proc/PID from whoever may not ptrace them";
+        limits.push(`this run's own /proc is mounted with hidepid=${hp} ("${mountOptions}"), ${keeps}${separate}`);
+        scope.push(from);
+      } else {
+        scope.push(`${from}, through a /proc mounted "${mountOptions}" (no hidepid)`);
       }
-      if (!vantages.length) notSeen.push("the mount options of this run's /proc (the vantage observation)");
-      const hidepidInLimits = vantages.some((v) => v.procMountOptions !== null && hidepidOf(v.procMountOptions));
-      if (!hidepidInLimits) for (const h of hidepids) scope.push(`${hidepidSeen(h)}: the claim is about a /proc mounted as this run's is`);
+      if (!hp) for (const h of hidepids) scope.push(`${hidepidSeen(h)}: the claim is about a /proc mounted as this run's is`);
       if (!hidepids.length) notSeen.push('a /proc mounted with hidepid (that test did not run or was set aside)');
 
       for (const n of inner) {
