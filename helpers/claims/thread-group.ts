@@ -3,7 +3,7 @@
  * of A1, A6, B1, B5 over it.
  */
 import { type Claim, Inconclusive, nonEmpty, type ObservationIndex, present } from './rule.js';
-import { hasFlag, matrixRows } from './clone.js';
+import { hasFlag, matrixRows } from './clone-matrix.js';
 import { list } from './prose.js';
 
 /**
