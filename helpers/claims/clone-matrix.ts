@@ -58,9 +58,9 @@ export const FLAG_RULE_ERRNO = 'EINVAL';
 export function flagMismatches(rows: readonly (ShareRow & { api: string })[]): string[] {
   return rows.flatMap((r) => {
     const shared = r.accepted ? r.shared : undefined;
-    return shared
-      ? RESOURCES.filter((res) => shared[res] !== hasFlag(r, RESOURCE_FLAG[res])).map((res) => `${r.api} ${r.flags}: ${res} ${shared[res] ? 'shared' : 'not shared'}`)
-      : [];
+    if (!shared) return [];
+    const wrong = RESOURCES.filter((res) => shared[res] !== hasFlag(r, RESOURCE_FLAG[res]));
+    return wrong.map((res) => `${r.api} ${r.flags}: ${res} ${shared[res] ? 'shared' : 'not shared'}`);
   });
 }
 
@@ -101,15 +101,19 @@ export function ruleOutcome(o: ObservationIndex, rules?: readonly string[]): Rul
 export function byRule(rows: CloneRuleRow[]): string[] {
   const m = new Map<string, string[]>();
   // The exit signal only where the rule is about it (legacy clone always carries SIGCHLD in its flags).
-  for (const r of rows) m.set(r.rule, [...(m.get(r.rule) ?? []), `${r.api} ${r.flags}${/exit signal/.test(r.rule) ? ` with exit signal ${r.exitSignal}` : ''}: ${r.result}`]);
+  for (const r of rows) {
+    const signal = /exit signal/.test(r.rule) ? ` with exit signal ${r.exitSignal}` : '';
+    m.set(r.rule, [...(m.get(r.rule) ?? []), `${r.api} ${r.flags}${signal}: ${r.result}`]);
+  }
   return [...m].map(([rule, results]) => `${rule} (${results.join(', ')})`);
 }
 
 /** The sentence for rows refused by the environment, or ''. */
 export function environmentNote(rows: CloneRuleRow[]): string {
-  return rows.length
-    ? ` Not judged as flag rules, because refused with an errno other than ${FLAG_RULE_ERRNO} (an environment refusal: a seccomp filter, a missing feature or privilege, a pids or memory limit): ${list(rows.map((r) => `${r.api}(${r.flags}) ${r.result}`))}.`
-    : '';
+  if (!rows.length) return '';
+  const why = 'an environment refusal: a seccomp filter, a missing feature or privilege, a pids or memory limit';
+  const refused = list(rows.map((r) => `${r.api}(${r.flags}) ${r.result}`));
+  return ` Not judged as flag rules, because refused with an errno other than ${FLAG_RULE_ERRNO} (${why}): ${refused}.`;
 }
 
 export const EXPECTED_REFUSAL = (r: CloneRuleRow) => r.expected !== 'ok';

@@ -93,9 +93,10 @@ export function evaluate(claim: Claim, index: ObservationIndex): Evaluation {
       decision = { verdict: 'inconclusive', explanation: e.message };
     } else {
       broken = e instanceof Error ? (e.stack ?? e.message) : String(e);
+      const message = e instanceof Error ? e.message : String(e);
       decision = {
         verdict: 'inconclusive',
-        explanation: `The rule for ${claim.id} failed on this run's observations (${e instanceof Error ? e.message : String(e)}): a defect of clonelab, not a finding about the kernel.`,
+        explanation: `The rule for ${claim.id} failed on this run's observations (${message}): a defect of clonelab, not a finding about the kernel.`,
       };
     }
   }

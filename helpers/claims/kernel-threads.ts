@@ -69,17 +69,26 @@ function judgeCensus(k: Census, vantage: Vantage): { verdict: 'confirmed' | 'nua
 
   // How they were found: the kernel's own marks, as observed.
   const line = k.kthreadLine;
-  const found = `${n} tasks carry PF_KTHREAD in /proc/PID/stat${line.present ? (line.agreesWithFlag ? ' (and "Kthread: 1" in status, which agreed with the flag for every task listed)' : ` (status's "Kthread:" line disagreed with the flag for PID ${list(line.disagreements)}: these are counted by the flag)`) : ' (this kernel prints no "Kthread:" line in status)'}${k.vanished ? `; ${k.vanished} more exited during the census and are not counted` : ''}`;
+  const kthreadLine = !line.present
+    ? ' (this kernel prints no "Kthread:" line in status)'
+    : line.agreesWithFlag
+      ? ' (and "Kthread: 1" in status, which agreed with the flag for every task listed)'
+      : ` (status's "Kthread:" line disagreed with the flag for PID ${list(line.disagreements)}: these are counted by the flag)`;
+  const vanished = k.vanished ? `; ${k.vanished} more exited during the census and are not counted` : '';
+  const found = `${n} tasks carry PF_KTHREAD in /proc/PID/stat${kthreadLine}${vanished}`;
 
+  const tasksOf = (m: Census['multiTask'][number]) => `${m.pid} ${m.comm}: ${m.tasks}`;
   const like = [
     `each is listed by readdir(/proc) with a /proc/PID directory${from}`,
     k.tgidEqualsPid ? `Tgid = Pid in ${of(k.tgidEqualsPid)}, as for a process` : '',
-    `${of(k.singleTask)} have a single task${k.multiTask.length ? ` (${k.multiTask.length} have more: ${list(k.multiTask.map((m) => `${m.pid} ${m.comm}: ${m.tasks}`))})` : ''}`,
+    `${of(k.singleTask)} have a single task${k.multiTask.length ? ` (${k.multiTask.length} have more: ${list(k.multiTask.map(tasksOf))})` : ''}`,
     `each has a scheduler state and policy (states ${counts(k.states)}; policies ${counts(k.policies)})`,
   ];
   const found0 = k.signal0.filter((s) => s.result === 'ok' || s.result === 'EPERM');
   if (found0.length) {
-    like.push(`kill(pid, 0) found ${of0(found0.length, k.signal0.length)} tried (${list(found0.map((s) => `${s.pid} ${s.comm}: ${s.result}`))}${found0.some((s) => s.result === 'EPERM') ? '; EPERM: it exists, this reader may not signal it' : ''}), with no signal sent`);
+    const answers = list(found0.map((s) => `${s.pid} ${s.comm}: ${s.result}`));
+    const eperm = found0.some((s) => s.result === 'EPERM') ? '; EPERM: it exists, this reader may not signal it' : '';
+    like.push(`kill(pid, 0) found ${of0(found0.length, k.signal0.length)} tried (${answers}${eperm}), with no signal sent`);
   }
   if (k.exe.readable) like.push(`the exe link of ${of(k.exe.readable)} could be read, as a process's can`);
   if (n - k.noVmSize) like.push(`${of(n - k.noVmSize)} have a VmSize line, as a process with an address space does`);
@@ -92,22 +101,30 @@ function judgeCensus(k: Census, vantage: Vantage): { verdict: 'confirmed' | 'nua
   const noExe = k.exe.unreadable.ENOENT ?? 0;
   if (noExe) unlike.push(`the exe link of ${of(noExe)} gave ENOENT: no executable file behind them`);
   if (k.kthreadd && k.childrenOfKthreadd) {
-    unlike.push(`kthreadd (PID ${k.kthreadd.pid}) has parent ${k.kthreadd.ppid}, and ${k.childrenOfKthreadd === n - 1 ? `all ${n - 1} others` : `${k.childrenOfKthreadd} of the other ${n - 1}`} are its children: started by the kernel, not by a user process's clone(2)`);
+    const children = k.childrenOfKthreadd === n - 1 ? `all ${n - 1} others` : `${k.childrenOfKthreadd} of the other ${n - 1}`;
+    const started = "started by the kernel, not by a user process's clone(2)";
+    unlike.push(`kthreadd (PID ${k.kthreadd.pid}) has parent ${k.kthreadd.ppid}, and ${children} are its children: ${started}`);
   }
 
   // What could not be looked at: limits, not differences.
   const limits: string[] = [];
   const other = (m: Record<string, number>, skip: string[]) => Object.entries(m).filter(([e]) => !skip.includes(e));
-  for (const [e, c] of other(k.exe.unreadable, ['ENOENT'])) limits.push(`the exe link of ${of(c)} gave ${e}${REFUSALS[e] ? ` (${REFUSALS[e]} for an executable): not evidence either way` : ''}`);
+  for (const [e, c] of other(k.exe.unreadable, ['ENOENT'])) {
+    limits.push(`the exe link of ${of(c)} gave ${e}${REFUSALS[e] ? ` (${REFUSALS[e]} for an executable): not evidence either way` : ''}`);
+  }
   for (const [e, c] of Object.entries(k.maps.unreadable)) limits.push(`/proc/PID/maps of ${of(c)} gave ${e}${REFUSALS[e] ? ` (${REFUSALS[e]})` : ''}`);
 
   // What a process never shows.
   const against: string[] = [];
   if (k.tgidDiffers.length) {
-    against.push(`${of(k.tgidDiffers.length)} have Tgid different from Pid (${list(k.tgidDiffers.map((t) => `${t.pid} ${t.comm}: Tgid ${t.tgid}`))}), as only a non-leader thread has`);
+    const differing = list(k.tgidDiffers.map((t) => `${t.pid} ${t.comm}: Tgid ${t.tgid}`));
+    against.push(`${of(k.tgidDiffers.length)} have Tgid different from Pid (${differing}), as only a non-leader thread has`);
   }
   const lost = k.signal0.filter((s) => s.result === 'ESRCH');
-  if (lost.length) against.push(`kill(pid, 0) answered ESRCH for ${list(lost.map((s) => `${s.pid} ${s.comm}`))}, still listed in /proc: kill(2) does not find it as a process`);
+  if (lost.length) {
+    const gone = list(lost.map((s) => `${s.pid} ${s.comm}`));
+    against.push(`kill(pid, 0) answered ESRCH for ${gone}, still listed in /proc: kill(2) does not find it as a process`);
+  }
   const odd = k.signal0.filter((s) => !['ok', 'EPERM', 'ESRCH'].includes(s.result));
   if (odd.length) limits.push(`kill(pid, 0) gave ${list(odd.map((s) => `${s.pid}: ${s.result}`))}`);
 
