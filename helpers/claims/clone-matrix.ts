@@ -68,12 +68,14 @@ export function flagMismatches(rows: readonly (ShareRow & { api: string })[]): s
 export const threadRows = (o: ObservationIndex) =>
   nonEmpty(matrixRows(o).filter((r) => r.accepted && hasFlag(r, 'THREAD')), 'accepted CLONE_THREAD child of the sharing matrix');
 
+/** "EINVAL" or "EINVAL/EPERM": the errnos of refused matrix rows, each once. */
+export const errnosOf = (rows: readonly ShareRow[]): string => [...new Set(rows.map((r) => r.errno ?? 'no errno recorded'))].join('/');
+
 /** How many matrix rows were refused, per API: "96 of 256 through clone (EINVAL)". */
 export function refusedCount(o: ObservationIndex): string {
   return o.all('cloneMatrix').map((m) => {
     const refused = m.result.rows.filter((r) => !r.accepted);
-    const errnos = [...new Set(refused.map((r) => r.errno ?? 'no errno recorded'))];
-    return `${refused.length} of ${m.result.rows.length} through ${m.result.api}${refused.length ? ` (${errnos.join('/')})` : ''}`;
+    return `${refused.length} of ${m.result.rows.length} through ${m.result.api}${refused.length ? ` (${errnosOf(refused)})` : ''}`;
   }).join(', ');
 }
 
@@ -112,8 +114,15 @@ export function byRule(rows: CloneRuleRow[]): string[] {
 export function environmentNote(rows: CloneRuleRow[]): string {
   if (!rows.length) return '';
   const why = 'an environment refusal: a seccomp filter, a missing feature or privilege, a pids or memory limit';
-  const refused = list(rows.map((r) => `${r.api}(${r.flags}) ${r.result}`));
-  return ` Not judged as flag rules, because refused with an errno other than ${FLAG_RULE_ERRNO} (${why}): ${refused}.`;
+  return ` Not judged as flag rules, because refused with an errno other than ${FLAG_RULE_ERRNO} (${why}): ${refusedRows(rows)}.`;
+}
+
+/** "clone3(VM|THREAD) EPERM": rule rows with what refused them. */
+const refusedRows = (rows: CloneRuleRow[]): string => list(rows.map((r) => `${r.api}(${r.flags}) ${r.result}`));
+
+/** Why the rule rows of a claim were not judged: refused by the environment (which), or none observed. */
+export function notJudged(rows: CloneRuleRow[]): string {
+  return rows.length ? `refused by the environment (${refusedRows(rows)})` : 'no such cloneRules row was observed';
 }
 
 export const EXPECTED_REFUSAL = (r: CloneRuleRow) => r.expected !== 'ok';
