@@ -2,7 +2,8 @@
  * What a claim rule is made of, apart from the registry (helpers/claims/index.ts)
  * so that the rule modules (helpers/claims/<family>.ts) and the registry that
  * gathers them do not import each other: verdicts, the observation index a
- * rule reads, the Claim shape, and the ways a rule says it saw too little.
+ * rule reads (observations by kind, and the environment facts rules may
+ * read), the Claim shape, and the ways a rule says it saw too little.
  */
 import type { CompleteObservation, ObservationKind, RecordedObservation } from '../observations.js';
 import type { Environment } from '../harness/environment.js';
@@ -57,7 +58,7 @@ export type EnvironmentFact = (typeof ENVIRONMENT_FACTS)[number];
 /** Those facts for the rules; null where this run could not tell (the rule says so, never guesses). */
 export type RuleEnvironment = { [F in EnvironmentFact]: NonNullable<Environment[F]> | null };
 
-/** Where facts come from: a recorded environment (a report's, this process's), or the rules' own. */
+/** What the facts are taken from: a recorded environment (a report's, this process's) or a RuleEnvironment. */
 type EnvironmentSource = Partial<{ [F in EnvironmentFact]: Environment[F] | null }>;
 
 /**
