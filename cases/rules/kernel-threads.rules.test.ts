@@ -1,6 +1,6 @@
 /**
  * Rule tests of the kernel-threads family (T1): the healthy run's census of
- * kernel threads and its vantage, mutated the way another kernel, another
+ * kernel threads and the environment it looked from, mutated the way another kernel, another
  * reader or another PID namespace would leave them.
  */
 import type { Draft } from '../../helpers/claims/rule-cases.js';
@@ -59,7 +59,7 @@ ruleCases(
         k.exe = { readable: 0, unreadable: { EACCES: 59 } };
         k.maps = { empty: 0, nonEmpty: 0, unreadable: { EACCES: 59 } };
         k.signal0 = k.signal0.map((s) => ({ ...s, result: 'EPERM' }));
-        d.result('vantage').euid = 1000;
+        d.environment({ euid: 1000 });
       },
       verdict: 'nuanced',
       says: ['all 59 have no VmSize line', 'the exe link of all 59 gave EACCES (this reader was refused before the kernel looked for an executable): not evidence either way', 'EPERM: it exists'],
@@ -124,7 +124,7 @@ ruleCases(
       name: 'no kernel thread visible (a child PID namespace with its own /proc): the census test skipped',
       mutate: (d) => {
         d.drop('kernelThreads');
-        Object.assign(d.result('vantage'), { initialPidNamespace: false, pidNamespaceDepth: 1, kernelThreadsVisible: 0 });
+        d.environment({ initialPidNamespace: false });
       },
       verdict: 'inconclusive',
       says: ['kernelThreads'],
@@ -133,16 +133,26 @@ ruleCases(
       name: 'a census that saw no kernel thread at all',
       mutate: (d) => {
         Object.assign(d.result('kernelThreads'), { count: 0, vanished: 0, tgidEqualsPid: 0, singleTask: 0, noVmSize: 0, maps: { empty: 0, nonEmpty: 0, unreadable: {} }, exe: { readable: 0, unreadable: {} }, states: {}, policies: {}, signal0: [] });
-        Object.assign(d.result('vantage'), { initialPidNamespace: false, kernelThreadsVisible: 0 });
+        d.environment({ initialPidNamespace: false });
       },
       verdict: 'inconclusive',
       says: ['No kernel thread was visible from a child PID namespace (/proc mounted "rw,relatime rw", euid 0)'],
     },
     {
-      name: 'no vantage observation: nothing said of where the run looked from',
-      mutate: (d) => d.drop('vantage'),
+      name: 'a census that saw no kernel thread, as a non-root reader whose /proc mount options could not be read',
+      mutate: (d) => {
+        Object.assign(d.result('kernelThreads'), { count: 0, vanished: 2, tgidEqualsPid: 0, singleTask: 0, noVmSize: 0, states: {}, policies: {}, signal0: [] });
+        d.environment({ procMountOptions: null, euid: 1000 });
+      },
+      verdict: 'inconclusive',
+      says: ['No kernel thread was visible from the initial PID namespace (/proc mounted "with options that could not be read", euid 1000); 2 listed ones exited'],
+    },
+    {
+      name: 'where the run looked from unknown (its ns/pid unreadable): said so, nothing more',
+      mutate: (d) => d.environment({ initialPidNamespace: null }),
       verdict: 'nuanced',
-      saysNot: ['PID namespace'],
+      says: ['with a /proc/PID directory from a PID namespace it could not identify'],
+      saysNot: ['initial PID namespace', 'child PID namespace'],
     },
   ],
 );

@@ -75,20 +75,21 @@ ruleCases('A2', {
     name: 'one PID per task, but the run itself in a child PID namespace',
     mutate: (d) => {
       singlePidWorld(d);
-      d.result('vantage').initialPidNamespace = false;
+      d.environment({ initialPidNamespace: false });
     },
     verdict: 'nuanced',
     says: ['this run itself looked from a child PID namespace'],
     saysNot: ['one PID per level'],
   },
   {
-    name: 'one PID per task, the vantage not observed',
+    name: 'one PID per task, the PID namespace the run looked from unknown (its ns/pid unreadable)',
     mutate: (d) => {
       singlePidWorld(d);
-      d.drop('vantage');
+      d.environment({ initialPidNamespace: null });
     },
     verdict: 'confirmed',
-    says: ['Not observed in this run: which PID namespace the run itself looked from'],
+    says: ['This run could not tell whether it looked from the initial PID namespace.'],
+    saysNot: ['This run looked from'],
   },
   {
     name: "a namespace's init that got 7 from getpid",

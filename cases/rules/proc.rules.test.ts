@@ -256,7 +256,7 @@ ruleCases('A13', {
   {
     name: "this run's own /proc is mounted hidepid",
     mutate: (d) => {
-      d.result('vantage').procMountOptions = 'rw,nosuid,nodev,noexec,relatime rw,hidepid=invisible';
+      d.environment({ procMountOptions: 'rw,nosuid,nodev,noexec,relatime rw,hidepid=invisible' });
     },
     verdict: 'nuanced',
     says: ["this run's own /proc is mounted with hidepid=invisible", 'observed on a separate mount', 'could not enter'],
@@ -290,11 +290,20 @@ ruleCases('A13', {
     says: ['clone(CLONE_NEWPID): EPERM', 'tasks in a child PID namespace (that test did not run or was set aside)'],
   },
   {
-    name: "this run's /proc mount options not observed",
+    name: "this run's /proc mount options could not be read",
     mutate: (d) => {
-      d.drop('vantage');
+      d.environment({ procMountOptions: null });
     },
     verdict: 'confirmed',
-    says: ["Not observed in this run: the mount options of this run's /proc"],
+    says: ["Not observed in this run: the mount options of this run's /proc (they could not be read)", 'this run looked from the initial PID namespace, as euid 0;'],
+    saysNot: ['(no hidepid)'],
+  },
+  {
+    name: 'a non-root run in a child PID namespace',
+    mutate: (d) => {
+      d.environment({ initialPidNamespace: false, euid: 1000 });
+    },
+    verdict: 'confirmed',
+    says: ['this run looked from a child PID namespace, as euid 1000, through a /proc mounted "rw,relatime rw" (no hidepid)'],
   },
 ]);

@@ -16,14 +16,13 @@ import { PROJECT_ROOT } from '../../helpers/harness/paths.js';
 import { test } from '../../helpers/observations.js';
 import type { ClaimsReport } from '../../helpers/report/claims-report.js';
 
-/** A machine where everything is there: root, every command, clone3, Linux 6.12. */
+/** A machine where everything is there: root, every command, Linux 6.12. */
 const host = (over: Partial<Host> = {}): Host => ({
   euid: () => 0,
   which: (cmd) => (isAbsolute(cmd) ? cmd : `/usr/bin/${cmd}`),
   answers: () => true,
   exists: () => true,
   kernelRelease: () => '6.12.0-1-amd64',
-  clone3: () => 'available',
   sysctl: () => undefined,
   chrooted: () => false,
   probesUnreachableBy: () => undefined,
@@ -94,14 +93,6 @@ describe('each requirement, met and unmet', () => {
       reason:
         'needs seccomp filters (CONFIG_SECCOMP_FILTER; Linux 4.14 or later to tell): this kernel has no /proc/sys/kernel/seccomp/actions_avail (boot a kernel built with it)',
     },
-    { what: 'clone3 available', needs: { clone3: true }, host: {}, reason: undefined },
-    {
-      what: 'clone3 refused',
-      needs: { clone3: true },
-      host: { clone3: () => 'ENOSYS: falls back to clone' },
-      reason: 'needs clone3(2): vitest global setup found it not usable (ENOSYS: falls back to clone); it needs Linux 5.3 or later and no seccomp filter refusing it',
-    },
-    { what: 'clone3 never tried', needs: { clone3: true }, host: { clone3: () => 'not tried' }, reason: 'needs clone3(2): vitest global setup found it not tried (run the suite through vitest)' },
     { what: 'user namespaces allowed', needs: { userns: true }, host: sysctls({ 'user/max_user_namespaces': '15000', 'kernel/unprivileged_userns_clone': '1' }), reason: undefined },
     {
       what: 'user namespaces: none allowed',
@@ -155,7 +146,7 @@ describe('each requirement, met and unmet', () => {
   });
 
   test('nothing declared is always met', () => {
-    expect(unmet({}, host({ euid: () => 1000, exists: () => false, clone3: () => 'ENOSYS' }))).toBeUndefined();
+    expect(unmet({}, host({ euid: () => 1000, exists: () => false }))).toBeUndefined();
   });
 });
 

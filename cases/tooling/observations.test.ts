@@ -27,7 +27,7 @@ test('a nested run with --retry=1: attempts, incomplete observations and skipped
     });
     expect(run.exitCode, run.stdout).toBe(1); // the unreadable value fails its test
     const report = JSON.parse(readFileSync(join(work.path, 'claims.json'), 'utf8')) as ClaimsReport;
-    const obs = (variant: string, attempt = 0) => report.observations.find((o) => o.kind === 'vantage' && o.variant === variant && (o.attempt ?? 0) === attempt);
+    const obs = (variant: string, attempt = 0) => report.observations.find((o) => o.kind === 'unusedPidLookup' && o.variant === variant && (o.attempt ?? 0) === attempt);
 
     // The first attempt failed and was retried: its observation says so, whatever the last attempt did.
     expect(obs('attempt 0')).toMatchObject({ complete: true, testState: 'failed (attempt 1, retried)', attempt: 0 });
@@ -38,14 +38,14 @@ test('a nested run with --retry=1: attempts, incomplete observations and skipped
     expect(obs('unreadable', 1)).not.toHaveProperty('result');
     expect(obs('then skipped')).toMatchObject({ complete: true, testState: 'skipped' });
 
-    // T1 reads vantage: it lists what it used and what it set aside, with why.
-    const t1 = report.claims.find((c) => c.id === 'T1')!;
-    expect(t1.setAside.map((x) => `${x.variant}: ${x.reason}`).sort()).toEqual([
+    // A13 reads unusedPidLookup: it lists what it used and what it set aside, with why.
+    const a13 = report.claims.find((c) => c.id === 'A13')!;
+    expect(a13.setAside.map((x) => `${x.variant}: ${x.reason}`).sort()).toEqual([
       'then skipped: its test was skipped after recording it',
       'unreadable: Uid line of /proc/self/status could not be read',
       'unreadable: Uid line of /proc/self/status could not be read',
     ]);
-    expect(t1.verdict).toBe('inconclusive'); // it needs kernelThreads, which this fixture never records
+    expect(a13.verdict).toBe('inconclusive'); // it needs hiddenTidLookup and shellCd, which this fixture never records
   } finally {
     await work.cleanup();
   }

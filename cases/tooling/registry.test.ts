@@ -301,7 +301,7 @@ describe('a rule that throws', () => {
     expect(e.verdict).toBe('inconclusive');
     expect(e.explanation).toMatch(/a defect of clonelab, not a finding about the kernel/);
     expect(e.broken).toMatch(/TypeError: Cannot read properties of undefined/);
-    const report = buildClaimsReport({ observations: [], tests: [], environment: environment(), reason: 'passed', unhandledErrors: [] });
+    const report = buildClaimsReport({ observations: [], tests: [], environment: { ...environment(), clone3: 'not probed by this test' }, reason: 'passed', unhandledErrors: [] });
     report.claims[0] = { ...report.claims[0]!, broken: e.broken! };
     expect(renderJunit(report)).toMatch(new RegExp(`<testcase classname="claim rules" name="${report.claims[0]!.id}: [a-z-]+"><error message=`));
     expect(summaryLine(report)).toMatch(/BROKEN rules: /);

@@ -10,39 +10,15 @@
  * from a seccomp filter, EAGAIN from a pids limit, ENOMEM) is an environment
  * refusal: set aside, named with its API and errno, never "the kernel refused".
  */
-import { Inconclusive, nonEmpty, present, type Claim, type EvidenceOnly, type ObservationIndex } from './rule.js';
+import { Inconclusive, nonEmpty, present, type Claim, type EvidenceOnly } from './rule.js';
 import { list } from './prose.js';
+import {
+  acceptedAgainstDocs, apis, byRule, DEPENDENCY_RULES, environmentNote, errnosOf, EXPECTED_REFUSAL, FLAG_RULE_ERRNO, flagMismatches, hasFlag,
+  matrixRows, notJudged, RESOURCE_FLAG, RESOURCES, refusedCount, ruleOutcome, THREAD_NS_RULES, threadRows,
+  type CloneRuleRow, type Resource, type ShareRow,
+} from './clone-matrix.js';
 
-/** One child of the sharing matrix: accepted or the errno; when accepted, what it shared. */
-export interface ShareRow {
-  flags: string;
-  accepted: boolean;
-  /** Why the kernel refused the flag set (only when not accepted). */
-  errno?: string;
-  /** Resources the parent saw the child's change to (memory, files, fs, sighand, sysvsem). */
-  shared?: { memory: boolean; files: boolean; fs: boolean; sighand: boolean; sysvsem: boolean };
-  sameTgid?: boolean;
-  waitable?: boolean;
-  exitSignalToCaller?: boolean;
-  parentIsCallersParent?: boolean;
-  callerSuspended?: boolean;
-  /** clone's return value equalled the child's own gettid(). */
-  returnedChildTid?: boolean;
-  /** clone's return value equalled the child's own getpid() (in a thread that is the creator's TGID instead). */
-  returnedChildGetpid?: boolean;
-  /** The parts of one resource disagreed (e.g. the child's open seen, its close not). */
-  inconsistent?: string[];
-}
-
-/** One flag set tried once: what documented Linux answers, and what this kernel answered ('ok' or the errno). */
-export interface CloneRuleRow {
-  rule: string;
-  api: 'clone' | 'clone3';
-  flags: string;
-  exitSignal: number;
-  expected: string;
-  result: string;
-}
+export { FLAG_RULE_ERRNO, type CloneRuleRow, type ShareRow } from './clone-matrix.js';
 
 export interface CloneObservations {
   /** All 256 combinations of the eight sharing flags through one API, one probe process. */
@@ -96,90 +72,6 @@ export interface CloneObservations {
     namespacesDiffer: string[];
   };
 }
-
-/** Every row of every sharing matrix run, with its API. */
-export function matrixRows(o: ObservationIndex): (ShareRow & { api: string })[] {
-  return o.all('cloneMatrix').flatMap((m) => m.result.rows.map((r) => ({ ...r, api: m.result.api })));
-}
-
-export const hasFlag = (r: { flags: string }, f: string) => r.flags.split('|').includes(f);
-const apis = (o: ObservationIndex) => o.all('cloneMatrix').map((m) => m.result.api).join(' and ');
-export const RESOURCES = ['memory', 'files', 'fs', 'sighand', 'sysvsem'] as const;
-type Resource = (typeof RESOURCES)[number];
-const RESOURCE_FLAG = { memory: 'VM', files: 'FILES', fs: 'FS', sighand: 'SIGHAND', sysvsem: 'SYSVSEM' } as const;
-
-/** The errno copy_process() and clone3_args_valid() give a flag set they do not allow. */
-export const FLAG_RULE_ERRNO = 'EINVAL';
-
-/** Accepted rows where a resource was shared without its flag, or not shared with it. */
-function flagMismatches(rows: readonly (ShareRow & { api: string })[]): string[] {
-  return rows.flatMap((r) => {
-    const shared = r.accepted ? r.shared : undefined;
-    return shared
-      ? RESOURCES.filter((res) => shared[res] !== hasFlag(r, RESOURCE_FLAG[res])).map((res) => `${r.api} ${r.flags}: ${res} ${shared[res] ? 'shared' : 'not shared'}`)
-      : [];
-  });
-}
-
-/** Accepted CLONE_THREAD children of the matrix: at least one, or Inconclusive. */
-const threadRows = (o: ObservationIndex) =>
-  nonEmpty(matrixRows(o).filter((r) => r.accepted && hasFlag(r, 'THREAD')), 'accepted CLONE_THREAD child of the sharing matrix');
-
-/** How many matrix rows were refused, per API: "96 of 256 through clone (EINVAL)". */
-function refusedCount(o: ObservationIndex): string {
-  return o.all('cloneMatrix').map((m) => {
-    const refused = m.result.rows.filter((r) => !r.accepted);
-    const errnos = [...new Set(refused.map((r) => r.errno ?? 'no errno recorded'))];
-    return `${refused.length} of ${m.result.rows.length} through ${m.result.api}${refused.length ? ` (${errnos.join('/')})` : ''}`;
-  }).join(', ');
-}
-
-/** The cloneRules rows of these rules, split by what this run observed. */
-export interface RuleOutcome {
-  /** The kernel refused the flag set with the flag-validation errno. */
-  refused: CloneRuleRow[];
-  /** The kernel accepted it. */
-  accepted: CloneRuleRow[];
-  /** Refused with another errno: an environment refusal, not a flag rule. */
-  environment: CloneRuleRow[];
-}
-
-/** Every cloneRules row (of every complete observation) whose rule is one of `rules` (all when omitted), classified by its observed result. */
-export function ruleOutcome(o: ObservationIndex, rules?: readonly string[]): RuleOutcome {
-  const rows = o.all('cloneRules').flatMap((x) => x.result.rows).filter((r) => !rules || rules.includes(r.rule));
-  return {
-    refused: rows.filter((r) => r.result === FLAG_RULE_ERRNO),
-    accepted: rows.filter((r) => r.result === 'ok'),
-    environment: rows.filter((r) => r.result !== 'ok' && r.result !== FLAG_RULE_ERRNO),
-  };
-}
-
-/** "CLONE_THREAD needs CLONE_SIGHAND (clone: EINVAL, clone3: EINVAL)" per rule. */
-function byRule(rows: CloneRuleRow[]): string[] {
-  const m = new Map<string, string[]>();
-  // The exit signal only where the rule is about it (legacy clone always carries SIGCHLD in its flags).
-  for (const r of rows) m.set(r.rule, [...(m.get(r.rule) ?? []), `${r.api} ${r.flags}${/exit signal/.test(r.rule) ? ` with exit signal ${r.exitSignal}` : ''}: ${r.result}`]);
-  return [...m].map(([rule, results]) => `${rule} (${results.join(', ')})`);
-}
-
-/** The sentence for rows refused by the environment, or ''. */
-function environmentNote(rows: CloneRuleRow[]): string {
-  return rows.length
-    ? ` Not judged as flag rules, because refused with an errno other than ${FLAG_RULE_ERRNO} (an environment refusal: a seccomp filter, a missing feature or privilege, a pids or memory limit): ${list(rows.map((r) => `${r.api}(${r.flags}) ${r.result}`))}.`
-    : '';
-}
-
-const EXPECTED_REFUSAL = (r: CloneRuleRow) => r.expected !== 'ok';
-
-/** Rows documented Linux refuses that this kernel accepted, in words. */
-function acceptedAgainstDocs(rows: CloneRuleRow[]): string {
-  return list(rows.filter(EXPECTED_REFUSAL).map((r) => `${r.api}(${r.flags}) although ${r.rule}`), 4);
-}
-
-/** The THREAD/SIGHAND/VM dependency rules: A5 and B2 read them. */
-const DEPENDENCY_RULES = ['CLONE_THREAD needs CLONE_SIGHAND', 'CLONE_SIGHAND needs CLONE_VM'] as const;
-/** A thread cannot leave its creator's PID or user namespace: C5 and A10 read them. */
-const THREAD_NS_RULES = ['CLONE_THREAD cannot go with CLONE_NEWPID', 'CLONE_THREAD cannot go with CLONE_NEWUSER'] as const;
 
 /**
  * The one creating system call in an strace -f log of a libc call
@@ -238,6 +130,10 @@ export const CLONE_EVIDENCE_ONLY: EvidenceOnly = {
     "What the kernel writes for CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID and CLONE_PIDFD is the creator's other ways to learn a new task's ID: no claim is about them (C2 is about clone's return value, which the matrix records), so their tests assert clone(2)'s documented behaviour and the report keeps them as evidence.",
 };
 
+/** "the parent saw the child's lseek: offset 100": what showed an open file description shared. */
+const lseekSeen = (forks: readonly { offsetSeenByParent: number }[]): string =>
+  `the parent saw the child's lseek: offset ${list(forks.map((f) => f.offsetSeenByParent))}`;
+
 export const CLONE_CLAIMS: Claim[] = [
   {
     id: 'A5',
@@ -250,33 +146,39 @@ export const CLONE_CLAIMS: Claim[] = [
       const sameGroup = nonEmpty(matrixRows(o).filter((r) => r.accepted && r.sameTgid), "child of the sharing matrix that shared its creator's TGID");
       const lacking = sameGroup.filter((r) => !r.shared?.memory || !r.shared.sighand);
       if (lacking.length) {
-        return {
-          verdict: 'refuted',
-          explanation: `Children that shared their creator's TGID without sharing memory and signal handlers: ${list(lacking.map((r) => `${r.api} ${r.flags} (memory ${r.shared?.memory ? 'shared' : 'not shared'}, handlers ${r.shared?.sighand ? 'shared' : 'not shared'})`))}.`,
-        };
+        const said = (shared: boolean | undefined) => (shared ? 'shared' : 'not shared');
+        const rows = list(lacking.map((r) => `${r.api} ${r.flags} (memory ${said(r.shared?.memory)}, handlers ${said(r.shared?.sighand)})`));
+        return { verdict: 'refuted', explanation: `Children that shared their creator's TGID without sharing memory and signal handlers: ${rows}.` };
       }
       const rules = ruleOutcome(o, DEPENDENCY_RULES);
       if (!rules.refused.length && !rules.accepted.length) {
-        throw new Inconclusive(`The flag sets that would make a thread without shared handlers or memory were not judged: ${rules.environment.length ? `refused by the environment (${list(rules.environment.map((r) => `${r.api}(${r.flags}) ${r.result}`))})` : 'no such cloneRules row was observed'}.`);
+        const flagSets = 'The flag sets that would make a thread without shared handlers or memory';
+        throw new Inconclusive(`${flagSets} were not judged: ${notJudged(rules.environment)}.`);
       }
       // The matrix holds every CLONE_THREAD combination without CLONE_SIGHAND, and CLONE_SIGHAND without CLONE_VM.
-      const matrixLoose = matrixRows(o).filter((r) => (hasFlag(r, 'THREAD') && !hasFlag(r, 'SIGHAND')) || (hasFlag(r, 'SIGHAND') && !hasFlag(r, 'VM')));
+      const loose = (r: ShareRow) => (hasFlag(r, 'THREAD') && !hasFlag(r, 'SIGHAND')) || (hasFlag(r, 'SIGHAND') && !hasFlag(r, 'VM'));
+      const looseText = 'with CLONE_THREAD but not CLONE_SIGHAND, or CLONE_SIGHAND but not CLONE_VM';
+      const matrixLoose = matrixRows(o).filter(loose);
       const matrixLooseAccepted = matrixLoose.filter((r) => r.accepted);
-      const more = RESOURCES.filter((res) => res !== 'memory' && res !== 'sighand').map((res) => ({ res, n: sameGroup.filter((r) => r.shared?.[res]).length }));
+      const others = RESOURCES.filter((res) => res !== 'memory' && res !== 'sighand');
+      const more = others.map((res) => ({ res, n: sameGroup.filter((r) => r.shared?.[res]).length }));
       const held = `All ${sameGroup.length} children (${apis(o)}) that shared their creator's TGID shared its memory and signal handlers.`;
+      const withoutSharing = 'so a task can join a thread group without the sharing that rule guarantees; what such a child shares was not observed here';
+      const looseAccepted = list(matrixLooseAccepted.map((r) => `${r.api} ${r.flags}`), 4);
       const nuances = [
-        rules.accepted.length ? `the kernel accepted ${acceptedAgainstDocs(rules.accepted)}, so a task can join a thread group without the sharing that rule guarantees; what such a child shares was not observed here` : '',
-        matrixLooseAccepted.length ? `the matrix accepted ${matrixLooseAccepted.length} combinations with CLONE_THREAD but not CLONE_SIGHAND, or CLONE_SIGHAND but not CLONE_VM (${list(matrixLooseAccepted.map((r) => `${r.api} ${r.flags}`), 4)})` : '',
+        rules.accepted.length ? `the kernel accepted ${acceptedAgainstDocs(rules.accepted)}, ${withoutSharing}` : '',
+        matrixLooseAccepted.length ? `the matrix accepted ${matrixLooseAccepted.length} combinations ${looseText} (${looseAccepted})` : '',
         more.every((m) => m.n === 0) ? `none of them shared anything more (fd table, fs info, SysV undo), so "sometimes more" was not seen` : '',
       ].filter(Boolean);
       const enforcedParts = [
         rules.refused.length ? `the flag sets that would break it: ${byRule(rules.refused).join('; ')}` : '',
         matrixLoose.length && !matrixLooseAccepted.length
-          ? `every one of the ${matrixLoose.length} matrix combinations (${apis(o)}) with CLONE_THREAD but not CLONE_SIGHAND, or CLONE_SIGHAND but not CLONE_VM (${[...new Set(matrixLoose.map((r) => r.errno ?? 'no errno recorded'))].join('/')})`
+          ? `every one of the ${matrixLoose.length} matrix combinations (${apis(o)}) ${looseText} (${errnosOf(matrixLoose)})`
           : '',
       ].filter(Boolean);
       const enforced = enforcedParts.length ? ` The kernel refused ${enforcedParts.join(', and ')}.` : '';
-      const moreText = more.some((m) => m.n > 0) ? ` "Sometimes more" matches what the other flags added: ${more.map((m) => `${m.res} in ${m.n}`).join(', ')} of them.` : '';
+      const added = more.map((m) => `${m.res} in ${m.n}`).join(', ');
+      const moreText = more.some((m) => m.n > 0) ? ` "Sometimes more" matches what the other flags added: ${added} of them.` : '';
       return nuances.length
         ? { verdict: 'nuanced', explanation: `${held}${moreText} But ${nuances.join('; and ')}.${environmentNote(rules.environment)}` }
         : { verdict: 'confirmed', explanation: `${held}${enforced}${moreText}${environmentNote(rules.environment)}` };
@@ -298,12 +200,18 @@ export const CLONE_CLAIMS: Claim[] = [
         {
           kind: 'a process (fork-like: no sharing flag)',
           flags: 'none',
-          ok: (r: ShareRow) => (r.sameTgid === false && r.waitable === true ? undefined : `its child ${r.sameTgid ? 'joined the caller\'s thread group' : 'had its own TGID'} and ${r.waitable ? 'could' : 'could not'} be waited for`),
+          ok: (r: ShareRow) =>
+            r.sameTgid === false && r.waitable === true
+              ? undefined
+              : `its child ${r.sameTgid ? "joined the caller's thread group" : 'had its own TGID'} and ${r.waitable ? 'could' : 'could not'} be waited for`,
         },
         {
           kind: 'a vfork-like child (CLONE_VM|CLONE_VFORK)',
           flags: 'VM|VFORK',
-          ok: (r: ShareRow) => (r.callerSuspended === true && r.shared?.memory === true ? undefined : `the caller ${r.callerSuspended ? 'was' : 'was not'} suspended and memory ${r.shared?.memory ? 'was' : 'was not'} shared`),
+          ok: (r: ShareRow) =>
+            r.callerSuspended === true && r.shared?.memory === true
+              ? undefined
+              : `the caller ${r.callerSuspended ? 'was' : 'was not'} suspended and memory ${r.shared?.memory ? 'was' : 'was not'} shared`,
         },
         {
           kind: 'a thread (CLONE_VM|FS|FILES|SIGHAND|THREAD|SYSVSEM)',
@@ -316,11 +224,16 @@ export const CLONE_CLAIMS: Claim[] = [
       });
       const failed = kinds.filter((k) => k.problem);
       if (failed.length) return { verdict: 'refuted', explanation: `clone(2) did not create ${failed.map((k) => `${k.kind}: ${k.problem}`).join('; ')}.` };
-      const libc = o.all('libcCreation').map((l) => `libc's ${l.result.call} used ${l.result.syscall}${l.result.flags ? `(${l.result.flags})` : ' with no flags'}${l.result.returned === l.result.made ? '' : `, which returned ${l.result.returned} while the task it made reported ${l.result.made}`}${l.result.failedFirst?.length ? ` after ${l.result.failedFirst.join(', ')}` : ''}`);
-      return {
-        verdict: 'confirmed',
-        explanation: `Raw clone(2) created ${kinds.map((k) => k.kind).join(', ')}: the first had its own TGID and could be waited for, the second suspended its caller until it exited and shared its memory, the third joined the caller's thread group.${libc.length ? ` What libc itself calls, seen by strace: ${libc.join('; ')}.` : ''}`,
-      };
+      const libc = o.all('libcCreation').map(({ result: l }) => {
+        const flags = l.flags ? `(${l.flags})` : ' with no flags';
+        const returned = l.returned === l.made ? '' : `, which returned ${l.returned} while the task it made reported ${l.made}`;
+        const after = l.failedFirst?.length ? ` after ${l.failedFirst.join(', ')}` : '';
+        return `libc's ${l.call} used ${l.syscall}${flags}${returned}${after}`;
+      });
+      const each = 'the first had its own TGID and could be waited for, the second suspended its caller until it exited and shared its memory, ' +
+        "the third joined the caller's thread group";
+      const libcText = libc.length ? ` What libc itself calls, seen by strace: ${libc.join('; ')}.` : '';
+      return { verdict: 'confirmed', explanation: `Raw clone(2) created ${kinds.map((k) => k.kind).join(', ')}: ${each}.${libcText}` };
     },
   },
 
@@ -346,15 +259,20 @@ export const CLONE_CLAIMS: Claim[] = [
       const nuances = [
         refusedMatrix.length ? `the kernel refused some combinations of the eight sharing flags (${refusedCount(o)}), so not every choice is available` : '',
         refusedRules.length ? `it refused these flag sets: ${list(byRule(refusedRules), 4)}` : '',
-        offsets.length ? `a child made with no sharing flag still shared open file descriptions (the parent saw the child's lseek: offset ${list(offsets.map((f) => f.offsetSeenByParent))})` : '',
+        offsets.length ? `a child made with no sharing flag still shared open file descriptions (${lseekSeen(offsets)})` : '',
         maps.length ? 'it still shared MAP_SHARED memory' : '',
       ].filter(Boolean);
-      const held = `In every one of the ${accepted.length} accepted combinations (${apis(o)}), memory, fd table, fs info, signal handlers and SysV undo were shared exactly when CLONE_VM, FILES, FS, SIGHAND and SYSVSEM were passed.`;
-      const notes = `${acceptedDocRefused.length ? ` The kernel accepted flag sets documented Linux refuses: ${acceptedAgainstDocs(acceptedDocRefused)}.` : ''}${environmentNote(rules.environment)}`;
+      const exactly = 'memory, fd table, fs info, signal handlers and SysV undo were shared exactly when CLONE_VM, FILES, FS, SIGHAND and SYSVSEM were passed';
+      const held = `In every one of the ${accepted.length} accepted combinations (${apis(o)}), ${exactly}.`;
+      const againstDocs = acceptedDocRefused.length
+        ? ` The kernel accepted flag sets documented Linux refuses: ${acceptedAgainstDocs(acceptedDocRefused)}.`
+        : '';
+      const notes = `${againstDocs}${environmentNote(rules.environment)}`;
       if (nuances.length) return { verdict: 'nuanced', explanation: `${held} But the flags do not decide everything: ${nuances.join('; ')}.${notes}` };
       return {
         verdict: 'confirmed',
-        explanation: `${held} No flag set tried was refused, and a child made with no sharing flag shared neither the open file description (the parent's offset stayed ${list(forks.map((f) => f.offsetSeenByParent))}) nor MAP_SHARED memory.${notes}`,
+        explanation: `${held} No flag set tried was refused, and a child made with no sharing flag shared neither the open file description ` +
+          `(the parent's offset stayed ${list(forks.map((f) => f.offsetSeenByParent))}) nor MAP_SHARED memory.${notes}`,
       };
     },
   },
@@ -371,39 +289,51 @@ export const CLONE_CLAIMS: Claim[] = [
       const tasks = nonEmpty(o.all('threadGroupIds').flatMap((g) => g.result.tasks), 'task of a thread group (threadGroupIds)');
       const pids = tasks.map((t) => t.statusPid);
       const dup = pids.filter((p, i) => pids.indexOf(p) !== i);
-      if (dup.length) return { verdict: 'refuted', explanation: `Tasks of one thread group shared a PID: ${list([...new Set(dup)])} (status Pid: of ${tasks.length} tasks).` };
+      if (dup.length) {
+        const shared = `${list([...new Set(dup)])} (status Pid: of ${tasks.length} tasks)`;
+        return { verdict: 'refuted', explanation: `Tasks of one thread group shared a PID: ${shared}.` };
+      }
       const rows = matrixRows(o);
       const sameGroup = rows.filter((r) => r.accepted && r.sameTgid);
       const lacking = sameGroup.filter((r) => !r.shared?.memory || !r.shared.sighand);
       if (lacking.length) {
-        return { verdict: 'refuted', explanation: `Children that joined their creator's thread group did not share memory and signal handlers: ${list(lacking.map((r) => `${r.api} ${r.flags}`))}.` };
+        const children = list(lacking.map((r) => `${r.api} ${r.flags}`));
+        return { verdict: 'refuted', explanation: `Children that joined their creator's thread group did not share memory and signal handlers: ${children}.` };
       }
       const pairs = [...new Set(rows.map((r) => r.api))].map((api) => {
         const without = present(rows.find((r) => r.api === api && r.flags === 'VM|SIGHAND'), `The ${api} matrix row VM|SIGHAND`);
         const withT = present(rows.find((r) => r.api === api && r.flags === 'VM|SIGHAND|THREAD'), `The ${api} matrix row VM|SIGHAND|THREAD`);
         if (!without.accepted || !withT.accepted) {
-          throw new Inconclusive(`A child sharing memory and handlers could not be compared with and without CLONE_THREAD: ${api} ${without.accepted ? 'accepted' : `refused (${without.errno ?? 'no errno recorded'})`} VM|SIGHAND and ${withT.accepted ? 'accepted' : `refused (${withT.errno ?? 'no errno recorded'})`} VM|SIGHAND|THREAD.`);
+          const answer = (r: ShareRow) => (r.accepted ? 'accepted' : `refused (${r.errno ?? 'no errno recorded'})`);
+          const cannot = 'A child sharing memory and handlers could not be compared with and without CLONE_THREAD';
+          throw new Inconclusive(`${cannot}: ${api} ${answer(without)} VM|SIGHAND and ${answer(withT)} VM|SIGHAND|THREAD.`);
         }
         const diffs = (['sameTgid', 'waitable', 'exitSignalToCaller'] as const).filter((k) => without[k] !== withT[k]);
         return { api, without, withT, diffs };
       });
-      const sharedNote = sameGroup.length ? ` Every one of the ${sameGroup.length} matrix children that joined its creator's thread group shared memory and signal handlers.` : '';
+      const sharedNote = sameGroup.length
+        ? ` Every one of the ${sameGroup.length} matrix children that joined its creator's thread group shared memory and signal handlers.`
+        : '';
       const inner = o.all('pidnsInnerLookup').flatMap((n) => n.result.tasks).filter((t) => t.innerPid !== t.outerPid);
+      const bothPids = (t: (typeof inner)[number]) => `a task was ${t.innerPid} inside its namespace and ${t.outerPid} outside`;
       const nuances = [
         // One clause per distinct difference, naming every API that showed it.
         ...[...pairs.filter((p) => p.diffs.length).reduce((m, p) => {
           const key = p.diffs.map((d) => `${d} (${p.without[d]} without, ${p.withT[d]} with)`).join(', ');
           return m.set(key, [...(m.get(key) ?? []), p]);
         }, new Map<string, typeof pairs>())].map(
-          ([diff, ps]) => `through ${ps.map((p) => p.api).join(' and ')}, a CLONE_VM|CLONE_SIGHAND child without CLONE_THREAD differed from one with it in ${diff}: sharing memory and handlers alone did not make a thread, the kernel tells a thread group apart`,
+          ([diff, ps]) =>
+            `through ${ps.map((p) => p.api).join(' and ')}, a CLONE_VM|CLONE_SIGHAND child without CLONE_THREAD differed from one with it in ${diff}: ` +
+            'sharing memory and handlers alone did not make a thread, the kernel tells a thread group apart',
         ),
-        inner.length ? `"its own PID" is per PID namespace: ${list(inner.map((t) => `a task was ${t.innerPid} inside its namespace and ${t.outerPid} outside`), 4)}` : '',
+        inner.length ? `"its own PID" is per PID namespace: ${list(inner.map(bothPids), 4)}` : '',
       ].filter(Boolean);
       const held = `Each of the ${tasks.length} tasks of ${o.all('threadGroupIds').length} thread groups had a PID of its own.${sharedNote}`;
       if (nuances.length) return { verdict: 'nuanced', explanation: `${held} But ${nuances.join('; and ')}.` };
       return {
         verdict: 'confirmed',
-        explanation: `${held} A child sharing memory and handlers behaved the same with or without CLONE_THREAD (thread group, waitable, exit signal) through ${pairs.map((p) => p.api).join(' and ')}.`,
+        explanation: `${held} A child sharing memory and handlers behaved the same with or without CLONE_THREAD (thread group, waitable, exit signal) ` +
+          `through ${pairs.map((p) => p.api).join(' and ')}.`,
       };
     },
   },
@@ -422,9 +352,12 @@ export const CLONE_CLAIMS: Claim[] = [
       if (mism.length) return { verdict: 'refuted', explanation: `Threads' sharing did not follow the flags: ${list(mism)}.` };
       const optional = RESOURCES.filter((res) => threads.some((r) => r.shared?.[res]) && threads.some((r) => !r.shared?.[res]));
       const forced = RESOURCES.filter((res) => threads.every((r) => r.shared?.[res]));
-      const decided = optional.length ? `the flags decided ${optional.join(', ')}, each shared exactly when its flag was passed` : 'every resource was shared exactly when its flag was passed';
+      const decided = optional.length
+        ? `the flags decided ${optional.join(', ')}, each shared exactly when its flag was passed`
+        : 'every resource was shared exactly when its flag was passed';
+      const children = `For the ${threads.length} accepted CLONE_THREAD children (${apis(o)})`;
       if (!forced.length) {
-        return { verdict: 'confirmed', explanation: `For the ${threads.length} accepted CLONE_THREAD children (${apis(o)}), ${decided}; no resource was shared by every thread whatever the flags.` };
+        return { verdict: 'confirmed', explanation: `${children}, ${decided}; no resource was shared by every thread whatever the flags.` };
       }
       // Why a resource was always shared, from what was observed: the THREAD rows lacking its flag, refused.
       const rows = matrixRows(o).filter((r) => hasFlag(r, 'THREAD'));
@@ -432,14 +365,16 @@ export const CLONE_CLAIMS: Claim[] = [
         const lacking = rows.filter((r) => !hasFlag(r, RESOURCE_FLAG[res]));
         const refused = lacking.filter((r) => !r.accepted);
         return lacking.length && refused.length === lacking.length
-          ? `all ${lacking.length} CLONE_THREAD combinations without CLONE_${RESOURCE_FLAG[res]} were refused (${[...new Set(refused.map((r) => r.errno ?? 'no errno recorded'))].join('/')})`
+          ? `all ${lacking.length} CLONE_THREAD combinations without CLONE_${RESOURCE_FLAG[res]} were refused (${errnosOf(refused)})`
           : '';
       }).filter(Boolean);
       const rules = ruleOutcome(o, DEPENDENCY_RULES);
       const ruleText = rules.refused.length ? `; the rule rows agree: ${byRule(rules.refused).join('; ')}` : '';
+      const forcedText = `${forced.join(' and ')} ${forced.length > 1 ? 'were' : 'was'}`;
+      const whyText = why.length ? `: ${why.join(', ')}${ruleText}` : '';
       return {
         verdict: 'nuanced',
-        explanation: `For the ${threads.length} accepted CLONE_THREAD children (${apis(o)}), ${decided}; but ${forced.join(' and ')} ${forced.length > 1 ? 'were' : 'was'} shared by every thread${why.length ? `: ${why.join(', ')}${ruleText}` : ''}.${environmentNote(rules.environment)}`,
+        explanation: `${children}, ${decided}; but ${forcedText} shared by every thread${whyText}.${environmentNote(rules.environment)}`,
       };
     },
   },
@@ -454,7 +389,10 @@ export const CLONE_CLAIMS: Claim[] = [
     decide(o) {
       const nones = nonEmpty(matrixRows(o).filter((r) => r.flags === 'none'), 'matrix row with no sharing flag');
       const refused = nones.filter((r) => !r.accepted);
-      if (refused.length) return { verdict: 'refuted', explanation: `A child with no sharing flag could not be made: ${list(refused.map((r) => `${r.api} refused it with ${r.errno ?? 'no errno recorded'}`))}.` };
+      if (refused.length) {
+        const refusals = list(refused.map((r) => `${r.api} refused it with ${r.errno ?? 'no errno recorded'}`));
+        return { verdict: 'refuted', explanation: `A child with no sharing flag could not be made: ${refusals}.` };
+      }
       const sharedAnyway = nones.flatMap((r) => RESOURCES.filter((res) => r.shared?.[res]).map((res) => `${res} (${r.api})`));
       if (sharedAnyway.length) return { verdict: 'refuted', explanation: `A child made with no sharing flag shared ${list(sharedAnyway)}.` };
       const notProcess = nones.flatMap((r) => [
@@ -462,18 +400,25 @@ export const CLONE_CLAIMS: Claim[] = [
         r.waitable ? '' : `through ${r.api} its creator could not wait for it`,
         r.exitSignalToCaller ? '' : `through ${r.api} it sent its creator no exit signal`,
       ]).filter(Boolean);
-      if (notProcess.length) return { verdict: 'refuted', explanation: `A child made with no sharing flag shared none of memory, fd table, fs info, signal handlers or SysV undo, but did not behave as a classic process: ${notProcess.join('; ')}.` };
+      const sharedNone = 'A child made with no sharing flag shared none of memory, fd table, fs info, signal handlers or SysV undo';
+      if (notProcess.length) {
+        return { verdict: 'refuted', explanation: `${sharedNone}, but did not behave as a classic process: ${notProcess.join('; ')}.` };
+      }
       const forks = nonEmpty(o.all('forkLikeShares'), 'fork-like child (forkLikeShares)').map((f) => f.result);
       const nsSame = [...new Set(forks.flatMap((f) => f.namespacesSame))];
       const still = [
-        forks.some((f) => f.offsetShared) ? `open file descriptions (the parent saw the child's lseek: offset ${list(forks.filter((f) => f.offsetShared).map((f) => f.offsetSeenByParent))})` : '',
+        forks.some((f) => f.offsetShared) ? `open file descriptions (${lseekSeen(forks.filter((f) => f.offsetShared))})` : '',
         forks.some((f) => f.mapShared) ? 'MAP_SHARED memory' : '',
         nsSame.length ? `its namespaces (${nsSame.join(', ')})` : '',
       ].filter(Boolean);
-      const held = `A child made by ${nones.map((r) => r.api).join(' and ')} with no sharing flag shared none of memory, fd table, fs info, signal handlers or SysV undo, and like a classic process it had its own TGID, could be waited for and sent its creator its exit signal.`;
+      const classic = 'like a classic process it had its own TGID, could be waited for and sent its creator its exit signal';
+      const by = nones.map((r) => r.api).join(' and ');
+      const held = `A child made by ${by} with no sharing flag shared none of memory, fd table, fs info, signal handlers or SysV undo, and ${classic}.`;
+      const nsDiffer = [...new Set(forks.flatMap((f) => f.namespacesDiffer))];
+      const differed = nsDiffer.length ? `, and its namespaces differed (${nsDiffer.join(', ')})` : '';
       return still.length
         ? { verdict: 'nuanced', explanation: `${held} But it was not sharing "nothing": it still shared ${still.join(', ')}.` }
-        : { verdict: 'confirmed', explanation: `${held} It shared no open file description and no MAP_SHARED memory${forks.some((f) => f.namespacesDiffer.length) ? `, and its namespaces differed (${[...new Set(forks.flatMap((f) => f.namespacesDiffer))].join(', ')})` : ''}.` };
+        : { verdict: 'confirmed', explanation: `${held} It shared no open file description and no MAP_SHARED memory${differed}.` };
     },
   },
 
@@ -488,22 +433,24 @@ export const CLONE_CLAIMS: Claim[] = [
       const refused = matrixRows(o).filter((r) => !r.accepted);
       const rules = ruleOutcome(o);
       if (refused.length || rules.refused.length) {
+        const examples = list(refused.slice(0, 3).map((r) => `${r.api} ${r.flags}`));
         const matrixText = refused.length
-          ? `The kernel refused combinations of the eight sharing flags (${refusedCount(o)}; e.g. ${list(refused.slice(0, 3).map((r) => `${r.api} ${r.flags}`))})`
+          ? `The kernel refused combinations of the eight sharing flags (${refusedCount(o)}; e.g. ${examples})`
           : `The kernel accepted all ${matrixRows(o).length} combinations of the eight sharing flags (${apis(o)})`;
         const ruleText = rules.refused.length ? `, and refused these flag sets with ${FLAG_RULE_ERRNO}: ${list(byRule(rules.refused), 4)}` : '';
         const accepted = rules.accepted.filter(EXPECTED_REFUSAL);
-        return {
-          verdict: 'refuted',
-          explanation: `${matrixText}${ruleText}.${accepted.length ? ` It accepted flag sets documented Linux refuses: ${acceptedAgainstDocs(accepted)}.` : ''}${environmentNote(rules.environment)}`,
-        };
+        const againstDocs = accepted.length ? ` It accepted flag sets documented Linux refuses: ${acceptedAgainstDocs(accepted)}.` : '';
+        return { verdict: 'refuted', explanation: `${matrixText}${ruleText}.${againstDocs}${environmentNote(rules.environment)}` };
       }
       if (rules.environment.length) {
-        throw new Inconclusive(`The kernel accepted all ${matrixRows(o).length} matrix combinations (${apis(o)}), but the other flag sets could not be judged: ${list(rules.environment.map((r) => `${r.api}(${r.flags}) was refused with ${r.result}`))}, an environment refusal, not a flag rule.`);
+        const refusals = list(rules.environment.map((r) => `${r.api}(${r.flags}) was refused with ${r.result}`));
+        const acceptedAll = `The kernel accepted all ${matrixRows(o).length} matrix combinations (${apis(o)})`;
+        throw new Inconclusive(`${acceptedAll}, but the other flag sets could not be judged: ${refusals}, an environment refusal, not a flag rule.`);
       }
       return {
         verdict: 'confirmed',
-        explanation: `The kernel accepted all ${matrixRows(o).length} combinations of the eight sharing flags (${apis(o)}) and all ${rules.accepted.length} other flag sets tried (${list(rules.accepted.map((r) => `${r.api}(${r.flags})`), 4)}).`,
+        explanation: `The kernel accepted all ${matrixRows(o).length} combinations of the eight sharing flags (${apis(o)}) ` +
+          `and all ${rules.accepted.length} other flag sets tried (${list(rules.accepted.map((r) => `${r.api}(${r.flags})`), 4)}).`,
       };
     },
   },
@@ -519,12 +466,17 @@ export const CLONE_CLAIMS: Claim[] = [
     decide(o) {
       const threads = threadRows(o);
       const notTid = threads.filter((r) => !r.returnedChildTid);
-      if (notTid.length) return { verdict: 'refuted', explanation: `clone did not return the new thread's own TID (its gettid(2)) for ${list(notTid.map((r) => `${r.api} ${r.flags}`))}.` };
+      if (notTid.length) {
+        const children = list(notTid.map((r) => `${r.api} ${r.flags}`));
+        return { verdict: 'refuted', explanation: `clone did not return the new thread's own TID (its gettid(2)) for ${children}.` };
+      }
       const notGetpid = threads.filter((r) => r.returnedChildGetpid === false);
       const nuances: string[] = [];
       if (notGetpid.length) {
         const inGroup = notGetpid.filter((r) => r.sameTgid).length;
-        nuances.push(`in ${notGetpid.length} of them that ID was not what getpid(2) returned inside the new thread${inGroup ? ` (in ${inGroup} of them getpid(2) gave the creator's TGID)` : ''}: it is a PID in the kernel's sense, a TID, not the POSIX process ID`);
+        const creators = inGroup ? ` (in ${inGroup} of them getpid(2) gave the creator's TGID)` : '';
+        const notPosix = "it is a PID in the kernel's sense, a TID, not the POSIX process ID";
+        nuances.push(`in ${notGetpid.length} of them that ID was not what getpid(2) returned inside the new thread${creators}: ${notPosix}`);
       }
       const pcs = o.all('libcCreation').filter((l) => l.result.call === 'pthread_create').map((l) => l.result);
       const libc = pcs.map((pc) => {
@@ -534,7 +486,8 @@ export const CLONE_CLAIMS: Claim[] = [
           return '';
         }
         if (pc.syscall !== 'clone') nuances.push(`this libc's pthread_create(3) made its thread with ${pc.syscall}, not clone(2) itself`);
-        return ` This libc's pthread_create(3) called ${call}${pc.failedFirst?.length ? ` (after ${pc.failedFirst.join(', ')})` : ''}, which returned ${pc.returned}, the new thread's TID (its gettid(2)).`;
+        const after = pc.failedFirst?.length ? ` (after ${pc.failedFirst.join(', ')})` : '';
+        return ` This libc's pthread_create(3) called ${call}${after}, which returned ${pc.returned}, the new thread's TID (its gettid(2)).`;
       }).join('');
       const held = `For all ${threads.length} accepted CLONE_THREAD children (${apis(o)}), clone returned the new task's own ID, its gettid(2).${libc}`;
       return nuances.length
@@ -558,9 +511,10 @@ export const CLONE_CLAIMS: Claim[] = [
       const optional = RESOURCES.filter((res): res is Resource => !forced.includes(res));
       const ns = ruleOutcome(o, THREAD_NS_RULES);
       if (!ns.refused.length && !ns.accepted.length) {
-        throw new Inconclusive(`Whether a thread can get a new PID or user namespace was not judged: ${ns.environment.length ? `refused by the environment (${list(ns.environment.map((r) => `${r.api}(${r.flags}) ${r.result}`))})` : 'no such cloneRules row was observed'}.`);
+        throw new Inconclusive(`Whether a thread can get a new PID or user namespace was not judged: ${notJudged(ns.environment)}.`);
       }
-      const held = `Across ${threads.length} accepted CLONE_THREAD children (${apis(o)}), ${optional.length ? `${optional.join(', ')} followed their flags` : 'no resource was left to the flags'}.`;
+      const followed = optional.length ? `${optional.join(', ')} followed their flags` : 'no resource was left to the flags';
+      const held = `Across ${threads.length} accepted CLONE_THREAD children (${apis(o)}), ${followed}.`;
       const nuances = [
         forced.length ? `${forced.join(' and ')} ${forced.length > 1 ? 'were' : 'was'} shared by every thread, whatever the flags` : '',
         ns.refused.length ? `a thread cannot be given a new namespace of these kinds: the kernel refused ${byRule(ns.refused).join('; ')}` : '',

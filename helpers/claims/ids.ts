@@ -102,10 +102,13 @@ function wholeGroups(o: ObservationIndex): { judged: Usable<'threadGroupIds'>[];
 }
 
 /** A clause naming thread groups that were not judged because not every task reported. */
-const partialNote = (partial: Usable<'threadGroupIds'>[]): string =>
-  partial.length
-    ? ` Not judged, because not every task reported: ${partial.map((g) => `${g.variant} (${g.result.tasks.length} of ${g.result.threads + 1} tasks)`).join(', ')}.`
-    : '';
+const partialNote = (partial: Usable<'threadGroupIds'>[]): string => {
+  const reported = (g: Usable<'threadGroupIds'>) => `${g.variant} (${g.result.tasks.length} of ${g.result.threads + 1} tasks)`;
+  return partial.length ? ` Not judged, because not every task reported: ${partial.map(reported).join(', ')}.` : '';
+};
+
+/** "all 7" or "3 of 7". */
+const allOr = (x: number, total: number): string => (x === total ? `all ${total}` : `${x} of ${total}`);
 
 const groupTasks = (gs: Usable<'threadGroupIds'>[]): SeenTask[] =>
   gs.flatMap((g) => g.result.tasks.map((t) => ({ ...t, where: `${g.variant} (TGID ${g.result.tgid})`, libcHasGettid: g.result.libcHasGettid })));
@@ -124,7 +127,10 @@ function judgedTasks(o: ObservationIndex): { tasks: SeenTask[]; groups: Usable<'
   nonEmpty(judged, 'thread group whose every task reported its IDs');
   const singles = o.all('singleThreadProcess');
   return {
-    tasks: [...groupTasks(judged), ...singles.map((s) => ({ ...s.result.task, where: `single-threaded process ${s.result.pid}`, libcHasGettid: s.result.libcHasGettid }))],
+    tasks: [
+      ...groupTasks(judged),
+      ...singles.map((s) => ({ ...s.result.task, where: `single-threaded process ${s.result.pid}`, libcHasGettid: s.result.libcHasGettid })),
+    ],
     groups: judged,
     partial,
     singles: singles.length,
@@ -138,7 +144,13 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
  * "in 3 of 70 tasks (e.g. task 12 of pthread x4 (TGID 10): 12, its own TID)":
  * where one way of asking gave a value other than the expected one.
  */
-function wrongIn(wrong: readonly [SeenTask, ...SeenTask[]], total: number, got: (t: SeenTask) => number | undefined, want: (t: SeenTask) => number, wantName: string): string {
+function wrongIn(
+  wrong: readonly [SeenTask, ...SeenTask[]],
+  total: number,
+  got: (t: SeenTask) => number | undefined,
+  want: (t: SeenTask) => number,
+  wantName: string,
+): string {
   const e = wrong[0];
   const v = got(e);
   const what = v === e.statusPid && v !== e.statusTgid ? ', its own TID' : v === e.statusTgid && v !== e.statusPid ? ', the TGID' : '';
@@ -180,9 +192,10 @@ function disagreement(tasks: readonly TaskIds[], call: 'getpid' | 'gettid'): str
   });
   const withLibc = tasks.filter((t) => (call === 'getpid' ? t.libcGetpid : t.libcGettid) !== undefined).length;
   const e = pairs[0];
-  return e
-    ? ` libc and the kernel disagree: libc ${call} and the ${call} system call returned different values in ${pairs.length === withLibc ? `all ${withLibc}` : `${pairs.length} of ${withLibc}`} tasks (e.g. task ${e.t.tid}: ${e.libc} from libc, ${e.raw} from the system call)`
-    : '';
+  if (!e) return '';
+  const example = `e.g. task ${e.t.tid}: ${e.libc} from libc, ${e.raw} from the system call`;
+  const differed = `libc ${call} and the ${call} system call returned different values in ${allOr(pairs.length, withLibc)} tasks`;
+  return ` libc and the kernel disagree: ${differed} (${example})`;
 }
 
 const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
@@ -215,7 +228,11 @@ export const IDS_CLAIMS: Claim[] = [
       if (thin.length) {
         throw new Inconclusive(
           `Process ${list(thin.map((s) => s.result.pid))} had Pid = Tgid and one task, but the search of /proc for other tasks with its TGID read only ${list(
-            thin.map((s) => `${plural(s.result.search.tasksRead, 'task status', 'task statuses')} in ${plural(s.result.search.processes, 'process directory', 'process directories')}${s.result.search.unreadable ? ` (${s.result.search.unreadable} unreadable: ${s.result.search.unreadableErrnos.join(', ')})` : ''}`),
+            thin.map(({ result: { search } }) => {
+              const unreadable = search.unreadable ? ` (${search.unreadable} unreadable: ${search.unreadableErrnos.join(', ')})` : '';
+              const where = plural(search.processes, 'process directory', 'process directories');
+              return `${plural(search.tasksRead, 'task status', 'task statuses')} in ${where}${unreadable}`;
+            }),
           )}: too little to say that no other task carries it.`,
         );
       }
@@ -224,8 +241,11 @@ export const IDS_CLAIMS: Claim[] = [
         explanation: seen
           .map((s) => {
             const r = s.result;
-            const u = r.search.unreadable ? ` (${plural(r.search.unreadable, 'listed task')} could not be read, ${r.search.unreadableErrnos.join(', ')}, and were not searched)` : '';
-            return `For process ${r.pid}, status said Pid = Tgid = ${r.pid} and Threads: 1, /proc/${r.pid}/task held only ${r.pid}, and a search of ${r.search.tasksRead} task statuses in the ${r.search.processes} process directories listed in /proc found no other task with Tgid ${r.pid}${u}.`;
+            const errnos = r.search.unreadableErrnos.join(', ');
+            const u = r.search.unreadable ? ` (${plural(r.search.unreadable, 'listed task')} could not be read, ${errnos}, and were not searched)` : '';
+            const search = `a search of ${r.search.tasksRead} task statuses in the ${r.search.processes} process directories listed in /proc`;
+            const status = `status said Pid = Tgid = ${r.pid} and Threads: 1, /proc/${r.pid}/task held only ${r.pid}`;
+            return `For process ${r.pid}, ${status}, and ${search} found no other task with Tgid ${r.pid}${u}.`;
           })
           .join(' '),
       };
@@ -248,9 +268,12 @@ export const IDS_CLAIMS: Claim[] = [
         const p: string[] = [];
         const foreign = r.tasks.filter((t) => t.statusTgid !== r.tgid);
         const ownTgid = foreign.filter((t) => t.statusTgid === t.statusPid);
-        if (ownTgid.length) p.push(`${ownTgid.length === 1 ? 'task' : 'tasks'} ${list(ownTgid.map((t) => t.tid))} had a Tgid equal to ${ownTgid.length === 1 ? 'its' : 'their'} own Pid, not ${r.tgid}`);
+        const one = ownTgid.length === 1;
+        const owners = `${one ? 'task' : 'tasks'} ${list(ownTgid.map((t) => t.tid))}`;
+        if (ownTgid.length) p.push(`${owners} had a Tgid equal to ${one ? 'its' : 'their'} own Pid, not ${r.tgid}`);
         const other = foreign.filter((t) => t.statusTgid !== t.statusPid);
-        if (other.length) p.push(`${other.length === 1 ? 'task' : 'tasks'} ${list(other.map((t) => `${t.tid} (Tgid ${t.statusTgid})`))} had another Tgid than ${r.tgid}`);
+        const others = list(other.map((t) => `${t.tid} (Tgid ${t.statusTgid})`));
+        if (other.length) p.push(`${other.length === 1 ? 'task' : 'tasks'} ${others} had another Tgid than ${r.tgid}`);
         const pids = r.tasks.map((t) => t.statusPid);
         const dup = [...new Set(pids.filter((x, i) => pids.indexOf(x) !== i))];
         if (dup.length) p.push(`Pid ${list(dup)} belonged to more than one task`);
@@ -263,11 +286,15 @@ export const IDS_CLAIMS: Claim[] = [
         if (extra.length) p.push(`/proc/${r.tgid}/task listed ${list(extra)}, which no task of the group reported`);
         if (p.length) problems.push(`${g.variant}: ${p.join('; ')}`);
       }
-      if (problems.length) return { verdict: 'refuted', explanation: `The tasks of a thread group did not share one TGID as claimed. ${problems.join('. ')}.${partialNote(partial)}` };
+      if (problems.length) {
+        const notShared = 'The tasks of a thread group did not share one TGID as claimed.';
+        return { verdict: 'refuted', explanation: `${notShared} ${problems.join('. ')}.${partialNote(partial)}` };
+      }
       const n = judged.reduce((a, g) => a + g.result.tasks.length, 0);
       return {
         verdict: 'confirmed',
-        explanation: `In ${groupsLabel(judged)}, ${n} tasks in all, every task's status had the group's TGID as Tgid and a Pid of its own, the Threads line of /proc/TGID/status counted them all, and /proc/TGID/task listed exactly their TIDs.${partialNote(partial)}`,
+        explanation: `In ${groupsLabel(judged)}, ${n} tasks in all, every task's status had the group's TGID as Tgid and a Pid of its own, ` +
+          `the Threads line of /proc/TGID/status counted them all, and /proc/TGID/task listed exactly their TIDs.${partialNote(partial)}`,
       };
     },
   },
@@ -285,9 +312,11 @@ export const IDS_CLAIMS: Claim[] = [
       if (j.libcWrong.length || j.rawWrong.length) {
         return { verdict: 'refuted', explanation: `getpid did not return the TGID in every task: ${j.text.join(', ')}.${partialNote(partial)}` };
       }
+      const singleText = plural(singles, 'single-threaded process', 'single-threaded processes');
       return {
         verdict: 'confirmed',
-        explanation: `In all ${tasks.length} tasks observed (${groupsLabel(groups)}, and ${plural(singles, 'single-threaded process', 'single-threaded processes')}), both libc getpid and the getpid system call returned the Tgid that /proc/TGID/task/TID/status showed.${partialNote(partial)}`,
+        explanation: `In all ${tasks.length} tasks observed (${groupsLabel(groups)}, and ${singleText}), ` +
+          `both libc getpid and the getpid system call returned the Tgid that /proc/TGID/task/TID/status showed.${partialNote(partial)}`,
       };
     },
   },
@@ -304,16 +333,21 @@ export const IDS_CLAIMS: Claim[] = [
       const j = judgeBothWays(tasks, 'gettid', 'Pid');
       // A libc without the wrapper is a fact about the libc, not about what gettid returns: say it, judge the syscall.
       const wrapper = j.noWrapper.length
-        ? ` This libc has no gettid wrapper (a program calling it did not compile and link when the probes were built), so in ${j.noWrapper.length === tasks.length ? `all ${tasks.length}` : `${j.noWrapper.length} of ${tasks.length}`} tasks only the system call, syscall(SYS_gettid), was asked.`
+        ? ' This libc has no gettid wrapper (a program calling it did not compile and link when the probes were built), ' +
+          `so in ${allOr(j.noWrapper.length, tasks.length)} tasks only the system call, syscall(SYS_gettid), was asked.`
         : '';
       if (j.libcWrong.length || j.rawWrong.length) {
         return { verdict: 'refuted', explanation: `gettid did not return the task's own PID: ${j.text.join(', ')}.${wrapper}${partialNote(partial)}` };
       }
       const distinct = new Set(tasks.map((t) => t.statusPid)).size;
       const both = tasks.length - j.noWrapper.length;
+      const asked = both === tasks.length
+        ? 'libc gettid and the gettid system call both'
+        : both ? `the gettid system call (and libc gettid in ${both})` : 'the gettid system call';
       return {
         verdict: 'confirmed',
-        explanation: `In all ${tasks.length} tasks observed, ${both === tasks.length ? 'libc gettid and the gettid system call both' : both ? `the gettid system call (and libc gettid in ${both})` : 'the gettid system call'} returned the Pid of the task's own /proc/TGID/task/TID/status (${distinct} distinct values).${wrapper}${partialNote(partial)}`,
+        explanation: `In all ${tasks.length} tasks observed, ${asked} returned the Pid of the task's own /proc/TGID/task/TID/status ` +
+          `(${distinct} distinct values).${wrapper}${partialNote(partial)}`,
       };
     },
   },
@@ -340,30 +374,38 @@ export const IDS_CLAIMS: Claim[] = [
           const values = [...new Set(r.tasks.map(w.of))];
           if (values.length > 1) {
             const own = r.tasks.filter((t) => t.role === 'thread' && w.of(t) === t.statusPid).length;
-            split.push(`in ${g.variant} (TGID ${r.tgid}) ${w.name} returned ${values.length} different values to its ${r.tasks.length} tasks (${list(values)})${own ? `, to ${own === 1 ? 'one thread its' : `${own} threads their`} own TID` : ''}`);
+            const ownText = own ? `, to ${own === 1 ? 'one thread its' : `${own} threads their`} own TID` : '';
+            const returned = `returned ${values.length} different values to its ${r.tasks.length} tasks (${list(values)})`;
+            split.push(`in ${g.variant} (TGID ${r.tgid}) ${w.name} ${returned}${ownText}`);
           } else {
             const off = r.tasks.filter((t) => w.of(t) !== t.statusTgid);
-            if (off.length) offGroup.push(`in ${g.variant} ${w.name} returned ${values[0]} to every task, while their status said Tgid ${list([...new Set(off.map((t) => t.statusTgid))])}`);
+            const said = list([...new Set(off.map((t) => t.statusTgid))]);
+            if (off.length) offGroup.push(`in ${g.variant} ${w.name} returned ${values[0]} to every task, while their status said Tgid ${said}`);
           }
         }
       }
       const disagree = disagreement(judged.flatMap((g) => g.result.tasks), 'getpid');
       const disagreeNote = disagree ? `${disagree}.` : '';
       if (split.length) {
-        return { verdict: 'refuted', explanation: `Threads of one process did not all get the same value from getpid: ${split.join('; ')}.${disagreeNote}${partialNote(partial)}` };
+        const notSame = 'Threads of one process did not all get the same value from getpid';
+        return { verdict: 'refuted', explanation: `${notSame}: ${split.join('; ')}.${disagreeNote}${partialNote(partial)}` };
       }
       const threads = judged.flatMap((g) => g.result.tasks.filter((t) => t.role === 'thread'));
       const ownTid = threads.filter((t) => t.rawGettid !== t.rawGetpid && t.rawGettid === t.statusPid).length;
-      const tidNote = ownTid ? ` ${ownTid === threads.length ? `All ${ownTid}` : `${ownTid} of the ${threads.length}`} non-leader threads got their own Pid from the gettid system call instead, so getpid names the process, not the task.` : '';
+      const howMany = ownTid === threads.length ? `All ${ownTid}` : `${ownTid} of the ${threads.length}`;
+      const instead = 'non-leader threads got their own Pid from the gettid system call instead, so getpid names the process, not the task.';
+      const tidNote = ownTid ? ` ${howMany} ${instead}` : '';
       if (offGroup.length) {
         return {
           verdict: 'nuanced',
-          explanation: `In ${groupsLabel(judged)} all threads of a process got one value from getpid, as POSIX wants, but not the thread group's ID that the kernel shows: ${offGroup.join('; ')}.${disagreeNote}${tidNote}${partialNote(partial)}`,
+          explanation: `In ${groupsLabel(judged)} all threads of a process got one value from getpid, as POSIX wants, ` +
+            `but not the thread group's ID that the kernel shows: ${offGroup.join('; ')}.${disagreeNote}${tidNote}${partialNote(partial)}`,
         };
       }
       return {
         verdict: 'confirmed',
-        explanation: `In ${groupsLabel(judged)} every task got its group's TGID, the Tgid of its /proc status, from both libc getpid and the getpid system call.${tidNote}${partialNote(partial)}`,
+        explanation: `In ${groupsLabel(judged)} every task got its group's TGID, the Tgid of its /proc status, ` +
+          `from both libc getpid and the getpid system call.${tidNote}${partialNote(partial)}`,
       };
     },
   },
@@ -401,9 +443,12 @@ export const IDS_CLAIMS: Claim[] = [
             if (sameList(keys, p.result.statusKeys)) continue;
             const missing = p.result.statusKeys.filter((k) => !keys.includes(k));
             const extra = keys.filter((k) => !p.result.statusKeys.includes(k));
-            problems.push(
-              `the status of tasks in ${g.variant} ${[missing.length ? `lacked ${list(missing)}` : '', extra.length ? `had ${list(extra)} besides` : '', !missing.length && !extra.length ? 'had the same fields in another order' : ''].filter(Boolean).join(' and ')} compared with process ${p.result.pid}'s`,
-            );
+            const differences = [
+              missing.length ? `lacked ${list(missing)}` : '',
+              extra.length ? `had ${list(extra)} besides` : '',
+              !missing.length && !extra.length ? 'had the same fields in another order' : '',
+            ];
+            problems.push(`the status of tasks in ${g.variant} ${differences.filter(Boolean).join(' and ')} compared with process ${p.result.pid}'s`);
           }
         }
       }
@@ -411,14 +456,18 @@ export const IDS_CLAIMS: Claim[] = [
         return { verdict: 'refuted', explanation: `Threads did not each look like a process to the kernel: ${problems.join('; ')}.${partialNote(partial)}` };
       }
       const n = threads.length;
-      const base = `To the kernel each of the ${n} non-leader threads observed (${groupsLabel(judged)}) is a task like a process: a PID of its own (not shared in its group, and not the TGID) and a /proc/TGID/task/TID/status with the same ${procs[0].result.statusKeys.length} fields, in the same order, as the /proc/PID/status of an independent single-threaded process (${list(procs.map((p) => p.result.pid))}).`;
+      const sameStatus = `a /proc/TGID/task/TID/status with the same ${procs[0].result.statusKeys.length} fields, in the same order, ` +
+        `as the /proc/PID/status of an independent single-threaded process (${list(procs.map((p) => p.result.pid))})`;
+      const ownPid = 'a PID of its own (not shared in its group, and not the TGID)';
+      const base = `To the kernel each of the ${n} non-leader threads observed (${groupsLabel(judged)}) is a task like a process: ${ownPid} and ${sameStatus}.`;
       const ways = [
         { name: 'libc getpid', of: (t: TaskIds) => t.libcGetpid },
         { name: 'the getpid system call', of: (t: TaskIds) => t.rawGetpid },
       ];
       const own = ways.map((w) => threads.filter((t) => w.of(t) === t.statusPid));
       if (own.every((x) => x.length === n)) {
-        return { verdict: 'confirmed', explanation: `${base} And libc getpid and the getpid system call both returned each thread's own PID: nothing told them from processes.${partialNote(partial)}` };
+        const both = "And libc getpid and the getpid system call both returned each thread's own PID: nothing told them from processes.";
+        return { verdict: 'confirmed', explanation: `${base} ${both}${partialNote(partial)}` };
       }
       const disagree = threads.filter((t) => t.libcGetpid !== t.rawGetpid);
       // Where libc and the kernel agree in every thread, one clause says it for both.
@@ -428,8 +477,8 @@ export const IDS_CLAIMS: Claim[] = [
         const group = threads.filter((t) => w.of(t) === t.statusTgid).length;
         const other = threads.filter((t) => w.of(t) !== t.statusTgid && w.of(t) !== t.statusPid);
         return [
-          group ? `${w.name} returned the group's TGID, not the thread's own PID, in ${group === n ? `all ${n}` : `${group} of ${n}`}` : '',
-          ownN ? `${w.name} returned the thread's own PID in ${ownN === n ? `all ${n}` : `${ownN} of ${n}`}` : '',
+          group ? `${w.name} returned the group's TGID, not the thread's own PID, in ${allOr(group, n)}` : '',
+          ownN ? `${w.name} returned the thread's own PID in ${allOr(ownN, n)}` : '',
           isNonEmpty(other) ? `${w.name} returned neither in ${other.length} (e.g. thread ${other[0].tid}: ${w.of(other[0])})` : '',
         ].filter(Boolean).join(', ');
       });
@@ -437,7 +486,8 @@ export const IDS_CLAIMS: Claim[] = [
       const disagreeNote = split ? `${split}.` : '';
       return {
         verdict: 'nuanced',
-        explanation: `${base} But the process identity user space sees through getpid is not the thread's own: ${clauses.join('; ')}.${disagreeNote}${partialNote(partial)}`,
+        explanation: `${base} But the process identity user space sees through getpid is not the thread's own: ` +
+          `${clauses.join('; ')}.${disagreeNote}${partialNote(partial)}`,
       };
     },
   },

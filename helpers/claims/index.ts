@@ -14,7 +14,7 @@
  * rule: the claim is `inconclusive` in the report and the run fails.
  */
 import type { ObservationKind, RecordedObservation } from '../observations.js';
-import { type Claim, type Decision, type EvidenceOnly, type ExpectedDifference, ObservationIndex, Inconclusive, whySetAside } from './rule.js';
+import { type Claim, type Decision, type EnvironmentFact, type EvidenceOnly, type ExpectedDifference, ObservationIndex, Inconclusive, whySetAside } from './rule.js';
 import type { CheckedEnvironment } from './checked-environments.js';
 import { CLAIM_FAMILIES, FAMILY_LAYOUT, type ClaimFamily, type FamilyLayout } from './families.js';
 import { CLONE_CLAIMS, CLONE_EVIDENCE_ONLY } from './clone.js';
@@ -40,6 +40,7 @@ export {
   type EvidenceOnly,
   type ExpectedDifference,
 } from './rule.js';
+export { ENVIRONMENT_FACTS, type EnvironmentFact, type RuleEnvironment, ruleEnvironment } from './rule.js';
 
 /** One claim family as the registry holds it: its claims, the kinds it records only as evidence, and its layout. */
 export interface RegistryFamily {
@@ -93,6 +94,8 @@ export const readsOf = (c: Claim): ObservationKind[] => [...c.needs, ...(c.uses 
 export interface Evaluation extends Decision {
   /** The kinds the rule read (asked the index for). */
   read: ObservationKind[];
+  /** The environment facts the rule read (asked the index for). */
+  readEnv: EnvironmentFact[];
   /** The usable observations of every kind the rule read. */
   used: RecordedObservation[];
   /** Observations of the kinds it reads that it did not get, with why. */
@@ -106,10 +109,10 @@ const setAsideText = (s: Evaluation['setAside']): string =>
 
 /** The verdict of one claim over this run's observations, with what it read and what it set aside. */
 export function evaluate(claim: Claim, index: ObservationIndex): Evaluation {
-  if (claim.notTestable) return { verdict: 'not-testable', explanation: claim.notTestable, read: [], used: [], setAside: [] };
+  if (claim.notTestable) return { verdict: 'not-testable', explanation: claim.notTestable, read: [], readEnv: [], used: [], setAside: [] };
   const setAside = readsOf(claim).flatMap((k) => index.setAside(k));
   if (!claim.decide) {
-    return { verdict: 'inconclusive', explanation: 'No rule of this version of clonelab judges this claim.', read: [], used: [], setAside };
+    return { verdict: 'inconclusive', explanation: 'No rule of this version of clonelab judges this claim.', read: [], readEnv: [], used: [], setAside };
   }
   const missing = claim.needs.filter((k) => !index.has(k));
   if (missing.length) {
@@ -123,11 +126,12 @@ export function evaluate(claim: Claim, index: ObservationIndex): Evaluation {
         never.length ? `Never recorded: ${never.join(', ')} (their tests were skipped, failed before recording, or were not run).` : '',
       ].filter(Boolean).join(' '),
       read: [],
+      readEnv: [],
       used: [],
       setAside,
     };
   }
-  const view = index.view();
+  const view = index.view(claim.env ?? []);
   let decision: Decision;
   let broken: string | undefined;
   try {
@@ -137,19 +141,21 @@ export function evaluate(claim: Claim, index: ObservationIndex): Evaluation {
       decision = { verdict: 'inconclusive', explanation: e.message };
     } else {
       broken = e instanceof Error ? (e.stack ?? e.message) : String(e);
+      const message = e instanceof Error ? e.message : String(e);
       decision = {
         verdict: 'inconclusive',
-        explanation: `The rule for ${claim.id} failed on this run's observations (${e instanceof Error ? e.message : String(e)}): a defect of clonelab, not a finding about the kernel.`,
+        explanation: `The rule for ${claim.id} failed on this run's observations (${message}): a defect of clonelab, not a finding about the kernel.`,
       };
     }
   }
   const read = [...view.reads];
+  const readEnv = [...view.envReads];
   const used = index.list.filter((o) => read.includes(o.kind) && whySetAside(o) === undefined);
   const asideRead = setAside.filter((x) => read.includes(x.observation.kind));
   const explanation = asideRead.length
     ? `${decision.explanation} Not used, because not completely observed: ${setAsideText(asideRead)}.`
     : decision.explanation;
-  return { ...decision, explanation, read, used, setAside, ...(broken ? { broken } : {}) };
+  return { ...decision, explanation, read, readEnv, used, setAside, ...(broken ? { broken } : {}) };
 }
 
 /**

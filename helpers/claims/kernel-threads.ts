@@ -2,16 +2,10 @@
  * The kernel-threads claim family: what cases/claims/kernel-threads.test.ts observes, and the rules
  * of T1 over it.
  */
-import { Inconclusive, nonEmpty, type Claim, type Decision } from './rule.js';
+import { Inconclusive, nonEmpty, type Claim, type Decision, type RuleEnvironment } from './rule.js';
 import { list } from './prose.js';
 
 export interface KernelThreadsObservations {
-  /**
-   * Where this run looks from: its PID namespace depth and /proc, and how
-   * many kernel threads it sees. Recorded by a test that never skips.
-   * (A2 and A13 read it.)
-   */
-  vantage: { pidNamespaceDepth: number; initialPidNamespace: boolean | null; procMountOptions: string | null; euid: number; kernelThreadsVisible: number };
   /**
    * Every task with PF_KTHREAD in /proc/PID/stat that stayed through the
    * census, and what /proc says of each. Each count is of tasks examined;
@@ -45,12 +39,13 @@ export interface KernelThreadsObservations {
   };
 }
 
-/** "the initial PID namespace" or "a child PID namespace", for explanations. */
-export const whereFrom = (v: Pick<KernelThreadsObservations['vantage'], 'initialPidNamespace'>): string =>
-  v.initialPidNamespace === false ? 'a child PID namespace' : v.initialPidNamespace ? 'the initial PID namespace' : 'a PID namespace it could not identify';
+/** "the initial PID namespace" or "a child PID namespace", for explanations (null: this run could not tell). */
+export const whereFrom = (initialPidNamespace: boolean | null): string =>
+  initialPidNamespace === false ? 'a child PID namespace' : initialPidNamespace ? 'the initial PID namespace' : 'a PID namespace it could not identify';
 
 type Census = KernelThreadsObservations['kernelThreads'];
-type Vantage = KernelThreadsObservations['vantage'];
+/** Where this run looked from: what decides which kernel threads it can see. */
+type Vantage = Pick<RuleEnvironment, 'initialPidNamespace' | 'procMountOptions' | 'euid'>;
 
 const of0 = (x: number, total: number) => (x === total ? `all ${total}` : `${x} of the ${total}`);
 const counts = (m: Record<string, number>) => Object.entries(m).map(([k, n]) => `${k}: ${n}`).join(', ');
@@ -61,28 +56,39 @@ const REFUSALS: Record<string, string> = {
   EPERM: 'this reader was refused before the kernel looked',
 };
 
-function judgeCensus(k: Census, vantage: readonly Vantage[]): { verdict: 'confirmed' | 'nuanced' | 'refuted'; text: string } {
-  const from = vantage.length ? ` from ${list([...new Set(vantage.map(whereFrom))])}` : '';
+function judgeCensus(k: Census, vantage: Vantage): { verdict: 'confirmed' | 'nuanced' | 'refuted'; text: string } {
+  const from = ` from ${whereFrom(vantage.initialPidNamespace)}`;
   if (k.count === 0) {
-    const v = vantage.map((x) => `/proc mounted "${x.procMountOptions ?? 'with options that could not be read'}", euid ${x.euid}`);
-    throw new Inconclusive(`No kernel thread was visible${from}${v.length ? ` (${list(v)})` : ''}${k.vanished ? `; ${k.vanished} listed ones exited before they could be examined` : ''}: T1 could not be observed.`);
+    const mount = `/proc mounted "${vantage.procMountOptions ?? 'with options that could not be read'}"`;
+    const looked = vantage.euid === null ? mount : `${mount}, euid ${vantage.euid}`;
+    const exited = k.vanished ? `; ${k.vanished} listed ones exited before they could be examined` : '';
+    throw new Inconclusive(`No kernel thread was visible${from} (${looked})${exited}: T1 could not be observed.`);
   }
   const n = k.count;
   const of = (x: number) => (x === n ? `all ${n}` : `${x} of ${n}`);
 
   // How they were found: the kernel's own marks, as observed.
   const line = k.kthreadLine;
-  const found = `${n} tasks carry PF_KTHREAD in /proc/PID/stat${line.present ? (line.agreesWithFlag ? ' (and "Kthread: 1" in status, which agreed with the flag for every task listed)' : ` (status's "Kthread:" line disagreed with the flag for PID ${list(line.disagreements)}: these are counted by the flag)`) : ' (this kernel prints no "Kthread:" line in status)'}${k.vanished ? `; ${k.vanished} more exited during the census and are not counted` : ''}`;
+  const kthreadLine = !line.present
+    ? ' (this kernel prints no "Kthread:" line in status)'
+    : line.agreesWithFlag
+      ? ' (and "Kthread: 1" in status, which agreed with the flag for every task listed)'
+      : ` (status's "Kthread:" line disagreed with the flag for PID ${list(line.disagreements)}: these are counted by the flag)`;
+  const vanished = k.vanished ? `; ${k.vanished} more exited during the census and are not counted` : '';
+  const found = `${n} tasks carry PF_KTHREAD in /proc/PID/stat${kthreadLine}${vanished}`;
 
+  const tasksOf = (m: Census['multiTask'][number]) => `${m.pid} ${m.comm}: ${m.tasks}`;
   const like = [
     `each is listed by readdir(/proc) with a /proc/PID directory${from}`,
     k.tgidEqualsPid ? `Tgid = Pid in ${of(k.tgidEqualsPid)}, as for a process` : '',
-    `${of(k.singleTask)} have a single task${k.multiTask.length ? ` (${k.multiTask.length} have more: ${list(k.multiTask.map((m) => `${m.pid} ${m.comm}: ${m.tasks}`))})` : ''}`,
+    `${of(k.singleTask)} have a single task${k.multiTask.length ? ` (${k.multiTask.length} have more: ${list(k.multiTask.map(tasksOf))})` : ''}`,
     `each has a scheduler state and policy (states ${counts(k.states)}; policies ${counts(k.policies)})`,
   ];
   const found0 = k.signal0.filter((s) => s.result === 'ok' || s.result === 'EPERM');
   if (found0.length) {
-    like.push(`kill(pid, 0) found ${of0(found0.length, k.signal0.length)} tried (${list(found0.map((s) => `${s.pid} ${s.comm}: ${s.result}`))}${found0.some((s) => s.result === 'EPERM') ? '; EPERM: it exists, this reader may not signal it' : ''}), with no signal sent`);
+    const answers = list(found0.map((s) => `${s.pid} ${s.comm}: ${s.result}`));
+    const eperm = found0.some((s) => s.result === 'EPERM') ? '; EPERM: it exists, this reader may not signal it' : '';
+    like.push(`kill(pid, 0) found ${of0(found0.length, k.signal0.length)} tried (${answers}${eperm}), with no signal sent`);
   }
   if (k.exe.readable) like.push(`the exe link of ${of(k.exe.readable)} could be read, as a process's can`);
   if (n - k.noVmSize) like.push(`${of(n - k.noVmSize)} have a VmSize line, as a process with an address space does`);
@@ -95,22 +101,30 @@ function judgeCensus(k: Census, vantage: readonly Vantage[]): { verdict: 'confir
   const noExe = k.exe.unreadable.ENOENT ?? 0;
   if (noExe) unlike.push(`the exe link of ${of(noExe)} gave ENOENT: no executable file behind them`);
   if (k.kthreadd && k.childrenOfKthreadd) {
-    unlike.push(`kthreadd (PID ${k.kthreadd.pid}) has parent ${k.kthreadd.ppid}, and ${k.childrenOfKthreadd === n - 1 ? `all ${n - 1} others` : `${k.childrenOfKthreadd} of the other ${n - 1}`} are its children: started by the kernel, not by a user process's clone(2)`);
+    const children = k.childrenOfKthreadd === n - 1 ? `all ${n - 1} others` : `${k.childrenOfKthreadd} of the other ${n - 1}`;
+    const started = "started by the kernel, not by a user process's clone(2)";
+    unlike.push(`kthreadd (PID ${k.kthreadd.pid}) has parent ${k.kthreadd.ppid}, and ${children} are its children: ${started}`);
   }
 
   // What could not be looked at: limits, not differences.
   const limits: string[] = [];
   const other = (m: Record<string, number>, skip: string[]) => Object.entries(m).filter(([e]) => !skip.includes(e));
-  for (const [e, c] of other(k.exe.unreadable, ['ENOENT'])) limits.push(`the exe link of ${of(c)} gave ${e}${REFUSALS[e] ? ` (${REFUSALS[e]} for an executable): not evidence either way` : ''}`);
+  for (const [e, c] of other(k.exe.unreadable, ['ENOENT'])) {
+    limits.push(`the exe link of ${of(c)} gave ${e}${REFUSALS[e] ? ` (${REFUSALS[e]} for an executable): not evidence either way` : ''}`);
+  }
   for (const [e, c] of Object.entries(k.maps.unreadable)) limits.push(`/proc/PID/maps of ${of(c)} gave ${e}${REFUSALS[e] ? ` (${REFUSALS[e]})` : ''}`);
 
   // What a process never shows.
   const against: string[] = [];
   if (k.tgidDiffers.length) {
-    against.push(`${of(k.tgidDiffers.length)} have Tgid different from Pid (${list(k.tgidDiffers.map((t) => `${t.pid} ${t.comm}: Tgid ${t.tgid}`))}), as only a non-leader thread has`);
+    const differing = list(k.tgidDiffers.map((t) => `${t.pid} ${t.comm}: Tgid ${t.tgid}`));
+    against.push(`${of(k.tgidDiffers.length)} have Tgid different from Pid (${differing}), as only a non-leader thread has`);
   }
   const lost = k.signal0.filter((s) => s.result === 'ESRCH');
-  if (lost.length) against.push(`kill(pid, 0) answered ESRCH for ${list(lost.map((s) => `${s.pid} ${s.comm}`))}, still listed in /proc: kill(2) does not find it as a process`);
+  if (lost.length) {
+    const gone = list(lost.map((s) => `${s.pid} ${s.comm}`));
+    against.push(`kill(pid, 0) answered ESRCH for ${gone}, still listed in /proc: kill(2) does not find it as a process`);
+  }
   const odd = k.signal0.filter((s) => !['ok', 'EPERM', 'ESRCH'].includes(s.result));
   if (odd.length) limits.push(`kill(pid, 0) gave ${list(odd.map((s) => `${s.pid}: ${s.result}`))}`);
 
@@ -131,7 +145,7 @@ export const KERNEL_THREADS_CLAIMS: Claim[] = [
     excerpt: '"Are Linux kernel threads really kernel processes?" (kernel threads such as kthreadd and its children)',
     statement: 'Kernel threads (kthreadd and the threads it starts) are processes in the same sense as user processes.',
     needs: ['kernelThreads'],
-    uses: ['vantage'],
+    env: ['initialPidNamespace', 'procMountOptions', 'euid'],
     verdicts: ['confirmed', 'nuanced', 'refuted', 'inconclusive'],
     expectedIn: {
       'pid-namespace': { verdict: 'inconclusive', because: 'No kernel thread is visible from a child PID namespace: kthreadd and the threads it starts are in the initial one.' },
@@ -139,7 +153,7 @@ export const KERNEL_THREADS_CLAIMS: Claim[] = [
     },
     decide(o): Decision {
       const censuses = nonEmpty(o.all('kernelThreads'), 'census of kernel threads');
-      const vantage = o.all('vantage').map((v) => v.result);
+      const vantage: Vantage = { initialPidNamespace: o.env('initialPidNamespace'), procMountOptions: o.env('procMountOptions'), euid: o.env('euid') };
       const judged = censuses.map((c) => judgeCensus(c.result, vantage));
       const rank = { confirmed: 0, nuanced: 1, refuted: 2 } as const;
       const verdict = judged.reduce((a, b) => (rank[b.verdict] > rank[a.verdict] ? b : a)).verdict;

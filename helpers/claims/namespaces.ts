@@ -37,7 +37,8 @@ export const PID_NAMESPACES_CLAIMS: Claim[] = [
     excerpt: 'each process has a system-unique PID and a TGID',
     statement: 'Every task has a PID unique on the whole system, and a thread group ID (TGID).',
     needs: ['pidNamespaces'],
-    uses: ['threadGroupIds', 'vantage'],
+    uses: ['threadGroupIds'],
+    env: ['initialPidNamespace'],
     verdicts: ['confirmed', 'refuted', 'nuanced', 'inconclusive'],
     /*
      * Refuted when the observations contradict "a PID unique system-wide":
@@ -58,10 +59,13 @@ export const PID_NAMESPACES_CLAIMS: Claim[] = [
         const byOuter = new Map<number, NsTask[]>();
         for (const t of tasks) byOuter.set(t.nspid[0]!, [...(byOuter.get(t.nspid[0]!) ?? []), t]);
         for (const [pid, ts] of byOuter) {
-          if (ts.length > 1) problems.push(`in "${x.variant}", ${list(ts.map((t) => `the ${t.role} at level ${t.level}`))} had the same outermost PID ${pid} while alive at once`);
+          const holders = list(ts.map((t) => `the ${t.role} at level ${t.level}`));
+          if (ts.length > 1) problems.push(`in "${x.variant}", ${holders} had the same outermost PID ${pid} while alive at once`);
         }
         for (const t of tasks) {
-          if (t.nspid.at(-1) !== t.gettid) problems.push(`${who(t, x.variant)} had NSpid ${t.nspid.join(' / ')}, whose last (own-level) PID is not the ${t.gettid} its gettid returned`);
+          if (t.nspid.at(-1) !== t.gettid) {
+            problems.push(`${who(t, x.variant)} had NSpid ${t.nspid.join(' / ')}, whose last (own-level) PID is not the ${t.gettid} its gettid returned`);
+          }
           // The TGID: a process leads its own group; a thread's group is its creator's.
           if (t.role !== 'thread' && t.getpid !== t.gettid) tgidNotes.push(`${who(t, x.variant)} got getpid ${t.getpid} and gettid ${t.gettid}`);
           if (t.role === 'thread') {
@@ -79,7 +83,9 @@ export const PID_NAMESPACES_CLAIMS: Claim[] = [
         const leader = g.tasks.find((t) => t.role === 'leader');
         if (!leader) tgidNotes.push(`thread group ${g.tgid} (${g.variant}) reported no leader`);
         else if (leader.tid !== g.tgid) tgidNotes.push(`in thread group ${g.tgid} (${g.variant}), the leader's TID was ${leader.tid}`);
-        for (const t of g.tasks.filter((x) => x.statusTgid !== g.tgid)) tgidNotes.push(`in thread group ${g.tgid} (${g.variant}), the ${t.role} ${t.tid} had Tgid ${t.statusTgid}`);
+        for (const t of g.tasks.filter((x) => x.statusTgid !== g.tgid)) {
+          tgidNotes.push(`in thread group ${g.tgid} (${g.variant}), the ${t.role} ${t.tid} had Tgid ${t.statusTgid}`);
+        }
       }
       if (problems.length) {
         return { verdict: 'refuted', explanation: `PIDs were not unique, or not the task's own: ${problems.join('; ')}.` };
@@ -87,20 +93,17 @@ export const PID_NAMESPACES_CLAIMS: Claim[] = [
 
       const count = `${all.length} tasks in ${obs.length} runs of new PID namespaces`;
       const outerUnique = `the outermost PIDs of the tasks alive at once were distinct in every run`;
+      const groupSizes = list(groups.map((g) => g.tasks.length));
       const tgidText = groups.length
         ? tgidNotes.length
           ? `every task had a TGID, but it was not always its group leader's PID: ${tgidNotes.join('; ')}`
-          : `every task had a TGID: in ${groups.length} thread groups (${list(groups.map((g) => g.tasks.length))} tasks) every task's Tgid was its leader's PID, and in the namespaces a thread's getpid was its creator's PID`
+          : `every task had a TGID: in ${groups.length} thread groups (${groupSizes} tasks) every task's Tgid was its leader's PID, ` +
+            "and in the namespaces a thread's getpid was its creator's PID"
         : tgidNotes.length
           ? `the TGIDs were not always the group leader's PID: ${tgidNotes.join('; ')}`
           : `in the namespaces, each process's getpid was its own PID and a thread's its creator's (no thread group of the ids family was observed)`;
-      const vantages = o.all('vantage').map((v) => v.result);
-      const inChild = vantages.filter((v) => v.initialPidNamespace === false);
-      const unknownVantage = !vantages.length
-        ? ' Not observed in this run: which PID namespace the run itself looked from.'
-        : vantages.every((v) => v.initialPidNamespace === null)
-          ? ' This run could not tell whether it looked from the initial PID namespace.'
-          : '';
+      const initial = o.env('initialPidNamespace');
+      const unknownVantage = initial === null ? ' This run could not tell whether it looked from the initial PID namespace.' : '';
 
       const multi = all.filter(({ t }) => distinct(t) > 1);
       const limits: string[] = [];
@@ -110,28 +113,42 @@ export const PID_NAMESPACES_CLAIMS: Claim[] = [
         const repeats = obs.flatMap((x) => {
           const holders = new Map<number, NsTask[]>();
           for (const t of x.result.tasks) for (const n of new Set(t.nspid)) holders.set(n, [...(holders.get(n) ?? []), t]);
-          return [...holders].filter(([, ts]) => ts.length > 1).map(([n, ts]) => `${n} was the PID of ${list(ts.map((t) => `the ${t.role} at level ${t.level} (host PID ${t.nspid[0]})`))} in "${x.variant}"`);
+          const named = (ts: NsTask[]) => list(ts.map((t) => `the ${t.role} at level ${t.level} (host PID ${t.nspid[0]})`));
+          return [...holders].filter(([, ts]) => ts.length > 1).map(([n, ts]) => `${n} was the PID of ${named(ts)} in "${x.variant}"`);
         });
         const inits = all.filter(({ t }) => t.role === 'init');
         const innermostWorkers = obs.flatMap((x) => x.result.tasks.filter((t) => t.role === 'worker' && t.level === x.result.depth));
+        const forked = !innermostWorkers.length
+          ? ''
+          : innermostWorkers.every((w) => w.getpid === 2)
+            ? ', and the process it forked got 2'
+            : `, and the processes they forked got ${list(innermostWorkers.map((w) => w.getpid))}`;
         const pid1 = inits.length && inits.every(({ t }) => t.getpid === 1)
-          ? `every namespace's init got 1 from getpid${innermostWorkers.length && innermostWorkers.every((w) => w.getpid === 2) ? ', and the process it forked got 2' : innermostWorkers.length ? `, and the processes they forked got ${list(innermostWorkers.map((w) => w.getpid))}` : ''}`
+          ? `every namespace's init got 1 from getpid${forked}`
           : inits.length ? `the namespaces' inits got ${list(inits.map(({ t }) => t.getpid))} from getpid` : '';
-        limits.push(`a task in a PID namespace has one PID per level: ${multi.length} of ${all.length} had several, e.g. ${who(deepest.t, deepest.variant)} had NSpid ${deepest.t.nspid.join(' / ')} (the host's first); the host's numbers were distinct among tasks alive at once${repeats.length ? `, while inside, numbers named several tasks: ${list(repeats, 2)}` : ''}${pid1 ? `; ${pid1}` : ''}`);
+        const example = `${who(deepest.t, deepest.variant)} had NSpid ${deepest.t.nspid.join(' / ')} (the host's first)`;
+        const inside = repeats.length ? `, while inside, numbers named several tasks: ${list(repeats, 2)}` : '';
+        const hostDistinct = `the host's numbers were distinct among tasks alive at once${inside}${pid1 ? `; ${pid1}` : ''}`;
+        limits.push(`a task in a PID namespace has one PID per level: ${multi.length} of ${all.length} had several, e.g. ${example}; ${hostDistinct}`);
       }
-      if (inChild.length) limits.push(`this run itself looked from ${list([...new Set(inChild.map(whereFrom))])}, so even its outermost PIDs are one namespace's, not the whole system's`);
+      if (initial === false) {
+        limits.push(`this run itself looked from ${whereFrom(initial)}, so even its outermost PIDs are one namespace's, not the whole system's`);
+      }
       const innerProc = obs.find((x) => x.result.innerProcEntries)?.result.innerProcEntries;
       const innerText = innerProc ? ` A /proc mounted inside a namespace listed only ${list(innerProc)}.` : '';
 
       if (limits.length) {
         return {
           verdict: 'nuanced',
-          explanation: `Across ${count}, every task had a PID of its own and ${outerUnique}; ${tgidText}. But ${limits.join('; and ')}.${innerText}${unknownVantage}`,
+          explanation: `Across ${count}, every task had a PID of its own and ${outerUnique}; ${tgidText}. ` +
+            `But ${limits.join('; and ')}.${innerText}${unknownVantage}`,
         };
       }
+      const lookedFrom = initial !== null ? ` This run looked from ${whereFrom(initial)}.` : '';
       return {
         verdict: 'confirmed',
-        explanation: `Across ${count}, every task had a single PID (its NSpid named one number only, the one its gettid returned), and ${outerUnique}; ${tgidText}.${vantages.length && !unknownVantage ? ` This run looked from ${list([...new Set(vantages.map(whereFrom))])}.` : ''}${innerText}${unknownVantage}`,
+        explanation: `Across ${count}, every task had a single PID (its NSpid named one number only, the one its gettid returned), ` +
+          `and ${outerUnique}; ${tgidText}.${lookedFrom}${innerText}${unknownVantage}`,
       };
     },
   },

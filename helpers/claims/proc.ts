@@ -38,6 +38,9 @@ export interface LookupOutcome {
 /** Reached: stat, open and chdir all worked. */
 export const reached = (l: LookupOutcome): boolean => l.stat === 'ok' && l.open === 'ok' && l.chdir === 'ok';
 
+/** The lookup found no such task: stat and chdir both ENOENT. */
+const noSuchTask = (l: LookupOutcome): boolean => l.stat === 'ENOENT' && l.chdir === 'ENOENT';
+
 /** "stat ok, open ok, chdir ENOENT": the steps of a lookup as observed. */
 export const lookupSteps = (l: LookupOutcome): string => `stat ${l.stat}, open ${l.open}, chdir ${l.chdir}`;
 
@@ -175,9 +178,10 @@ export const PROC_VISIBILITY_CLAIMS: Claim[] = [
       const leaked = listings.flatMap((l) => l.nonLeaderListed.map((t) => `${t} (a thread of ${l.tgid})`));
       const mismatches = scans.flatMap((x) => x.mismatches);
       if (leaked.length || mismatches.length) {
+        const idsOf = (m: (typeof mismatches)[number]) => `${m.entry} (Tgid ${m.tgid}, Pid ${m.pid})`;
         const what = [
           leaked.length ? `non-leader TIDs ${list(leaked)}` : '',
-          mismatches.length ? `entries whose status did not say Tgid = Pid = the entry's name: ${list(mismatches.map((m) => `${m.entry} (Tgid ${m.tgid}, Pid ${m.pid})`))}` : '',
+          mismatches.length ? `entries whose status did not say Tgid = Pid = the entry's name: ${list(mismatches.map(idsOf))}` : '',
         ].filter(Boolean);
         return { verdict: 'refuted', explanation: `The /proc listing held entries that are not TGIDs: ${what.join('; ')}.` };
       }
@@ -185,16 +189,25 @@ export const PROC_VISIBILITY_CLAIMS: Claim[] = [
       const entries = sum(scans.map((x) => x.entries));
       const vanished = sum(scans.map((x) => x.vanished));
       if (!checked) {
-        throw new Inconclusive(`No entry of the /proc listing could be judged: ${scans.length === 1 ? 'the scan' : `${scans.length} scans`} read the status of none of ${entries} numeric entries (${vanished} vanished between the listing and the read).`);
+        const scanned = scans.length === 1 ? 'the scan' : `${scans.length} scans`;
+        const read = `read the status of none of ${entries} numeric entries (${vanished} vanished between the listing and the read)`;
+        throw new Inconclusive(`No entry of the /proc listing could be judged: ${scanned} ${read}.`);
       }
-      const scanText = `In ${scans.length === 1 ? 'one readdir' : `${scans.length} readdirs`} of /proc, all ${checked} numeric entries whose status could be read had Tgid = Pid = the entry's name (${vanished} of ${entries} vanished between the listing and the read)`;
+      const readdirs = scans.length === 1 ? 'one readdir' : `${scans.length} readdirs`;
+      const vanishedText = `(${vanished} of ${entries} vanished between the listing and the read)`;
+      const scanText = `In ${readdirs} of /proc, all ${checked} numeric entries whose status could be read had Tgid = Pid = the entry's name ${vanishedText}`;
       const nonLeaders = sum(listings.map((l) => l.tids.filter((t) => t !== l.tgid).length));
-      const held = `${listings.length} probes held ${list(listings.map((l) => l.tids.length))} tasks alive${nonLeaders ? `, and none of their ${nonLeaders} non-leader TIDs was listed` : ', but none had a thread beside its leader, so no thread TID could have been listed'}`;
+      const notListed = nonLeaders
+        ? `, and none of their ${nonLeaders} non-leader TIDs was listed`
+        : ', but none had a thread beside its leader, so no thread TID could have been listed';
+      const held = `${listings.length} probes held ${list(listings.map((l) => l.tids.length))} tasks alive${notListed}`;
       const missing = listings.filter((l) => !l.tgidListed);
       if (missing.length) {
+        const many = missing.length > 1;
+        const absent = `the live probe process${many ? 'es' : ''} ${list(missing.map((l) => l.tgid))} ${many ? 'were' : 'was'} missing from it`;
         return {
           verdict: 'nuanced',
-          explanation: `${scanText}; ${held}. But the listing did not hold every TGID: the live probe process${missing.length > 1 ? 'es' : ''} ${list(missing.map((l) => l.tgid))} ${missing.length > 1 ? 'were' : 'was'} missing from it, so not every thread group has a listed directory.`,
+          explanation: `${scanText}; ${held}. But the listing did not hold every TGID: ${absent}, so not every thread group has a listed directory.`,
         };
       }
       return { verdict: 'confirmed', explanation: `${scanText}; ${held}, and each probe's TGID was listed.` };
@@ -209,7 +222,8 @@ export const PROC_VISIBILITY_CLAIMS: Claim[] = [
     needs: ['procListing'],
     verdicts: ['confirmed', 'refuted', 'inconclusive'],
     decide(o) {
-      const groups = nonEmpty(o.all('procListing').map((l) => l.result).filter((l) => l.tids.length > 0), 'thread group with the TIDs its tasks reported');
+      const reported = o.all('procListing').map((l) => l.result).filter((l) => l.tids.length > 0);
+      const groups = nonEmpty(reported, 'thread group with the TIDs its tasks reported');
       const wrong = groups.filter((l) => !sortedEqual(l.taskDir, l.tids));
       if (wrong.length) {
         return {
@@ -217,13 +231,19 @@ export const PROC_VISIBILITY_CLAIMS: Claim[] = [
           explanation: `/proc/TGID/task did not list the group's TIDs: ${wrong.map((l) => {
             const extra = l.taskDir.filter((t) => !l.tids.includes(t));
             const missing = l.tids.filter((t) => !l.taskDir.includes(t));
-            return `for TGID ${l.tgid} it ${[extra.length ? `listed ${list(extra)}, which no task of the group reported` : '', missing.length ? `lacked ${list(missing)}, which tasks of the group reported` : '', !extra.length && !missing.length ? `listed ${list(l.taskDir)} with repeats` : ''].filter(Boolean).join(' and ')}`;
+            const differences = [
+              extra.length ? `listed ${list(extra)}, which no task of the group reported` : '',
+              missing.length ? `lacked ${list(missing)}, which tasks of the group reported` : '',
+              !extra.length && !missing.length ? `listed ${list(l.taskDir)} with repeats` : '',
+            ];
+            return `for TGID ${l.tgid} it ${differences.filter(Boolean).join(' and ')}`;
           }).join('; ')}.`,
         };
       }
       return {
         verdict: 'confirmed',
-        explanation: `For ${groups.length} thread groups of ${list(groups.map((l) => l.tids.length))} tasks, /proc/TGID/task listed exactly the TIDs the tasks got from the raw gettid system call (SYS_gettid), no more, no fewer.`,
+        explanation: `For ${groups.length} thread groups of ${list(groups.map((l) => l.tids.length))} tasks, ` +
+          '/proc/TGID/task listed exactly the TIDs the tasks got from the raw gettid system call (SYS_gettid), no more, no fewer.',
       };
     },
   },
@@ -234,7 +254,8 @@ export const PROC_VISIBILITY_CLAIMS: Claim[] = [
     excerpt: 'though `ls /proc` does not show every PID, `cd /proc/any_PID` still works',
     statement: 'A PID that `ls /proc` does not list can still be entered with `cd /proc/PID`.',
     needs: ['hiddenTidLookup', 'shellCd'],
-    uses: ['exitedTidLookup', 'unusedPidLookup', 'pidnsInnerLookup', 'hidepidLookup', 'vantage', 'pidNamespaces'],
+    uses: ['exitedTidLookup', 'unusedPidLookup', 'pidnsInnerLookup', 'hidepidLookup', 'pidNamespaces'],
+    env: ['initialPidNamespace', 'procMountOptions', 'euid'],
     verdicts: ['confirmed', 'refuted', 'nuanced'],
     // A13 is about the /proc one stands in: mounted hidepid=invisible, it hides other users' PIDs, listed or not, from cd.
     expectedIn: { hidepid: { verdict: 'nuanced', because: "This run's own /proc is mounted hidepid=invisible: it lets this user enter only its own tasks' PIDs." } },
@@ -257,26 +278,37 @@ export const PROC_VISIBILITY_CLAIMS: Claim[] = [
       for (const h of hidden) {
         if (h.listedInProc) refuting.push(`TID ${h.tid} (a thread of ${h.tgid}) was in the readdir of /proc, so it was not hidden from the listing`);
         if (!reached(h.lookup)) {
-          refuting.push(`from C, /proc/${h.tid} (a thread of ${h.tgid}) failed: ${lookupSteps(h.lookup)}${h.processLookup && reached(h.processLookup) ? `, while /proc/${h.tgid} was entered in the same run` : ''}`);
+          const butProcess = h.processLookup && reached(h.processLookup) ? `, while /proc/${h.tgid} was entered in the same run` : '';
+          refuting.push(`from C, /proc/${h.tid} (a thread of ${h.tgid}) failed: ${lookupSteps(h.lookup)}${butProcess}`);
         } else if (h.statusPid !== h.tid || h.statusTgid !== h.tgid) {
           const pid = present(h.statusPid, `the Pid line of /proc/${h.tid}/status`);
-          refuting.push(`from C, /proc/${h.tid} was entered, but the status there said Pid ${pid}, Tgid ${present(h.statusTgid, `the Tgid line of /proc/${h.tid}/status`)}: ${pid === h.tgid ? "the group leader's entry" : "another task's entry"}, not the thread's`);
+          const tgid = present(h.statusTgid, `the Tgid line of /proc/${h.tid}/status`);
+          const whose = pid === h.tgid ? "the group leader's entry" : "another task's entry";
+          refuting.push(`from C, /proc/${h.tid} was entered, but the status there said Pid ${pid}, Tgid ${tgid}: ${whose}, not the thread's`);
         }
       }
       for (const s of shells) {
-        if (s.lsGrepExit !== 0 && s.lsGrepExit !== 1) throw new Inconclusive(`ls /proc | grep -x ${s.tid} in ${s.shell} exited ${s.lsGrepExit}: neither found (0) nor not found (1).`);
+        if (s.lsGrepExit !== 0 && s.lsGrepExit !== 1) {
+          throw new Inconclusive(`ls /proc | grep -x ${s.tid} in ${s.shell} exited ${s.lsGrepExit}: neither found (0) nor not found (1).`);
+        }
         if (s.lsGrepExit === 0) refuting.push(`ls /proc | grep -x ${s.tid} found "${s.lsGrepOut.trim()}" in ${s.shell}, so TID ${s.tid} was listed`);
         if (s.exitCode !== 0 || s.pwd !== `/proc/${s.tid}`) {
-          refuting.push(`${s.shell} (${s.shellPath}): cd /proc/${s.tid} exited ${s.exitCode}${s.pwd !== undefined ? ` with pwd ${s.pwd}` : ''}${s.cdStderr ? ` ("${s.cdStderr}")` : ''}${s.processCdExit === 0 ? `, while cd /proc/${s.tgid} worked in the same shell` : ''}`);
+          const pwd = s.pwd !== undefined ? ` with pwd ${s.pwd}` : '';
+          const stderr = s.cdStderr ? ` ("${s.cdStderr}")` : '';
+          const butProcess = s.processCdExit === 0 ? `, while cd /proc/${s.tgid} worked in the same shell` : '';
+          refuting.push(`${s.shell} (${s.shellPath}): cd /proc/${s.tid} exited ${s.exitCode}${pwd}${stderr}${butProcess}`);
         } else if (s.statusPid !== s.tid || s.statusTgid !== s.tgid) {
           const pid = present(s.statusPid, `the Pid line ${s.shell} read in /proc/${s.tid}`);
-          refuting.push(`${s.shell}: cd /proc/${s.tid} worked, but the status there said Pid ${pid}, Tgid ${present(s.statusTgid, `the Tgid line ${s.shell} read in /proc/${s.tid}`)}: ${pid === s.tgid ? "the group leader's entry" : "another task's entry"}, not the thread's`);
+          const tgid = present(s.statusTgid, `the Tgid line ${s.shell} read in /proc/${s.tid}`);
+          const whose = pid === s.tgid ? "the group leader's entry" : "another task's entry";
+          refuting.push(`${s.shell}: cd /proc/${s.tid} worked, but the status there said Pid ${pid}, Tgid ${tgid}: ${whose}, not the thread's`);
         }
       }
       for (const n of inner) {
         for (const t of n.tasks) {
           if (t.outerLookup && !(reached(t.outerLookup) && t.outerSameTask)) {
-            refuting.push(`/proc/${t.outerPid}, the PID in this /proc of the ${t.role} of a child PID namespace, ${reached(t.outerLookup) ? 'was entered but held another task' : `failed: ${lookupSteps(t.outerLookup)}`}`);
+            const outcome = reached(t.outerLookup) ? 'was entered but held another task' : `failed: ${lookupSteps(t.outerLookup)}`;
+            refuting.push(`/proc/${t.outerPid}, the PID in this /proc of the ${t.role} of a child PID namespace, ${outcome}`);
           }
         }
       }
@@ -286,62 +318,78 @@ export const PROC_VISIBILITY_CLAIMS: Claim[] = [
 
       const outerEntered = inner.flatMap((n) => n.tasks.filter((t) => t.outerLookup).map((t) => `${t.outerPid} (${t.role})`));
       const tidText = (hs: typeof hidden) => list(hs.map((h) => `${h.tid} (a thread of ${h.tgid})`));
+      const statusSaid = 'the status read there said Pid = TID, Tgid = TGID.';
+      const tids = `TID${hidden.length > 1 ? 's' : ''} ${tidText(hidden)} ${hidden.length > 1 ? 'were' : 'was'}`;
+      const shellNames = both(shells.map((s) => `${s.shell} (${s.shellPath})`));
+      const cdWorked = 'cd /proc/TID worked: pwd printed /proc/TID and the status there said Pid = TID, Tgid = TGID.';
+      const shellTids = `TID${shells.length > 1 ? 's' : ''} ${both(shells.map((s) => String(s.tid)))}`;
       const held = [
-        `Held: TID${hidden.length > 1 ? 's' : ''} ${tidText(hidden)} ${hidden.length > 1 ? 'were' : 'was'} absent from a readdir of /proc and entered from C: stat, open and chdir succeeded, and the status read there said Pid = TID, Tgid = TGID.`,
-        `In ${both(shells.map((s) => `${s.shell} (${s.shellPath})`))}, ls /proc | grep -x TID found nothing for TID${shells.length > 1 ? 's' : ''} ${both(shells.map((s) => String(s.tid)))}, and cd /proc/TID worked: pwd printed /proc/TID and the status there said Pid = TID, Tgid = TGID.`,
+        `Held: ${tids} absent from a readdir of /proc and entered from C: stat, open and chdir succeeded, and ${statusSaid}`,
+        `In ${shellNames}, ls /proc | grep -x TID found nothing for ${shellTids}, and ${cdWorked}`,
         outerEntered.length ? `The PIDs in this /proc of tasks in a child PID namespace were entered too, listed or not: ${list(outerEntered)}.` : '',
       ].filter(Boolean).join(' ');
 
       const limits: string[] = [];
       const bounds: string[] = [];
       for (const e of o.all('exitedTidLookup').map((x) => x.result)) {
-        const poll = e.gone ? `the poll saw /proc/${e.tid} gone ${e.ms} ms after the join` : `the poll still saw /proc/${e.tid} when it gave up after ${e.ms} ms`;
-        if (reached(e.lookup)) limits.push(`/proc/${e.tid}, the TID of a thread that had exited and been joined, could still be entered (${poll}), so entering /proc/N did not show that a task N was running`);
-        else bounds.push(`the TID of a thread that had exited and been joined gave ${e.lookup.stat === 'ENOENT' && e.lookup.chdir === 'ENOENT' ? 'ENOENT, as expected for a task that no longer exists' : lookupSteps(e.lookup)} (${poll})`);
+        const poll = e.gone
+          ? `the poll saw /proc/${e.tid} gone ${e.ms} ms after the join`
+          : `the poll still saw /proc/${e.tid} when it gave up after ${e.ms} ms`;
+        const exited = 'the TID of a thread that had exited and been joined';
+        if (reached(e.lookup)) {
+          limits.push(`/proc/${e.tid}, ${exited}, could still be entered (${poll}), so entering /proc/N did not show that a task N was running`);
+        } else {
+          const gave = noSuchTask(e.lookup) ? 'ENOENT, as expected for a task that no longer exists' : lookupSteps(e.lookup);
+          bounds.push(`${exited} gave ${gave} (${poll})`);
+        }
       }
       for (const u of o.all('unusedPidLookup').map((x) => x.result)) {
         if (reached(u.lookup)) limits.push(`/proc/${u.pid}, a number at pid_max (${u.pidMax}) that no task can have, could be entered`);
-        else bounds.push(`pid_max itself (${u.pidMax}), which no task can have, gave ${u.lookup.stat === 'ENOENT' && u.lookup.chdir === 'ENOENT' ? 'ENOENT, as expected' : lookupSteps(u.lookup)}`);
+        else bounds.push(`pid_max itself (${u.pidMax}), which no task can have, gave ${noSuchTask(u.lookup) ? 'ENOENT, as expected' : lookupSteps(u.lookup)}`);
       }
 
-      const vantages = o.all('vantage').map((v) => v.result);
       const hidepids = o.all('hidepidLookup').map((h) => h.result);
       const hidepidSeen = (h: (typeof hidepids)[number]) => {
         const blocked = h.hidden.filter((l) => !reached(l));
-        return blocked.length
-          ? `on a /proc mounted ${h.mountOption}, uid ${h.uid} could not enter ${list(blocked.map((l) => `${l.path} (chdir ${l.chdir})`))} (another user's process and its unlisted thread), where a /proc mounted without it let the same user in`
-          : `on a /proc mounted ${h.mountOption}, uid ${h.uid} still entered ${list(h.hidden.map((l) => l.path))} (another user's process and its thread)`;
+        const on = `on a /proc mounted ${h.mountOption}, uid ${h.uid}`;
+        if (!blocked.length) return `${on} still entered ${list(h.hidden.map((l) => l.path))} (another user's process and its thread)`;
+        const refused = list(blocked.map((l) => `${l.path} (chdir ${l.chdir})`));
+        return `${on} could not enter ${refused} (another user's process and its unlisted thread), where a /proc mounted without it let the same user in`;
       };
       const scope: string[] = [];
       const notSeen: string[] = [];
-      for (const v of vantages) {
-        const from = `this run looked from ${whereFrom(v)}, as euid ${v.euid}`;
-        const hp = v.procMountOptions === null ? undefined : hidepidOf(v.procMountOptions);
-        if (v.procMountOptions === null) {
-          scope.push(from);
-          notSeen.push("the mount options of this run's /proc (they could not be read)");
-        } else if (hp) {
-          limits.push(`this run's own /proc is mounted with hidepid=${hp} ("${v.procMountOptions}"), which (proc(5)) keeps other users' /proc/PID from whoever may not ptrace them${hidepids.length ? `; observed on a separate mount: ${hidepids.map(hidepidSeen).join('; ')}` : ''}`);
-          scope.push(from);
-        } else {
-          scope.push(`${from}, through a /proc mounted "${v.procMountOptions}" (no hidepid)`);
-        }
+      // Where this run looked from: the /proc the claim's "ls /proc" and "cd /proc/PID" are about.
+      const euid = o.env('euid');
+      const mountOptions = o.env('procMountOptions');
+      const from = `this run looked from ${whereFrom(o.env('initialPidNamespace'))}${euid === null ? '' : `, as euid ${euid}`}`;
+      const hp = mountOptions === null ? undefined : hidepidOf(mountOptions);
+      if (mountOptions === null) {
+        scope.push(from);
+        notSeen.push("the mount options of this run's /proc (they could not be read)");
+      } else if (hp) {
+        const separate = hidepids.length ? `; observed on a separate mount: ${hidepids.map(hidepidSeen).join('; ')}` : '';
+        const keeps = "which (proc(5)) keeps other users' /proc/PID from whoever may not ptrace them";
+        limits.push(`this run's own /proc is mounted with hidepid=${hp} ("${mountOptions}"), ${keeps}${separate}`);
+        scope.push(from);
+      } else {
+        scope.push(`${from}, through a /proc mounted "${mountOptions}" (no hidepid)`);
       }
-      if (!vantages.length) notSeen.push("the mount options of this run's /proc (the vantage observation)");
-      const hidepidInLimits = vantages.some((v) => v.procMountOptions !== null && hidepidOf(v.procMountOptions));
-      if (!hidepidInLimits) for (const h of hidepids) scope.push(`${hidepidSeen(h)}: the claim is about a /proc mounted as this run's is`);
+      if (!hp) for (const h of hidepids) scope.push(`${hidepidSeen(h)}: the claim is about a /proc mounted as this run's is`);
       if (!hidepids.length) notSeen.push('a /proc mounted with hidepid (that test did not run or was set aside)');
 
       for (const n of inner) {
         scope.push(`a PID inside a child PID namespace is not a PID of this /proc: looked up from outside, ${list(n.tasks.map((t) => {
           const ids = lookupIds(t.outside);
-          const what = t.sameTask ? 'reached that same task' : reached(t.outside) ? `was another task${ids?.name ? `, "${ids.name}"` : ''}${ids?.pid !== undefined ? ` (Pid ${ids.pid})` : ''}` : `gave ${t.outside.stat}`;
+          const another = `was another task${ids?.name ? `, "${ids.name}"` : ''}${ids?.pid !== undefined ? ` (Pid ${ids.pid})` : ''}`;
+          const what = t.sameTask ? 'reached that same task' : reached(t.outside) ? another : `gave ${t.outside.stat}`;
           return `/proc/${t.innerPid} (the inner PID of ${t.outerPid}) ${what}`;
         }))}`);
       }
       if (!inner.length) notSeen.push('tasks in a child PID namespace (that test did not run or was set aside)');
       const innerProc = o.all('pidNamespaces').map((n) => n.result).find((n) => n.innerProcEntries);
-      if (innerProc?.innerProcEntries) scope.push(`a /proc mounted inside a child PID namespace listed only that namespace's tasks (${list(innerProc.innerProcEntries)})`);
+      if (innerProc?.innerProcEntries) {
+        scope.push(`a /proc mounted inside a child PID namespace listed only that namespace's tasks (${list(innerProc.innerProcEntries)})`);
+      }
 
       const tail = [
         bounds.length ? ` Numbers without a live task: ${bounds.join('; ')}.` : '',

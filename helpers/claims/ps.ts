@@ -33,7 +33,12 @@ type Seen = PsView & { cmd: string; tgid: number; tids: number[] };
 function printed(v: Seen): string {
   if (v.rows === 0) return 'printed no row of the group';
   if (v.showsThreads) {
-    return `printed a row per task (${v.rows})${v.threadTidsShown.length === v.tids.length - 1 ? ', with the threads\' TIDs' : v.threadTidsShown.length ? `, showing ${v.threadTidsShown.length} of the ${v.tids.length - 1} threads' TIDs` : ', each labelled with the TGID (no TID column)'}`;
+    const tids = v.threadTidsShown.length === v.tids.length - 1
+      ? ", with the threads' TIDs"
+      : v.threadTidsShown.length
+        ? `, showing ${v.threadTidsShown.length} of the ${v.tids.length - 1} threads' TIDs`
+        : ', each labelled with the TGID (no TID column)';
+    return `printed a row per task (${v.rows})${tids}`;
   }
   if (v.rows === 1 && v.tgidShown) return `printed one row, the process (PID ${v.tgid})`;
   return `printed ${v.rows} of the group's ${v.tids.length} tasks`;
@@ -77,21 +82,24 @@ export const PS_CLAIMS: Claim[] = [
         throw new Inconclusive(`No ps view worked (${procps}): ${all([...plain, ...threadViews])}. This is a broken ps, not an observation of threads.`);
       }
       if (!plainOk.length) {
-        throw new Inconclusive(`Every default ps view failed (${procps}: ${all(plain)}), so whether threads appear without asking for them was not observed; thread views: ${all(threadViews)}.`);
+        const notObserved = 'so whether threads appear without asking for them was not observed';
+        throw new Inconclusive(`Every default ps view failed (${procps}: ${all(plain)}), ${notObserved}; thread views: ${all(threadViews)}.`);
       }
       const plainThreads = plainOk.filter((v) => v.showsThreads);
       const plainOne = plainOk.filter((v) => !v.showsThreads);
       const failed = [...plain, ...threadViews].filter((v) => v.exitCode !== 0);
       const failedText = failed.length ? ` ${all(failed)}.` : '';
       if (plainThreads.length === plainOk.length) {
+        const threadViewText = threadOk.length ? `Thread views: ${all(threadOk)}` : 'No thread view worked';
         return {
           verdict: 'confirmed',
-          explanation: `ps (${procps}) lists threads without being asked: ${all(plainOk)}. ${threadOk.length ? `Thread views: ${all(threadOk)}` : 'No thread view worked'}.${failedText}${tail}`,
+          explanation: `ps (${procps}) lists threads without being asked: ${all(plainOk)}. ${threadViewText}.${failedText}${tail}`,
         };
       }
       const threadShown = threadOk.filter((v) => v.showsThreads);
       if (!threadOk.length) {
-        throw new Inconclusive(`ps (${procps}) showed the process, not its threads, by default (${all(plainOne)}), and every thread view failed: ${all(threadViews)}.`);
+        const byDefault = `ps (${procps}) showed the process, not its threads, by default (${all(plainOne)})`;
+        throw new Inconclusive(`${byDefault}, and every thread view failed: ${all(threadViews)}.`);
       }
       if (!threadShown.length && !plainThreads.length) {
         return {
@@ -99,11 +107,13 @@ export const PS_CLAIMS: Claim[] = [
           explanation: `No ps view showed the threads (${procps}): ${all([...plainOk, ...threadOk])}.${failedText}${tail}`,
         };
       }
+      const though = plainThreads.length ? `; though ${all(plainThreads)}` : '';
+      const but = threadOk.length > threadShown.length ? `; but ${all(threadOk.filter((v) => !v.showsThreads))}` : '';
       return {
         verdict: 'nuanced',
         explanation: [
-          `Threads appear in ps only when asked for (${procps}). Without a thread option: ${all(plainOne)}${plainThreads.length ? `; though ${all(plainThreads)}` : ''}.`,
-          `Asked for threads: ${all(threadShown)}${threadOk.length > threadShown.length ? `; but ${all(threadOk.filter((v) => !v.showsThreads))}` : ''}.${failedText}${tail}`,
+          `Threads appear in ps only when asked for (${procps}). Without a thread option: ${all(plainOne)}${though}.`,
+          `Asked for threads: ${all(threadShown)}${but}.${failedText}${tail}`,
         ].join(' '),
       };
     },

@@ -2,11 +2,14 @@
  * Table-driven tests of the claim rules (cases/rules/*.rules.test.ts). Each
  * rule is fed the complete observations of a real healthy run
  * (cases/rules/fixtures/<kind>.json, written by scripts/rule-fixture.ts from
- * a real reports/claims.json), mutated the way another kernel, libc or
- * environment would behave, and the verdict and the key facts of its
- * explanation are checked. For every claim it also checks, without being
- * asked: each needed kind set aside makes the claim inconclusive with the
- * reason; no explanation holds an unobserved value; and the cases reach
+ * a real reports/claims.json) in the environment that run recorded
+ * (cases/rules/fixtures/environment/healthy.json), either mutated the way
+ * another kernel, libc or environment would behave, and the verdict and the
+ * key facts of its explanation are checked. For every claim it also checks,
+ * without being asked: each needed kind set aside makes the claim
+ * inconclusive with the reason; each environment fact it declares, unknown,
+ * leaves it judging without an unobserved value; it reads exactly the facts
+ * it declares; no explanation holds an unobserved value; and the cases reach
  * every verdict the claim declares, and no other.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -14,10 +17,12 @@ import { join } from 'node:path';
 import { beforeEach, describe, expect, test } from 'vitest';
 import { PROJECT_ROOT } from '../harness/paths.js';
 import { hostOnlyReason } from '../harness/environment.js';
-import { CLAIMS, evaluate, findPlaceholder, ObservationIndex, type Verdict } from './index.js';
+import { CLAIMS, evaluate, findPlaceholder, ObservationIndex, ruleEnvironment, type RuleEnvironment, type Verdict } from './index.js';
 import type { CompleteObservation, ObservationKind, ObservationResults, RecordedObservation } from '../observations.js';
 
 export const FIXTURE_DIR = join(PROJECT_ROOT, 'cases', 'rules', 'fixtures');
+/** The environment facts of the same healthy run (a directory of its own, apart from the kinds). */
+export const ENVIRONMENT_FIXTURE = join(FIXTURE_DIR, 'environment', 'healthy.json');
 
 /** The healthy run's complete observations, every kind that has a fixture file. */
 export function healthyObservations(): RecordedObservation[] {
@@ -27,11 +32,27 @@ export function healthyObservations(): RecordedObservation[] {
     .flatMap((f) => JSON.parse(readFileSync(join(FIXTURE_DIR, f), 'utf8')) as RecordedObservation[]);
 }
 
-/** A copy of the healthy observations to mutate, with ways to do so. */
+/** The environment facts the healthy run recorded; a fact missing from the file is unknown. */
+export function healthyEnvironment(): RuleEnvironment {
+  return ruleEnvironment(JSON.parse(readFileSync(ENVIRONMENT_FIXTURE, 'utf8')) as Partial<RuleEnvironment>);
+}
+
+/** A copy of the healthy observations and environment to mutate, with ways to do so. */
 export class Draft {
   list: RecordedObservation[];
-  constructor(list: RecordedObservation[]) {
+  env: RuleEnvironment;
+  constructor(list: RecordedObservation[], env: RuleEnvironment = healthyEnvironment()) {
     this.list = structuredClone(list);
+    this.env = { ...env };
+  }
+  /**
+   * The run put in another environment: e.g. `{ initialPidNamespace: false }`
+   * (a container's child PID namespace), `{ euid: 1000 }` (not root), a
+   * `procMountOptions` with hidepid=invisible; null for a fact the run could not read.
+   */
+  environment(changes: Partial<RuleEnvironment>): this {
+    Object.assign(this.env, changes);
+    return this;
   }
   private complete<K extends ObservationKind>(kind: K): (CompleteObservation<K> & RecordedObservation)[] {
     return this.list.filter((o) => o.kind === kind && o.complete) as (CompleteObservation<K> & RecordedObservation)[];
@@ -82,11 +103,11 @@ export interface RuleCase {
   saysNot?: (string | RegExp)[];
 }
 
-/** Evaluate one claim over a list of observations. */
-export function judge(claimId: string, list: RecordedObservation[]) {
+/** Evaluate one claim over a list of observations, in an environment (the healthy run's by default). */
+export function judge(claimId: string, list: RecordedObservation[], env: RuleEnvironment = healthyEnvironment()) {
   const claim = CLAIMS.find((c) => c.id === claimId);
   if (!claim) throw new Error(`no claim ${claimId}`);
-  return evaluate(claim, new ObservationIndex(list));
+  return evaluate(claim, new ObservationIndex(list, env));
 }
 
 const matches = (text: string, p: string | RegExp) => (typeof p === 'string' ? text.includes(p) : p.test(text));
@@ -110,7 +131,7 @@ export function ruleCases(claimId: string, healthy: Omit<RuleCase, 'name' | 'mut
       test(c.name, () => {
         const d = new Draft(healthyObservations());
         c.mutate(d);
-        const e = judge(claimId, d.list);
+        const e = judge(claimId, d.list, d.env);
         reached.add(e.verdict);
         expect(e.broken, `the rule threw:\n${e.broken}`).toBeUndefined();
         expect(e.verdict, e.explanation).toBe(c.verdict);
@@ -128,6 +149,20 @@ export function ruleCases(claimId: string, healthy: Omit<RuleCase, 'name' | 'mut
         expect(e.setAside.map((x) => x.observation.kind)).toContain(kind);
       });
     }
+    for (const fact of claim?.env ?? []) {
+      test(`with the environment fact ${fact} unknown, it still judges, and states no unobserved value`, () => {
+        const d = new Draft(healthyObservations()).environment({ [fact]: null });
+        const e = judge(claimId, d.list, d.env);
+        expect(e.broken, `the rule threw:\n${e.broken}`).toBeUndefined();
+        expect(claim?.verdicts).toContain(e.verdict);
+        expect(findPlaceholder(e.explanation), e.explanation).toBeUndefined();
+      });
+    }
+    test('reads exactly the environment facts it declares, on the healthy run', () => {
+      const e = judge(claimId, healthyObservations());
+      expect(e.broken, `the rule threw:\n${e.broken}`).toBeUndefined();
+      expect([...e.readEnv].sort()).toEqual([...(claim?.env ?? [])].sort());
+    });
     test('the cases reach exactly the verdicts the claim declares', () => {
       expect([...reached].sort()).toEqual([...(claim?.verdicts ?? [])].sort());
     });

@@ -2,10 +2,12 @@
  * What a claim rule is made of, apart from the registry (helpers/claims/index.ts)
  * so that the rule modules (helpers/claims/<family>.ts) and the registry that
  * gathers them do not import each other: verdicts, the observation index a
- * rule reads, the Claim shape, and the ways a rule says it saw too little.
+ * rule reads (observations by kind, and the environment facts rules may
+ * read), the Claim shape, and the ways a rule says it saw too little.
  */
 import type { CompleteObservation, ObservationKind, RecordedObservation } from '../observations.js';
 import type { CheckedEnvironment } from './checked-environments.js';
+import type { Environment } from '../harness/environment.js';
 
 export const VERDICTS = ['confirmed', 'refuted', 'nuanced', 'inconclusive', 'not-testable'] as const;
 export type Verdict = (typeof VERDICTS)[number];
@@ -46,20 +48,62 @@ export function whySetAside(o: RecordedObservation): string | undefined {
 }
 
 /**
- * The observations of one run, by kind. Rules read only the usable ones
- * (complete, from a test that was not skipped); each read is remembered, so
- * that a claim lists exactly the observations its rule looked at.
+ * The facts of the report's `environment` block (helpers/harness/environment.ts)
+ * that a rule may read, declared once: where this run looked from decides
+ * what some claims' "every PID" or "listed in /proc" can cover. A rule reads
+ * them through `o.env(fact)`, and a claim declares those it reads (`env`).
+ */
+export const ENVIRONMENT_FACTS = ['initialPidNamespace', 'procMountOptions', 'euid'] as const;
+export type EnvironmentFact = (typeof ENVIRONMENT_FACTS)[number];
+
+/** Those facts for the rules; null where this run could not tell (the rule says so, never guesses). */
+export type RuleEnvironment = { [F in EnvironmentFact]: NonNullable<Environment[F]> | null };
+
+/** What the facts are taken from: a recorded environment (a report's, this process's) or a RuleEnvironment. */
+type EnvironmentSource = Partial<{ [F in EnvironmentFact]: Environment[F] | null }>;
+
+/**
+ * The rules' facts out of a recorded environment; a fact absent from it (no
+ * environment given, an older report) is unknown.
+ */
+export function ruleEnvironment(env: EnvironmentSource = {}): RuleEnvironment {
+  return Object.fromEntries(ENVIRONMENT_FACTS.map((f) => [f, env[f] ?? null])) as RuleEnvironment;
+}
+
+/**
+ * The observations of one run, by kind, and the environment it ran in. Rules
+ * read only the usable observations (complete, from a test that was not
+ * skipped); each read, of a kind or of an environment fact, is remembered,
+ * so that a claim lists exactly what its rule looked at.
  */
 export class ObservationIndex {
   readonly reads = new Set<ObservationKind>();
-  constructor(readonly list: readonly RecordedObservation[]) {}
-  /** A fresh view of the same observations, with its own record of reads. */
-  view(): ObservationIndex {
-    return new ObservationIndex(this.list);
+  readonly envReads = new Set<EnvironmentFact>();
+  readonly environment: RuleEnvironment;
+  constructor(
+    readonly list: readonly RecordedObservation[],
+    /** The environment the run recorded (the report's `environment`); without one, every fact is unknown. */
+    environment?: EnvironmentSource,
+    /** The facts the rule reading this view declares; reading another is a defect of the rule. */
+    private readonly declared: readonly EnvironmentFact[] = ENVIRONMENT_FACTS,
+  ) {
+    this.environment = ruleEnvironment(environment);
+  }
+  /** A fresh view of the same run, with its own record of reads, for a rule that declares `env`. */
+  view(env: readonly EnvironmentFact[] = []): ObservationIndex {
+    return new ObservationIndex(this.list, this.environment, env);
   }
   all<K extends ObservationKind>(kind: K): Usable<K>[] {
     this.reads.add(kind);
     return this.list.filter((o) => o.kind === kind && whySetAside(o) === undefined) as Usable<K>[];
+  }
+  /** One fact of the environment this run looked from, or null when it could not be told. */
+  env<F extends EnvironmentFact>(fact: F): RuleEnvironment[F] {
+    if (!this.declared.includes(fact)) {
+      throw new Error(`the rule reads the environment fact ${fact} without declaring it: add it to the claim's env`);
+    }
+    this.envReads.add(fact);
+    return this.environment[fact];
   }
   has(kind: ObservationKind): boolean {
     return this.list.some((o) => o.kind === kind && whySetAside(o) === undefined);
@@ -85,6 +129,8 @@ export interface Claim {
   needs: ObservationKind[];
   /** Kinds the rule also reads when present (limits, nuances), without needing them. */
   uses?: ObservationKind[];
+  /** Facts of the environment the rule reads (`o.env(fact)`): a rule may read no other. */
+  env?: EnvironmentFact[];
   decide?: (o: ObservationIndex) => Decision;
   /** Every verdict `decide` can return; the rule tests reach each one (cases/rules/). */
   verdicts?: Verdict[];

@@ -133,23 +133,29 @@ function judgeKill(l: Landing, method: 'kill' | 'libc-kill'): Judged {
   }
   const env = refusedAlike(t, g);
   if (env) {
-    throw new Inconclusive(`${capital(name)} was refused (${env}) for the non-leader TID ${l.target} and for its TGID ${l.tgid} alike: an environment refusal (a seccomp filter, a missing privilege), not a difference between a thread and a process.`);
+    const why = 'an environment refusal (a seccomp filter, a missing privilege), not a difference between a thread and a process';
+    throw new Inconclusive(`${capital(name)} was refused (${env}) for the non-leader TID ${l.target} and for its TGID ${l.tgid} alike: ${why}.`);
   }
   if (g.result !== 'ok') {
-    throw new Inconclusive(`${capital(name)} on the TGID ${l.tgid}, the process baseline, failed with ${g.result} (on the TID ${l.target}: ${t.result}): with no working baseline this run cannot say whether a thread's ID is signalled like a process's.`);
+    const cannot = "with no working baseline this run cannot say whether a thread's ID is signalled like a process's";
+    const failed = `failed with ${g.result} (on the TID ${l.target}: ${t.result})`;
+    throw new Inconclusive(`${capital(name)} on the TGID ${l.tgid}, the process baseline, ${failed}: ${cannot}.`);
   }
   if (g.landed === 'none') {
-    throw new Inconclusive(`${capital(name)} on the TGID ${l.tgid} returned 0, but /proc showed its signal in no pending set of the group, so this run could not see where signals are queued.`);
+    const nowhere = '/proc showed its signal in no pending set of the group, so this run could not see where signals are queued';
+    throw new Inconclusive(`${capital(name)} on the TGID ${l.tgid} returned 0, but ${nowhere}.`);
   }
   if (t.result !== 'ok') {
     return {
       verdict: 'refuted',
-      text: `${name} on the non-leader TID ${l.target} failed with ${t.result}, while on its TGID ${l.tgid} it returned 0 and queued the signal ${whereQueued(g, l.tgid)}: a thread's ID could not be signalled the way a process's is`,
+      text: `${name} on the non-leader TID ${l.target} failed with ${t.result}, ` +
+        `while on its TGID ${l.tgid} it returned 0 and queued the signal ${whereQueued(g, l.tgid)}: ` +
+        "a thread's ID could not be signalled the way a process's is",
     };
   }
   const same = placeOf(t, l.tgid) !== undefined && placeOf(t, l.tgid) === placeOf(g, l.tgid);
   const landing = `${name} on the non-leader TID ${l.target} returned 0 and queued the signal ${whereQueued(t, l.tgid)}`;
-  const compared = same ? `; on the TGID ${l.tgid} it queued its signal in that same set` : `; on the TGID ${l.tgid} it queued its signal in ${setOf(g, l.tgid)}`;
+  const compared = `; on the TGID ${l.tgid} it queued its signal in ${same ? 'that same set' : setOf(g, l.tgid)}`;
   const verdict = t.landed === 'target' ? 'confirmed' : t.landed === 'shared' ? 'nuanced' : 'refuted';
   return { verdict, text: `${landing}${compared}`, sameAsProcess: same };
 }
@@ -175,7 +181,8 @@ function afterUnblock(l: Landing, method: string): string | undefined {
     return `when ${who} unblocked it, ${h.handlerTid === h.unblockedIn ? 'that thread ran the handler' : `thread ${h.handlerTid} ran the handler`}`;
   }
   const stayed = h.pendingAfter === sent.landed ? 'it stayed queued there' : `/proc showed it in ${setOf({ landed: h.pendingAfter, to: sent.to }, l.tgid)}`;
-  return `when ${who} unblocked it, no handler ran within ${h.waitedMs} ms${h.pendingAfter === 'none' ? ' and /proc showed it pending nowhere' : ` and ${stayed}`}`;
+  const after = h.pendingAfter === 'none' ? ' and /proc showed it pending nowhere' : ` and ${stayed}`;
+  return `when ${who} unblocked it, no handler ran within ${h.waitedMs} ms${after}`;
 }
 
 /** One signalLanding observation judged: the raw kill and libc's wrapper against their TGID baselines, and what else was seen. */
@@ -209,7 +216,8 @@ function judgeLanding(l: Landing): Judged {
   const queuedAmiss = rt?.result === 'ok' && ['leader', 'elsewhere', 'none'].includes(rt.landed);
   if (queuedAmiss) sentences.push(`So kill(2) on a thread's ID signalled neither that thread nor the group as a whole.`);
   if (raw.verdict === 'nuanced') {
-    sentences.push(`So kill(2) accepts a thread's ID, but queues the signal for the whole thread group${raw.sameAsProcess ? ', as for the process' : ''}: it cannot single out the thread.`);
+    const asProcess = raw.sameAsProcess ? ', as for the process' : '';
+    sentences.push(`So kill(2) accepts a thread's ID, but queues the signal for the whole thread group${asProcess}: it cannot single out the thread.`);
   }
   const tg = l.sends.find((s) => s.method === 'tgkill' && s.to === l.target);
   const tgHandled = afterUnblock(l, 'tgkill');
@@ -244,9 +252,10 @@ export const SIGNALS_CLAIMS: Claim[] = [
       }
       if (!judged.length) throw new Inconclusive(unjudged.join(' '));
       const verdict = judged.reduce((a, b) => (RANK[b.verdict] > RANK[a.verdict] ? b : a)).verdict;
-      const shells = o.all('shellKill').map(({ result: s }) =>
-        s.exitCode === 0 ? `${s.shell}'s \`kill -${s.sig} ${s.tid}\` queued it in ${setOf({ landed: s.landed, to: s.tid })}` : `${s.shell}'s \`kill -${s.sig} ${s.tid}\` exited ${s.exitCode}`,
-      );
+      const shells = o.all('shellKill').map(({ result: s }) => {
+        const command = `${s.shell}'s \`kill -${s.sig} ${s.tid}\``;
+        return s.exitCode === 0 ? `${command} queued it in ${setOf({ landed: s.landed, to: s.tid })}` : `${command} exited ${s.exitCode}`;
+      });
       const texts = judged.length > 1 ? judged.map((j, i) => `(${i + 1}) ${j.text}`) : judged.map((j) => j.text);
       return {
         verdict,

@@ -3,7 +3,7 @@
  * of A1, A6, B1, B5 over it.
  */
 import { type Claim, Inconclusive, nonEmpty, type ObservationIndex, present } from './rule.js';
-import { hasFlag, matrixRows } from './clone.js';
+import { hasFlag, matrixRows } from './clone-matrix.js';
 import { list } from './prose.js';
 
 /**
@@ -114,10 +114,12 @@ function decideA1(o: ObservationIndex) {
     const others = nonEmpty(sp.tasks.filter((t) => t.tid !== sp.target), 'other task of the scheduling experiment\'s group');
     tasksSeen += sp.tasks.length;
     if (target.nice !== sp.niceWanted) {
-      throw new Inconclusive(`setpriority(PRIO_PROCESS, ${sp.target}, ${sp.niceWanted}) returned 0 but TID ${sp.target}'s nice stayed ${target.nice}: the setting had no visible effect to compare.`);
+      const call = `setpriority(PRIO_PROCESS, ${sp.target}, ${sp.niceWanted})`;
+      throw new Inconclusive(`${call} returned 0 but TID ${sp.target}'s nice stayed ${target.nice}: the setting had no visible effect to compare.`);
     }
     const niceMoved = others.filter((t) => t.nice === sp.niceWanted && t.niceBefore !== sp.niceWanted);
-    if (niceMoved.length) spread.push(`setpriority(PRIO_PROCESS, ${sp.target}, ${sp.niceWanted}) also changed the nice value of TID ${list(niceMoved.map((t) => `${t.tid} (${t.niceBefore} to ${t.nice})`))}`);
+    const moved = list(niceMoved.map((t) => `${t.tid} (${t.niceBefore} to ${t.nice})`));
+    if (niceMoved.length) spread.push(`setpriority(PRIO_PROCESS, ${sp.target}, ${sp.niceWanted}) also changed the nice value of TID ${moved}`);
     let affinityText: string;
     if (sp.cpu === undefined) {
       affinityText = '';
@@ -125,27 +127,32 @@ function decideA1(o: ObservationIndex) {
     } else {
       const cpu = String(sp.cpu);
       if (target.cpusAllowed !== cpu) {
-        throw new Inconclusive(`sched_setaffinity(${sp.target}, CPU ${cpu}) returned 0 but TID ${sp.target}'s Cpus_allowed_list was ${target.cpusAllowed}: the setting had no visible effect to compare.`);
+        const was = `TID ${sp.target}'s Cpus_allowed_list was ${target.cpusAllowed}`;
+        throw new Inconclusive(`sched_setaffinity(${sp.target}, CPU ${cpu}) returned 0 but ${was}: the setting had no visible effect to compare.`);
       }
       const affMoved = others.filter((t) => t.cpusAllowed === cpu && t.cpusBefore !== cpu);
       if (affMoved.length) spread.push(`sched_setaffinity(${sp.target}, CPU ${cpu}) also pinned TID ${list(affMoved.map((t) => t.tid))} to CPU ${cpu}`);
       affinityText = ` and affinity to CPU ${cpu} (Cpus_allowed_list ${sp.tasks.map((t) => `${t.tid}: ${t.cpusBefore} to ${t.cpusAllowed}`).join(', ')})`;
     }
-    perTask.push(
-      `nice ${sp.niceWanted} set on TID ${sp.target} (nice ${sp.tasks.map((t) => `${t.tid}: ${t.niceBefore} to ${t.nice}`).join(', ')})${affinityText}; each task had its own state and CPU time (${sp.tasks.map((t) => `${t.tid}: ${t.state}, ${t.cpuTicks} ticks`).join('; ')})`,
-    );
+    const nices = sp.tasks.map((t) => `${t.tid}: ${t.niceBefore} to ${t.nice}`).join(', ');
+    const states = sp.tasks.map((t) => `${t.tid}: ${t.state}, ${t.cpuTicks} ticks`).join('; ');
+    perTask.push(`nice ${sp.niceWanted} set on TID ${sp.target} (nice ${nices})${affinityText}; each task had its own state and CPU time (${states})`);
     const named = sp.tasks.filter((t) => t.getpid !== t.tid);
-    if (named.length) groupPid.push(`in ${named.length} of ${sp.tasks.length} tasks (TID ${list(named.map((t) => t.tid))}) the kernel's getpid returned ${list([...new Set(named.map((t) => t.getpid))])}, the group's ID, not the task's own`);
+    const returned = list([...new Set(named.map((t) => t.getpid))]);
+    const inTasks = `in ${named.length} of ${sp.tasks.length} tasks (TID ${list(named.map((t) => t.tid))})`;
+    if (named.length) groupPid.push(`${inTasks} the kernel's getpid returned ${returned}, the group's ID, not the task's own`);
   }
   const limits = notCompared.length ? ` ${notCompared.join('; ')}.` : '';
   if (spread.length) {
-    return { verdict: 'refuted' as const, explanation: `A scheduling setting made on one TID applied to other tasks of its group: ${spread.join('; ')}. The thing scheduled was not each task on its own.${limits}` };
+    const applied = `A scheduling setting made on one TID applied to other tasks of its group: ${spread.join('; ')}.`;
+    return { verdict: 'refuted' as const, explanation: `${applied} The thing scheduled was not each task on its own.${limits}` };
   }
   const base = `Each of the ${tasksSeen} tasks was scheduled on its own: ${perTask.join('. ')}.${limits}`;
   if (groupPid.length) {
     return {
       verdict: 'nuanced' as const,
-      explanation: `${base} But what the kernel schedules is not what its process-ID call names: ${groupPid.join('; ')}. The scheduled unit is a task (/proc/TGID/task/TID); getpid names its thread group.`,
+      explanation: `${base} But what the kernel schedules is not what its process-ID call names: ${groupPid.join('; ')}. ` +
+        'The scheduled unit is a task (/proc/TGID/task/TID); getpid names its thread group.',
     };
   }
   return { verdict: 'confirmed' as const, explanation: `${base} Every one of them got its own ID from getpid as well.` };
@@ -162,10 +169,8 @@ function decideA6(o: ObservationIndex) {
   nonEmpty(leaders, 'task recorded as the one that ran main (threadGroupIds, role leader)');
   const wrong = leaders.filter(({ g, t }) => t.statusPid !== g.result.tgid);
   if (wrong.length) {
-    return {
-      verdict: 'refuted' as const,
-      explanation: `The thread that ran main did not have PID = TGID in ${list(wrong.map(({ g, t }) => `${g.variant} (status Pid ${t.statusPid}, TGID ${g.result.tgid})`))}.`,
-    };
+    const where = list(wrong.map(({ g, t }) => `${g.variant} (status Pid ${t.statusPid}, TGID ${g.result.tgid})`));
+    return { verdict: 'refuted' as const, explanation: `The thread that ran main did not have PID = TGID in ${where}.` };
   }
   const base = `In ${leaders.length} thread groups (${list(leaders.map(({ g }) => g.variant))}) the task that ran main had PID = TGID.`;
   const exits = nonEmpty(o.all('leaderExitFirst'), 'leader-exit experiment (leaderExitFirst)');
@@ -175,7 +180,8 @@ function decideA6(o: ObservationIndex) {
     const left = EXITED_STATES[r.leaderState];
     const withTgid = r.survivors.filter((s) => s.statusTgid === r.tgid);
     if (left && withTgid.length) {
-      clauses.push(`after ${r.method} in main (TGID ${r.tgid}) ${withTgid.length} other threads ran on with Tgid ${r.tgid} (states ${list(withTgid.map((s) => s.state))}) while the PID = TGID task was ${left} (state ${r.leaderState})`);
+      const ranOn = `${withTgid.length} other threads ran on with Tgid ${r.tgid} (states ${list(withTgid.map((s) => s.state))})`;
+      clauses.push(`after ${r.method} in main (TGID ${r.tgid}) ${ranOn} while the PID = TGID task was ${left} (state ${r.leaderState})`);
     } else if (!r.survivors.length) {
       plain.push(`after ${r.method} in main no other thread of TGID ${r.tgid} was left`);
     } else {
@@ -192,7 +198,8 @@ function decideA6(o: ObservationIndex) {
     if (x.gettid === x.oldTgid && x.getpid === x.oldTgid) {
       plain.push(`after execve in non-leader thread ${x.oldTid}, the new program's only thread had PID = TGID ${x.oldTgid} (the leader's ID was handed over)`);
     } else {
-      clauses.push(`after execve in non-leader thread ${x.oldTid}, the new program ran with gettid ${x.gettid} and getpid ${x.getpid}: no task of it had PID = TGID ${x.oldTgid}`);
+      const ran = `the new program ran with gettid ${x.gettid} and getpid ${x.getpid}`;
+      clauses.push(`after execve in non-leader thread ${x.oldTid}, ${ran}: no task of it had PID = TGID ${x.oldTgid}`);
     }
   }
   const also = plain.length ? ` ${plain.map((p) => p.charAt(0).toUpperCase() + p.slice(1)).join('. ')}.` : '';
@@ -230,15 +237,23 @@ function compareEnding(action: string, prep: 'in' | 'to', threads: Ending[], pro
   }
   const runs = threads.length + procs.length > 2 ? ` (over ${threads.length} thread and ${procs.length} process runs)` : '';
   if (threads.every((x) => x.groupEnded) && procs.every(onlyActor)) {
-    return {
-      differs: `${action} ${prep} thread ${t.actor} ${endedText(t)} within ${t.waitedMs} ms, where ${action} ${prep} child process ${p.actor} ended only that process (${statusText(p) ? `${statusText(p)}; ` : ''}its parent ${p.leaderWentOn ? 'went on' : 'remained'} and its sibling ${p.remaining.filter((m) => m !== p.members[0]).join(', ')} was still there)${runs}${extra}`,
-    };
+    const sibling = p.remaining.filter((m) => m !== p.members[0]).join(', ');
+    const status = statusText(p) ? `${statusText(p)}; ` : '';
+    const after = `${status}its parent ${p.leaderWentOn ? 'went on' : 'remained'} and its sibling ${sibling} was still there`;
+    const inThread = `${action} ${prep} thread ${t.actor} ${endedText(t)} within ${t.waitedMs} ms`;
+    return { differs: `${inThread}, where ${action} ${prep} child process ${p.actor} ended only that process (${after})${runs}${extra}` };
   }
   return { same: `${action} ${prep} thread ${t.actor} ${endedText(t)}, and ${prep} child process ${p.actor} it ${endedText(p)}` };
 }
 
 /** Where signalLanding saw a signal queued (procfs.ts whereQueued()), in words. */
-const QUEUE = { shared: 'the shared set', target: "the thread's own set", leader: "the leader's own set", elsewhere: "another thread's set", none: 'no set' } as const;
+const QUEUE = {
+  shared: 'the shared set',
+  target: "the thread's own set",
+  leader: "the leader's own set",
+  elsewhere: "another thread's set",
+  none: 'no set',
+} as const;
 
 function decideB1(o: ObservationIndex) {
   const comparisons: Comparison[] = [];
@@ -261,19 +276,21 @@ function decideB1(o: ObservationIndex) {
   for (const { result: x } of o.all('execFromThread')) {
     const b = x.processBaseline;
     if (x.threadsBefore > 1 && x.threadsAfter === 1 && b.parentThreadsAfter === b.parentThreadsBefore && b.childGetpid === b.childPid) {
-      comparisons.push({
-        differs: `execve in thread ${x.oldTid} left its group with ${x.threadsAfter} of ${x.threadsBefore} threads${x.gettid === x.oldTgid ? `, and that thread now had the old TGID ${x.oldTgid} as its TID` : ''}, where execve in child process ${b.childPid} left its parent's ${b.parentThreadsAfter} threads running`,
-      });
+      const tookTgid = x.gettid === x.oldTgid ? `, and that thread now had the old TGID ${x.oldTgid} as its TID` : '';
+      const inProcess = `execve in child process ${b.childPid} left its parent's ${b.parentThreadsAfter} threads running`;
+      const inThread = `execve in thread ${x.oldTid} left its group with ${x.threadsAfter} of ${x.threadsBefore} threads${tookTgid}`;
+      comparisons.push({ differs: `${inThread}, where ${inProcess}` });
     } else {
-      comparisons.push({ same: `execve in thread ${x.oldTid} left ${x.threadsAfter} of ${x.threadsBefore} threads, and execve in child process ${b.childPid} left its parent ${b.parentThreadsAfter} of ${b.parentThreadsBefore}` });
+      const inProcess = `execve in child process ${b.childPid} left its parent ${b.parentThreadsAfter} of ${b.parentThreadsBefore}`;
+      comparisons.push({ same: `execve in thread ${x.oldTid} left ${x.threadsAfter} of ${x.threadsBefore} threads, and ${inProcess}` });
     }
   }
 
   for (const { result: p } of o.all('threadParent')) {
     if (p.nestedPpid === p.leaderPpid && p.nestedPpid !== p.threadTid && p.forkedPpid === p.tgid) {
-      comparisons.push({
-        differs: `a thread made by thread ${p.threadTid} reported getppid ${p.nestedPpid}, its group's parent, not its creator, where a process forked by that same thread reported getppid ${p.forkedPpid}, its creator's process`,
-      });
+      const forked = `a process forked by that same thread reported getppid ${p.forkedPpid}, its creator's process`;
+      const made = `a thread made by thread ${p.threadTid} reported getppid ${p.nestedPpid}, its group's parent, not its creator`;
+      comparisons.push({ differs: `${made}, where ${forked}` });
     } else {
       comparisons.push({ same: `a thread made by thread ${p.threadTid} reported getppid ${p.nestedPpid} and a process it forked reported ${p.forkedPpid}` });
     }
@@ -285,7 +302,8 @@ function decideB1(o: ObservationIndex) {
     if (!kill || kill.result !== 'ok' || !tgkill || tgkill.result !== 'ok') {
       comparisons.push({ unobserved: `signals to TID ${l.target}: kill ${kill?.result ?? 'not tried'}, tgkill ${tgkill?.result ?? 'not tried'}` });
     } else if (kill.landed === 'shared' && tgkill.landed === 'target') {
-      comparisons.push({ differs: `kill(2) on thread ${l.target}'s ID queued the signal for its whole process (the shared set), where tgkill(2) to that thread queued it on the thread alone` });
+      const tgkilled = 'tgkill(2) to that thread queued it on the thread alone';
+      comparisons.push({ differs: `kill(2) on thread ${l.target}'s ID queued the signal for its whole process (the shared set), where ${tgkilled}` });
     } else {
       comparisons.push({ same: `kill(2) on thread ${l.target}'s ID queued the signal in ${QUEUE[kill.landed]}, tgkill(2) to it in ${QUEUE[tgkill.landed]}` });
     }
@@ -297,10 +315,12 @@ function decideB1(o: ObservationIndex) {
   if (threadRows.length && procRows.length) {
     const unwaited = threadRows.filter((r) => !r.waitable && !r.exitSignalToCaller);
     const waited = procRows.filter((r) => r.waitable);
+    const threadsUnwaited = `${unwaited.length} of ${threadRows.length} accepted CLONE_THREAD children could not be waited for`;
+    const procsOf = (n: number) => `${n} of ${procRows.length} children without CLONE_THREAD`;
     comparisons.push(
       unwaited.length && waited.length
-        ? { differs: `${unwaited.length} of ${threadRows.length} accepted CLONE_THREAD children could not be waited for and sent no exit signal to their creator, where ${waited.length} of ${procRows.length} children without CLONE_THREAD could be waited for` }
-        : { same: `${unwaited.length} of ${threadRows.length} accepted CLONE_THREAD children could not be waited for, and ${procRows.length - waited.length} of ${procRows.length} children without CLONE_THREAD could not either` },
+        ? { differs: `${threadsUnwaited} and sent no exit signal to their creator, where ${procsOf(waited.length)} could be waited for` }
+        : { same: `${threadsUnwaited}, and ${procsOf(procRows.length - waited.length)} could not either` },
     );
   }
 
@@ -312,15 +332,18 @@ function decideB1(o: ObservationIndex) {
     const rc = changed(raw);
     const rawOnlyCaller = rc.length === 1 && rc[0] === raw.changedIn;
     if (rc.length === raw.uids.length && rc.length > 1) {
-      comparisons.push({ differs: `a raw setresuid in thread ${raw.changedIn} changed the credentials of all ${rc.length} tasks of its group, where a process changes only its own` });
+      const all = `changed the credentials of all ${rc.length} tasks of its group`;
+      comparisons.push({ differs: `a raw setresuid in thread ${raw.changedIn} ${all}, where a process changes only its own` });
     } else if (rawOnlyCaller && libc && changed(libc).length === libc.uids.length && libc.uids.length > 1) {
-      comparisons.push({
-        differs: `the kernel keeps credentials per task (a raw setresuid in thread ${raw.changedIn} changed ${rc.length} of ${raw.uids.length} tasks), but libc's setresuid changed all ${libc.uids.length} threads of its process together`,
-      });
+      const perTask = `the kernel keeps credentials per task (a raw setresuid in thread ${raw.changedIn} changed ${rc.length} of ${raw.uids.length} tasks)`;
+      comparisons.push({ differs: `${perTask}, but libc's setresuid changed all ${libc.uids.length} threads of its process together` });
     } else if (rawOnlyCaller) {
-      comparisons.push({ same: `credentials changed per task: the raw setresuid changed ${rc.length} of ${raw.uids.length} tasks${libc ? `, libc's setresuid ${changed(libc).length} of ${libc.uids.length}` : ''}` });
+      const libcText = libc ? `, libc's setresuid ${changed(libc).length} of ${libc.uids.length}` : '';
+      comparisons.push({ same: `credentials changed per task: the raw setresuid changed ${rc.length} of ${raw.uids.length} tasks${libcText}` });
     } else {
-      comparisons.push({ unobserved: `credentials: a raw setresuid in thread ${raw.changedIn} changed ${rc.length} of ${raw.uids.length} tasks${rc.length ? ` (TID ${list(rc)})` : ''}, neither only the caller nor all` });
+      const which = rc.length ? ` (TID ${list(rc)})` : '';
+      const rawChanged = `a raw setresuid in thread ${raw.changedIn} changed ${rc.length} of ${raw.uids.length} tasks${which}`;
+      comparisons.push({ unobserved: `credentials: ${rawChanged}, neither only the caller nor all` });
     }
   }
 
@@ -334,13 +357,17 @@ function decideB1(o: ObservationIndex) {
   const unobserved = comparisons.flatMap((c) => ('unobserved' in c ? [c.unobserved] : []));
   const notCompared = unobserved.length ? ` Not compared: ${unobserved.join('; ')}.` : '';
   if (differs.length) {
+    const numbered = differs.map((d, i) => `(${i + 1}) ${d}`).join('; ');
+    const alike = same.length ? ` Alike: ${same.join('; ')}.` : '';
+    const also = alsoSeen.length ? ` Also seen in a thread group: ${alsoSeen.join('; ')}.` : '';
     return {
       verdict: 'refuted' as const,
-      explanation: `Observed differences, each against a process doing the same in this run: ${differs.map((d, i) => `(${i + 1}) ${d}`).join('; ')}.${same.length ? ` Alike: ${same.join('; ')}.` : ''}${alsoSeen.length ? ` Also seen in a thread group: ${alsoSeen.join('; ')}.` : ''}${notCompared}`,
+      explanation: `Observed differences, each against a process doing the same in this run: ${numbered}.${alike}${also}${notCompared}`,
     };
   }
   if (unobserved.length) {
-    throw new Inconclusive(`No difference between a thread and a process was seen in what could be compared${same.length ? ` (${same.join('; ')})` : ''}, but not everything could be compared: ${unobserved.join('; ')}.`);
+    const compared = `No difference between a thread and a process was seen in what could be compared${same.length ? ` (${same.join('; ')})` : ''}`;
+    throw new Inconclusive(`${compared}, but not everything could be compared: ${unobserved.join('; ')}.`);
   }
   return { verdict: 'confirmed' as const, explanation: `In every behaviour compared, a thread did what a process did: ${same.join('; ')}.` };
 }

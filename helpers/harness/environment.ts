@@ -1,13 +1,16 @@
 /**
- * Facts about where this run happens, read once: every report carries them,
- * and checks that depend on privilege or namespaces ask here.
+ * Facts about where this run happens, read once: every report carries them
+ * (the reporter records them with recordEnvironment(), and the claim rules
+ * read the ones they may through helpers/claims/rule.ts), and checks that
+ * depend on privilege or namespaces ask here (environment()).
  */
 import { readFileSync, statSync } from 'node:fs';
 import { arch, hostname, release } from 'node:os';
 import { execaSync } from 'execa';
 import { builtLibcFeatures } from './build.js';
-import { probeDirectory } from './probe.js';
+import { probeDirectory, runProbe } from './probe.js';
 import { errnoOf, readStatus, statusNumbers } from './procfs.js';
+import { unobservedReason } from '../unobserved.js';
 
 /** Capability names by bit number (include/uapi/linux/capability.h). */
 const CAPABILITY_NAMES = [
@@ -20,7 +23,8 @@ const CAPABILITY_NAMES = [
   'CAP_AUDIT_READ', 'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE',
 ];
 
-export interface Environment {
+/** What any process of the run reads at once, without running a probe (environment()). */
+export interface HostEnvironment {
   /** A name for the environment this run is in (CLONELAB_ENVIRONMENT, default "host"). */
   name: string;
   hostname: string;
@@ -55,7 +59,15 @@ export interface Environment {
   procps: string | null;
   /** Whether CI=true was set (CI runs as root with no stdin). */
   ci: boolean;
-  /** clone3(2): "available", or the errno that made libc and the suite fall back to clone (vitest global setup tries it). */
+}
+
+/** What a report records of where it ran: the host's facts, and those a probe run finds (recordEnvironment()). */
+export interface Environment extends HostEnvironment {
+  /**
+   * clone3(2): "available", the errno that makes libc and the suite fall
+   * back to clone (ENOSYS on a kernel before 5.3 or under a seccomp profile
+   * that refuses it), or "unknown: why" when the probe could not answer.
+   */
   clone3: string;
 }
 
@@ -104,9 +116,10 @@ function procps(): string | null {
 
 const PROC_PID_INIT_INO = 0xeffffffc;
 
-let cached: Environment | undefined;
+let cached: HostEnvironment | undefined;
 
-export function environment(): Environment {
+/** The host's facts, read once per process. */
+export function environment(): HostEnvironment {
   if (cached) return cached;
   const self = readStatus(process.pid);
   cached = {
@@ -126,9 +139,36 @@ export function environment(): Environment {
     procMountOptions: procMount(),
     procps: procps(),
     ci: process.env.CI === 'true' || process.env.CI === '1',
-    clone3: process.env.CLONELAB_CLONE3 ?? 'not tried',
   };
   return cached;
+}
+
+/**
+ * Is clone3 there, or does this kernel (or a seccomp profile) say ENOSYS, so
+ * that libc and the suite fall back to clone? Asked of the kernel by the
+ * clone probe (one clone3 with no flags, its child exiting at once), under
+ * the same wrap as every probe of the run. A probe that cannot answer (a
+ * fault run refusing one of its own syscalls, probes not built in this
+ * process) leaves the fact unknown, with why.
+ */
+async function clone3Availability(): Promise<string> {
+  try {
+    const c3 = await runProbe('clone', ['--try', 'clone3:none']);
+    const t = c3.records.find((r) => r.event === 'try');
+    if (!t || t.event !== 'try') return 'unknown: the clone probe printed no "try" record';
+    return t.result === 'ok' ? 'available' : `${t.result}: falls back to clone`;
+  } catch (e) {
+    return `unknown: ${unobservedReason(e)}`;
+  }
+}
+
+/**
+ * Everything a report records of where it ran: environment() and clone3's
+ * availability, which takes a probe run (the reporter calls this once, in the
+ * process that built the probes).
+ */
+export async function recordEnvironment(): Promise<Environment> {
+  return { ...environment(), clone3: await clone3Availability() };
 }
 
 /** Is /proc there at all? Everything clonelab observes is read through it. */

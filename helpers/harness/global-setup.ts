@@ -6,29 +6,11 @@ import type { TestProject } from 'vitest/node';
 import { buildProbes } from './build.js';
 import { procProblem } from './environment.js';
 import { leftoverProbeTasks } from './leftovers.js';
-import { unobservedReason } from '../unobserved.js';
-import { configureProbes, runProbe } from './probe.js';
+import { configureProbes } from './probe.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     probeDir: string;
-  }
-}
-
-/**
- * A fact for every report: is clone3 there, or does this kernel (or a seccomp
- * profile) say ENOSYS, so that libc and the suite fall back to clone? A probe
- * that cannot answer (a fault run refusing one of its own syscalls) leaves the
- * fact unknown, with why; the run goes on.
- */
-async function clone3Availability(): Promise<string> {
-  try {
-    const c3 = await runProbe('clone', ['--try', 'clone3:none']);
-    const t = c3.records.find((r) => r.event === 'try');
-    if (!t || t.event !== 'try') return 'unknown: the share probe printed no "try" record';
-    return t.result === 'ok' ? 'available' : `${t.result}: falls back to clone`;
-  } catch (e) {
-    return `unknown: ${unobservedReason(e)}`;
   }
 }
 
@@ -37,8 +19,8 @@ export default async function setup(project: TestProject): Promise<() => void> {
   if (noProc) throw new Error(noProc);
   const built = await buildProbes();
   project.provide('probeDir', built.dir);
+  // The reporter runs in this process: it probes clone3 itself (environment.ts recordEnvironment()).
   configureProbes(built.dir);
-  process.env.CLONELAB_CLONE3 = await clone3Availability();
   return () => {
     // Only below this vitest process: another clonelab run (a nested `npm run report`, a
     // second terminal) may be using the same probe cache at the same time.

@@ -21,7 +21,7 @@ import { accessSync, constants, readdirSync, readFileSync, realpathSync, statSyn
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { release } from 'node:os';
 import { execaSync } from 'execa';
-import { environment, hostOnlyReason } from './environment.js';
+import { hostOnlyReason } from './environment.js';
 import { probeDirectory } from './probe.js';
 
 export interface Needs {
@@ -35,8 +35,6 @@ export interface Needs {
   cmds?: string[];
   /** Files that must exist (commands go in `cmds`, which know their package). */
   files?: string[];
-  /** clone3(2) works here (vitest global setup tried it). */
-  clone3?: boolean;
   /** An unprivileged process may create a user namespace (no sysctl or chroot forbids it). */
   userns?: boolean;
   /** The lowest kernel release the test can run on, "5.3". */
@@ -107,8 +105,6 @@ export interface Host {
   answers(path: string, args: string[]): boolean;
   exists(path: string): boolean;
   kernelRelease(): string;
-  /** "available", or what global setup found instead. */
-  clone3(): string;
   /** A sysctl under /proc/sys ("user/max_user_namespaces"), or undefined when absent. */
   sysctl(name: string): string | undefined;
   chrooted(): boolean;
@@ -204,7 +200,6 @@ export const realHost: Host = {
     }
   },
   kernelRelease: () => release(),
-  clone3: () => environment().clone3,
   sysctl: (name) => read(`/proc/sys/${name}`),
   chrooted,
   probesUnreachableBy: (uid) => unreachableBy(uid, probeDirectory()),
@@ -285,10 +280,6 @@ function problems(n: Needs, host: Host): string[] {
   for (const f of n.kernelFeatures ?? []) {
     const { file, what } = KERNEL_FEATURES[f];
     if (!host.exists(file)) out.push(`needs ${what}: this kernel has no ${file} (boot a kernel built with it)`);
-  }
-  if (n.clone3) {
-    const c3 = host.clone3();
-    if (c3 !== 'available') out.push(`needs clone3(2): vitest global setup found it ${c3.startsWith('not tried') ? 'not tried (run the suite through vitest)' : `not usable (${c3}); it needs Linux 5.3 or later and no seccomp filter refusing it`}`);
   }
   if (n.userns) {
     const why = usernsForbidden(host);

@@ -72,7 +72,7 @@ export function buildClaimsReport(input: {
   reason: string;
   unhandledErrors: string[];
 }): ClaimsReport {
-  const index = new ObservationIndex(input.observations);
+  const index = new ObservationIndex(input.observations, input.environment);
   const ids = new Map<RecordedObservation, string>();
   const used = new Set<string>();
   for (const o of input.observations) {

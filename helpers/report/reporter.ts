@@ -6,14 +6,14 @@
 import { relative } from 'node:path';
 import type { Reporter, SerializedError, TestModule, TestRunEndReason } from 'vitest/node';
 import { PROJECT_ROOT } from '../harness/paths.js';
-import { environment } from '../harness/environment.js';
+import { recordEnvironment } from '../harness/environment.js';
 import type { RecordedObservation } from '../observations.js';
 import { buildClaimsReport, summaryLine, type TestOutcome } from './claims-report.js';
 import { defaultReportDir } from '../harness/paths.js';
 import { writeReports } from './write.js';
 
 export default class ClaimsReporter implements Reporter {
-  onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<SerializedError>, reason: TestRunEndReason): void {
+  async onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<SerializedError>, reason: TestRunEndReason): Promise<void> {
     const dir = defaultReportDir();
     if (testModules.length === 0) {
       // Global setup failed (no compiler, no /proc) or nothing matched: keep the last good report.
@@ -43,7 +43,7 @@ export default class ClaimsReporter implements Reporter {
     const report = buildClaimsReport({
       observations,
       tests,
-      environment: environment(),
+      environment: await recordEnvironment(),
       reason,
       unhandledErrors: unhandledErrors.map((e) => e.message ?? String(e)),
     });
