@@ -145,6 +145,8 @@ describe('which cases ran', () => {
     expect(renderMarkdown(r)).not.toContain('(partial run)');
     expect(renderHtml(r)).toContain('<p data-cases="complete">');
     expect(renderJunit(r)).toContain('<property name="claimCaseFiles.complete" value="true"/>');
+    // An older report of the same schema, without the list: not known, and said so.
+    expect(casesLine({} as ClaimsReport)).toMatch(/^Cases: not recorded/);
   });
 
   test('a claim case file that failed to load (no test) counts as not run, and its error is shown', () => {

@@ -170,8 +170,9 @@ function partialRunNote(c: CasesRun): string {
 
 /**
  * The report's one line on which cases ran, e.g. "Cases: all 8 claim-bearing
- * case files ran (ids 9 tests, ...), and 17 other case files (516 tests)."
- * Reports written before `cases` existed say that it is not known.
+ * case files ran (tests each: cases/claims/clone.test.ts 19, ...), and 17
+ * other case files (516 tests)." A report written before `cases` existed
+ * (matrix inputs may be older) gets a line that says it is not known.
  */
 export function casesLine(r: Pick<ClaimsReport, 'cases'>): string {
   const c = r.cases as CasesRun | undefined;
