@@ -5,13 +5,15 @@
  * goes under the reaper in --report-leftovers mode (a child subreaper: every
  * orphan of the run comes to it, so "ancestry is the run" is exact), with a
  * probe cache and TMPDIR of its own, so its tasks are told from ours by
- * their executable and start time.
+ * their executable and start time. The two runs go at the same time, each
+ * with its own cache, directory and reaper: nothing of one is visible to the
+ * other's checks.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { execa } from 'execa';
 import { dir as tmpDir } from 'tmp-promise';
-import { beforeEach, expect, inject, test } from 'vitest';
+import { beforeEach, inject, test } from 'vitest';
 import { PROJECT_ROOT } from '../../helpers/harness/paths.js';
 import { hostOnlyReason } from '../../helpers/harness/environment.js';
 import { leftoverProbeTasks } from '../../helpers/harness/leftovers.js';
@@ -25,14 +27,23 @@ beforeEach(({ skip }) => {
   if (HOST_ONLY) skip(HOST_ONLY);
 });
 
-test.for(['SIGINT', 'SIGTERM'] as const)('a run interrupted by %s in the middle of a probe leaves nothing behind', { timeout: 180_000 }, async (signal) => {
+// Concurrent: each nested run mostly waits (for its probe, then for its
+// interrupt to be handled), so the two overlap; they start no probe in this
+// worker, so test-setup's afterEach(stopAllProbes) of one cannot touch the other.
+test.concurrent.for(['SIGINT', 'SIGTERM'] as const)('a run interrupted by %s in the middle of a probe leaves nothing behind', { timeout: 180_000 }, async (signal, { expect }) => {
   const work = await tmpDir({ unsafeCleanup: true, prefix: 'clonelab-leftovers-' });
   try {
     const cache = join(work.path, 'cache');
     const tmp = join(work.path, 'tmp');
     mkdirSync(tmp);
     const marker = join(work.path, 'marker.json');
-    const reaper = join(inject('probeDir'), 'reaper');
+    const probeDir = inject('probeDir');
+    const reaper = join(probeDir, 'reaper');
+    // The nested run's cache starts with a copy of this run's build (same sources,
+    // compiler and flags, so the same hash directory: helpers/harness/build.ts),
+    // so it does not compile every probe again. Its binaries still live under its
+    // own cache, which is what tells its tasks from ours below.
+    cpSync(probeDir, join(cache, 'probes', basename(probeDir)), { recursive: true });
     const run = execa(reaper, ['--report-leftovers', process.execPath, join(PROJECT_ROOT, 'node_modules/vitest/vitest.mjs'), 'run'], {
       cwd: PROJECT_ROOT,
       reject: false,

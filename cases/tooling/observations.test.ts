@@ -46,6 +46,10 @@ test('a nested run with --retry=1: attempts, incomplete observations and skipped
       'unreadable: Uid line of /proc/self/status could not be read',
     ]);
     expect(a13.verdict).toBe('inconclusive'); // it needs hiddenTidLookup and shellCd, which this fixture never records
+
+    // No claim case file ran, but observations were recorded: the report is written, and says it is partial.
+    expect(report.cases).toMatchObject({ files: [{ file: 'cases/fixtures/observe.fixture.ts', tests: 3, claimBearing: false }], complete: false });
+    expect(report.claims.every((c) => c.partialRun?.startsWith('Judged from a partial run:'))).toBe(true);
   } finally {
     await work.cleanup();
   }

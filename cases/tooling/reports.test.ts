@@ -1,18 +1,26 @@
 /**
  * The claim-verification reports: one real `npm run report` on a part of the
- * suite, whose four files must agree; the matrix merge; bad report input;
- * and the HTML in a real headless Chromium.
+ * suite, whose four files must agree and say which cases ran; the reporter's
+ * choice to leave a report alone after a run that bore on no claim; the
+ * matrix merge; bad report input; and the HTML in a real headless Chromium.
+ * Everything that is not about a command's own behaviour (exit status, what
+ * it prints) calls the report functions in-process rather than spawn tsx.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import type { Browser } from 'playwright-core';
 import { dir as tmpDir } from 'tmp-promise';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
+import type { TestModule } from 'vitest/node';
 import { PROJECT_ROOT } from '../../helpers/harness/paths.js';
 import { VERDICTS } from '../../helpers/claims/index.js';
-import { hostOnlyReason } from '../../helpers/harness/environment.js';
-import { readClaimsReport, ReportInputError, type ClaimsReport } from '../../helpers/report/claims-report.js';
-import { buildMatrix } from '../../helpers/report/matrix.js';
+import { CLAIM_CASE_FILES } from '../../helpers/claims/families.js';
+import { environment, hostOnlyReason } from '../../helpers/harness/environment.js';
+import { buildClaimsReport, casesLine, readClaimsReport, ReportInputError, type ClaimsReport, type TestOutcome } from '../../helpers/report/claims-report.js';
+import { buildMatrix, writeMatrix } from '../../helpers/report/matrix.js';
+import { renderHtml, renderJunit, renderMarkdown } from '../../helpers/report/render.js';
+import ClaimsReporter from '../../helpers/report/reporter.js';
 import { reportFiles } from '../../helpers/report/write.js';
 
 const TSX = join(PROJECT_ROOT, 'node_modules/tsx/dist/cli.mjs');
@@ -24,6 +32,9 @@ let out: string;
 let report: ClaimsReport;
 let run: Awaited<ReturnType<typeof script>>;
 let stepSummary: string;
+/** A headless Chromium, started while the report is being made (undefined: none on this host). */
+let browser: Promise<Browser> | undefined;
+const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 
 /** Report tooling does not depend on the kernel: `npm run kernels` checks it on the host, not in every slow guest. */
 const HOST_ONLY = hostOnlyReason('report tooling (kernel-independent)');
@@ -37,12 +48,23 @@ beforeAll(async () => {
   work = await tmpDir({ unsafeCleanup: true, prefix: 'clonelab-reports-' });
   out = join(work.path, 'out');
   stepSummary = join(work.path, 'step-summary.md');
+  // The browser starts at the same time as the run below, not after it.
+  if (CHROMIUM) {
+    browser = import('playwright-core').then(({ chromium }) =>
+      chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      }),
+    );
+    browser.catch(() => {}); // a failed launch is reported by the browser test, which awaits it
+  }
   // A real run of the main job, on one test file to keep it quick.
   run = await script('report.ts', ['--out', out, 'cases/claims/ids.test.ts'], { GITHUB_STEP_SUMMARY: stepSummary });
   report = readClaimsReport(out);
 }, 120_000);
 
 afterAll(async () => {
+  await browser?.then((b) => b.close(), () => {});
   await work?.cleanup();
 });
 
@@ -90,6 +112,94 @@ describe('npm run report', () => {
   });
 });
 
+describe('which cases ran', () => {
+  const outcome = (file: string, n: number): TestOutcome[] => Array.from({ length: n }, (_, i) => ({ name: `test ${i}`, file, state: 'passed' }));
+
+  test('a run of one claim case file says so in claims.json, on every claim, in claims.md, claims.html, junit.xml and the summary line', () => {
+    const ids = 'cases/claims/ids.test.ts';
+    const notRun = CLAIM_CASE_FILES.filter((f) => f !== ids);
+    expect(report.cases).toEqual({ files: [{ file: ids, tests: report.tests.total, claimBearing: true }], claimFilesNotRun: notRun, complete: false });
+    for (const c of report.claims) {
+      expect(c.partialRun, c.id).toMatch(new RegExp(`^Judged from a partial run: ${notRun.length} of the ${CLAIM_CASE_FILES.length} claim-bearing case files did not run`));
+      for (const f of notRun) expect(c.partialRun, c.id).toContain(f);
+    }
+    const line = casesLine(report);
+    expect(line).toBe(`Cases: a partial run, 1 of ${CLAIM_CASE_FILES.length} claim-bearing case files ran (tests each: ${ids} ${report.tests.total}); not run: ${notRun.join(', ')}. Every verdict rests on this part only.`);
+    const files = reportFiles(out);
+    expect(readFileSync(files.markdown, 'utf8')).toContain(line);
+    expect(readFileSync(files.markdown, 'utf8')).toMatch(/^\| A7 \| .* \| \*\*[a-z-]+\*\* \| \(partial run\) /m);
+    expect(readFileSync(files.html, 'utf8')).toContain(`<p data-cases="partial">${line}</p>`);
+    expect(readFileSync(files.junit, 'utf8')).toContain('<property name="claimCaseFiles.complete" value="false"/>');
+    expect(readFileSync(stepSummary, 'utf8')).toContain(line);
+    expect(run.stdout).toContain(`; partial run: 1 of ${CLAIM_CASE_FILES.length} claim-bearing case files`);
+  });
+
+  test('every claim case file and some tool tests: complete, and no claim says partial', () => {
+    const tests = [...CLAIM_CASE_FILES.flatMap((f, i) => outcome(f, i + 1)), ...outcome('cases/tooling/lab.test.ts', 3)];
+    const r = buildClaimsReport({ observations: [], tests, environment: { ...environment(), clone3: 'not probed by this test' }, reason: 'passed', unhandledErrors: [] });
+    expect(r.cases.complete).toBe(true);
+    expect(r.cases.claimFilesNotRun).toEqual([]);
+    expect(r.cases.files.filter((f) => !f.claimBearing)).toEqual([{ file: 'cases/tooling/lab.test.ts', tests: 3, claimBearing: false }]);
+    expect(r.claims.filter((c) => c.partialRun)).toEqual([]);
+    expect(casesLine(r)).toMatch(new RegExp(`^Cases: all ${CLAIM_CASE_FILES.length} claim-bearing case files ran \\(tests each: cases/claims/ids\\.test\\.ts 1, .*\\), and 1 other case file \\(3 tests\\)\\.$`));
+    expect(renderMarkdown(r)).not.toContain('(partial run)');
+    expect(renderHtml(r)).toContain('<p data-cases="complete">');
+    expect(renderJunit(r)).toContain('<property name="claimCaseFiles.complete" value="true"/>');
+    // An older report of the same schema, without the list: not known, and said so.
+    expect(casesLine({} as ClaimsReport)).toMatch(/^Cases: not recorded/);
+  });
+
+  test('a claim case file that failed to load (no test) counts as not run, and its error is shown', () => {
+    const [broken, ...others] = CLAIM_CASE_FILES as [string, ...string[]];
+    const r = buildClaimsReport({
+      observations: [],
+      tests: others.flatMap((f) => outcome(f, 1)),
+      caseFiles: [{ file: broken, tests: 0, errors: ['SyntaxError: Unexpected token'] }, ...others.map((file) => ({ file, tests: 1 }))],
+      environment: { ...environment(), clone3: 'not probed by this test' },
+      reason: 'failed',
+      unhandledErrors: [],
+    });
+    expect(r.cases).toMatchObject({ complete: false, claimFilesNotRun: [broken] });
+    expect(r.claims.every((c) => c.partialRun?.includes(broken))).toBe(true);
+    expect(renderMarkdown(r)).toContain(`### Errors outside any test\n\n- ${broken}: SyntaxError: Unexpected token`);
+  });
+
+  /** The reporter as vitest calls it at the end of a run, over modules of these files with one passed test each. */
+  async function endRun(dir: string, files: string[]): Promise<string> {
+    const modules = files.map((file) => {
+      const tc = { fullName: `a test of ${file}`, result: () => ({ state: 'passed' }), diagnostic: () => undefined, meta: () => ({}) };
+      return { moduleId: join(PROJECT_ROOT, file), errors: () => [], children: { allTests: () => [tc][Symbol.iterator]() } };
+    }) as unknown as TestModule[];
+    const said: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (said.push(String(chunk)), true));
+    try {
+      await new ClaimsReporter({ dir }).onTestRunEnd(modules, [], 'passed');
+    } finally {
+      spy.mockRestore();
+    }
+    return said.join('');
+  }
+
+  test('a run of tool tests only leaves the claim report as it was, and says so in one line', async () => {
+    const dir = join(work.path, 'kept-report');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'claims.json'), 'the user\'s report');
+    const said = await endRun(dir, ['cases/tooling/lab.test.ts']);
+    expect(said.trim()).toMatch(/^clonelab: no claim-bearing case ran \(cases\/tooling\/lab\.test\.ts\), so the claim report in .*kept-report\/ is left as it was\.$/);
+    expect(readFileSync(join(dir, 'claims.json'), 'utf8')).toBe('the user\'s report');
+    for (const f of ['claims.md', 'claims.html', 'junit.xml']) expect(existsSync(join(dir, f)), f).toBe(false);
+  });
+
+  test('a run with a claim case file writes the report, with that file listed', async () => {
+    const dir = join(work.path, 'new-report');
+    const said = await endRun(dir, ['cases/tooling/lab.test.ts', 'cases/claims/ps.test.ts']);
+    expect(said).toMatch(/clonelab: wrote .*claims\.json/);
+    const r = readClaimsReport(dir);
+    expect(r.cases.files.map((f) => [f.file, f.claimBearing])).toEqual([['cases/tooling/lab.test.ts', false], ['cases/claims/ps.test.ts', true]]);
+    expect(r.cases.complete).toBe(false);
+  });
+});
+
 describe('matrix', () => {
   test('merging two reports puts the rows where they differ first', () => {
     // A second column that differs in one claim and one test, as another environment would.
@@ -108,14 +218,14 @@ describe('matrix', () => {
     expect(m.tests[0]!.name).toBe(report.tests.list.at(-1)!.name);
   });
 
-  test('npm run report:matrix writes matrix.json, .md and .html from files and directories', async () => {
+  test('what npm run report:matrix does with a file and a directory: matrix.json, .md and .html', () => {
+    // In-process, through the functions scripts/report-matrix.ts calls; the command's own exits are spawned below.
     const mout = join(work.path, 'matrix-out');
-    const r = await script('report-matrix.ts', ['--out', mout, out, join(out, 'claims.json')]);
-    expect(r.exitCode, r.stderr).toBe(0);
+    const written = writeMatrix(buildMatrix([out, join(out, 'claims.json')].map((source) => ({ source, report: readClaimsReport(source) }))), mout);
+    expect(written.map((f) => f.slice(mout.length + 1)).sort()).toEqual(['matrix.html', 'matrix.json', 'matrix.md']);
     const m = JSON.parse(readFileSync(join(mout, 'matrix.json'), 'utf8'));
     expect(m.columns).toHaveLength(2);
     expect(m.columns[1].label).toMatch(/#2$/);
-    for (const f of ['matrix.md', 'matrix.html']) expect(existsSync(join(mout, f))).toBe(true);
   });
 
   /** Inputs that are not usable reports, and what the error must say. */
@@ -148,7 +258,8 @@ describe('matrix', () => {
     expect(String(err)).toMatch(says);
   });
 
-  test('the command stops at a bad input, exits 1 and leaves an existing matrix untouched', async () => {
+  // The command itself, spawned: the two ways it refuses to write, side by side.
+  test.concurrent('the command stops at a bad input, exits 1 and leaves an existing matrix untouched', async ({ expect }) => {
     const mout = join(work.path, 'kept');
     mkdirSync(mout, { recursive: true });
     writeFileSync(join(mout, 'matrix.json'), 'the good one');
@@ -160,7 +271,7 @@ describe('matrix', () => {
     expect(readFileSync(join(mout, 'matrix.json'), 'utf8')).toBe('the good one');
   });
 
-  test('an output directory that cannot be written is refused', async () => {
+  test.concurrent('an output directory that cannot be written is refused', async ({ expect }) => {
     const blocker = write(work.path, 'a-file', 'x');
     const r = await script('report-matrix.ts', ['--out', join(blocker, 'sub'), out]);
     expect(r.exitCode).toBe(1);
@@ -170,40 +281,33 @@ describe('matrix', () => {
 
 describe('in a real browser', () => {
   test('claims.html renders every claim with its verdict, expands to evidence, filters, and prints a screenshot', async ({ skip }) => {
-    const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
-    if (!chromium) return skip('no Chromium on this host (apt-get install chromium)');
-    const { chromium: pw } = await import('playwright-core');
-    const browser = await pw.launch({
-      executablePath: chromium,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    if (!browser) return skip('no Chromium on this host (apt-get install chromium)');
+    const b = await browser; // launched in beforeAll, beside the report run
+    const page = await b.newPage({ viewport: { width: 420, height: 900 } }); // a narrow window
+    const requests: string[] = [];
+    page.on('request', (r) => {
+      if (!r.url().startsWith('file:')) requests.push(r.url());
     });
-    try {
-      const page = await browser.newPage({ viewport: { width: 420, height: 900 } }); // a narrow window
-      const requests: string[] = [];
-      page.on('request', (r) => {
-        if (!r.url().startsWith('file:')) requests.push(r.url());
-      });
-      await page.goto(`file://${reportFiles(out).html}`);
-      const rows = page.locator('#claims-table tbody tr');
-      expect(await rows.count()).toBe(26);
-      for (const c of report.claims) {
-        await expect.poll(() => page.locator(`tr[data-claim="${c.id}"] .badge`).textContent()).toBe(c.verdict);
-      }
-      const a7 = page.locator('tr[data-claim="A7"] details.claim');
-      await a7.locator(':scope > summary').click();
-      await expect.poll(() => a7.locator('details.evidence > summary').first().isVisible()).toBe(true);
-      await a7.locator('details.evidence > summary').first().click();
-      expect(await a7.locator('details.evidence pre').first().textContent()).toContain('rawGetpid');
-      await page.selectOption('#verdict', report.claims[0]!.verdict);
-      const visible = await page.locator('#claims-table tbody tr:not([hidden])').count();
-      expect(visible).toBe(report.claims.filter((c) => c.verdict === report.claims[0]!.verdict).length);
-      const shot = join(work.path, 'claims.png');
-      if (process.env.CLONELAB_KEEP_SCREENSHOT) await page.screenshot({ path: process.env.CLONELAB_KEEP_SCREENSHOT, fullPage: false });
-      await page.screenshot({ path: shot, fullPage: false });
-      expect(readFileSync(shot).subarray(1, 4).toString()).toBe('PNG');
-      expect(requests).toEqual([]);
-    } finally {
-      await browser.close();
+    await page.goto(`file://${reportFiles(out).html}`);
+    const rows = page.locator('#claims-table tbody tr');
+    expect(await rows.count()).toBe(26);
+    expect(await page.locator('[data-cases]').textContent()).toBe(casesLine(report));
+    for (const c of report.claims) {
+      await expect.poll(() => page.locator(`tr[data-claim="${c.id}"] .badge`).textContent()).toBe(c.verdict);
     }
+    const a7 = page.locator('tr[data-claim="A7"] details.claim');
+    await a7.locator(':scope > summary').click();
+    await expect.poll(() => a7.locator('details.evidence > summary').first().isVisible()).toBe(true);
+    await a7.locator('details.evidence > summary').first().click();
+    expect(await a7.locator('details.evidence pre').first().textContent()).toContain('rawGetpid');
+    await page.selectOption('#verdict', report.claims[0]!.verdict);
+    const visible = await page.locator('#claims-table tbody tr:not([hidden])').count();
+    expect(visible).toBe(report.claims.filter((c) => c.verdict === report.claims[0]!.verdict).length);
+    const shot = join(work.path, 'claims.png');
+    if (process.env.CLONELAB_KEEP_SCREENSHOT) await page.screenshot({ path: process.env.CLONELAB_KEEP_SCREENSHOT, fullPage: false });
+    await page.screenshot({ path: shot, fullPage: false });
+    expect(readFileSync(shot).subarray(1, 4).toString()).toBe('PNG');
+    expect(requests).toEqual([]);
+    await page.close();
   });
 });

@@ -6,6 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../harness/paths.js';
 import { CLAIMS, evaluate, ObservationIndex, VERDICTS, type Verdict } from '../claims/index.js';
+import { CLAIM_CASE_FILES } from '../claims/families.js';
 import type { Environment } from '../harness/environment.js';
 import type { ObservationKind, RecordedObservation } from '../observations.js';
 
@@ -38,6 +39,28 @@ export interface ClaimResult {
   setAside: (ObservationRef & { reason: string })[];
   /** The rule threw: a defect of clonelab (the run fails; the verdict says inconclusive). */
   broken?: string;
+  /** Set when not every claim-bearing case file ran: the verdict rests on part of the observations. */
+  partialRun?: string;
+}
+
+/** One case file of the run and how many tests it had (run, failed or skipped). */
+export interface CaseFileRun {
+  /** Relative to the project root, as vitest takes it. */
+  file: string;
+  tests: number;
+  /** One of CLAIM_CASE_FILES (helpers/claims/families.ts): its observations are what the rules read. */
+  claimBearing: boolean;
+  /** Errors of the file outside any test (it failed to load, a file-level hook threw). */
+  errors?: string[];
+}
+
+/** Which case files this run was made of, and whether they are every claim-bearing one. */
+export interface CasesRun {
+  files: CaseFileRun[];
+  /** The claim-bearing case files that did not run (absent, or loaded no test); empty when the set is complete. */
+  claimFilesNotRun: string[];
+  /** Every claim-bearing case file ran: the verdicts rest on the whole set of experiments. */
+  complete: boolean;
 }
 
 export interface ObservationRef {
@@ -61,6 +84,8 @@ export interface ClaimsReport {
   /** Every observation of the run, once (several claims may read the same one). */
   observations: ReportObservation[];
   tests: { passed: number; failed: number; skipped: number; total: number; list: TestOutcome[] };
+  /** Which case files ran (added within schema 2: absent from reports written before it). */
+  cases: CasesRun;
   /** Why the run ended, as vitest says ('passed', 'failed', 'interrupted'), and errors outside any test. */
   run: { reason: string; unhandledErrors: string[] };
 }
@@ -71,7 +96,11 @@ export function buildClaimsReport(input: {
   environment: Environment;
   reason: string;
   unhandledErrors: string[];
+  /** The case files that ran, with their test counts; by default, those of `tests`. */
+  caseFiles?: { file: string; tests: number; errors?: string[] }[];
 }): ClaimsReport {
+  const cases = casesRun(input.caseFiles ?? filesOf(input.tests));
+  const partialRun = cases.complete ? undefined : partialRunNote(cases);
   const index = new ObservationIndex(input.observations, input.environment);
   const ids = new Map<RecordedObservation, string>();
   const used = new Set<string>();
@@ -97,6 +126,7 @@ export function buildClaimsReport(input: {
       observations: d.used.map(ref),
       setAside: d.setAside.map((x) => ({ ...ref(x.observation), reason: x.reason })),
       ...(d.broken ? { broken: d.broken } : {}),
+      ...(partialRun ? { partialRun } : {}),
     };
   });
   const summary = Object.fromEntries(VERDICTS.map((v) => [v, claims.filter((c) => c.verdict === v).length])) as Record<Verdict, number>;
@@ -110,8 +140,56 @@ export function buildClaimsReport(input: {
     claims,
     observations: input.observations.map((o) => ({ id: ids.get(o)!, ...o })),
     tests: { passed: count('passed'), failed: count('failed'), skipped: count('skipped'), total: input.tests.length, list: input.tests },
+    cases,
     run: { reason: input.reason, unhandledErrors: input.unhandledErrors },
   };
+}
+
+/** Case files and their test counts, from the tests' own `file`. */
+function filesOf(tests: readonly TestOutcome[]): { file: string; tests: number }[] {
+  const n = new Map<string, number>();
+  for (const t of tests) n.set(t.file, (n.get(t.file) ?? 0) + 1);
+  return [...n].map(([file, count]) => ({ file, tests: count }));
+}
+
+export function casesRun(files: readonly { file: string; tests: number; errors?: string[] }[]): CasesRun {
+  // A file that failed to load has no test: it observed nothing, as if it had not run.
+  const ran = new Set(files.filter((f) => f.tests > 0).map((f) => f.file));
+  const claimFilesNotRun = CLAIM_CASE_FILES.filter((f) => !ran.has(f));
+  return {
+    files: files.map((f) => ({ file: f.file, tests: f.tests, claimBearing: CLAIM_CASE_FILES.includes(f.file), ...(f.errors?.length ? { errors: f.errors } : {}) })),
+    claimFilesNotRun,
+    complete: claimFilesNotRun.length === 0,
+  };
+}
+
+/** What a claim judged from part of the claim-bearing cases says about it. */
+function partialRunNote(c: CasesRun): string {
+  return (
+    `Judged from a partial run: ${c.claimFilesNotRun.length} of the ${CLAIM_CASE_FILES.length} claim-bearing case files did not run ` +
+    `(${c.claimFilesNotRun.join(', ')}), so what they observe is not in this verdict.`
+  );
+}
+
+/**
+ * The report's one line on which cases ran, e.g. "Cases: all 8 claim-bearing
+ * case files ran (tests each: cases/claims/clone.test.ts 19, ...), and 17
+ * other case files (516 tests)." A report written before `cases` existed
+ * (matrix inputs may be older) gets a line that says it is not known.
+ */
+export function casesLine(r: Pick<ClaimsReport, 'cases'>): string {
+  const c = r.cases as CasesRun | undefined;
+  if (!c) return 'Cases: not recorded (a report written before clonelab listed the case files it ran).';
+  const claim = c.files.filter((f) => f.claimBearing && !c.claimFilesNotRun.includes(f.file));
+  const other = c.files.filter((f) => !f.claimBearing);
+  const tests = (fs: CaseFileRun[]) => fs.reduce((n, f) => n + f.tests, 0);
+  const each = claim.map((f) => `${f.file} ${f.tests}`).join(', ');
+  const others = other.length ? `, and ${other.length} other case file${other.length === 1 ? '' : 's'} (${tests(other)} tests)` : '';
+  if (c.complete) return `Cases: all ${claim.length} claim-bearing case files ran (tests each: ${each})${others}.`;
+  return (
+    `Cases: a partial run, ${claim.length} of ${CLAIM_CASE_FILES.length} claim-bearing case files ran` +
+    `${claim.length ? ` (tests each: ${each})` : ''}${others}; not run: ${c.claimFilesNotRun.join(', ')}. Every verdict rests on this part only.`
+  );
 }
 
 /** A report file that cannot be used: which file, and what is wrong with it. */
@@ -171,7 +249,8 @@ export function readClaimsReport(path: string): ClaimsReport {
 export function summaryLine(r: ClaimsReport): string {
   const verdicts = VERDICTS.map((v) => `${r.summary[v]} ${v}`).join(', ');
   const broken = r.claims.filter((c) => c.broken).map((c) => c.id);
-  return `claims: ${verdicts}; tests: ${r.tests.passed} passed, ${r.tests.failed} failed, ${r.tests.skipped} skipped${broken.length ? `; BROKEN rules: ${broken.join(', ')}` : ''}`;
+  const partial = r.cases && !r.cases.complete ? `; partial run: ${CLAIM_CASE_FILES.length - r.cases.claimFilesNotRun.length} of ${CLAIM_CASE_FILES.length} claim-bearing case files` : '';
+  return `claims: ${verdicts}; tests: ${r.tests.passed} passed, ${r.tests.failed} failed, ${r.tests.skipped} skipped${partial}${broken.length ? `; BROKEN rules: ${broken.join(', ')}` : ''}`;
 }
 
 /** An observation's result, or what could not be observed: for display. */

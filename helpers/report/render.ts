@@ -4,7 +4,7 @@
  */
 import { VERDICTS } from '../claims/index.js';
 import type { ShareRow } from '../claims/clone.js';
-import { shownResult, type ClaimResult, type ClaimsReport, type ReportObservation } from './claims-report.js';
+import { casesLine, shownResult, type ClaimResult, type ClaimsReport, type ReportObservation } from './claims-report.js';
 import { badge, envList, esc, filters, page } from './html.js';
 
 /** The first sentence of an explanation: the "one-line why" of summary tables. */
@@ -25,6 +25,9 @@ const mdCell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 /** The observations a claim's rule did not get, each with why (incomplete, or its test skipped). */
 const setAsideLines = (c: ClaimResult): string[] => c.setAside.map((x) => `${x.id} (test: ${x.test}, ${x.testState}): ${x.reason}`);
 
+/** A case file's errors outside its tests (it failed to load, a file-level hook threw). */
+const fileErrors = (r: ClaimsReport): { file: string; error: string }[] => r.cases.files.flatMap((f) => (f.errors ?? []).map((error) => ({ file: f.file, error })));
+
 export function renderMarkdownSummary(r: ClaimsReport): string {
   const counts = VERDICTS.map((v) => `${r.summary[v]} ${v}`).join(' · ');
   return [
@@ -32,9 +35,11 @@ export function renderMarkdownSummary(r: ClaimsReport): string {
     '',
     `${counts}. Tests: ${r.tests.passed} passed, ${r.tests.failed} failed, ${r.tests.skipped} skipped.`,
     '',
+    casesLine(r),
+    '',
     '| ID | claim (in our words) | verdict | why |',
     '|---|---|---|---|',
-    ...r.claims.map((c) => `| ${c.id} | ${mdCell(c.statement)} | **${c.verdict}** | ${mdCell(oneLineWhy(c.explanation))} |`),
+    ...r.claims.map((c) => `| ${c.id} | ${mdCell(c.statement)} | **${c.verdict}** | ${c.partialRun ? '(partial run) ' : ''}${mdCell(oneLineWhy(c.explanation))} |`),
     '',
   ].join('\n');
 }
@@ -48,6 +53,7 @@ export function renderMarkdown(r: ClaimsReport): string {
       '',
       `> ${c.statement} (${c.source})`,
       '',
+      ...(c.partialRun ? [`_${c.partialRun}_`, ''] : []),
       c.explanation,
       '',
       obs.length
@@ -67,6 +73,7 @@ export function renderMarkdown(r: ClaimsReport): string {
     '',
     renderMarkdownSummary(r),
     failed.length ? `### Failed tests\n\n${failed.map((t) => `- ${t.name} (${t.file}): ${mdCell((t.errors ?? []).join('; ').slice(0, 300))}`).join('\n')}\n` : '',
+    fileErrors(r).length ? `### Errors outside any test\n\n${fileErrors(r).map(({ file, error }) => `- ${file}: ${mdCell(error.slice(0, 300))}`).join('\n')}\n` : '',
     skipped.length ? `### Skipped tests\n\n${skipped.map((t) => `- ${t.name}: ${mdCell(t.skipReason ?? '')}`).join('\n')}\n` : '',
     '## Claims',
     '',
@@ -133,9 +140,9 @@ export function renderHtml(r: ClaimsReport): string {
       return `<tr id="claim-${esc(c.id)}" data-verdict="${esc(c.verdict)}" data-claim="${esc(c.id)}">
 <th scope="row">${esc(c.id)}</th>
 <td><details class="claim"><summary>${esc(c.statement)} <span class="muted hide-narrow">(${esc(c.source)})</span></summary>
-<p>${esc(c.explanation)}</p>
+${c.partialRun ? `<p class="muted partial-run"><em>${esc(c.partialRun)}</em></p>\n` : ''}<p>${esc(c.explanation)}</p>
 <h3 class="muted">Evidence</h3>${evidence}${aside}${broken}</details></td>
-<td>${badge(c.verdict)}</td>
+<td>${badge(c.verdict)}${c.partialRun ? ' <span class="muted">(partial run)</span>' : ''}</td>
 <td class="hide-narrow">${esc(oneLineWhy(c.explanation))}</td>
 </tr>`;
     })
@@ -153,6 +160,7 @@ export function renderHtml(r: ClaimsReport): string {
 <h2 id="summary">Summary</h2>
 <ul class="counts" aria-label="verdict counts">${counts}</ul>
 <p>Tests: <strong data-tests="passed">${r.tests.passed}</strong> passed, <strong data-tests="failed">${r.tests.failed}</strong> failed, <strong data-tests="skipped">${r.tests.skipped}</strong> skipped.</p>
+<p data-cases="${r.cases.complete ? 'complete' : 'partial'}">${esc(casesLine(r))}</p>
 <h2 id="claims">Claims</h2>
 ${filters([...VERDICTS], 'claims')}
 <div class="scroll"><table id="claims-table">
@@ -163,6 +171,7 @@ ${rows}
 ${sharingTables(r)}
 <h2 id="tests">Tests not passed</h2>
 ${tests.length ? `<ul>${tests.map((t) => `<li>${badge(t.state)} ${esc(t.name)}: ${esc(t.skipReason ?? (t.errors ?? []).join('; ').slice(0, 500))}</li>`).join('')}</ul>` : '<p>Every test passed.</p>'}
+${fileErrors(r).length ? `<h3>Errors outside any test</h3><ul>${fileErrors(r).map(({ file, error }) => `<li>${esc(file)}: ${esc(error.slice(0, 500))}</li>`).join('')}</ul>` : ''}
 <h2 id="observations">All observations, with their evidence</h2>
 ${allObservations || '<p class="muted">None.</p>'}
 <h2 id="environment">Environment</h2>
@@ -175,7 +184,7 @@ const xml = (s: unknown) => esc(s).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u0
 
 export function renderJunit(r: ClaimsReport): string {
   // Properties go in each testsuite: that is where JUnit readers (Jenkins, GitLab) look for them.
-  const props = `    <properties>\n      <property name="kernelRelease" value="${xml(r.environment.kernelRelease)}"/>\n${VERDICTS.map((v) => `      <property name="claims.${v}" value="${r.summary[v]}"/>`).join('\n')}\n    </properties>`;
+  const props = `    <properties>\n      <property name="kernelRelease" value="${xml(r.environment.kernelRelease)}"/>\n      <property name="claimCaseFiles.complete" value="${r.cases.complete}"/>\n${VERDICTS.map((v) => `      <property name="claims.${v}" value="${r.summary[v]}"/>`).join('\n')}\n    </properties>`;
   const byFile = new Map<string, ClaimsReport['tests']['list']>();
   for (const t of r.tests.list) byFile.set(t.file, [...(byFile.get(t.file) ?? []), t]);
   const suites = [...byFile].map(([file, tests]) => {
