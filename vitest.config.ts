@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     // Fixtures run only when a test asks for them (cases/tooling/leftovers.test.ts).
-    include: process.env.CLONELAB_FIXTURE ? [process.env.CLONELAB_FIXTURE] : ['cases/**/*.test.ts'],
+    include: process.env.CLONELAB_FIXTURE ? process.env.CLONELAB_FIXTURE.split(',') : ['cases/**/*.test.ts'],
     // Builds the probes once per run and checks that nothing of ours is left.
     globalSetup: ['helpers/harness/global-setup.ts'],
     // Evaluated again before every test file, also without isolation (vitest re-imports setup files per file).

@@ -22,7 +22,6 @@ import type { ProcVisibilityObservations } from './claims/proc.js';
 import type { PsObservations } from './claims/ps.js';
 import type { SignalsObservations } from './claims/signals.js';
 import type { ThreadVsProcessObservations } from './claims/thread-group.js';
-import { skipUnmet, type Needs } from './harness/needs.js';
 import { ProbeFailure } from './harness/probe.js';
 import { unobservedReason } from './unobserved.js';
 
@@ -93,18 +92,11 @@ export type Observe = <K extends ObservationKind>(
 
 /**
  * vitest's `test`, with an `observe` fixture that attaches observations to the
- * running test, and an automatic `requirements` fixture: a test declared with
- * `needs({...})` (helpers/harness/needs.ts) whose requirements are not met here
- * is skipped with the generated reason before its body, so before any probe.
+ * running test. (A test declared with `needs({...})` is skipped before its
+ * body when a requirement is unmet: helpers/harness/test-setup.ts does that
+ * for every test, this one and vitest's own.)
  */
-export const test = base.extend<{ requirements: Needs; observe: Observe }>({
-  requirements: [
-    async ({ task, skip }, use) => {
-      skipUnmet({ task, skip });
-      await use(task.meta.needs ?? {});
-    },
-    { auto: true },
-  ],
+export const test = base.extend<{ observe: Observe }>({
   // eslint-disable-next-line no-empty-pattern
   observe: async ({ task }, use) => {
     const list: Observation[] = (task.meta.observations ??= []);

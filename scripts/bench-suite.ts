@@ -25,34 +25,16 @@ import { execa } from 'execa';
 import { CLAIM_CASE_FILES } from '../helpers/claims/families.js';
 import { writeFileAtomic } from '../helpers/harness/fs.js';
 import { PROJECT_ROOT } from '../helpers/harness/paths.js';
+import { defineCommand, option, runMain, wholeNumber } from '../helpers/cli.js';
 
-const USAGE = 'usage: npm run bench:suite [-- --runs N]';
-const HELP = `${USAGE}
-  times a one-test vitest run (the floor), npm run report (claim-bearing cases) and npm test,
-  N times each in rounds (default 3), and prints the medians, the ratio report/floor
-  (target <= 4) and the wall time of npm test (target < 12 s); writes reports/bench/suite.json`;
-
-/** Kept trivial on purpose (one option): the scripts' shared CLI helper will take it over. */
-function parseRuns(argv: string[]): number {
-  let runs = 3;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--help' || a === '-h') {
-      console.log(HELP);
-      process.exit(0);
-    } else if (a === '--runs') {
-      const v = argv[++i];
-      runs = Number(v);
-      if (!v || !Number.isInteger(runs) || runs < 1) fail(`--runs takes a whole number >= 1, got '${v ?? ''}'`);
-    } else fail(`unknown argument '${a}'`);
-  }
-  return runs;
-}
-
-function fail(message: string): never {
-  console.error(`bench:suite: ${message}\n${USAGE}`);
-  process.exit(2);
-}
+export const command = defineCommand({
+  name: 'bench:suite',
+  summary:
+    'Times a one-test vitest run (the floor), npm run report (claim-bearing cases) and npm test, N times each in rounds, and prints the medians, the ratio report/floor (target <= 4) and the wall time of npm test (target < 12 s); writes reports/bench/suite.json.',
+  options: {
+    runs: option({ value: 'N', description: 'rounds of the three commands', convert: wholeNumber(1), default: 3 }),
+  },
+});
 
 const OUT = join(PROJECT_ROOT, 'reports', 'bench');
 
@@ -104,7 +86,7 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-const runs = parseRuns(process.argv.slice(2));
+await runMain(import.meta.url, command, async ({ runs }) => {
 const loadBefore = loadavg();
 const times: Record<Command['name'], Timed[]> = { floor: [], report: [], test: [] };
 for (let round = 1; round <= runs; round++) {
@@ -152,5 +134,6 @@ if (failed.length) {
     const bad = times[c.name].find((t) => t.exitCode !== 0)!;
     console.error(`bench:suite: ${c.shown} failed (exit ${bad.exitCode}); its times measure a broken run. Its last lines:\n${bad.tail}`);
   }
-  process.exit(1);
+  process.exitCode = 1;
 }
+});

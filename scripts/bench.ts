@@ -1,9 +1,10 @@
 /**
- * npm run bench: what the suite costs. Measures (not asserts) the wall time of
- * whole `vitest run`s, and the start-up cost of one probe through the
- * harness (reaper + probe + record parsing) against a bare spawn.
+ * npm run bench: what a probe costs. Measures (not asserts) the start-up cost
+ * of one probe through the harness (reaper + probe + record parsing) against
+ * a bare spawn, a 64-thread group, and the 256-combination clone matrix.
+ * Whole runs of the suite are timed by npm run bench:suite.
  *
- *   npm run bench [-- --suite-runs N] [--probe-runs N]
+ *   npm run bench [-- --probe-runs N]
  */
 import { execa } from 'execa';
 import { join } from 'node:path';
@@ -15,9 +16,8 @@ import { defineCommand, option, runMain, wholeNumber } from '../helpers/cli.js';
 
 export const command = defineCommand({
   name: 'bench',
-  summary: 'Measures (does not assert) the wall time of whole `vitest run`s and the start-up cost of one probe through the harness against a bare spawn; writes reports/bench-suite.json.',
+  summary: 'Measures (does not assert) the start-up cost of one probe through the harness against a bare spawn, and the clone matrix; writes reports/bench/probes.json (whole runs: npm run bench:suite).',
   options: {
-    'suite-runs': option({ value: 'N', description: 'whole-suite runs to time', convert: wholeNumber(1), default: 3 }),
     'probe-runs': option({ value: 'N', description: 'probe starts to time, each way', convert: wholeNumber(1), default: 200 }),
   },
 });
@@ -38,7 +38,7 @@ async function timeEach(n: number, fn: () => Promise<unknown>): Promise<number[]
   return out;
 }
 
-await runMain(import.meta.url, command, async ({ 'suite-runs': suiteRuns, 'probe-runs': probeRuns }) => {
+await runMain(import.meta.url, command, async ({ 'probe-runs': probeRuns }) => {
   const built = await buildProbes();
   configureProbes(built.dir);
   await timeEach(10, () => runProbe('selftest', ['--mode', 'ok'])); // warm-up
@@ -56,18 +56,12 @@ await runMain(import.meta.url, command, async ({ 'suite-runs': suiteRuns, 'probe
       ['clone', 'clone3'].map(async (api) => [api, stats(await timeEach(10, () => runProbe('clone', ['--matrix', '--api', api], { timeoutMs: 60_000 })))] as const),
     ),
   );
-  const suite = stats(
-    await timeEach(suiteRuns, () =>
-      execa('vitest', ['run'], { cwd: PROJECT_ROOT, preferLocal: true, env: { CLONELAB_REPORT_DIR: join(PROJECT_ROOT, 'reports', 'bench-run') } }),
-    ),
-  );
-  const result = { generatedAt: new Date().toISOString(), probeStartupMs: { harness, bareSpawn: bare, ids64Threads: group64 }, cloneMatrixMs: matrix, suiteWallMs: suite };
+  const result = { generatedAt: new Date().toISOString(), probeStartupMs: { harness, bareSpawn: bare, ids64Threads: group64 }, cloneMatrixMs: matrix };
   const fmt = (s: ReturnType<typeof stats>) => `median ${s.median.toFixed(2)} ms (p10 ${s.p10.toFixed(2)}, p90 ${s.p90.toFixed(2)}, n=${s.n})`;
   console.log(`probe through the harness (reaper + validation): ${fmt(harness)}`);
   console.log(`bare spawn of the same binary with execa:         ${fmt(bare)}`);
   console.log(`ids probe, 64 pthreads, ready then release:      ${fmt(group64)}`);
   for (const [api, st] of Object.entries(matrix)) console.log(`sharing matrix via ${api.padEnd(6)} (256 combinations):    ${fmt(st)}, ${((st.median * 1000) / 256).toFixed(0)} µs per combination`);
-  console.log(`whole suite, vitest run:                          ${fmt(suite)}`);
-  writeFileAtomic(join(PROJECT_ROOT, 'reports', 'bench-suite.json'), `${JSON.stringify(result, null, 2)}\n`);
-  console.log('wrote reports/bench-suite.json');
+  writeFileAtomic(join(PROJECT_ROOT, 'reports', 'bench', 'probes.json'), `${JSON.stringify(result, null, 2)}\n`);
+  console.log('wrote reports/bench/probes.json');
 });

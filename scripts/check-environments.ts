@@ -11,7 +11,7 @@
  * --report-leftovers mode). Writes each run's report, a matrix over all, and
  * environments.json/.md with the checks.
  */
-import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, relative } from 'node:path';
 import { execa, type ResultPromise } from 'execa';

@@ -192,7 +192,6 @@ async function tracedSyscalls(probeDir: string, out: string, table: SyscallTable
  * - missing: the claim is not in the report (broken).
  */
 type CellChange = 'same' | 'inconclusive' | 'explained' | 'unexplained' | 'reworded' | 'finding' | 'varies' | 'missing';
-const BROKEN_CHANGES: readonly CellChange[] = ['unexplained', 'missing'];
 
 interface Cell {
   claim: string;

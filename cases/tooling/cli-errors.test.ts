@@ -156,7 +156,7 @@ const SCRIPTS = readdirSync(join(PROJECT_ROOT, 'scripts'))
 const load = async (script: string) => (await import(`../../scripts/${script}.ts`)) as { command: Command<Record<string, AnyOption>, unknown> };
 
 test('every script exports its command, and importing it runs nothing; --help prints its usage, status 0', async () => {
-  expect(SCRIPTS.sort()).toEqual(['bench', 'build-probes', 'check-environments', 'check-faults', 'check-flakes', 'kernels', 'report', 'report-matrix']);
+  expect(SCRIPTS.sort()).toEqual(['bench', 'bench-suite', 'build-probes', 'check-environments', 'check-faults', 'check-flakes', 'kernels', 'report', 'report-matrix']);
   for (const script of SCRIPTS) {
     const { command } = await load(script);
     const r = await run(command, ['--help']);
@@ -194,7 +194,8 @@ test.for([
   { script: 'check-faults', argv: ['--probe-timeout', 'soon'], says: "--probe-timeout takes a whole number >= 100, got 'soon'" },
   { script: 'check-faults', argv: ['--probe-timeout', '99'], says: "--probe-timeout takes a whole number >= 100, got '99'" },
   { script: 'check-faults', argv: ['--frobnicate'], says: /^unknown option '--frobnicate' \(valid: --syscall, --errno, --kill, --jobs, --probe-timeout, --out, --help\)$/ },
-  { script: 'bench', argv: ['--suite-runs', '0'], says: "--suite-runs takes a whole number >= 1, got '0'" },
+  { script: 'bench', argv: ['--probe-runs', '0'], says: "--probe-runs takes a whole number >= 1, got '0'" },
+  { script: 'bench-suite', argv: ['--runs', 'many'], says: "--runs takes a whole number >= 1, got 'many'" },
   { script: 'bench', argv: ['--probe-runs', 'x'], says: "--probe-runs takes a whole number >= 1, got 'x'" },
   { script: 'bench', argv: ['fast'], says: "unexpected argument 'fast'" },
   { script: 'build-probes', argv: ['--frobnicate'], says: "unknown option '--frobnicate' (valid: --help)" },

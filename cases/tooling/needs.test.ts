@@ -6,15 +6,12 @@
  * run, that a test declared with unmet needs is skipped with that reason
  * before its body runs.
  */
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { execa } from 'execa';
 import { dir as tmpDir } from 'tmp-promise';
 import { describe, expect } from 'vitest';
 import { findCommand, kernelVersion, needs, realHost, skipUnmet, unmet, unreachableBy, usernsSettings, type Host, type Needs } from '../../helpers/harness/needs.js';
-import { PROJECT_ROOT } from '../../helpers/harness/paths.js';
 import { test } from '../../helpers/observations.js';
-import type { ClaimsReport } from '../../helpers/report/claims-report.js';
 
 /** A machine where everything is there: root, every command, Linux 6.12. */
 const host = (over: Partial<Host> = {}): Host => ({
@@ -241,29 +238,3 @@ describe('on this machine', () => {
   });
 });
 
-test(
-  'a nested run: a test with unmet needs is skipped with the reason before its body, on a test, a table or a describe',
-  { ...needs({ hostOnly: 'a nested vitest run of the needs fixture' }), timeout: 120_000 },
-  async () => {
-    const work = await tmpDir({ unsafeCleanup: true, prefix: 'clonelab-needs-' });
-    try {
-      const run = await execa(process.execPath, [join(PROJECT_ROOT, 'node_modules/vitest/vitest.mjs'), 'run'], {
-        cwd: PROJECT_ROOT,
-        reject: false,
-        env: { CLONELAB_FIXTURE: 'cases/fixtures/needs.fixture.ts', CLONELAB_REPORT_DIR: work.path },
-      });
-      expect(run.exitCode, `${run.stdout}\n${run.stderr}`).toBe(0); // every body that ran would have failed its test
-      const report = JSON.parse(readFileSync(join(work.path, 'claims.json'), 'utf8')) as ClaimsReport;
-      const missing = 'needs /nonexistent/clonelab-needs-fixture: it does not exist here';
-      expect(report.tests.list.map((t) => [t.name, t.state, t.skipReason])).toEqual([
-        ['a file that is not there', 'skipped', missing],
-        ['row one of a table that needs a file that is not there', 'skipped', `${missing}: nothing is lost`],
-        ['row two of a table that needs a file that is not there', 'skipped', `${missing}: nothing is lost`],
-        ['a group that needs a file that is not there > a test of the group', 'skipped', missing],
-        ['met: sh is on PATH', 'passed', undefined],
-      ]);
-    } finally {
-      await work.cleanup();
-    }
-  },
-);

@@ -1,32 +1,46 @@
 /**
- * How observations reach the report (helpers/observations.ts, the reporter):
- * a nested `vitest run --retry=1` of cases/fixtures/observe.fixture.ts, whose
- * report is read back. Complete and incomplete are kept apart, a retried
- * attempt keeps its own outcome, and what the rules may not use is set aside
- * with its reason.
+ * What a real nested vitest run makes of the observe fixture and of declared
+ * requirements: one `vitest run --retry=1` of cases/fixtures/observe.fixture.ts
+ * and cases/fixtures/needs.fixture.ts together (one vitest start, not two),
+ * whose report is read back.
+ *
+ * - Observations (helpers/observations.ts, the reporter): complete and
+ *   incomplete are kept apart, a retried attempt keeps its own outcome, and
+ *   what the rules may not use is set aside with its reason.
+ * - Requirements (helpers/harness/needs.ts, helpers/harness/test-setup.ts): a
+ *   plain vitest test declared with unmet needs is skipped with the generated
+ *   reason before its body, on a test, a table or a describe; a met one runs.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
-import { dir as tmpDir } from 'tmp-promise';
-import { expect, test } from 'vitest';
+import { execa, type Result } from 'execa';
+import { dir as tmpDir, type DirectoryResult } from 'tmp-promise';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { needs, unmet, type Needs } from '../../helpers/harness/needs.js';
 import { PROJECT_ROOT } from '../../helpers/harness/paths.js';
-import { hostOnlyReason } from '../../helpers/harness/environment.js';
 import type { ClaimsReport } from '../../helpers/report/claims-report.js';
 
-const HOST_ONLY = hostOnlyReason('a nested vitest run of the observation fixture');
+const FIXTURES = ['cases/fixtures/observe.fixture.ts', 'cases/fixtures/needs.fixture.ts'];
+const NESTED: Needs = { hostOnly: 'a nested vitest run of the fixtures' };
 
-test('a nested run with --retry=1: attempts, incomplete observations and skipped tests in the report', { timeout: 120_000 }, async ({ skip }) => {
-  if (HOST_ONLY) skip(HOST_ONLY);
-  const work = await tmpDir({ unsafeCleanup: true, prefix: 'clonelab-observe-' });
-  try {
-    const run = await execa(process.execPath, [join(PROJECT_ROOT, 'node_modules/vitest/vitest.mjs'), 'run', '--retry=1'], {
+describe('a nested run of the observe and needs fixtures, with --retry=1', needs(NESTED), () => {
+  let work: DirectoryResult | undefined;
+  let run: Result;
+  let report: ClaimsReport;
+  beforeAll(async () => {
+    if (unmet(NESTED)) return; // its tests skip with the reason
+    work = await tmpDir({ unsafeCleanup: true, prefix: 'clonelab-nested-' });
+    run = await execa(process.execPath, [join(PROJECT_ROOT, 'node_modules/vitest/vitest.mjs'), 'run', '--retry=1'], {
       cwd: PROJECT_ROOT,
       reject: false,
-      env: { CLONELAB_FIXTURE: 'cases/fixtures/observe.fixture.ts', CLONELAB_REPORT_DIR: work.path },
+      env: { CLONELAB_FIXTURE: FIXTURES.join(','), CLONELAB_REPORT_DIR: work.path },
     });
-    expect(run.exitCode, run.stdout).toBe(1); // the unreadable value fails its test
-    const report = JSON.parse(readFileSync(join(work.path, 'claims.json'), 'utf8')) as ClaimsReport;
+    report = JSON.parse(readFileSync(join(work.path, 'claims.json'), 'utf8')) as ClaimsReport;
+  }, 120_000);
+  afterAll(() => work?.cleanup());
+
+  test('attempts, incomplete observations and skipped tests in the report', () => {
+    expect(run.exitCode, String(run.stdout)).toBe(1); // the unreadable value fails its test
     const obs = (variant: string, attempt = 0) => report.observations.find((o) => o.kind === 'unusedPidLookup' && o.variant === variant && (o.attempt ?? 0) === attempt);
 
     // The first attempt failed and was retried: its observation says so, whatever the last attempt did.
@@ -48,9 +62,22 @@ test('a nested run with --retry=1: attempts, incomplete observations and skipped
     expect(a13.verdict).toBe('inconclusive'); // it needs hiddenTidLookup and shellCd, which this fixture never records
 
     // No claim case file ran, but observations were recorded: the report is written, and says it is partial.
-    expect(report.cases).toMatchObject({ files: [{ file: 'cases/fixtures/observe.fixture.ts', tests: 3, claimBearing: false }], complete: false });
+    expect(report.cases.files).toEqual(
+      expect.arrayContaining([expect.objectContaining({ file: 'cases/fixtures/observe.fixture.ts', tests: 3, claimBearing: false })]),
+    );
+    expect(report.cases.complete).toBe(false);
     expect(report.claims.every((c) => c.partialRun?.startsWith('Judged from a partial run:'))).toBe(true);
-  } finally {
-    await work.cleanup();
-  }
+  });
+
+  test('a test with unmet needs is skipped with the reason before its body, on a test, a table or a describe; a met one runs', () => {
+    const missing = 'needs /nonexistent/clonelab-needs-fixture: it does not exist here';
+    const fromNeeds = report.tests.list.filter((t) => t.file === 'cases/fixtures/needs.fixture.ts');
+    expect(fromNeeds.map((t) => [t.name, t.state, t.skipReason])).toEqual([
+      ['a file that is not there', 'skipped', missing],
+      ['row one of a table that needs a file that is not there', 'skipped', `${missing}: nothing is lost`],
+      ['row two of a table that needs a file that is not there', 'skipped', `${missing}: nothing is lost`],
+      ['a group that needs a file that is not there > a test of the group', 'skipped', missing],
+      ['met: sh is on PATH', 'passed', undefined],
+    ]);
+  });
 });

@@ -17,6 +17,7 @@ import { PROJECT_ROOT } from '../../helpers/harness/paths.js';
 import { VERDICTS } from '../../helpers/claims/index.js';
 import { CLAIM_CASE_FILES } from '../../helpers/claims/families.js';
 import { environment, hostOnlyReason } from '../../helpers/harness/environment.js';
+import { findCommand, needs } from '../../helpers/harness/needs.js';
 import { buildClaimsReport, casesLine, readClaimsReport, ReportInputError, type ClaimsReport, type TestOutcome } from '../../helpers/report/claims-report.js';
 import { buildMatrix, writeMatrix } from '../../helpers/report/matrix.js';
 import { renderHtml, renderJunit, renderMarkdown } from '../../helpers/report/render.js';
@@ -34,7 +35,7 @@ let run: Awaited<ReturnType<typeof script>>;
 let stepSummary: string;
 /** A headless Chromium, started while the report is being made (undefined: none on this host). */
 let browser: Promise<Browser> | undefined;
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+const CHROMIUM = findCommand('chromium');
 
 /** Report tooling does not depend on the kernel: `npm run kernels` checks it on the host, not in every slow guest. */
 const HOST_ONLY = hostOnlyReason('report tooling (kernel-independent)');
@@ -279,10 +280,9 @@ describe('matrix', () => {
   });
 });
 
-describe('in a real browser', () => {
-  test('claims.html renders every claim with its verdict, expands to evidence, filters, and prints a screenshot', async ({ skip }) => {
-    if (!browser) return skip('no Chromium on this host (apt-get install chromium)');
-    const b = await browser; // launched in beforeAll, beside the report run
+describe('in a real browser', needs({ cmds: ['chromium'] }), () => {
+  test('claims.html renders every claim with its verdict, expands to evidence, filters, and prints a screenshot', async () => {
+    const b = await browser!; // launched in beforeAll, beside the report run
     const page = await b.newPage({ viewport: { width: 420, height: 900 } }); // a narrow window
     const requests: string[] = [];
     page.on('request', (r) => {

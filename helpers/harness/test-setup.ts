@@ -4,8 +4,9 @@
  * probes are, and no probe outlives its test.
  */
 import { setGracefulCleanup } from 'tmp-promise';
-import { afterAll, afterEach, inject } from 'vitest';
+import { afterAll, afterEach, beforeEach, inject } from 'vitest';
 import { leftoverProbeTasks } from './leftovers.js';
+import { skipUnmet } from './needs.js';
 import { configureProbes, stopAllProbes } from './probe.js';
 
 const probeDir = inject('probeDir');
@@ -15,6 +16,11 @@ configureProbes(probeDir);
 // (A file with test.concurrent tests that start probes in this process would
 // have one test's afterEach stop the other's probes: keep such tests sequential.)
 afterEach(stopAllProbes);
+
+// A test declared with needs({...}) (helpers/harness/needs.ts) whose
+// requirements are not met here is skipped with the generated reason before
+// its body runs, so before any probe starts: for every test of every file.
+beforeEach(({ task, skip }) => skipUnmet({ task, skip }));
 
 afterAll(() => {
   // This worker's PID is the ancestor for every file it runs; files run one at a time in it.
