@@ -231,6 +231,9 @@ type OptionValue<X> = X extends FlagOption
 
 export type Values<O extends Record<string, AnyOption>, P = string> = { -readonly [K in keyof O]: OptionValue<O[K]> } & { positionals: P[] };
 
+/** The values a command's parse() returns: `ValuesOf<typeof command>` for a script's exported main(). */
+export type ValuesOf<C> = C extends Command<infer O, infer P> ? Values<O, P> : never;
+
 /** The built-in --help of every command. */
 const HELP: FlagOption = flag('print this help and exit', { short: 'h' });
 

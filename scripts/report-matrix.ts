@@ -7,7 +7,7 @@
  */
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { relative } from 'node:path';
-import { defineCommand, directory, fail, option, runMain } from '../helpers/cli.js';
+import { defineCommand, directory, fail, option, runMain, type Io, type ValuesOf } from '../helpers/cli.js';
 import { defaultReportDir } from '../helpers/harness/paths.js';
 import { readClaimsReport, ReportInputError } from '../helpers/report/claims-report.js';
 import { buildMatrix, writeMatrix } from '../helpers/report/matrix.js';
@@ -21,7 +21,8 @@ export const command = defineCommand({
   positionals: { name: 'REPORT', description: 'a claims.json, or a directory holding one', min: 1 },
 });
 
-await runMain(import.meta.url, command, ({ out, positionals: inputs }) => {
+/** The command's work, apart from process exit: the tests run it in-process through runCommand. */
+export function main({ out, positionals: inputs }: ValuesOf<typeof command>, io: Io): void {
   const reports = [];
   for (const input of inputs) {
     try {
@@ -39,6 +40,8 @@ await runMain(import.meta.url, command, ({ out, positionals: inputs }) => {
   }
   const matrix = buildMatrix(reports);
   const files = writeMatrix(matrix, out);
-  console.log(`matrix of ${matrix.columns.length} reports: ${matrix.claims.filter((c) => c.differs).length} claims and ${matrix.tests.filter((t) => t.differs).length} tests differ`);
-  for (const f of files) console.log(`  ${relative(process.cwd(), f) || f}`);
-});
+  io.out(`matrix of ${matrix.columns.length} reports: ${matrix.claims.filter((c) => c.differs).length} claims and ${matrix.tests.filter((t) => t.differs).length} tests differ\n`);
+  for (const f of files) io.out(`  ${relative(process.cwd(), f) || f}\n`);
+}
+
+await runMain(import.meta.url, command, main);
