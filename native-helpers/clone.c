@@ -87,7 +87,8 @@ struct ctx {
 	int newipc;
 };
 
-static int vm_probe; /* private memory: only CLONE_VM makes the child's store visible */
+/* Private memory: only CLONE_VM makes the child's store visible. */
+static int vm_probe;
 static char *stack_base;
 
 /* ------------------------------------------------------------ flag names */

@@ -46,6 +46,8 @@
 
 /* ---------------------------------------------------------------- errno names */
 
+/* A hand-laid table: the formatter would reflow it. */
+/* clang-format off */
 #define CL_ERRNOS(X)                                                            \
 	X(EPERM) X(ENOENT) X(ESRCH) X(EINTR) X(EIO) X(ENXIO) X(E2BIG) X(ENOEXEC) \
 	X(EBADF) X(ECHILD) X(EAGAIN) X(ENOMEM) X(EACCES) X(EFAULT) X(EBUSY)      \
@@ -54,6 +56,7 @@
 	X(ENAMETOOLONG) X(ENOSYS) X(ENOTEMPTY) X(ELOOP) X(EIDRM) X(EOVERFLOW)    \
 	X(EUSERS) X(EOPNOTSUPP) X(ETIMEDOUT) X(ECANCELED) X(EOWNERDEAD)          \
 	X(ENOTRECOVERABLE)
+/* clang-format on */
 
 /*
  * The errno's name; one not in the table is named by its number ("E95"), so
