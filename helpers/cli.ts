@@ -283,21 +283,15 @@ export function defineCommand<O extends Record<string, AnyOption>, P = string>(s
     const p = spec.positionals;
     if (p) rows.push([p.name, `${p.description}${p.convert ? ` (${p.convert.what})` : ''}`]);
     const width = Math.max(...rows.map(([l]) => l.length));
-    return [
-      usage(),
-      '',
-      spec.summary,
-      '',
-      ...rows.map(([l, r]) => `  ${l.padEnd(width)}  ${r}`),
-      ...(spec.epilog ? ['', spec.epilog()] : []),
-      '',
-    ].join('\n');
+    return [usage(), '', spec.summary, '', ...rows.map(([l, r]) => `  ${l.padEnd(width)}  ${r}`), ...(spec.epilog ? ['', spec.epilog()] : []), ''].join('\n');
   }
 
   function parse(argv: readonly string[]): Values<O, P> | null {
     const { tokens } = parseArgs({
       args: [...argv],
-      options: Object.fromEntries(Object.entries(all).map(([name, o]) => [name, { type: o.kind === 'flag' ? 'boolean' : 'string', ...(o.short ? { short: o.short } : {}) }])),
+      options: Object.fromEntries(
+        Object.entries(all).map(([name, o]) => [name, { type: o.kind === 'flag' ? 'boolean' : 'string', ...(o.short ? { short: o.short } : {}) }]),
+      ),
       strict: false,
       allowPositionals: true,
       tokens: true,
@@ -311,7 +305,12 @@ export function defineCommand<O extends Record<string, AnyOption>, P = string>(s
       if (t.kind !== 'option') continue;
       const o = all[t.name];
       const typed = argv[t.index]!;
-      if (!o) throw new UsageError(`unknown option '${typed}' (valid: ${Object.entries(all).map(([n]) => `--${n}`).join(', ')})`);
+      if (!o)
+        throw new UsageError(
+          `unknown option '${typed}' (valid: ${Object.entries(all)
+            .map(([n]) => `--${n}`)
+            .join(', ')})`,
+        );
       if (o.kind === 'flag') {
         if (t.value !== undefined) throw new UsageError(`${t.rawName} takes no value, got '${typed}'`);
         values[t.name] = true;
@@ -319,7 +318,9 @@ export function defineCommand<O extends Record<string, AnyOption>, P = string>(s
       }
       // parseArgs takes the next word as the value even when it is another option (`--out --help`): refuse that.
       if (t.value === undefined || (!t.inlineValue && t.value.startsWith('-') && t.value !== '-')) {
-        throw new UsageError(`${t.rawName} needs ${o.convert.what}${t.value !== undefined ? ` (to give a value that starts with '-', write ${t.rawName}=VALUE)` : ''}`);
+        throw new UsageError(
+          `${t.rawName} needs ${o.convert.what}${t.value !== undefined ? ` (to give a value that starts with '-', write ${t.rawName}=VALUE)` : ''}`,
+        );
       }
       const v = convertValue(o.convert, t.value, t.rawName);
       values[t.name] = o.kind === 'repeated' ? [...((values[t.name] as unknown[]) ?? []), v] : v;
@@ -334,7 +335,8 @@ export function defineCommand<O extends Record<string, AnyOption>, P = string>(s
     const min = p?.min ?? 0;
     const max = p ? (p.max ?? Infinity) : 0;
     if (raw.length > max) throw new UsageError(`unexpected argument '${raw[max]}'`);
-    if (raw.length < min) throw new UsageError(`needs ${min === max ? 'exactly' : 'at least'} ${min === 1 ? 'one' : min} ${p!.name}, got ${raw.length || 'none'}`);
+    if (raw.length < min)
+      throw new UsageError(`needs ${min === max ? 'exactly' : 'at least'} ${min === 1 ? 'one' : min} ${p!.name}, got ${raw.length || 'none'}`);
     values.positionals = p?.convert ? raw.map((r) => convertValue(p.convert!, r, p.name)) : raw;
     spec.check?.(values as Values<O, P>);
     return values as Values<O, P>;
@@ -410,7 +412,11 @@ export function isEntryPoint(moduleUrl: string): boolean {
  * timers must not keep node alive after the answer is known). On import
  * (tests), nothing runs.
  */
-export async function runMain<O extends Record<string, AnyOption>, P>(moduleUrl: string, cmd: Command<O, P>, main: (values: Values<O, P>, io: Io) => Promise<number | void> | number | void): Promise<void> {
+export async function runMain<O extends Record<string, AnyOption>, P>(
+  moduleUrl: string,
+  cmd: Command<O, P>,
+  main: (values: Values<O, P>, io: Io) => Promise<number | void> | number | void,
+): Promise<void> {
   if (!isEntryPoint(moduleUrl)) return;
   process.exit(await runCommand(cmd, process.argv.slice(2), main));
 }

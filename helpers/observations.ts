@@ -29,7 +29,8 @@ export { must, Unobserved, unobservedReason, unobservedUnless } from './unobserv
 export { needs } from './harness/needs.js';
 
 export interface ObservationResults
-  extends IdsObservations,
+  extends
+    IdsObservations,
     ProcVisibilityObservations,
     CloneObservations,
     SignalsObservations,
@@ -97,7 +98,6 @@ export type Observe = <K extends ObservationKind>(
  * for every test, this one and vitest's own.)
  */
 export const test = base.extend<{ observe: Observe }>({
-  // eslint-disable-next-line no-empty-pattern
   observe: async ({ task }, use) => {
     const list: Observation[] = (task.meta.observations ??= []);
     // vitest runs a retried test again in the same task: each attempt keeps its own number.
@@ -106,14 +106,14 @@ export const test = base.extend<{ observe: Observe }>({
       const evidence: Evidence = {};
       try {
         const result = await build(evidence);
-        list.push({ kind, variant, complete: true, result, evidence, attempt } as Observation);
+        list.push({ kind, variant, complete: true, result, evidence, attempt });
         return result;
       } catch (e) {
         if (e instanceof ProbeFailure) {
           evidence.probeRecords ??= e.details.records;
           if (e.details.stderr.trim()) evidence.probeStderr ??= e.details.stderr.trim().split('\n').slice(-20).join('\n');
         }
-        list.push({ kind, variant, complete: false, unobserved: unobservedReason(e), evidence, attempt } as Observation);
+        list.push({ kind, variant, complete: false, unobserved: unobservedReason(e), evidence, attempt });
         throw e;
       }
     });

@@ -36,4 +36,3 @@ export function unobservedReason(e: unknown): string {
   }
   return `the experiment stopped: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`;
 }
-

@@ -35,8 +35,15 @@ static long long now_ns(void)
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static int child_exit(void *arg) { (void)arg; return 0; }
-static void *thread_exit(void *arg) { return arg; }
+static int child_exit(void *arg)
+{
+	(void)arg;
+	return 0;
+}
+static void *thread_exit(void *arg)
+{
+	return arg;
+}
 
 static void one(const char *m)
 {
@@ -56,7 +63,8 @@ static void one(const char *m)
 	} else if (strcmp(m, "posix_spawn") == 0) {
 		pid_t p;
 		char *argv[] = {self, "--noop", NULL};
-		if (posix_spawn(&p, self, NULL, NULL, argv, environ) != 0 || waitpid(p, &st, 0) < 0)
+		if (posix_spawn(&p, self, NULL, NULL, argv, environ) != 0 ||
+		    waitpid(p, &st, 0) < 0)
 			cl_die("posix_spawn");
 	} else if (strcmp(m, "clone-fork") == 0) {
 		long p = cl_clone_forklike(SIGCHLD, NULL, NULL);
@@ -65,15 +73,17 @@ static void one(const char *m)
 		if (p < 0 || waitpid((pid_t)p, &st, 0) < 0)
 			cl_die("clone");
 	} else if (strcmp(m, "clone-vm") == 0) {
-		long p = clone(child_exit, stack_base + STACK_SIZE, CLONE_VM | SIGCHLD, NULL);
+		long p = clone(child_exit, stack_base + STACK_SIZE,
+			       CLONE_VM | SIGCHLD, NULL);
 		if (p < 0 || waitpid((pid_t)p, &st, 0) < 0)
 			cl_die("clone-vm");
 	} else if (strcmp(m, "clone-thread") == 0) {
 		static pid_t ctid;
 		ctid = -1;
 		long p = clone(child_exit, stack_base + STACK_SIZE,
-			       CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |
-				       CLONE_CHILD_CLEARTID,
+			       CLONE_VM | CLONE_FS | CLONE_FILES |
+				       CLONE_SIGHAND | CLONE_THREAD |
+				       CLONE_SYSVSEM | CLONE_CHILD_CLEARTID,
 			       NULL, NULL, NULL, &ctid);
 		if (p < 0)
 			cl_die("clone-thread");
@@ -125,14 +135,19 @@ static void report(struct series *sr)
 	cl_int(CL_REC, "medianNs", sr->samples[n / 2]);
 	cl_int(CL_REC, "p10Ns", sr->samples[n / 10]);
 	cl_int(CL_REC, "p90Ns", sr->samples[(n * 9) / 10]);
-	cl_int(CL_REC, "opsPerSec", (long long)((double)n * 1e9 / (double)sr->total));
+	cl_int(CL_REC, "opsPerSec",
+	       (long long)((double)n * 1e9 / (double)sr->total));
 	cl_end(CL_REC);
 	free(sr->samples);
 }
 
-static struct series new_series(const char *name, const char *mechanism, int n, long long mib)
+static struct series new_series(const char *name, const char *mechanism, int n,
+				long long mib)
 {
-	struct series sr = {name, mechanism, mib, malloc(sizeof(long long) * (size_t)n), 0, n, 0};
+	struct series sr = {name, mechanism,
+			    mib,  malloc(sizeof(long long) * (size_t)n),
+			    0,    n,
+			    0};
 	if (!sr.samples)
 		cl_die("malloc");
 	return sr;
@@ -165,7 +180,8 @@ int main(int argc, char **argv)
 		else if (strcmp(argv[i], "--fork-mib") == 0 && nmib < 8)
 			mibs[nmib++] = cl_arg_long("--fork-mib", v, 0, 65536);
 		else
-			cl_usage("usage: bench [--iterations N] [--warmup N] [--rounds R] [--pin-cpu C] [--mechanism NAME]... [--fork-mib MIB]...");
+			cl_usage(
+				"usage: bench [--iterations N] [--warmup N] [--rounds R] [--pin-cpu C] [--mechanism NAME]... [--fork-mib MIB]...");
 		i++;
 	}
 	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -188,21 +204,26 @@ int main(int argc, char **argv)
 		for (int w = 0; w < warmup; w++)
 			one(mechanisms[i]);
 	}
-	for (int r = 0; r < rounds; r++) /* taking turns: round r of every mechanism */
+	for (int r = 0; r < rounds;
+	     r++) /* taking turns: round r of every mechanism */
 		for (int i = 0; i < nm; i++)
 			run_into(&sr[i], r == rounds - 1 ? n : n / rounds);
 	for (int i = 0; i < nm; i++)
 		report(&sr[i]);
 	for (int i = 0; i < nmib; i++) {
 		size_t bytes = (size_t)mibs[i] << 20;
-		char *mem = bytes ? mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) : NULL;
+		char *mem = bytes ? mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+					 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) :
+				    NULL;
 		if (mem == MAP_FAILED)
 			cl_die("mmap");
 		for (size_t off = 0; off < bytes; off += 4096)
-			mem[off] = 1; /* touch every page: fork must copy its page-table entries */
+			mem[off] =
+				1; /* touch every page: fork must copy its page-table entries */
 		/* Fewer rounds for big parents: each fork copies the page tables. */
 		int count = mibs[i] >= 256 ? n / 10 : mibs[i] >= 32 ? n / 4 : n;
-		struct series m = new_series("forkMemory", "fork", count < 10 ? 10 : count, mibs[i]);
+		struct series m = new_series("forkMemory", "fork",
+					     count < 10 ? 10 : count, mibs[i]);
 		for (int w = 0; w < warmup / 10; w++)
 			one("fork");
 		run_into(&m, m.cap);

@@ -47,19 +47,34 @@ static const struct {
 	const char *name;
 	unsigned long long bit;
 } FLAGS[] = {
-	{"VM", CLONE_VM}, {"FS", CLONE_FS}, {"FILES", CLONE_FILES}, {"SIGHAND", CLONE_SIGHAND},
-	{"THREAD", CLONE_THREAD}, {"SYSVSEM", CLONE_SYSVSEM}, {"PARENT", CLONE_PARENT}, {"VFORK", CLONE_VFORK},
+	{"VM", CLONE_VM},
+	{"FS", CLONE_FS},
+	{"FILES", CLONE_FILES},
+	{"SIGHAND", CLONE_SIGHAND},
+	{"THREAD", CLONE_THREAD},
+	{"SYSVSEM", CLONE_SYSVSEM},
+	{"PARENT", CLONE_PARENT},
+	{"VFORK", CLONE_VFORK},
 	/* the eight above make the matrix; the rest only for --flags and --try */
-	{"NEWPID", CLONE_NEWPID}, {"NEWNS", CLONE_NEWNS}, {"NEWUTS", CLONE_NEWUTS}, {"NEWIPC", CLONE_NEWIPC},
-	{"NEWNET", CLONE_NEWNET}, {"NEWUSER", CLONE_NEWUSER}, {"NEWCGROUP", CLONE_NEWCGROUP},
-	{"PARENT_SETTID", CLONE_PARENT_SETTID}, {"CHILD_CLEARTID", CLONE_CHILD_CLEARTID},
-	{"CHILD_SETTID", CLONE_CHILD_SETTID}, {"PIDFD", CLONE_PIDFD}, {"CLEAR_SIGHAND", CLONE_CLEAR_SIGHAND},
+	{"NEWPID", CLONE_NEWPID},
+	{"NEWNS", CLONE_NEWNS},
+	{"NEWUTS", CLONE_NEWUTS},
+	{"NEWIPC", CLONE_NEWIPC},
+	{"NEWNET", CLONE_NEWNET},
+	{"NEWUSER", CLONE_NEWUSER},
+	{"NEWCGROUP", CLONE_NEWCGROUP},
+	{"PARENT_SETTID", CLONE_PARENT_SETTID},
+	{"CHILD_CLEARTID", CLONE_CHILD_CLEARTID},
+	{"CHILD_SETTID", CLONE_CHILD_SETTID},
+	{"PIDFD", CLONE_PIDFD},
+	{"CLEAR_SIGHAND", CLONE_CLEAR_SIGHAND},
 	{"DETACHED", CLONE_DETACHED},
 };
 #define NFLAGS (sizeof(FLAGS) / sizeof(FLAGS[0]))
 #define MATRIX_FLAGS 8
 
-static const char *NS_NAMES[] = {"pid", "mnt", "uts", "ipc", "net", "user", "cgroup"};
+static const char *NS_NAMES[] = {"pid", "mnt",  "uts",   "ipc",
+				 "net", "user", "cgroup"};
 #define NNS 7
 
 /* Shared with the child whatever the flags: MAP_SHARED survives fork. */
@@ -103,13 +118,18 @@ static unsigned long long parse_flags(const char *list)
 	for (char *tok = strtok(buf, ",|"); tok; tok = strtok(NULL, ",|")) {
 		size_t i;
 		for (i = 0; i < NFLAGS; i++)
-			if (strcmp(tok, FLAGS[i].name) == 0 || (strncmp(tok, "CLONE_", 6) == 0 && strcmp(tok + 6, FLAGS[i].name) == 0))
+			if (strcmp(tok, FLAGS[i].name) == 0 ||
+			    (strncmp(tok, "CLONE_", 6) == 0 &&
+			     strcmp(tok + 6, FLAGS[i].name) == 0))
 				break;
 		if (i == NFLAGS) {
 			char known[1024] = "";
 			for (size_t k = 0; k < NFLAGS; k++)
-				snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s", k ? "," : "", FLAGS[k].name);
-			cl_usage("clone: unknown clone flag '%s' (known: %s)", tok, known);
+				snprintf(known + strlen(known),
+					 sizeof(known) - strlen(known), "%s%s",
+					 k ? "," : "", FLAGS[k].name);
+			cl_usage("clone: unknown clone flag '%s' (known: %s)",
+				 tok, known);
 		}
 		bits |= FLAGS[i].bit;
 	}
@@ -156,7 +176,8 @@ static long clone3_run(struct clone_args *ca, int (*fn)(void *), void *arg)
 			 "hlt\n\t"
 			 "1:\n\t"
 			 : "=a"(ret)
-			 : "a"((long)SYS_clone3), "D"(ca), "S"(sizeof(*ca)), "r"(r12), "r"(r13), [nr_exit] "i"(SYS_exit)
+			 : "a"((long)SYS_clone3), "D"(ca), "S"(sizeof(*ca)),
+			   "r"(r12), "r"(r13), [nr_exit] "i"(SYS_exit)
 			 : "rcx", "r11", "memory");
 	if (ret < 0 && ret > -4096) {
 		errno = (int)-ret;
@@ -187,7 +208,8 @@ struct ids {
  * for clone3 the caller passes exit_signal, which must be 0 with
  * CLONE_THREAD or CLONE_PARENT.
  */
-static long spawn(int use_clone3, unsigned long long flags, int exit_signal, int (*fn)(void *), void *arg, struct ids *ids)
+static long spawn(int use_clone3, unsigned long long flags, int exit_signal,
+		  int (*fn)(void *), void *arg, struct ids *ids)
 {
 	ids->ptid = 0;
 	ids->ctid = -1;
@@ -204,20 +226,27 @@ static long spawn(int use_clone3, unsigned long long flags, int exit_signal, int
 		return clone3_run(&ca, fn, arg);
 	}
 	/* With CLONE_PIDFD, legacy clone stores the pidfd where parent_tid goes. */
-	void *ptid = (flags & CLONE_PIDFD) ? (void *)&ids->pidfd : (void *)&ids->ptid;
-	return clone(fn, stack_base + STACK_SIZE, (int)flags | (exit_signal & 0xff), arg, ptid, NULL, &ids->ctid);
+	void *ptid = (flags & CLONE_PIDFD) ? (void *)&ids->pidfd :
+					     (void *)&ids->ptid;
+	return clone(fn, stack_base + STACK_SIZE,
+		     (int)flags | (exit_signal & 0xff), arg, ptid, NULL,
+		     &ids->ctid);
 }
 
 /* ------------------------------------------------------------- child side */
 
-static void on_usr1(int sig) { (void)sig; }
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
 
 /* The namespace's inode number, or 0 (errno set) when the link cannot be read. */
 static unsigned long long ns_inode(const char *pid_dir, const char *ns)
 {
 	char path[96], link[96];
 	snprintf(path, sizeof(path), "%s/ns/%s", pid_dir, ns);
-	long n = syscall(SYS_readlinkat, AT_FDCWD, path, link, sizeof(link) - 1);
+	long n = syscall(SYS_readlinkat, AT_FDCWD, path, link,
+			 sizeof(link) - 1);
 	if (n <= 0) {
 		if (n == 0)
 			errno = EIO;
@@ -295,8 +324,10 @@ static int child_main(void *p)
 			child_failed(s, "lseek");
 		*c->map_shared = 1;
 		for (int i = 0; i < NNS; i++)
-			if (!(s->child_ns[i] = ns_inode("/proc/thread-self", NS_NAMES[i])))
-				child_failed(s, "readlink /proc/thread-self/ns");
+			if (!(s->child_ns[i] = ns_inode("/proc/thread-self",
+							NS_NAMES[i])))
+				child_failed(s,
+					     "readlink /proc/thread-self/ns");
 	}
 	cl_store_wake(&s->child_done, 1);
 	if (!c->vfork) /* a vfork creator is stopped until we exit: do not wait for it */
@@ -322,10 +353,12 @@ static int wait_flag(int *addr, int want, int ms)
 		if (v == want)
 			return 0;
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		long long left = (end.tv_sec - now.tv_sec) * 1000000000LL + (end.tv_nsec - now.tv_nsec);
+		long long left = (end.tv_sec - now.tv_sec) * 1000000000LL +
+				 (end.tv_nsec - now.tv_nsec);
 		if (left <= 0)
 			return -1;
-		struct timespec rel = {left / 1000000000LL, left % 1000000000LL};
+		struct timespec rel = {left / 1000000000LL,
+				       left % 1000000000LL};
 		syscall(SYS_futex, addr, FUTEX_WAIT, v, &rel, NULL, 0);
 	}
 }
@@ -361,10 +394,12 @@ static int fd_open(int fd)
 }
 
 /* A step of one row's experiment failed: an "error" record naming it and the flags. */
-static void step_failed(const char *side, const char *op, int err, const char *names)
+static void step_failed(const char *side, const char *op, int err,
+			const char *names)
 {
 	char what[640];
-	snprintf(what, sizeof(what), "%s in the %s (clone flags %s)", op, side, names);
+	snprintf(what, sizeof(what), "%s in the %s (clone flags %s)", op, side,
+		 names);
 	cl_error_rec(what, err, 0);
 }
 
@@ -427,8 +462,10 @@ static void run_one(int use_clone3, unsigned long long flags, int detail)
 	static struct shm *s;
 	static int *map_shared;
 	if (!s) {
-		s = mmap(NULL, sizeof(*s), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-		map_shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		s = mmap(NULL, sizeof(*s), PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		map_shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 		if (s == MAP_FAILED || map_shared == MAP_FAILED)
 			cl_die("mmap-shared");
 	}
@@ -444,9 +481,16 @@ static void run_one(int use_clone3, unsigned long long flags, int detail)
 			cl_die("mkstemp");
 		unlink(tmpl);
 	}
-	struct ctx c = {.shm = s, .devnull = devnull, .semid = semid, .descfd = descfd, .map_shared = map_shared,
-			.vfork = !!(flags & CLONE_VFORK), .detail = detail, .newipc = !!(flags & CLONE_NEWIPC)};
-	snprintf(c.parent_stat, sizeof(c.parent_stat), "/proc/%d/task/%d/stat", cl_getpid(), cl_gettid());
+	struct ctx c = {.shm = s,
+			.devnull = devnull,
+			.semid = semid,
+			.descfd = descfd,
+			.map_shared = map_shared,
+			.vfork = !!(flags & CLONE_VFORK),
+			.detail = detail,
+			.newipc = !!(flags & CLONE_NEWIPC)};
+	snprintf(c.parent_stat, sizeof(c.parent_stat), "/proc/%d/task/%d/stat",
+		 cl_getpid(), cl_gettid());
 
 	struct ids ids;
 	int exit_signal = exit_signal_for(use_clone3, flags);
@@ -466,7 +510,9 @@ static void run_one(int use_clone3, unsigned long long flags, int detail)
 		cl_int(CL_REC, "exitSignal", exit_signal);
 		cl_bool(CL_REC, "accepted", 0);
 		cl_str(CL_REC, "errno", cl_errno_name(err));
-		cl_int(CL_REC, "ns", (t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec));
+		cl_int(CL_REC, "ns",
+		       (t1.tv_sec - t0.tv_sec) * 1000000000LL +
+			       (t1.tv_nsec - t0.tv_nsec));
 		cl_end(CL_REC);
 		if (descfd >= 0)
 			close(descfd);
@@ -497,12 +543,15 @@ static void run_one(int use_clone3, unsigned long long flags, int detail)
 	int close_open = fd_open(FD_CLOSE_TARGET);
 	if (close_open < 0)
 		step_failed("parent", "fcntl F_GETFD", errno, names);
-	int memory = vm_probe == 1, files_open = open_seen == 1, files_close = close_open == 0;
-	int fs_cwd = strcmp(cwd, "/") == 0, fs_umask = old_umask == 077, sighand = cur.sa_handler == on_usr1;
+	int memory = vm_probe == 1, files_open = open_seen == 1,
+	    files_close = close_open == 0;
+	int fs_cwd = strcmp(cwd, "/") == 0, fs_umask = old_umask == 077,
+	    sighand = cur.sa_handler == on_usr1;
 
 	cl_store_wake(&s->release, 1);
 	if (hung)
-		kill((pid_t)tid, SIGKILL); /* our own child: it never said it was done */
+		kill((pid_t)tid,
+		     SIGKILL); /* our own child: it never said it was done */
 	/*
 	 * Our own child: reap it with a blocking wait. exit_notify() sets the
 	 * zombie state and queues the exit signal under tasklist_lock, which
@@ -518,7 +567,9 @@ static void run_one(int use_clone3, unsigned long long flags, int detail)
 	} else if (!reaped) {
 		gone = wait_exited((pid_t)tid) == 0;
 		if (!gone)
-			step_failed("parent", "waiting for the child to exit (/proc stat)", errno, names);
+			step_failed("parent",
+				    "waiting for the child to exit (/proc stat)",
+				    errno, names);
 	}
 	int semval = semctl(semid, 0, GETVAL);
 	if (semval < 0)
@@ -529,7 +580,8 @@ static void run_one(int use_clone3, unsigned long long flags, int detail)
 		step_failed("parent", "sigpending", errno, names);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (s->child_fail_op)
-		step_failed("child", s->child_fail_op, s->child_fail_errno, names);
+		step_failed("child", s->child_fail_op, s->child_fail_errno,
+			    names);
 	if (wait_errno && wait_errno != ECHILD)
 		step_failed("parent", "waitpid WNOHANG", wait_errno, names);
 
@@ -561,12 +613,15 @@ static void run_one(int use_clone3, unsigned long long flags, int detail)
 	if (wait_errno)
 		cl_str(CL_REC, "waitErrno", cl_errno_name(wait_errno));
 	if (s->child_getppid >= 0)
-		cl_bool(CL_REC, "parentIsCallersParent", s->child_getppid == cl_getppid());
+		cl_bool(CL_REC, "parentIsCallersParent",
+			s->child_getppid == cl_getppid());
 	/* 1 stopped ('D' seen), 0 returned from clone first, -1 neither seen in time. */
 	cl_int(CL_REC, "callerSuspended", s->caller_suspended);
 	cl_bool(CL_REC, "hung", hung);
 	cl_bool(CL_REC, "exited", gone);
-	cl_int(CL_REC, "ns", (t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec));
+	cl_int(CL_REC, "ns",
+	       (t1.tv_sec - t0.tv_sec) * 1000000000LL +
+		       (t1.tv_nsec - t0.tv_nsec));
 	cl_end(CL_REC);
 
 	if (detail) {
@@ -576,18 +631,26 @@ static void run_one(int use_clone3, unsigned long long flags, int detail)
 		char nsbuf[512] = "";
 		for (int i = 0; i < NNS; i++) {
 			if (!parent_ns[i])
-				step_failed("parent", "readlink /proc/thread-self/ns", parent_ns_errno[i], names);
+				step_failed("parent",
+					    "readlink /proc/thread-self/ns",
+					    parent_ns_errno[i], names);
 			char one[64];
-			snprintf(one, sizeof(one), "%s%s:%llu/%llu", i ? "," : "", NS_NAMES[i], parent_ns[i], s->child_ns[i]);
+			snprintf(one, sizeof(one), "%s%s:%llu/%llu",
+				 i ? "," : "", NS_NAMES[i], parent_ns[i],
+				 s->child_ns[i]);
 			strncat(nsbuf, one, sizeof(nsbuf) - strlen(nsbuf) - 1);
 		}
 		long fdinfo_pid = 0;
 		int have_fdinfo_pid = 0;
 		if ((flags & CLONE_PIDFD) && ids.pidfd >= 0) {
 			char path[64], buf[1024];
-			snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", ids.pidfd);
-			if (cl_read_file_at(AT_FDCWD, path, buf, sizeof(buf)) < 0) {
-				step_failed("parent", "read /proc/self/fdinfo of the pidfd", errno, names);
+			snprintf(path, sizeof(path), "/proc/self/fdinfo/%d",
+				 ids.pidfd);
+			if (cl_read_file_at(AT_FDCWD, path, buf, sizeof(buf)) <
+			    0) {
+				step_failed("parent",
+					    "read /proc/self/fdinfo of the pidfd",
+					    errno, names);
 			} else {
 				/* "Pid:" since 5.4 (kernel/pid.c, pidfd_show_fdinfo()); -1 once the task exited. */
 				char *pl = strstr(buf, "Pid:");
@@ -595,11 +658,15 @@ static void run_one(int use_clone3, unsigned long long flags, int detail)
 					fdinfo_pid = strtol(pl + 4, NULL, 10);
 					have_fdinfo_pid = 1;
 				} else {
-					step_failed("parent", "find Pid: in the pidfd's fdinfo", ENOENT, names);
+					step_failed(
+						"parent",
+						"find Pid: in the pidfd's fdinfo",
+						ENOENT, names);
 				}
 			}
 		} else if (flags & CLONE_PIDFD) {
-			step_failed("parent", "CLONE_PIDFD wrote no pidfd", EBADF, names);
+			step_failed("parent", "CLONE_PIDFD wrote no pidfd",
+				    EBADF, names);
 		}
 		cl_begin(CL_REC, "shareDetail");
 		cl_str(CL_REC, "api", use_clone3 ? "clone3" : "clone");
@@ -627,18 +694,25 @@ static void run_one(int use_clone3, unsigned long long flags, int detail)
 }
 
 /* --try: is this flag set accepted? The child, if any, exits at once. */
-static int exit_now(void *arg) { (void)arg; return 0; }
+static int exit_now(void *arg)
+{
+	(void)arg;
+	return 0;
+}
 
 static void try_one(const char *spec)
 {
 	char buf[512];
 	snprintf(buf, sizeof(buf), "%s", spec);
-	char *api = strtok(buf, ":"), *flags_s = strtok(NULL, ":"), *sig_s = strtok(NULL, ":");
+	char *api = strtok(buf, ":"), *flags_s = strtok(NULL, ":"),
+	     *sig_s = strtok(NULL, ":");
 	if (!api || !flags_s || (strcmp(api, "clone") && strcmp(api, "clone3")))
-		cl_usage("clone: --try takes API:FLAGS[:EXITSIG], API clone or clone3, got '%s'", spec);
+		cl_usage("clone: --try takes API:FLAGS[:EXITSIG], API clone or clone3, got '%s'",
+			 spec);
 	int use_clone3 = strcmp(api, "clone3") == 0;
 	unsigned long long flags = parse_flags(flags_s);
-	int sig = sig_s ? (int)cl_arg_long("exit signal", sig_s, 0, 64) : exit_signal_for(use_clone3, flags);
+	int sig = sig_s ? (int)cl_arg_long("exit signal", sig_s, 0, 64) :
+			  exit_signal_for(use_clone3, flags);
 	struct ids ids;
 	long tid = spawn(use_clone3, flags, sig, exit_now, NULL, &ids);
 	int err = errno;
@@ -667,14 +741,17 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--matrix") == 0)
 			matrix = 1;
-		else if (strcmp(argv[i], "--api") == 0 && i + 1 < argc && (!strcmp(argv[i + 1], "clone") || !strcmp(argv[i + 1], "clone3")))
+		else if (strcmp(argv[i], "--api") == 0 && i + 1 < argc &&
+			 (!strcmp(argv[i + 1], "clone") ||
+			  !strcmp(argv[i + 1], "clone3")))
 			api = argv[++i];
 		else if (strcmp(argv[i], "--flags") == 0 && i + 1 < argc)
 			flags = argv[++i];
 		else if (strcmp(argv[i], "--try") == 0 && i + 1 < argc)
 			i++, tries++;
 		else
-			cl_usage("usage: clone --matrix [--api clone|clone3] | --flags F,F,... [--api ...] | --try API:FLAGS[:SIG]...");
+			cl_usage(
+				"usage: clone --matrix [--api clone|clone3] | --flags F,F,... [--api ...] | --try API:FLAGS[:SIG]...");
 	}
 	void *base;
 	(void)cl_stack_top(STACK_SIZE, &base);
@@ -715,7 +792,8 @@ int main(int argc, char **argv)
 			parent_ns_errno[i] = errno;
 
 	if (matrix) {
-		for (unsigned combo = 0; combo < (1u << MATRIX_FLAGS); combo++) {
+		for (unsigned combo = 0; combo < (1u << MATRIX_FLAGS);
+		     combo++) {
 			unsigned long long bits = 0;
 			for (unsigned b = 0; b < MATRIX_FLAGS; b++)
 				if (combo & (1u << b))

@@ -66,7 +66,9 @@ static CL_UNUSED const char *cl_errno_name(int e)
 {
 	static __thread char numbered[16];
 	switch (e) {
-#define CL_ERRNO_CASE(name) case name: return #name;
+#define CL_ERRNO_CASE(name)                                                    \
+	case name:                                                             \
+		return #name;
 		CL_ERRNOS(CL_ERRNO_CASE)
 #undef CL_ERRNO_CASE
 	}
@@ -161,7 +163,8 @@ static CL_UNUSED void cl_str(struct cl_rec *r, const char *key, const char *s)
 	cl_put_json_string(r, s);
 }
 
-static CL_UNUSED void cl_ints(struct cl_rec *r, const char *key, const long long *v, size_t n)
+static CL_UNUSED void cl_ints(struct cl_rec *r, const char *key,
+			      const long long *v, size_t n)
 {
 	cl_key(r, key);
 	cl_put(r, "[", 1);
@@ -262,13 +265,35 @@ static inline pid_t cl_id_call(long nr, const char *op)
 		cl_id_refused(op);
 	return (pid_t)r;
 }
-static inline pid_t cl_gettid(void) { return cl_id_call(SYS_gettid, "gettid"); }
-static inline pid_t cl_getpid(void) { return cl_id_call(SYS_getpid, "getpid"); }
-static inline pid_t cl_getppid(void) { return cl_id_call(SYS_getppid, "getppid"); }
-static inline int cl_tgkill(pid_t tgid, pid_t tid, int sig) { return (int)syscall(SYS_tgkill, tgid, tid, sig); }
-static inline int cl_tkill(pid_t tid, int sig) { return (int)syscall(SYS_tkill, tid, sig); }
-static inline int cl_kill(pid_t pid, int sig) { return (int)syscall(SYS_kill, pid, sig); }
-static inline CL_UNUSED void cl_exit_thread(int code) { syscall(SYS_exit, code); __builtin_unreachable(); }
+static inline pid_t cl_gettid(void)
+{
+	return cl_id_call(SYS_gettid, "gettid");
+}
+static inline pid_t cl_getpid(void)
+{
+	return cl_id_call(SYS_getpid, "getpid");
+}
+static inline pid_t cl_getppid(void)
+{
+	return cl_id_call(SYS_getppid, "getppid");
+}
+static inline int cl_tgkill(pid_t tgid, pid_t tid, int sig)
+{
+	return (int)syscall(SYS_tgkill, tgid, tid, sig);
+}
+static inline int cl_tkill(pid_t tid, int sig)
+{
+	return (int)syscall(SYS_tkill, tid, sig);
+}
+static inline int cl_kill(pid_t pid, int sig)
+{
+	return (int)syscall(SYS_kill, pid, sig);
+}
+static inline CL_UNUSED void cl_exit_thread(int code)
+{
+	syscall(SYS_exit, code);
+	__builtin_unreachable();
+}
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -279,21 +304,31 @@ static inline CL_UNUSED void cl_exit_thread(int code) { syscall(SYS_exit, code);
 #ifndef SYS_clone3
 #define SYS_clone3 435
 #endif
-static inline CL_UNUSED int cl_pidfd_open(pid_t pid, unsigned flags) { return (int)syscall(SYS_pidfd_open, pid, flags); }
-static inline CL_UNUSED int cl_pidfd_send_signal(int pidfd, int sig, siginfo_t *info, unsigned flags)
+static inline CL_UNUSED int cl_pidfd_open(pid_t pid, unsigned flags)
+{
+	return (int)syscall(SYS_pidfd_open, pid, flags);
+}
+static inline CL_UNUSED int cl_pidfd_send_signal(int pidfd, int sig,
+						 siginfo_t *info,
+						 unsigned flags)
 {
 	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, info, flags);
 }
-static inline CL_UNUSED long cl_clone3(struct clone_args *args, size_t size) { return syscall(SYS_clone3, args, size); }
+static inline CL_UNUSED long cl_clone3(struct clone_args *args, size_t size)
+{
+	return syscall(SYS_clone3, args, size);
+}
 
 /*
  * Raw clone(2) with no new stack: the child returns here like fork() does.
  * The argument order differs by architecture (man 2 clone, NOTES); only
  * flag sets without CLONE_VM may use this, the child runs on a copy of the stack.
  */
-static inline CL_UNUSED long cl_clone_forklike(unsigned long flags, pid_t *ptid, pid_t *ctid)
+static inline CL_UNUSED long cl_clone_forklike(unsigned long flags, pid_t *ptid,
+					       pid_t *ctid)
 {
-#if defined(__x86_64__) || defined(__aarch64__) || defined(__riscv) || defined(__powerpc64__)
+#if defined(__x86_64__) || defined(__aarch64__) || defined(__riscv) ||         \
+	defined(__powerpc64__)
 	return syscall(SYS_clone, flags, 0UL, ptid, ctid, 0UL);
 #elif defined(__s390x__)
 	return syscall(SYS_clone, 0UL, flags, ptid, ctid, 0UL);
@@ -357,7 +392,8 @@ static CL_UNUSED void cl_join_cleartid(pid_t *ctid)
 /* A stack for a CLONE_VM task: anonymous memory, returns its top. */
 static CL_UNUSED void *cl_stack_top(size_t size, void **base_out)
 {
-	void *base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	void *base = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (base == MAP_FAILED)
 		cl_die("mmap-stack");
 	*base_out = base;
@@ -368,7 +404,8 @@ static CL_UNUSED void *cl_stack_top(size_t size, void **base_out)
 
 /* Read a small file whole (at most size-1 bytes, NUL-terminated) with raw
  * syscalls only, so a raw-clone task may call it. Length, or -1. */
-static CL_UNUSED long cl_read_file_at(int dirfd, const char *path, char *buf, size_t size)
+static CL_UNUSED long cl_read_file_at(int dirfd, const char *path, char *buf,
+				      size_t size)
 {
 	int fd = (int)syscall(SYS_openat, dirfd, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
@@ -407,7 +444,8 @@ static CL_UNUSED void cl_setup(void)
 		cl_die("prctl-pdeathsig");
 	const char *want = getenv("CLONELAB_PARENT");
 	const char *check = getenv("CLONELAB_PARENT_CHECK");
-	if (want && !(check && strcmp(check, "skip") == 0) && atoi(want) != cl_getppid())
+	if (want && !(check && strcmp(check, "skip") == 0) &&
+	    atoi(want) != cl_getppid())
 		_exit(121);
 }
 
@@ -466,7 +504,8 @@ static CL_UNUSED void cl_wait_release(void)
 		cl_unknown_command(cmd);
 }
 
-static CL_UNUSED void cl_ready_wait_release(pid_t tgid, const long long *tids, size_t n)
+static CL_UNUSED void cl_ready_wait_release(pid_t tgid, const long long *tids,
+					    size_t n)
 {
 	cl_ready(tgid, tids, n);
 	cl_wait_release();
@@ -474,13 +513,15 @@ static CL_UNUSED void cl_ready_wait_release(pid_t tgid, const long long *tids, s
 
 /* --------------------------------------------------------------- arguments */
 
-static CL_UNUSED long cl_arg_long(const char *name, const char *s, long lo, long hi)
+static CL_UNUSED long cl_arg_long(const char *name, const char *s, long lo,
+				  long hi)
 {
 	char *end;
 	errno = 0;
 	long v = strtol(s, &end, 10);
 	if (errno || *s == '\0' || *end != '\0' || v < lo || v > hi)
-		cl_usage("%s: expected a whole number from %ld to %ld, got '%s'", name, lo, hi, s);
+		cl_usage("%s: expected a whole number from %ld to %ld, got '%s'",
+			 name, lo, hi, s);
 	return v;
 }
 

@@ -61,7 +61,8 @@
 #endif
 
 #ifndef SECCOMP_RET_KILL_THREAD
-#define SECCOMP_RET_KILL_THREAD 0x00000000U /* SECCOMP_RET_KILL before Linux 4.14 */
+#define SECCOMP_RET_KILL_THREAD                                                \
+	0x00000000U /* SECCOMP_RET_KILL before Linux 4.14 */
 #endif
 
 /* The x32 ABI shares AUDIT_ARCH_X86_64 and marks its numbers with this bit
@@ -114,7 +115,8 @@ static int self_test(long nr, int kill_thread)
 	pthread_t t;
 	int e = pthread_create(&t, NULL, self_test_thread, out);
 	if (e) {
-		fprintf(stderr, "fault: --self-test: pthread_create: %s (%s)\n", strerror(e), cl_errno_name(e));
+		fprintf(stderr, "fault: --self-test: pthread_create: %s (%s)\n",
+			strerror(e), cl_errno_name(e));
 		return 1;
 	}
 	pthread_join(t, NULL);
@@ -156,7 +158,9 @@ static int self_test(long nr, int kill_thread)
 
 static int errno_by_name(const char *name)
 {
-#define FAULT_ERRNO_MATCH(e) if (strcmp(name, #e) == 0) return e;
+#define FAULT_ERRNO_MATCH(e)                                                   \
+	if (strcmp(name, #e) == 0)                                             \
+		return e;
 	CL_ERRNOS(FAULT_ERRNO_MATCH)
 #undef FAULT_ERRNO_MATCH
 	return 0;
@@ -165,7 +169,8 @@ static int errno_by_name(const char *name)
 int main(int argc, char **argv)
 {
 	long nrs[FAULT_MAX_SYSCALLS];
-	int n = 0, err = EPERM, kill_thread = 0, errno_given = 0, run_self_test = 0, i = 1;
+	int n = 0, err = EPERM, kill_thread = 0, errno_given = 0,
+	    run_self_test = 0, i = 1;
 	for (; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--") == 0) {
@@ -173,10 +178,12 @@ int main(int argc, char **argv)
 			break;
 		} else if (strcmp(a, "--errno") == 0) {
 			if (i + 1 >= argc)
-				cl_usage("fault: --errno needs an errno name (EPERM, ENOSYS, ...)\n%s", usage);
+				cl_usage("fault: --errno needs an errno name (EPERM, ENOSYS, ...)\n%s",
+					 usage);
 			err = errno_by_name(argv[++i]);
 			if (!err)
-				cl_usage("fault: --errno takes an errno name such as EPERM or ENOSYS, got '%s'\n%s", argv[i], usage);
+				cl_usage("fault: --errno takes an errno name such as EPERM or ENOSYS, got '%s'\n%s",
+					 argv[i], usage);
 			errno_given = 1;
 		} else if (strcmp(a, "--self-test") == 0) {
 			run_self_test = 1;
@@ -184,17 +191,20 @@ int main(int argc, char **argv)
 			kill_thread = 1;
 		} else if (strcmp(a, "--syscall") == 0) {
 			if (i + 1 >= argc)
-				cl_usage("fault: --syscall needs a syscall number\n%s", usage);
+				cl_usage("fault: --syscall needs a syscall number\n%s",
+					 usage);
 			const char *s = argv[++i];
 			char *end;
 			errno = 0;
 			long v = strtol(s, &end, 10);
-			if (errno || *s == '\0' || *end != '\0' || v < 0 || v > FAULT_MAX_NR)
+			if (errno || *s == '\0' || *end != '\0' || v < 0 ||
+			    v > FAULT_MAX_NR)
 				cl_usage("fault: --syscall takes this architecture's syscall number (0 to %d; names are mapped by "
 					 "helpers/harness/syscalls.ts from <sys/syscall.h>), got '%s'\n%s",
 					 FAULT_MAX_NR, s, usage);
 			if (n == FAULT_MAX_SYSCALLS)
-				cl_usage("fault: at most %d --syscall options\n%s", FAULT_MAX_SYSCALLS, usage);
+				cl_usage("fault: at most %d --syscall options\n%s",
+					 FAULT_MAX_SYSCALLS, usage);
 			nrs[n++] = v;
 		} else if (a[0] == '-' && a[1] == '-') {
 			cl_usage("fault: unknown option '%s'\n%s", a, usage);
@@ -203,13 +213,17 @@ int main(int argc, char **argv)
 		}
 	}
 	if (kill_thread && errno_given)
-		cl_usage("fault: --errno and --kill-thread are exclusive: a refused call either fails or kills its thread\n%s", usage);
+		cl_usage("fault: --errno and --kill-thread are exclusive: a refused call either fails or kills its thread\n%s",
+			 usage);
 	if (n == 0)
-		cl_usage("fault: say which syscall to refuse with --syscall NR\n%s", usage);
+		cl_usage("fault: say which syscall to refuse with --syscall NR\n%s",
+			 usage);
 	if (run_self_test && i < argc)
-		cl_usage("fault: --self-test runs no command, got '%s'\n%s", argv[i], usage);
+		cl_usage("fault: --self-test runs no command, got '%s'\n%s",
+			 argv[i], usage);
 	if (!run_self_test && i >= argc)
-		cl_usage("fault: no command to run after the options\n%s", usage);
+		cl_usage("fault: no command to run after the options\n%s",
+			 usage);
 
 	/*
 	 * The filter runs its own execve of COMMAND after it is installed. When
@@ -223,38 +237,58 @@ int main(int argc, char **argv)
 		execveat_refused |= nrs[k] == SYS_execveat;
 	}
 	if (execve_refused && execveat_refused)
-		cl_usage("fault: cannot refuse both execve and execveat: the command could not be started under the filter");
+		cl_usage(
+			"fault: cannot refuse both execve and execveat: the command could not be started under the filter");
 	if (execve_refused && !run_self_test && !strchr(argv[i], '/'))
-		cl_usage("fault: with execve refused, COMMAND must be a path (it is run with execveat, which does not search PATH), got '%s'", argv[i]);
+		cl_usage("fault: with execve refused, COMMAND must be a path (it is run with execveat, which does not search PATH), got '%s'",
+			 argv[i]);
 
-	const __u32 action = kill_thread ? SECCOMP_RET_KILL_THREAD : SECCOMP_RET_ERRNO | ((__u32)err & SECCOMP_RET_DATA);
+	const __u32 action = kill_thread ?
+				     SECCOMP_RET_KILL_THREAD :
+				     SECCOMP_RET_ERRNO |
+					     ((__u32)err & SECCOMP_RET_DATA);
 	/* arch check (3), x32 check on x86-64 (2), one compare per number, the refusal, the allow. */
 	struct sock_filter filter[5 + FAULT_MAX_SYSCALLS + 2];
 	int len = 0;
-	filter[len++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+	filter[len++] = (struct sock_filter)
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, arch));
 	/* Another ABI's call (an int 0x80 from a 64-bit task): its numbers mean other syscalls, let it be. */
-	filter[len++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, FAULT_AUDIT_ARCH, 1, 0);
-	filter[len++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-	filter[len++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+	filter[len++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+						     FAULT_AUDIT_ARCH, 1, 0);
+	filter[len++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+						     SECCOMP_RET_ALLOW);
+	filter[len++] = (struct sock_filter)
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, nr));
 #if defined(__x86_64__)
 	/* nr >= the x32 bit: an x32 call, not ours (same reason as the arch check). */
-	filter[len++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, FAULT_X32_BIT, (__u8)(n + 2), 0);
+	filter[len++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K,
+						     FAULT_X32_BIT,
+						     (__u8)(n + 2), 0);
 #endif
 	/* Compare k jumps over the n-1-k compares after it and the jump to allow, to the refusal. */
 	for (int k = 0; k < n; k++)
-		filter[len++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (__u32)nrs[k], (__u8)(n - k), 0);
-	filter[len++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA, 1, 0, 0); /* no match: allow */
+		filter[len++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ |
+								     BPF_K,
+							     (__u32)nrs[k],
+							     (__u8)(n - k), 0);
+	filter[len++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA, 1, 0,
+						     0); /* no match: allow */
 	filter[len++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, action);
-	filter[len++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	filter[len++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+						     SECCOMP_RET_ALLOW);
 	struct sock_fprog prog = {.len = (unsigned short)len, .filter = filter};
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-		fprintf(stderr, "fault: prctl(PR_SET_NO_NEW_PRIVS): %s (%s)\n", strerror(errno), cl_errno_name(errno));
+		fprintf(stderr, "fault: prctl(PR_SET_NO_NEW_PRIVS): %s (%s)\n",
+			strerror(errno), cl_errno_name(errno));
 		return 125;
 	}
 	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) {
-		fprintf(stderr, "fault: installing the seccomp filter: %s (%s); is CONFIG_SECCOMP_FILTER off?\n", strerror(errno),
-			cl_errno_name(errno));
+		fprintf(stderr,
+			"fault: installing the seccomp filter: %s (%s); is CONFIG_SECCOMP_FILTER off?\n",
+			strerror(errno), cl_errno_name(errno));
 		return 125;
 	}
 	if (run_self_test)
@@ -265,6 +299,7 @@ int main(int argc, char **argv)
 	else
 		execvp(argv[i], argv + i);
 	int e = errno;
-	fprintf(stderr, "fault: cannot run %s: %s (%s)\n", argv[i], strerror(e), cl_errno_name(e));
+	fprintf(stderr, "fault: cannot run %s: %s (%s)\n", argv[i], strerror(e),
+		cl_errno_name(e));
 	return e == ENOENT ? 127 : 126;
 }

@@ -40,7 +40,8 @@
 #include <pthread.h>
 
 #ifndef CLONELAB_HAVE_GETTID
-#define CLONELAB_HAVE_GETTID 0 /* built without helpers/harness/build.ts's check: say "no wrapper" */
+#define CLONELAB_HAVE_GETTID                                                   \
+	0 /* built without helpers/harness/build.ts's check: say "no wrapper" */
 #endif
 
 #define MAX_THREADS 1024
@@ -48,11 +49,12 @@
 
 struct task_ids {
 	long long libc_getpid, raw_getpid, libc_gettid, raw_gettid;
-	pid_t ptid;     /* CLONE_PARENT_SETTID target: the kernel writes the new TID */
-	pid_t ctid;     /* CLONE_CHILD_CLEARTID target: zeroed when the task exits */
+	pid_t ptid; /* CLONE_PARENT_SETTID target: the kernel writes the new TID */
+	pid_t ctid; /* CLONE_CHILD_CLEARTID target: zeroed when the task exits */
 	long long created_as; /* what the creating call returned (clone: the TID) */
 	char self_link[64], thread_self_link[64];
-	const char *failed_op; /* the first call that failed in this task, or NULL */
+	const char *
+		failed_op; /* the first call that failed in this task, or NULL */
 	int failed_errno;
 	pthread_t pthread;
 	void *stack;
@@ -95,11 +97,13 @@ static void note_failure(struct task_ids *t, const char *op)
  */
 static void note_libc_failure(struct task_ids *t, const char *op, long long v)
 {
-	note_failure_errno(t, op, errno ? errno : (v < 0 && v >= -4095 ? (int)-v : 0));
+	note_failure_errno(t, op,
+			   errno ? errno : (v < 0 && v >= -4095 ? (int)-v : 0));
 }
 
 /* readlink(2) by raw syscall: safe in a raw-clone task (no stdio, no locks). */
-static void raw_readlink(struct task_ids *t, const char *op, const char *path, char *out, size_t size)
+static void raw_readlink(struct task_ids *t, const char *op, const char *path,
+			 char *out, size_t size)
 {
 	long n = syscall(SYS_readlinkat, AT_FDCWD, path, out, size - 1);
 	if (n < 0) {
@@ -142,8 +146,10 @@ static void observe_self(struct task_ids *t)
 		note_failure(t, "SYS_gettid");
 	/* The kernel's own name for this task, independent of getpid/gettid:
 	 * the test finds the task's /proc entry by it (fs/proc/thread_self.c). */
-	raw_readlink(t, "readlinkat /proc/self", "/proc/self", t->self_link, sizeof(t->self_link));
-	raw_readlink(t, "readlinkat /proc/thread-self", "/proc/thread-self", t->thread_self_link, sizeof(t->thread_self_link));
+	raw_readlink(t, "readlinkat /proc/self", "/proc/self", t->self_link,
+		     sizeof(t->self_link));
+	raw_readlink(t, "readlinkat /proc/thread-self", "/proc/thread-self",
+		     t->thread_self_link, sizeof(t->thread_self_link));
 	if (spin_ms)
 		spin_cpu(spin_ms);
 }
@@ -195,11 +201,14 @@ static void check_observed(void)
 		if (!tasks[i].failed_op)
 			continue;
 		failed = 1;
-		int said = 0; /* one record per distinct failure, not one per task */
+		int said =
+			0; /* one record per distinct failure, not one per task */
 		for (int j = 0; j < i && !said; j++)
-			said = tasks[j].failed_op == tasks[i].failed_op && tasks[j].failed_errno == tasks[i].failed_errno;
+			said = tasks[j].failed_op == tasks[i].failed_op &&
+			       tasks[j].failed_errno == tasks[i].failed_errno;
 		if (!said)
-			cl_error_rec(tasks[i].failed_op, tasks[i].failed_errno, 1);
+			cl_error_rec(tasks[i].failed_op, tasks[i].failed_errno,
+				     1);
 	}
 	if (failed)
 		exit(1); /* exit_group(2): the parked tasks go too */
@@ -252,7 +261,10 @@ static void create_thread(int i)
 {
 	struct task_ids *t = &tasks[i];
 	if (strcmp(via, "pthread") == 0) {
-		void *(*fn)(void *) = (i == 1 && strcmp(leader_exit, "none") != 0) ? controller : worker_pthread;
+		void *(*fn)(void *) = (i == 1 &&
+				       strcmp(leader_exit, "none") != 0) ?
+					      controller :
+					      worker_pthread;
 		int e = pthread_create(&t->pthread, NULL, fn, t);
 		if (e) {
 			errno = e;
@@ -261,8 +273,9 @@ static void create_thread(int i)
 		return;
 	}
 	void *top = cl_stack_top(STACK_SIZE, &t->stack);
-	int flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |
-		    CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID;
+	int flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
+		    CLONE_THREAD | CLONE_SYSVSEM | CLONE_PARENT_SETTID |
+		    CLONE_CHILD_CLEARTID;
 	/* glibc's clone() wrapper issues the clone syscall itself and calls
 	 * worker() on the new stack; no pthread bookkeeping is involved. */
 	t->ctid = -1;
@@ -292,21 +305,27 @@ int main(int argc, char **argv)
 		if (!v)
 			cl_usage("ids: %s needs a value", a);
 		if (strcmp(a, "--threads") == 0)
-			nthreads = (int)cl_arg_long("--threads", v, 0, MAX_THREADS);
+			nthreads = (int)cl_arg_long("--threads", v, 0,
+						    MAX_THREADS);
 		else if (strcmp(a, "--spin-ms") == 0)
 			spin_ms = cl_arg_long("--spin-ms", v, 0, 10000);
-		else if (strcmp(a, "--via") == 0 && (strcmp(v, "pthread") == 0 || strcmp(v, "clone") == 0))
+		else if (strcmp(a, "--via") == 0 &&
+			 (strcmp(v, "pthread") == 0 || strcmp(v, "clone") == 0))
 			via = v;
 		else if (strcmp(a, "--leader-exit") == 0 &&
-			 (strcmp(v, "none") == 0 || strcmp(v, "pthread_exit") == 0 || strcmp(v, "sys_exit") == 0))
+			 (strcmp(v, "none") == 0 ||
+			  strcmp(v, "pthread_exit") == 0 ||
+			  strcmp(v, "sys_exit") == 0))
 			leader_exit = v;
 		else
-			cl_usage("usage: ids --threads N [--via pthread|clone] [--leader-exit none|pthread_exit|sys_exit] [--spin-ms MS]");
+			cl_usage(
+				"usage: ids --threads N [--via pthread|clone] [--leader-exit none|pthread_exit|sys_exit] [--spin-ms MS]");
 		i++;
 	}
 	int leaves = strcmp(leader_exit, "none") != 0;
 	if (leaves && (strcmp(via, "pthread") != 0 || nthreads < 1))
-		cl_usage("ids: --leader-exit needs --via pthread and --threads >= 1");
+		cl_usage(
+			"ids: --leader-exit needs --via pthread and --threads >= 1");
 
 	observe_self(&tasks[0]);
 	for (int i = 1; i <= nthreads; i++)
@@ -343,7 +362,8 @@ int main(int argc, char **argv)
 			joined = 1;
 			if (!release) {
 				cl_begin(CL_REC, "joined");
-				cl_ints(CL_REC, "tids", tids + 1, (size_t)nthreads);
+				cl_ints(CL_REC, "tids", tids + 1,
+					(size_t)nthreads);
 				cl_end(CL_REC);
 			}
 		}

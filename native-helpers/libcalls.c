@@ -24,7 +24,8 @@ static void *thread_main(void *arg)
 int main(int argc, char **argv)
 {
 	if (argc != 3 || strcmp(argv[1], "--call") != 0)
-		cl_usage("usage: libcalls --call fork|vfork|pthread_create|posix_spawn|none");
+		cl_usage(
+			"usage: libcalls --call fork|vfork|pthread_create|posix_spawn|none");
 	const char *call = argv[2];
 	if (strcmp(call, "none") == 0)
 		return 0; /* the program posix_spawn runs: nothing to do */
@@ -54,7 +55,8 @@ int main(int argc, char **argv)
 		made = thread_tid;
 	} else if (strcmp(call, "posix_spawn") == 0) {
 		char *child_argv[] = {argv[0], "--call", "none", NULL};
-		int e = posix_spawn(&made, "/proc/self/exe", NULL, NULL, child_argv, environ);
+		int e = posix_spawn(&made, "/proc/self/exe", NULL, NULL,
+				    child_argv, environ);
 		if (e) {
 			errno = e;
 			cl_die("posix_spawn");

@@ -33,20 +33,24 @@
 #include <sys/mount.h>
 
 static int depth = 1, nthreads, use_userns, mount_proc;
-static int host_proc = -1; /* the /proc this probe started with */
+static int host_proc = -1;  /* the /proc this probe started with */
 static int worker_ready[2]; /* worker -> innermost init */
-static int hold[2];  /* read end held open by every task; closed = go */
-static int ready_pipe[2]; /* innermost worker writes one byte when all have printed */
+static int hold[2];         /* read end held open by every task; closed = go */
+static int
+	ready_pipe[2]; /* innermost worker writes one byte when all have printed */
 
 static void print_nstask(int level, const char *role)
 {
 	char buf[4096], nspid[256];
 	int have_nspid = 0;
-	if (cl_read_file_at(host_proc, "thread-self/status", buf, sizeof(buf)) < 0) {
+	if (cl_read_file_at(host_proc, "thread-self/status", buf, sizeof(buf)) <
+	    0) {
 		/* No NSpid then: the record leaves it out and this says why. */
 		cl_error_rec("read(/proc/thread-self/status)", errno, 0);
 	} else {
-		char *p = strstr(buf, "\nNSpid:"); /* absent before Linux 4.1 (proc(5)) */
+		char *p =
+			strstr(buf,
+			       "\nNSpid:"); /* absent before Linux 4.1 (proc(5)) */
 		if (p) {
 			p += 7;
 			while (*p == '\t' || *p == ' ')
@@ -119,7 +123,8 @@ static int mount_own_proc(void)
 		cl_error_rec("mount(/, MS_REC|MS_PRIVATE)", errno, 0);
 		return 0;
 	}
-	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) {
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  NULL) != 0) {
 		cl_error_rec("mount(proc, /proc)", errno, 0);
 		return 0;
 	}
@@ -142,7 +147,9 @@ static void list_own_proc(int level)
 			continue;
 		if (n == sizeof(entries) / sizeof(entries[0])) {
 			/* more tasks than this namespace should hold: say so rather than cut the list */
-			cl_error_rec("readdir(/proc): more than 256 numeric entries", E2BIG, 0);
+			cl_error_rec(
+				"readdir(/proc): more than 256 numeric entries",
+				E2BIG, 0);
 			closedir(d);
 			return;
 		}
@@ -173,13 +180,15 @@ static void ns_init(int level);
 
 static pid_t clone_into_new_ns(int level)
 {
-	unsigned long flags = CLONE_NEWPID | SIGCHLD | (use_userns && level == 1 ? CLONE_NEWUSER : 0) |
+	unsigned long flags = CLONE_NEWPID | SIGCHLD |
+			      (use_userns && level == 1 ? CLONE_NEWUSER : 0) |
 			      (mount_proc && level == 1 ? CLONE_NEWNS : 0);
 	long pid = cl_clone_forklike(flags, NULL, NULL);
 	if (pid < 0) {
 		cl_begin(CL_REC, "error");
 		char op[96];
-		snprintf(op, sizeof(op), "clone(%sCLONE_NEWPID%s)", use_userns && level == 1 ? "CLONE_NEWUSER|" : "",
+		snprintf(op, sizeof(op), "clone(%sCLONE_NEWPID%s)",
+			 use_userns && level == 1 ? "CLONE_NEWUSER|" : "",
 			 mount_proc && level == 1 ? "|CLONE_NEWNS" : "");
 		cl_str(CL_REC, "op", op);
 		cl_str(CL_REC, "errno", cl_errno_name(errno));
@@ -239,9 +248,11 @@ int main(int argc, char **argv)
 		else if (strcmp(argv[i], "--depth") == 0 && i + 1 < argc)
 			depth = (int)cl_arg_long("--depth", argv[++i], 1, 8);
 		else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
-			nthreads = (int)cl_arg_long("--threads", argv[++i], 0, 64);
+			nthreads = (int)cl_arg_long("--threads", argv[++i], 0,
+						    64);
 		else
-			cl_usage("usage: namespaces [--depth D] [--threads T] [--userns] [--mount-proc]");
+			cl_usage(
+				"usage: namespaces [--depth D] [--threads T] [--userns] [--mount-proc]");
 	}
 	if (pipe(hold) != 0 || pipe(ready_pipe) != 0 || pipe(worker_ready) != 0)
 		cl_die("pipe");

@@ -46,16 +46,25 @@ int main(int argc, char **argv)
 				cwd_err = cl_errno_name(errno);
 		}
 		char status[4096] = "", ids[1024] = "";
-		const char *status_r = NULL; /* not tried: the directory did not open */
+		const char *status_r =
+			NULL; /* not tried: the directory did not open */
 		if (dfd >= 0) {
-			status_r = outcome(cl_read_file_at(dfd, "status", status, sizeof(status)) >= 0 ? 0 : -1);
+			status_r = outcome(
+				cl_read_file_at(dfd, "status", status,
+						sizeof(status)) >= 0 ?
+					0 :
+					-1);
 			close(dfd);
 		}
 		/* keep the identity lines only: what the lookup is about */
-		for (char *line = strtok(status, "\n"); line; line = strtok(NULL, "\n")) {
-			if (!strncmp(line, "Name:", 5) || !strncmp(line, "Tgid:", 5) || !strncmp(line, "Pid:", 4) ||
+		for (char *line = strtok(status, "\n"); line;
+		     line = strtok(NULL, "\n")) {
+			if (!strncmp(line, "Name:", 5) ||
+			    !strncmp(line, "Tgid:", 5) ||
+			    !strncmp(line, "Pid:", 4) ||
 			    !strncmp(line, "NSpid:", 6)) {
-				strncat(ids, line, sizeof(ids) - strlen(ids) - 2);
+				strncat(ids, line,
+					sizeof(ids) - strlen(ids) - 2);
 				strcat(ids, "\n");
 			}
 		}

@@ -42,7 +42,8 @@ static int report_leftovers;
 static int kill_children(void)
 {
 	char path[64];
-	snprintf(path, sizeof(path), "/proc/self/task/%d/children", cl_gettid());
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children",
+		 cl_gettid());
 	FILE *f = fopen(path, "r");
 	if (!f)
 		return 0;
@@ -57,7 +58,8 @@ static int kill_children(void)
 					comm[strcspn(comm, "\n")] = '\0';
 				fclose(c);
 			}
-			fprintf(stderr, "clonelab-reaper: leftover %d (%s)\n", pid, comm);
+			fprintf(stderr, "clonelab-reaper: leftover %d (%s)\n",
+				pid, comm);
 		}
 		kill(pid, SIGKILL);
 		n++;
@@ -90,7 +92,8 @@ int main(int argc, char **argv)
 	}
 	if (argc < 2)
 		cl_usage("usage: reaper [--report-leftovers] PROBE [ARGS...]");
-	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 ||
+	    prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
 		perror("reaper: prctl");
 		return 125;
 	}
@@ -119,11 +122,14 @@ int main(int argc, char **argv)
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);
-		execvp(argv[1], argv + 1); /* a prefix command (setpriv, unshare) is found on PATH */
-		fprintf(stderr, "reaper: cannot run %s: %s\n", argv[1], strerror(errno));
+		execvp(argv[1],
+		       argv + 1); /* a prefix command (setpriv, unshare) is found on PATH */
+		fprintf(stderr, "reaper: cannot run %s: %s\n", argv[1],
+			strerror(errno));
 		_exit(126);
 	}
-	setpgid(probe, probe); /* also from here: no window where the group does not exist yet */
+	setpgid(probe,
+		probe); /* also from here: no window where the group does not exist yet */
 
 	int status = 0, have_status = 0;
 	for (;;) {
@@ -146,7 +152,8 @@ int main(int argc, char **argv)
 				wind_down(10000);
 			/* The probe is gone: whatever it left behind goes too. */
 			if (!report_leftovers)
-				kill(-probe, SIGKILL); /* (reported ones are found as children below) */
+				kill(-probe,
+				     SIGKILL); /* (reported ones are found as children below) */
 			kill_children();
 		} else if (have_status) {
 			kill_children();
@@ -157,7 +164,8 @@ int main(int argc, char **argv)
 	if (WIFSIGNALED(status)) {
 		int sig = WTERMSIG(status);
 		signal(sig, SIG_DFL);
-		prctl(PR_SET_DUMPABLE, 0); /* the probe may have dumped core already: not twice */
+		prctl(PR_SET_DUMPABLE,
+		      0); /* the probe may have dumped core already: not twice */
 		raise(sig);
 	}
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 125;

@@ -83,17 +83,22 @@ static void send(const char *method, pid_t target, int sig)
 	if (strcmp(method, "kill") == 0)
 		r = cl_kill(target, sig);
 	else if (strcmp(method, "libc-kill") == 0) {
-		r = kill(target, sig); /* what a program calling kill(2) gets: libc's wrapper */
+		r = kill(target,
+			 sig); /* what a program calling kill(2) gets: libc's wrapper */
 		sys = "kill";
 	} else if (strcmp(method, "tgkill") == 0)
 		r = cl_tgkill(tgid, target, sig);
 	else if (strcmp(method, "tgkill-wrong-tgid") == 0) {
-		r = cl_tgkill(cl_getppid(), target, sig); /* the reaper's PID: not the thread's group */
+		r = cl_tgkill(cl_getppid(), target,
+			      sig); /* the reaper's PID: not the thread's group */
 		sys = "tgkill";
 	} else if (strcmp(method, "tkill") == 0)
 		r = cl_tkill(target, sig);
-	else if (strcmp(method, "pidfd") == 0 || strcmp(method, "pidfd-thread") == 0) {
-		int fd = cl_pidfd_open(target, strcmp(method, "pidfd") == 0 ? 0 : PIDFD_THREAD);
+	else if (strcmp(method, "pidfd") == 0 ||
+		 strcmp(method, "pidfd-thread") == 0) {
+		int fd = cl_pidfd_open(target, strcmp(method, "pidfd") == 0 ?
+						       0 :
+						       PIDFD_THREAD);
 		sys = "pidfd_open";
 		if (fd < 0) {
 			r = -1;
@@ -144,7 +149,8 @@ int main(int argc, char **argv)
 	cl_setup();
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
-			nworkers = (int)cl_arg_long("--threads", argv[++i], 2, MAX_WORKERS);
+			nworkers = (int)cl_arg_long("--threads", argv[++i], 2,
+						    MAX_WORKERS);
 		else
 			cl_usage("usage: signals [--threads N]");
 	}
@@ -166,7 +172,8 @@ int main(int argc, char **argv)
 	struct sigaction sa = {0};
 	sa.sa_handler = handler;
 	for (int s = 1; s < _NSIG; s++)
-		if (sigismember(&all, s) && sigaction(s, &sa, NULL) != 0 && errno != EINVAL) /* EINVAL: libc-reserved */
+		if (sigismember(&all, s) && sigaction(s, &sa, NULL) != 0 &&
+		    errno != EINVAL) /* EINVAL: libc-reserved */
 			cl_die("sigaction (installing the handler)");
 
 	/* A thread that has exited and been joined: its TID for the ESRCH checks. */
@@ -200,9 +207,11 @@ int main(int argc, char **argv)
 			break;
 		char verb[32], method[32];
 		int a, b;
-		if (sscanf(cmd, "send %31s %d %d", method, &a, &b) == 3 && b >= 0 && b < _NSIG)
+		if (sscanf(cmd, "send %31s %d %d", method, &a, &b) == 3 &&
+		    b >= 0 && b < _NSIG)
 			send(method, a, b);
-		else if (sscanf(cmd, "%31s %d %d", verb, &a, &b) == 3 && strcmp(verb, "unblock") == 0 && a >= 1 &&
+		else if (sscanf(cmd, "%31s %d %d", verb, &a, &b) == 3 &&
+			 strcmp(verb, "unblock") == 0 && a >= 1 &&
 			 a <= nworkers && b > 0 && b < _NSIG)
 			unblock(a, b);
 		else

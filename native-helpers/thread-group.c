@@ -59,7 +59,11 @@ static const char *scenario;
 static char self_path[4096];
 static volatile pid_t handled_by;
 
-static void on_usr1(int sig) { (void)sig; handled_by = (pid_t)syscall(SYS_gettid); }
+static void on_usr1(int sig)
+{
+	(void)sig;
+	handled_by = (pid_t)syscall(SYS_gettid);
+}
 
 static long long now_ms(void)
 {
@@ -93,19 +97,28 @@ static void scenario_rec(const char *name)
 
 /* ------------------------------------------------------------------ end */
 
-enum unit { UNIT_THREAD, UNIT_PROCESS };
-enum how { HOW_EXIT, HOW_SYS_EXIT, HOW_TGKILL };
+enum unit {
+	UNIT_THREAD,
+	UNIT_PROCESS
+};
+enum how {
+	HOW_EXIT,
+	HOW_SYS_EXIT,
+	HOW_TGKILL
+};
 #define NMEMBERS 3 /* [0] leader or parent, [1] the actor, [2] a bystander */
 #define END_BOUND_MS 2000
 
 static enum how end_how;
-static int go_fd = -1;	   /* read end: the actor waits here for the observer's word */
-static int report_fd = -1; /* write end: E tells the observer its members, then that it went on */
+static int go_fd =
+	-1; /* read end: the actor waits here for the observer's word */
+static int report_fd =
+	-1; /* write end: E tells the observer its members, then that it went on */
 
 /* What E's leader (or parent) tells the observer once the actor has ended. */
 struct went_on {
 	int status_known; /* the parent reaped the actor (process unit) */
-	int status;	  /* its wait status */
+	int status;       /* its wait status */
 };
 
 static void write_all_or_die(int fd, const void *p, size_t n)
@@ -134,7 +147,7 @@ static void act(void)
 		for (;;)
 			pause();
 	if (end_how == HOW_EXIT)
-		exit(3); /* libc exit(): exit_group(2) */
+		exit(3);   /* libc exit(): exit_group(2) */
 	cl_exit_thread(3); /* raw exit(2): this task only */
 }
 
@@ -172,8 +185,10 @@ static __attribute__((noreturn)) void experiment(enum unit unit, pid_t observer)
 	struct went_on w = {0, 0};
 	if (unit == UNIT_THREAD) {
 		tids[0] = cl_gettid();
-		if (pthread_create(&workers[1], NULL, actor_thread, NULL) != 0 ||
-		    pthread_create(&workers[2], NULL, bystander_thread, NULL) != 0)
+		if (pthread_create(&workers[1], NULL, actor_thread, NULL) !=
+			    0 ||
+		    pthread_create(&workers[2], NULL, bystander_thread, NULL) !=
+			    0)
 			_exit(124);
 		cl_wait_eq(&started, 2);
 		members[1] = (pid_t)tids[1];
@@ -240,7 +255,8 @@ static pid_t end_e = -1;
 static void end_cleanup(void)
 {
 	if (end_e > 0) {
-		kill(-end_e, SIGKILL); /* E's process group: only tasks made here */
+		kill(-end_e,
+		     SIGKILL); /* E's process group: only tasks made here */
 		kill(end_e, SIGKILL);
 	}
 	while (wait(NULL) > 0 || errno == EINTR)
@@ -258,14 +274,16 @@ static __attribute__((noreturn)) void end_die(const char *op)
 static void end_scenario(int argc, char **argv)
 {
 	if (argc != 7 || strcmp(argv[3], "--unit") || strcmp(argv[5], "--how"))
-		cl_usage("thread-group: end needs --unit thread|process --how exit|sys_exit|tgkill");
+		cl_usage(
+			"thread-group: end needs --unit thread|process --how exit|sys_exit|tgkill");
 	enum unit unit;
 	if (strcmp(argv[4], "thread") == 0)
 		unit = UNIT_THREAD;
 	else if (strcmp(argv[4], "process") == 0)
 		unit = UNIT_PROCESS;
 	else
-		cl_usage("thread-group: --unit thread|process, got '%s'", argv[4]);
+		cl_usage("thread-group: --unit thread|process, got '%s'",
+			 argv[4]);
 	if (strcmp(argv[6], "exit") == 0)
 		end_how = HOW_EXIT;
 	else if (strcmp(argv[6], "sys_exit") == 0)
@@ -273,7 +291,8 @@ static void end_scenario(int argc, char **argv)
 	else if (strcmp(argv[6], "tgkill") == 0)
 		end_how = HOW_TGKILL;
 	else
-		cl_usage("thread-group: --how exit|sys_exit|tgkill, got '%s'", argv[6]);
+		cl_usage("thread-group: --how exit|sys_exit|tgkill, got '%s'",
+			 argv[6]);
 
 	/* Orphans of E (the process unit's children once E is killed) come back here. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
@@ -293,7 +312,8 @@ static void end_scenario(int argc, char **argv)
 		report_fd = rep[1];
 		experiment(unit, observer);
 	}
-	setpgid(end_e, end_e); /* also here: whichever runs first, E leads its own group */
+	setpgid(end_e,
+		end_e); /* also here: whichever runs first, E leads its own group */
 	close(gop[0]);
 	close(rep[1]);
 
@@ -308,7 +328,8 @@ static void end_scenario(int argc, char **argv)
 			errno = ETIMEDOUT;
 		if (pr <= 0)
 			end_die("experiment-members");
-		ssize_t n = read(rep[0], (char *)members + got, sizeof(members) - got);
+		ssize_t n = read(rep[0], (char *)members + got,
+				 sizeof(members) - got);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -347,7 +368,8 @@ static void end_scenario(int argc, char **argv)
 			ended[i] = e;
 			all &= e;
 		}
-		if (all || (went_on && ended[1]) || now_ms() - t0 > END_BOUND_MS)
+		if (all || (went_on && ended[1]) ||
+		    now_ms() - t0 > END_BOUND_MS)
 			break;
 		if (pfd.fd < 0 || went_on) {
 			sleep_ms(1);
@@ -372,10 +394,12 @@ static void end_scenario(int argc, char **argv)
 	int waitid_errno = 0;
 	int e_status = 0;
 	if (unit == UNIT_THREAD) {
-		if (waitid(P_PID, (id_t)end_e, &si, WEXITED | WNOHANG | WNOWAIT) == 0)
+		if (waitid(P_PID, (id_t)end_e, &si,
+			   WEXITED | WNOHANG | WNOWAIT) == 0)
 			e_status = si.si_pid == end_e;
 		else
-			waitid_errno = errno; /* the status is then not known: say why, not "no status" */
+			waitid_errno =
+				errno; /* the status is then not known: say why, not "no status" */
 	}
 
 	long long ms[NMEMBERS], endl[NMEMBERS], reml[NMEMBERS];
@@ -388,7 +412,8 @@ static void end_scenario(int argc, char **argv)
 		else
 			reml[nr++] = members[i];
 		size_t l = strlen(states);
-		snprintf(states + l, sizeof(states) - l, "%s%c", i ? " " : "", state[i] ? state[i] : '-');
+		snprintf(states + l, sizeof(states) - l, "%s%c", i ? " " : "",
+			 state[i] ? state[i] : '-');
 	}
 	cl_begin(CL_REC, "ending");
 	cl_str(CL_REC, "unit", unit == UNIT_THREAD ? "thread" : "process");
@@ -482,12 +507,14 @@ static void *worker(void *arg)
 	if (spin)
 		spin_cpu(40);
 	if (strcmp(scenario, "creds-raw") == 0 && i == 1 &&
-	    syscall(SYS_setresuid, 65534, 65534, 65534) != 0) /* this task only: no libc broadcast */
+	    syscall(SYS_setresuid, 65534, 65534, 65534) !=
+		    0) /* this task only: no libc broadcast */
 		creds_result = errno;
 	cl_add_wake(&started, 1);
 	if (strcmp(scenario, "leader-exit-signal") == 0 && i == 1) {
 		/* Hold the group once the leader is a zombie, then wait for the signal. */
-		for (int polls = 0; polls < 5000 && leader_state() != 'Z'; polls++)
+		for (int polls = 0; polls < 5000 && leader_state() != 'Z';
+		     polls++)
 			sleep_ms(1);
 		long long mine[1] = {tids[1]};
 		cl_ready(cl_getpid(), mine, 1);
@@ -497,7 +524,8 @@ static void *worker(void *arg)
 			sleep_ms(1);
 		char st = leader_state();
 		if (!st)
-			cl_error_rec("read-leader-stat", errno ? errno : EIO, 0);
+			cl_error_rec("read-leader-stat", errno ? errno : EIO,
+				     0);
 		scenario_rec(scenario);
 		if (st)
 			cl_str(CL_REC, "leaderState", (char[]){st, '\0'});
@@ -515,7 +543,9 @@ static void *worker(void *arg)
 		char tg[24], td[24];
 		snprintf(tg, sizeof(tg), "%d", cl_getpid());
 		snprintf(td, sizeof(td), "%d", cl_gettid());
-		char *args[] = {self_path, "--scenario", "after-exec", "--old-tgid", tg, "--old-tid", td, NULL};
+		char *args[] = {self_path,    "--scenario", "after-exec",
+				"--old-tgid", tg,           "--old-tid",
+				td,           NULL};
 		execv(self_path, args);
 		cl_die("execv");
 	}
@@ -526,7 +556,8 @@ static void *worker(void *arg)
 static long own_threads(void)
 {
 	char buf[4096];
-	if (cl_read_file_at(AT_FDCWD, "/proc/self/status", buf, sizeof(buf)) <= 0)
+	if (cl_read_file_at(AT_FDCWD, "/proc/self/status", buf, sizeof(buf)) <=
+	    0)
 		return -1;
 	char *t = strstr(buf, "\nThreads:");
 	if (!t) {
@@ -542,7 +573,8 @@ static void after_exec(int argc, char **argv)
 {
 	int baseline = argc == 8 && strcmp(argv[7], "--baseline") == 0;
 	if (argc != 7 && !baseline)
-		cl_usage("thread-group: after-exec needs --old-tgid T --old-tid T [--baseline]");
+		cl_usage(
+			"thread-group: after-exec needs --old-tgid T --old-tid T [--baseline]");
 	long threads = own_threads();
 	if (threads < 0)
 		cl_error_rec("read-threads", errno, 0);
@@ -568,7 +600,9 @@ static void exec_baseline(void)
 	if (c == 0) {
 		char id[24];
 		snprintf(id, sizeof(id), "%d", cl_getpid());
-		char *args[] = {self_path, "--scenario", "after-exec", "--old-tgid", id, "--old-tid", id, "--baseline", NULL};
+		char *args[] = {self_path,    "--scenario", "after-exec",
+				"--old-tgid", id,           "--old-tid",
+				id,           "--baseline", NULL};
 		execv(self_path, args);
 		_exit(127);
 	}
@@ -603,7 +637,8 @@ static void sched_set(void)
 		cl_die("getpriority");
 	/* A value other than the group's: higher is always allowed (setpriority(2)). */
 	int want = before <= 12 ? before + 7 : before < 19 ? 19 : 18;
-	int pri = setpriority(PRIO_PROCESS, (id_t)tids[1], want); /* a TID: that task only? */
+	int pri = setpriority(PRIO_PROCESS, (id_t)tids[1],
+			      want); /* a TID: that task only? */
 	int pri_errno = errno;
 	scenario_rec("schedSet");
 	cl_int(CL_REC, "target", tids[1]);
@@ -617,8 +652,10 @@ static void sched_set(void)
 		cpu_set_t one;
 		CPU_ZERO(&one);
 		CPU_SET(cpu, &one);
-		int aff = sched_setaffinity((pid_t)tids[1], sizeof(one), &one); /* by TID */
-		cl_str(CL_REC, "affinity", aff == 0 ? "ok" : cl_errno_name(errno));
+		int aff = sched_setaffinity((pid_t)tids[1], sizeof(one),
+					    &one); /* by TID */
+		cl_str(CL_REC, "affinity",
+		       aff == 0 ? "ok" : cl_errno_name(errno));
 		cl_int(CL_REC, "cpu", cpu);
 	}
 	cl_ints(CL_REC, "getpids", getpids, NWORKERS + 1);
@@ -636,9 +673,11 @@ int main(int argc, char **argv)
 	}
 	cl_setup();
 	if (argc < 3 || strcmp(argv[1], "--scenario") != 0)
-		cl_usage("usage: thread-group --scenario end|exec|leader-exit-signal|ppid|creds-raw|creds-libc|sched");
+		cl_usage(
+			"usage: thread-group --scenario end|exec|leader-exit-signal|ppid|creds-raw|creds-libc|sched");
 	scenario = argv[2];
-	ssize_t n = readlink("/proc/self/exe", self_path, sizeof(self_path) - 1);
+	ssize_t n = readlink("/proc/self/exe", self_path,
+			     sizeof(self_path) - 1);
 	if (n < 0)
 		cl_die("readlink-self");
 	self_path[n] = '\0';
@@ -646,9 +685,13 @@ int main(int argc, char **argv)
 		after_exec(argc, argv);
 	if (strcmp(scenario, "end") == 0)
 		end_scenario(argc, argv);
-	static const char *known[] = {"exec", "leader-exit-signal", "ppid", "creds-raw", "creds-libc", "sched"};
+	static const char *known[] = {"exec",       "leader-exit-signal",
+				      "ppid",       "creds-raw",
+				      "creds-libc", "sched"};
 	size_t k;
-	for (k = 0; k < sizeof(known) / sizeof(known[0]) && strcmp(known[k], scenario); k++)
+	for (k = 0;
+	     k < sizeof(known) / sizeof(known[0]) && strcmp(known[k], scenario);
+	     k++)
 		;
 	if (k == sizeof(known) / sizeof(known[0]))
 		cl_usage("thread-group: unknown scenario '%s'", scenario);
@@ -659,7 +702,8 @@ int main(int argc, char **argv)
 		pthread_t ta;
 		/* A thread makes a thread: the new one's getppid() is still the group's parent.
 		 * The same thread forks a process: its getppid() is this group (fork(2)). */
-		if (pthread_create(&ta, NULL, outer, ids) || pthread_join(ta, NULL))
+		if (pthread_create(&ta, NULL, outer, ids) ||
+		    pthread_join(ta, NULL))
 			cl_die("pthread_create");
 		if (!ids[4]) {
 			errno = ids[6] ? (int)ids[6] : ECHILD;
@@ -696,14 +740,16 @@ int main(int argc, char **argv)
 	if (strcmp(scenario, "creds-raw") == 0) {
 		scenario_rec("credsSet");
 		cl_int(CL_REC, "target", tids[1]);
-		cl_str(CL_REC, "setresuid", creds_result ? cl_errno_name(creds_result) : "ok");
+		cl_str(CL_REC, "setresuid",
+		       creds_result ? cl_errno_name(creds_result) : "ok");
 		cl_end(CL_REC);
 	}
 	if (strcmp(scenario, "creds-libc") == 0) {
 		int r = setresuid(65534, 65534, 65534);
 		scenario_rec("credsSet");
 		cl_int(CL_REC, "target", tids[0]);
-		cl_str(CL_REC, "setresuid", r == 0 ? "ok" : cl_errno_name(errno));
+		cl_str(CL_REC, "setresuid",
+		       r == 0 ? "ok" : cl_errno_name(errno));
 		cl_end(CL_REC);
 	}
 	if (strcmp(scenario, "exec") == 0)
@@ -711,7 +757,8 @@ int main(int argc, char **argv)
 	cl_ready(cl_getpid(), tids, NWORKERS + 1);
 	if (strcmp(scenario, "sched") == 0) {
 		char cmd[256];
-		while (strcmp(cl_read_command(cmd, sizeof(cmd)), "set") != 0 && strcmp(cmd, "release") != 0)
+		while (strcmp(cl_read_command(cmd, sizeof(cmd)), "set") != 0 &&
+		       strcmp(cmd, "release") != 0)
 			cl_unknown_command(cmd);
 		if (strcmp(cmd, "set") == 0) {
 			sched_set();

@@ -87,53 +87,68 @@ const median = (xs: number[]) => {
 };
 
 await runMain(import.meta.url, command, async ({ runs }) => {
-const loadBefore = loadavg();
-const times: Record<Command['name'], Timed[]> = { floor: [], report: [], test: [] };
-for (let round = 1; round <= runs; round++) {
-  for (const c of COMMANDS) {
-    const t = await timeOnce(c);
-    times[c.name].push(t);
-    process.stderr.write(`bench:suite: round ${round}/${runs}: ${c.name} ${(t.ms / 1000).toFixed(2)} s${t.exitCode === 0 ? '' : ` (exit ${t.exitCode})`}\n`);
+  const loadBefore = loadavg();
+  const times: Record<Command['name'], Timed[]> = { floor: [], report: [], test: [] };
+  for (let round = 1; round <= runs; round++) {
+    for (const c of COMMANDS) {
+      const t = await timeOnce(c);
+      times[c.name].push(t);
+      process.stderr.write(`bench:suite: round ${round}/${runs}: ${c.name} ${(t.ms / 1000).toFixed(2)} s${t.exitCode === 0 ? '' : ` (exit ${t.exitCode})`}\n`);
+    }
   }
-}
-const loadAfter = loadavg();
+  const loadAfter = loadavg();
 
-const med = Object.fromEntries(COMMANDS.map((c) => [c.name, median(times[c.name].map((t) => t.ms))])) as Record<Command['name'], number>;
-const ratio = med.report / med.floor;
-const TARGETS = { reportOverFloor: 4, testWallMs: 12_000 };
-const failed = COMMANDS.filter((c) => times[c.name].some((t) => t.exitCode !== 0));
+  const med = Object.fromEntries(COMMANDS.map((c) => [c.name, median(times[c.name].map((t) => t.ms))])) as Record<Command['name'], number>;
+  const ratio = med.report / med.floor;
+  const TARGETS = { reportOverFloor: 4, testWallMs: 12_000 };
+  const failed = COMMANDS.filter((c) => times[c.name].some((t) => t.exitCode !== 0));
 
-const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-const rows = COMMANDS.map((c) => [c.name, s(med[c.name]), times[c.name].map((t) => s(t.ms)).join(', '), c.name === 'floor' ? '1.00' : (med[c.name] / med.floor).toFixed(2), c.shown]);
-const head = ['command', 'median', 'each run', 'x floor', 'what ran'];
-const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-const line = (r: string[]) => r.map((x, i) => x.padEnd(widths[i]!)).join('  ').trimEnd();
-console.log([line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n'));
-console.log(
-  `\nnpm run report / floor: ${ratio.toFixed(2)} (target <= ${TARGETS.reportOverFloor}: ${ratio <= TARGETS.reportOverFloor ? 'met' : 'MISSED'})` +
-    `\nnpm test wall: ${s(med.test)} (target < ${TARGETS.testWallMs / 1000} s: ${med.test < TARGETS.testWallMs ? 'met' : 'MISSED'})` +
-    `\n${availableParallelism()} CPUs; load average before ${loadBefore.map((x) => x.toFixed(2)).join(' ')}, after ${loadAfter.map((x) => x.toFixed(2)).join(' ')}` +
-    ' (other work on the machine makes every number, the floor included, pessimistic)',
-);
+  const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+  const rows = COMMANDS.map((c) => [
+    c.name,
+    s(med[c.name]),
+    times[c.name].map((t) => s(t.ms)).join(', '),
+    c.name === 'floor' ? '1.00' : (med[c.name] / med.floor).toFixed(2),
+    c.shown,
+  ]);
+  const head = ['command', 'median', 'each run', 'x floor', 'what ran'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) =>
+    r
+      .map((x, i) => x.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  console.log([line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n'));
+  console.log(
+    `\nnpm run report / floor: ${ratio.toFixed(2)} (target <= ${TARGETS.reportOverFloor}: ${ratio <= TARGETS.reportOverFloor ? 'met' : 'MISSED'})` +
+      `\nnpm test wall: ${s(med.test)} (target < ${TARGETS.testWallMs / 1000} s: ${med.test < TARGETS.testWallMs ? 'met' : 'MISSED'})` +
+      `\n${availableParallelism()} CPUs; load average before ${loadBefore.map((x) => x.toFixed(2)).join(' ')}, after ${loadAfter.map((x) => x.toFixed(2)).join(' ')}` +
+      ' (other work on the machine makes every number, the floor included, pessimistic)',
+  );
 
-const result = {
-  generatedAt: new Date().toISOString(),
-  runs,
-  cpus: availableParallelism(),
-  loadAverage: { before: loadBefore, after: loadAfter },
-  commands: Object.fromEntries(COMMANDS.map((c) => [c.name, { shown: c.shown, medianMs: med[c.name], runsMs: times[c.name].map((t) => t.ms), exitCodes: times[c.name].map((t) => t.exitCode) }])),
-  reportOverFloor: ratio,
-  targets: TARGETS,
-  met: { reportOverFloor: ratio <= TARGETS.reportOverFloor, testWall: med.test < TARGETS.testWallMs },
-  ...(failed.length ? { failed: failed.map((c) => c.name) } : {}),
-};
-writeFileAtomic(join(OUT, 'suite.json'), `${JSON.stringify(result, null, 2)}\n`);
-console.log('wrote reports/bench/suite.json');
-if (failed.length) {
-  for (const c of failed) {
-    const bad = times[c.name].find((t) => t.exitCode !== 0)!;
-    console.error(`bench:suite: ${c.shown} failed (exit ${bad.exitCode}); its times measure a broken run. Its last lines:\n${bad.tail}`);
+  const result = {
+    generatedAt: new Date().toISOString(),
+    runs,
+    cpus: availableParallelism(),
+    loadAverage: { before: loadBefore, after: loadAfter },
+    commands: Object.fromEntries(
+      COMMANDS.map((c) => [
+        c.name,
+        { shown: c.shown, medianMs: med[c.name], runsMs: times[c.name].map((t) => t.ms), exitCodes: times[c.name].map((t) => t.exitCode) },
+      ]),
+    ),
+    reportOverFloor: ratio,
+    targets: TARGETS,
+    met: { reportOverFloor: ratio <= TARGETS.reportOverFloor, testWall: med.test < TARGETS.testWallMs },
+    ...(failed.length ? { failed: failed.map((c) => c.name) } : {}),
+  };
+  writeFileAtomic(join(OUT, 'suite.json'), `${JSON.stringify(result, null, 2)}\n`);
+  console.log('wrote reports/bench/suite.json');
+  if (failed.length) {
+    for (const c of failed) {
+      const bad = times[c.name].find((t) => t.exitCode !== 0)!;
+      console.error(`bench:suite: ${c.shown} failed (exit ${bad.exitCode}); its times measure a broken run. Its last lines:\n${bad.tail}`);
+    }
+    process.exitCode = 1;
   }
-  process.exitCode = 1;
-}
 });

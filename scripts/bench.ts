@@ -16,7 +16,8 @@ import { defineCommand, option, runMain, wholeNumber } from '../helpers/cli.js';
 
 export const command = defineCommand({
   name: 'bench',
-  summary: 'Measures (does not assert) the start-up cost of one probe through the harness against a bare spawn, and the clone matrix; writes reports/bench/probes.json (whole runs: npm run bench:suite).',
+  summary:
+    'Measures (does not assert) the start-up cost of one probe through the harness against a bare spawn, and the clone matrix; writes reports/bench/probes.json (whole runs: npm run bench:suite).',
   options: {
     'probe-runs': option({ value: 'N', description: 'probe starts to time, each way', convert: wholeNumber(1), default: 200 }),
   },
@@ -53,7 +54,9 @@ await runMain(import.meta.url, command, async ({ 'probe-runs': probeRuns }) => {
   // Issue 4's budget: the whole 256-combination matrix, every resource tested, well under 2 s.
   const matrix = Object.fromEntries(
     await Promise.all(
-      ['clone', 'clone3'].map(async (api) => [api, stats(await timeEach(10, () => runProbe('clone', ['--matrix', '--api', api], { timeoutMs: 60_000 })))] as const),
+      ['clone', 'clone3'].map(
+        async (api) => [api, stats(await timeEach(10, () => runProbe('clone', ['--matrix', '--api', api], { timeoutMs: 60_000 })))] as const,
+      ),
     ),
   );
   const result = { generatedAt: new Date().toISOString(), probeStartupMs: { harness, bareSpawn: bare, ids64Threads: group64 }, cloneMatrixMs: matrix };
@@ -61,7 +64,8 @@ await runMain(import.meta.url, command, async ({ 'probe-runs': probeRuns }) => {
   console.log(`probe through the harness (reaper + validation): ${fmt(harness)}`);
   console.log(`bare spawn of the same binary with execa:         ${fmt(bare)}`);
   console.log(`ids probe, 64 pthreads, ready then release:      ${fmt(group64)}`);
-  for (const [api, st] of Object.entries(matrix)) console.log(`sharing matrix via ${api.padEnd(6)} (256 combinations):    ${fmt(st)}, ${((st.median * 1000) / 256).toFixed(0)} µs per combination`);
+  for (const [api, st] of Object.entries(matrix))
+    console.log(`sharing matrix via ${api.padEnd(6)} (256 combinations):    ${fmt(st)}, ${((st.median * 1000) / 256).toFixed(0)} µs per combination`);
   writeFileAtomic(join(PROJECT_ROOT, 'reports', 'bench', 'probes.json'), `${JSON.stringify(result, null, 2)}\n`);
   console.log('wrote reports/bench/probes.json');
 });

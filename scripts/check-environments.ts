@@ -71,7 +71,10 @@ const SPECS: { [N in CheckedEnvironment]: Omit<EnvSpec, 'name'> } = {
     describe: 'in a new PID namespace with its own /proc (unshare --pid --fork --mount-proc)',
     cannot: rootOnly,
     run: { prefix: ['unshare', '--pid', '--fork', '--mount-proc', '--'] },
-    facts: (r) => (r.environment.initialPidNamespace === false ? [] : [`the run says it was in ${r.environment.initialPidNamespace ? 'the initial' : 'an unknown'} PID namespace`]),
+    facts: (r) =>
+      r.environment.initialPidNamespace === false
+        ? []
+        : [`the run says it was in ${r.environment.initialPidNamespace ? 'the initial' : 'an unknown'} PID namespace`],
   },
   hidepid: {
     describe: `/proc mounted hidepid=invisible in a private mount namespace, as uid ${NOBODY}`,
@@ -93,10 +96,20 @@ const ENVIRONMENTS: EnvSpec[] = CHECKED_ENVIRONMENTS.map((name) => ({ name, ...S
 export const command = defineCommand({
   name: 'check:environments',
   summary:
-    'Runs the whole suite in each hostile environment a real user meets, under the reaper, and checks each run against the baseline run as root: verdicts, failures, skip reasons, leftovers. Writes each run\'s report, a matrix over all, and environments.json/.md. Exit status 1 when a check failed.',
+    "Runs the whole suite in each hostile environment a real user meets, under the reaper, and checks each run against the baseline run as root: verdicts, failures, skip reasons, leftovers. Writes each run's report, a matrix over all, and environments.json/.md. Exit status 1 when a check failed.",
   options: {
-    only: option({ value: 'NAME,...', description: 'run only these environments (and the root baseline)', convert: commaList(oneOf(ENVIRONMENTS.map((e) => e.name))) }),
-    out: option({ value: 'DIR', description: 'where the reports are written', convert: directory, default: () => join(defaultReportDir(), 'environments'), defaultText: 'reports/environments' }),
+    only: option({
+      value: 'NAME,...',
+      description: 'run only these environments (and the root baseline)',
+      convert: commaList(oneOf(ENVIRONMENTS.map((e) => e.name))),
+    }),
+    out: option({
+      value: 'DIR',
+      description: 'where the reports are written',
+      convert: directory,
+      default: () => join(defaultReportDir(), 'environments'),
+      defaultText: 'reports/environments',
+    }),
   },
   epilog: () => `environments:\n${ENVIRONMENTS.map((e) => `  ${e.name.padEnd(14)} ${e.describe}`).join('\n')}`,
 });
@@ -106,8 +119,22 @@ function unprivilegedCopy(dir: string): string {
   const copy = join(dir, 'project');
   rmSync(copy, { recursive: true, force: true });
   mkdirSync(copy, { recursive: true });
-  for (const entry of ['package.json', 'package-lock.json', 'tsconfig.json', 'vitest.config.ts', 'kernels.json', 'cases', 'helpers', 'native-helpers', 'scripts', 'node_modules']) {
-    cpSync(join(PROJECT_ROOT, entry), join(copy, entry), { recursive: true, filter: (src) => !src.includes('/node_modules/.cache') && !src.includes('/node_modules/.vite') });
+  for (const entry of [
+    'package.json',
+    'package-lock.json',
+    'tsconfig.json',
+    'vitest.config.ts',
+    'kernels.json',
+    'cases',
+    'helpers',
+    'native-helpers',
+    'scripts',
+    'node_modules',
+  ]) {
+    cpSync(join(PROJECT_ROOT, entry), join(copy, entry), {
+      recursive: true,
+      filter: (src) => !src.includes('/node_modules/.cache') && !src.includes('/node_modules/.vite'),
+    });
   }
   return copy;
 }
@@ -127,105 +154,127 @@ await runMain(import.meta.url, command, main);
 
 // main() is left unindented so that this change stays apart from the environment tables' (a formatter indents it).
 async function main({ out, only }: { out: string; only?: string[] }): Promise<number> {
-mkdirSync(out, { recursive: true });
-const built = await buildProbes();
-const outcomes: Outcome[] = [];
-let baseline: ClaimsReport | undefined;
+  mkdirSync(out, { recursive: true });
+  const built = await buildProbes();
+  const outcomes: Outcome[] = [];
+  let baseline: ClaimsReport | undefined;
 
-for (const env of ENVIRONMENTS.filter((e) => !only || only.includes(e.name) || e.name === 'root')) {
-  const t0 = Date.now();
-  const reportDir = join(out, env.name);
-  rmSync(reportDir, { recursive: true, force: true });
-  mkdirSync(reportDir, { recursive: true });
-  const cannot = env.cannot?.();
-  if (cannot) {
-    outcomes.push({ name: env.name, describe: env.describe, status: 'skipped', seconds: 0, problems: [], notes: [cannot], leftovers: [] });
-    console.log(`[${env.name}] skipped: ${cannot}`);
-    continue;
-  }
-  console.log(`[${env.name}] ${env.describe}`);
-  const project = env.run.unprivilegedCopy ? unprivilegedCopy(join(out, '.work')) : PROJECT_ROOT;
-  if (env.run.unprivilegedCopy) {
-    await execa('chown', ['-R', `${NOBODY}:${NOBODY}`, join(out, '.work'), reportDir]);
-    await execa('chmod', ['a+rx', out]);
-  }
-  const prefix = (await Promise.all(env.run.prefix.map(async (p) => (p === '@noclone3' ? noClone3(built.dir) : [p])))).flat();
-  const loads: ResultPromise[] = env.run.load ? cpus().map(() => execa('sh', ['-c', 'while :; do :; done'], { reject: false })) : [];
-  const run = await runNestedSuite({
-    probeDir: built.dir,
-    reportDir,
-    project,
-    prefix,
-    env: {
-      CLONELAB_ENVIRONMENT: env.name,
-      ...(env.run.unprivilegedCopy ? { HOME: project, CLONELAB_CACHE_DIR: join(project, '.cache') } : {}),
-    },
-  });
-  for (const l of loads) signalOwnChild(l.pid!, 'SIGKILL'); // our own busy loops
-  await Promise.all(loads);
-  const seconds = (Date.now() - t0) / 1000;
-  const { leftovers } = run;
-  const problems: string[] = [];
-  const notes: string[] = [];
-  if (leftovers.length) problems.push(`${leftovers.length} task(s) of the run were left behind: ${leftovers.join('; ')}`);
-  const report = run.report;
-  if (!report) problems.push(`no usable report: ${run.noReport}`);
-  if (report) {
-    if (report.tests.failed) problems.push(`${report.tests.failed} test(s) failed: ${report.tests.list.filter((t) => t.state === 'failed').map((t) => t.name).join('; ')}`);
-    for (const t of report.tests.list.filter((x) => x.state === 'skipped')) {
-      if (!t.skipReason || t.skipReason.startsWith('skipped without')) problems.push(`skipped without a reason: ${t.name}`);
-      else notes.push(`skipped: ${t.name}: ${t.skipReason}`);
+  for (const env of ENVIRONMENTS.filter((e) => !only || only.includes(e.name) || e.name === 'root')) {
+    const t0 = Date.now();
+    const reportDir = join(out, env.name);
+    rmSync(reportDir, { recursive: true, force: true });
+    mkdirSync(reportDir, { recursive: true });
+    const cannot = env.cannot?.();
+    if (cannot) {
+      outcomes.push({ name: env.name, describe: env.describe, status: 'skipped', seconds: 0, problems: [], notes: [cannot], leftovers: [] });
+      console.log(`[${env.name}] skipped: ${cannot}`);
+      continue;
     }
-    if (report.environment.name !== env.name) problems.push(`the report names its environment "${report.environment.name}"`);
-    problems.push(...(env.facts?.(report) ?? []));
-    const expected = expectedIn(env.name);
-    for (const [id, m] of Object.entries(expected)) {
-      if (!m.verdict) continue;
-      const c = report.claims.find((x) => x.id === id)!;
-      if (c.verdict !== m.verdict) problems.push(`${id} is ${c.verdict}, expected ${m.verdict}: ${m.because}`);
-      else notes.push(`${id} ${m.verdict} as expected: ${m.because}`);
+    console.log(`[${env.name}] ${env.describe}`);
+    const project = env.run.unprivilegedCopy ? unprivilegedCopy(join(out, '.work')) : PROJECT_ROOT;
+    if (env.run.unprivilegedCopy) {
+      await execa('chown', ['-R', `${NOBODY}:${NOBODY}`, join(out, '.work'), reportDir]);
+      await execa('chmod', ['a+rx', out]);
     }
-    if (baseline && env.name !== 'root') {
-      for (const c of report.claims) {
-        const b = baseline.claims.find((x) => x.id === c.id)!;
-        const m = expected[c.id];
-        if (c.verdict === b.verdict || m?.verdict) continue;
-        if (c.verdict === 'inconclusive') notes.push(`${c.id}: ${b.verdict} -> inconclusive: ${c.explanation}`);
-        else if (m) notes.push(`${c.id}: ${b.verdict} -> ${c.verdict}: ${m.because}`);
-        else problems.push(`${c.id} is ${c.verdict} here but ${b.verdict} in the baseline, and nothing (expectedIn in helpers/claims/) explains why: a false verdict`);
+    const prefix = (await Promise.all(env.run.prefix.map(async (p) => (p === '@noclone3' ? noClone3(built.dir) : [p])))).flat();
+    const loads: ResultPromise[] = env.run.load ? cpus().map(() => execa('sh', ['-c', 'while :; do :; done'], { reject: false })) : [];
+    const run = await runNestedSuite({
+      probeDir: built.dir,
+      reportDir,
+      project,
+      prefix,
+      env: {
+        CLONELAB_ENVIRONMENT: env.name,
+        ...(env.run.unprivilegedCopy ? { HOME: project, CLONELAB_CACHE_DIR: join(project, '.cache') } : {}),
+      },
+    });
+    for (const l of loads) signalOwnChild(l.pid!, 'SIGKILL'); // our own busy loops
+    await Promise.all(loads);
+    const seconds = (Date.now() - t0) / 1000;
+    const { leftovers } = run;
+    const problems: string[] = [];
+    const notes: string[] = [];
+    if (leftovers.length) problems.push(`${leftovers.length} task(s) of the run were left behind: ${leftovers.join('; ')}`);
+    const report = run.report;
+    if (!report) problems.push(`no usable report: ${run.noReport}`);
+    if (report) {
+      if (report.tests.failed)
+        problems.push(
+          `${report.tests.failed} test(s) failed: ${report.tests.list
+            .filter((t) => t.state === 'failed')
+            .map((t) => t.name)
+            .join('; ')}`,
+        );
+      for (const t of report.tests.list.filter((x) => x.state === 'skipped')) {
+        if (!t.skipReason || t.skipReason.startsWith('skipped without')) problems.push(`skipped without a reason: ${t.name}`);
+        else notes.push(`skipped: ${t.name}: ${t.skipReason}`);
       }
+      if (report.environment.name !== env.name) problems.push(`the report names its environment "${report.environment.name}"`);
+      problems.push(...(env.facts?.(report) ?? []));
+      const expected = expectedIn(env.name);
+      for (const [id, m] of Object.entries(expected)) {
+        if (!m.verdict) continue;
+        const c = report.claims.find((x) => x.id === id)!;
+        if (c.verdict !== m.verdict) problems.push(`${id} is ${c.verdict}, expected ${m.verdict}: ${m.because}`);
+        else notes.push(`${id} ${m.verdict} as expected: ${m.because}`);
+      }
+      if (baseline && env.name !== 'root') {
+        for (const c of report.claims) {
+          const b = baseline.claims.find((x) => x.id === c.id)!;
+          const m = expected[c.id];
+          if (c.verdict === b.verdict || m?.verdict) continue;
+          if (c.verdict === 'inconclusive') notes.push(`${c.id}: ${b.verdict} -> inconclusive: ${c.explanation}`);
+          else if (m) notes.push(`${c.id}: ${b.verdict} -> ${c.verdict}: ${m.because}`);
+          else
+            problems.push(
+              `${c.id} is ${c.verdict} here but ${b.verdict} in the baseline, and nothing (expectedIn in helpers/claims/) explains why: a false verdict`,
+            );
+        }
+      }
+      if (env.name === 'root') baseline = report;
     }
-    if (env.name === 'root') baseline = report;
+    const status = problems.length ? 'failed' : 'ok';
+    outcomes.push({
+      name: env.name,
+      describe: env.describe,
+      status,
+      seconds,
+      problems,
+      notes,
+      leftovers,
+      ...(report ? { report: join(reportDir, 'claims.json') } : {}),
+    });
+    console.log(
+      `[${env.name}] ${status} in ${seconds.toFixed(0)} s${report ? `: ${report.tests.passed} passed, ${report.tests.failed} failed, ${report.tests.skipped} skipped` : ''}`,
+    );
+    for (const p of problems) console.log(`[${env.name}]   PROBLEM ${p}`);
   }
-  const status = problems.length ? 'failed' : 'ok';
-  outcomes.push({ name: env.name, describe: env.describe, status, seconds, problems, notes, leftovers, ...(report ? { report: join(reportDir, 'claims.json') } : {}) });
-  console.log(`[${env.name}] ${status} in ${seconds.toFixed(0)} s${report ? `: ${report.tests.passed} passed, ${report.tests.failed} failed, ${report.tests.skipped} skipped` : ''}`);
-  for (const p of problems) console.log(`[${env.name}]   PROBLEM ${p}`);
-}
-rmSync(join(out, '.work'), { recursive: true, force: true });
+  rmSync(join(out, '.work'), { recursive: true, force: true });
 
-const withReports = outcomes.filter((o) => o.report);
-const matrix = buildMatrix(withReports.map((o) => ({ source: o.report!, report: readClaimsReport(o.report!), label: o.name })));
-writeMatrix(matrix, out);
-const md = [
-  '# clonelab in hostile environments',
-  '',
-  `Host: ${environment().kernelRelease}. Each environment ran the whole suite; the checks are stated in scripts/check-environments.ts, and the verdicts each environment is expected to move beside their claims (expectedIn in helpers/claims/<family>.ts).`,
-  '',
-  '| environment | result | time | tests | checks |',
-  '|---|---|---|---|---|',
-  ...outcomes.map((o) => {
-    const r = o.report ? readClaimsReport(o.report) : undefined;
-    return `| ${o.name}: ${o.describe} | **${o.status}** | ${o.seconds.toFixed(0)} s | ${r ? `${r.tests.passed} passed, ${r.tests.failed} failed, ${r.tests.skipped} skipped` : '-'} | ${[...o.problems.map((p) => `PROBLEM: ${p}`), ...o.notes].join('<br>').replace(/\|/g, '\\|') || 'as baseline'} |`;
-  }),
-  '',
-  'Verdicts per environment: matrix.md (rows that differ first).',
-  '',
-].join('\n');
-writeFileAtomic(join(out, 'environments.md'), md);
-writeFileAtomic(join(out, 'environments.json'), `${JSON.stringify({ generatedAt: new Date().toISOString(), outcomes }, null, 2)}\n`);
-console.log(`wrote ${relative(process.cwd(), join(out, 'environments.md'))}, environments.json and matrix.{json,md,html}`);
-const failed = outcomes.filter((o) => o.status === 'failed');
-console.log(`${outcomes.filter((o) => o.status === 'ok').length} passed, ${failed.length} failed, ${outcomes.filter((o) => o.status === 'skipped').length} skipped`);
-return failed.length ? 1 : 0;
+  const withReports = outcomes.filter((o) => o.report);
+  const matrix = buildMatrix(withReports.map((o) => ({ source: o.report!, report: readClaimsReport(o.report!), label: o.name })));
+  writeMatrix(matrix, out);
+  const md = [
+    '# clonelab in hostile environments',
+    '',
+    `Host: ${environment().kernelRelease}. Each environment ran the whole suite; the checks are stated in scripts/check-environments.ts, and the verdicts each environment is expected to move beside their claims (expectedIn in helpers/claims/<family>.ts).`,
+    '',
+    '| environment | result | time | tests | checks |',
+    '|---|---|---|---|---|',
+    ...outcomes.map((o) => {
+      const r = o.report ? readClaimsReport(o.report) : undefined;
+      return `| ${o.name}: ${o.describe} | **${o.status}** | ${o.seconds.toFixed(0)} s | ${r ? `${r.tests.passed} passed, ${r.tests.failed} failed, ${r.tests.skipped} skipped` : '-'} | ${[...o.problems.map((p) => `PROBLEM: ${p}`), ...o.notes].join('<br>').replace(/\|/g, '\\|') || 'as baseline'} |`;
+    }),
+    '',
+    'Verdicts per environment: matrix.md (rows that differ first).',
+    '',
+  ].join('\n');
+  writeFileAtomic(join(out, 'environments.md'), md);
+  writeFileAtomic(join(out, 'environments.json'), `${JSON.stringify({ generatedAt: new Date().toISOString(), outcomes }, null, 2)}\n`);
+  console.log(`wrote ${relative(process.cwd(), join(out, 'environments.md'))}, environments.json and matrix.{json,md,html}`);
+  const failed = outcomes.filter((o) => o.status === 'failed');
+  console.log(
+    `${outcomes.filter((o) => o.status === 'ok').length} passed, ${failed.length} failed, ${outcomes.filter((o) => o.status === 'skipped').length} skipped`,
+  );
+  return failed.length ? 1 : 0;
 }

@@ -41,7 +41,20 @@ import { defaultReportDir } from '../helpers/harness/paths.js';
 import { writeFileAtomic } from '../helpers/harness/fs.js';
 import { badge, esc, page } from '../helpers/report/html.js';
 import { straceSyscalls, syscallTable, type SyscallTable } from '../helpers/harness/syscalls.js';
-import { type Converter, defineCommand, directory, fail, flag, InvalidValue, oneOf, option, repeated, runMain, UsageError, wholeNumber } from '../helpers/cli.js';
+import {
+  type Converter,
+  defineCommand,
+  directory,
+  fail,
+  flag,
+  InvalidValue,
+  oneOf,
+  option,
+  repeated,
+  runMain,
+  UsageError,
+  wholeNumber,
+} from '../helpers/cli.js';
 
 const ACTIONS = ['EPERM', 'ENOSYS', 'KILL_THREAD'] as const;
 type Action = (typeof ACTIONS)[number];
@@ -65,7 +78,8 @@ const syscallSpecs: Converter<{ name: string; action?: Action }[]> = {
     raw.split(',').map((spec) => {
       const [name, action, extra] = spec.split(':');
       if (!name || !/^[a-z_][a-z0-9_]*$/.test(name) || extra !== undefined) throw new InvalidValue(spec === raw ? undefined : `'${spec}' is neither`);
-      if (action !== undefined && !(ACTIONS as readonly string[]).includes(action)) throw new UsageError(`--syscall: unknown action '${action}' in '${spec}' (valid: ${ACTIONS.join(', ')})`);
+      if (action !== undefined && !(ACTIONS as readonly string[]).includes(action))
+        throw new UsageError(`--syscall: unknown action '${action}' in '${spec}' (valid: ${ACTIONS.join(', ')})`);
       return { name, ...(action ? { action: action as Action } : {}) };
     }),
 };
@@ -73,14 +87,36 @@ const syscallSpecs: Converter<{ name: string; action?: Action }[]> = {
 export const command = defineCommand({
   name: 'check:faults',
   summary:
-    'Reruns the claim cases with one syscall of the probes refused at a time (seccomp, native-helpers/fault.c) and checks every run\'s report: written, nothing left running, each verdict kept, inconclusive or explained by the refusal, no unobserved value. Without --syscall, the faults are every syscall a traced run of the claim cases made. Exit status 1 when an invariant broke.',
+    "Reruns the claim cases with one syscall of the probes refused at a time (seccomp, native-helpers/fault.c) and checks every run's report: written, nothing left running, each verdict kept, inconclusive or explained by the refusal, no unobserved value. Without --syscall, the faults are every syscall a traced run of the claim cases made. Exit status 1 when an invariant broke.",
   options: {
-    syscall: repeated({ value: 'NAME[:ACTION]', description: 'refuse this syscall (ACTION: how; default --errno, or KILL_THREAD with --kill)', convert: syscallSpecs }),
+    syscall: repeated({
+      value: 'NAME[:ACTION]',
+      description: 'refuse this syscall (ACTION: how; default --errno, or KILL_THREAD with --kill)',
+      convert: syscallSpecs,
+    }),
     errno: option({ value: 'ERRNO', description: 'the errno a refused call fails with', convert: oneOf(['EPERM', 'ENOSYS'] as const), defaultText: 'EPERM' }),
     kill: flag('kill the calling thread (SECCOMP_RET_KILL_THREAD) instead of failing the call'),
-    jobs: option({ value: 'N', short: 'j', description: 'fault runs at a time', convert: wholeNumber(1), default: () => cpus().length, defaultText: 'the number of CPUs' }),
-    'probe-timeout': option({ value: 'MS', description: "each probe's deadline in the baseline and fault runs (a probe that lost a syscall may wait forever)", convert: wholeNumber(100), default: DEFAULT_PROBE_TIMEOUT_MS }),
-    out: option({ value: 'DIR', description: 'where the runs and the fault table are written', convert: directory, default: () => join(defaultReportDir(), 'faults'), defaultText: 'reports/faults' }),
+    jobs: option({
+      value: 'N',
+      short: 'j',
+      description: 'fault runs at a time',
+      convert: wholeNumber(1),
+      default: () => cpus().length,
+      defaultText: 'the number of CPUs',
+    }),
+    'probe-timeout': option({
+      value: 'MS',
+      description: "each probe's deadline in the baseline and fault runs (a probe that lost a syscall may wait forever)",
+      convert: wholeNumber(100),
+      default: DEFAULT_PROBE_TIMEOUT_MS,
+    }),
+    out: option({
+      value: 'DIR',
+      description: 'where the runs and the fault table are written',
+      convert: directory,
+      default: () => join(defaultReportDir(), 'faults'),
+      defaultText: 'reports/faults',
+    }),
   },
   check: (o) => {
     if (o.kill && o.errno !== undefined) throw new UsageError('--kill and --errno are exclusive: a refused call either fails or kills its thread');
@@ -161,14 +197,23 @@ async function tracedSyscalls(probeDir: string, out: string, table: SyscallTable
     if (f.startsWith('trace.')) straceSyscalls(text, counts);
     else if (f.startsWith('untraced.')) untraced.push(text.trim().replace(`${probeDir}/`, ''));
   }
-  if (!files.some((f) => f.startsWith('trace.'))) throw new Error(`the traced run left no strace output in ${dir}: ${run.noReport ?? lastLines(run.output, 15)}`);
+  if (!files.some((f) => f.startsWith('trace.')))
+    throw new Error(`the traced run left no strace output in ${dir}: ${run.noReport ?? lastLines(run.output, 15)}`);
   rmSync(dir, { recursive: true, force: true });
   const syscalls = [...counts]
     .filter(([name]) => table.byName.has(name))
     .map(([name, calls]) => ({ name, nr: table.byName.get(name)!, calls }))
     .sort((a, b) => a.name.localeCompare(b.name));
-  const testsNotPassed = (run.report?.tests.list ?? []).filter((t) => t.state !== 'passed').map((t) => `${t.file} > ${t.name}: ${t.state}${t.skipReason ? ` (${t.skipReason.trim()})` : ''}`);
-  return { seconds: run.seconds, syscalls, unknown: [...counts.keys()].filter((n) => !table.byName.has(n)), untraced: [...new Set(untraced)].sort(), testsNotPassed };
+  const testsNotPassed = (run.report?.tests.list ?? [])
+    .filter((t) => t.state !== 'passed')
+    .map((t) => `${t.file} > ${t.name}: ${t.state}${t.skipReason ? ` (${t.skipReason.trim()})` : ''}`);
+  return {
+    seconds: run.seconds,
+    syscalls,
+    unknown: [...counts.keys()].filter((n) => !table.byName.has(n)),
+    untraced: [...new Set(untraced)].sort(),
+    testsNotPassed,
+  };
 }
 
 // ------------------------------------------------------------------ checking a run
@@ -267,8 +312,21 @@ function newClauses(text: string, baselineText: string): string[] {
 
 /** What a run proves or breaks, against the baseline report (none when checking the baseline itself). */
 function check(id: string, run: NestedSuiteRun, baseline: ClaimsReport | undefined, fault: Fault | undefined, report: string): Outcome {
-  const o: Outcome = { id, ...(fault ? { fault } : {}), seconds: run.seconds, ...(run.exitCode !== undefined ? { exitCode: run.exitCode } : {}), ...(run.signal ? { signal: run.signal } : {}), broken: [], notes: [], cells: [] };
-  if (run.leftovers.length) o.broken.push({ kind: 'left-running', what: `left running after the run: ${run.leftovers.map((l) => l.replace('clonelab-reaper: leftover ', '')).join(', ')}` });
+  const o: Outcome = {
+    id,
+    ...(fault ? { fault } : {}),
+    seconds: run.seconds,
+    ...(run.exitCode !== undefined ? { exitCode: run.exitCode } : {}),
+    ...(run.signal ? { signal: run.signal } : {}),
+    broken: [],
+    notes: [],
+    cells: [],
+  };
+  if (run.leftovers.length)
+    o.broken.push({
+      kind: 'left-running',
+      what: `left running after the run: ${run.leftovers.map((l) => l.replace('clonelab-reaper: leftover ', '')).join(', ')}`,
+    });
   const r = run.report;
   if (!r) {
     const why = run.output.split('\n').find((l) => /^(\w*Error|ProbeFailure)\b.*:/.test(l.trim()));
@@ -277,12 +335,18 @@ function check(id: string, run: NestedSuiteRun, baseline: ClaimsReport | undefin
   }
   o.report = report;
   o.tests = { passed: r.tests.passed, failed: r.tests.failed, skipped: r.tests.skipped };
-  if (run.signal || (run.exitCode !== 0 && run.exitCode !== 1)) o.broken.push({ kind: 'crashed', what: `the run ended ${run.signal ? `by ${run.signal}` : `with exit status ${run.exitCode}`}`, detail: lastLines(run.output, 10) });
+  if (run.signal || (run.exitCode !== 0 && run.exitCode !== 1))
+    o.broken.push({
+      kind: 'crashed',
+      what: `the run ended ${run.signal ? `by ${run.signal}` : `with exit status ${run.exitCode}`}`,
+      detail: lastLines(run.output, 10),
+    });
   if (r.run.reason === 'interrupted') o.broken.push({ kind: 'crashed', what: 'the run was interrupted' });
   for (const e of r.run.unhandledErrors) o.broken.push({ kind: 'crashed', what: `error outside any test: ${e.split('\n')[0]}`, detail: e });
   const failedHere = new Set(r.tests.list.filter((t) => t.state === 'failed').map((t) => `${t.file}\0${t.name}`));
   const failedInBaseline = new Set(baseline?.tests.list.filter((t) => t.state === 'failed').map((t) => `${t.file}\0${t.name}`) ?? []);
-  const failedOnlyHere = (test: string) => r.tests.list.some((t) => t.name === test && failedHere.has(`${t.file}\0${t.name}`) && !failedInBaseline.has(`${t.file}\0${t.name}`));
+  const failedOnlyHere = (test: string) =>
+    r.tests.list.some((t) => t.name === test && failedHere.has(`${t.file}\0${t.name}`) && !failedInBaseline.has(`${t.file}\0${t.name}`));
   /** The observations a rule read whose test failed here and passed in the baseline. */
   const readFailed = (c: ClaimsReport['claims'][number]) => c.observations.filter((ref) => failedOnlyHere(ref.test));
   for (const c of r.claims) {
@@ -290,7 +354,8 @@ function check(id: string, run: NestedSuiteRun, baseline: ClaimsReport | undefin
     // Only the rule's own words: the reasons quoted for set-aside observations are evidence of the
     // failure (a probe's invalid line, its -1 included), not values the rule states as observed.
     const placeholder = findPlaceholder(c.setAside.reduce((text, x) => text.split(x.reason).join('…'), c.explanation));
-    if (placeholder) o.broken.push({ kind: 'placeholder', claim: c.id, what: `the explanation holds an unobserved value '${placeholder}'`, detail: c.explanation });
+    if (placeholder)
+      o.broken.push({ kind: 'placeholder', claim: c.id, what: `the explanation holds an unobserved value '${placeholder}'`, detail: c.explanation });
     const b = baseline?.claims.find((x) => x.id === c.id);
     const base = b?.verdict ?? c.verdict;
     let change: CellChange = 'same';
@@ -298,7 +363,13 @@ function check(id: string, run: NestedSuiteRun, baseline: ClaimsReport | undefin
       const named = namesRefusal(c.explanation, fault);
       if (c.verdict !== base) {
         change = c.verdict === 'inconclusive' ? 'inconclusive' : named ? 'explained' : 'unexplained';
-        if (change === 'unexplained') o.broken.push({ kind: 'unexplained', claim: c.id, what: `${base} -> ${c.verdict}, and the explanation does not name ${refusal(fault)}`, detail: c.explanation });
+        if (change === 'unexplained')
+          o.broken.push({
+            kind: 'unexplained',
+            claim: c.id,
+            what: `${base} -> ${c.verdict}, and the explanation does not name ${refusal(fault)}`,
+            detail: c.explanation,
+          });
       } else {
         // A new clause that states the errno reports a refusal, even in the suite's own word for the call
         // ("pidfd-thread failed with EPERM" under pidfd_open): only clauses with no refusal at all count.
@@ -318,15 +389,26 @@ function check(id: string, run: NestedSuiteRun, baseline: ClaimsReport | undefin
     }
     if (fault && change === 'same') {
       const readFromFailed = readFailed(c);
-      if (readFromFailed.length) o.notes.push(`${c.id} read ${readFromFailed.map((x) => x.id).join(', ')}, whose test failed here, and said the same as in the baseline (does it read the field that failed?)`);
+      if (readFromFailed.length)
+        o.notes.push(
+          `${c.id} read ${readFromFailed.map((x) => x.id).join(', ')}, whose test failed here, and said the same as in the baseline (does it read the field that failed?)`,
+        );
     }
-    o.cells.push({ claim: c.id, baseline: base, verdict: c.verdict, change, ...(change !== 'same' || placeholder ? { explanation: c.explanation } : {}), ...(placeholder ? { placeholder } : {}) });
+    o.cells.push({
+      claim: c.id,
+      baseline: base,
+      verdict: c.verdict,
+      change,
+      ...(change !== 'same' || placeholder ? { explanation: c.explanation } : {}),
+      ...(placeholder ? { placeholder } : {}),
+    });
   }
   for (const c of CLAIMS.filter((x) => !r.claims.some((y) => y.id === x.id))) {
     o.broken.push({ kind: 'missing', claim: c.id, what: 'missing from the report' });
     o.cells.push({ claim: c.id, baseline: baseline?.claims.find((x) => x.id === c.id)?.verdict ?? 'inconclusive', change: 'missing' });
   }
-  if (fault && r.tests.failed === 0 && o.cells.every((c) => c.change === 'same')) o.notes.push(`no test failed and no verdict moved: the claim cases did not need ${fault.syscall} to succeed`);
+  if (fault && r.tests.failed === 0 && o.cells.every((c) => c.change === 'same'))
+    o.notes.push(`no test failed and no verdict moved: the claim cases did not need ${fault.syscall} to succeed`);
   return o;
 }
 
@@ -375,14 +457,24 @@ function renderMarkdown(outcomes: Outcome[], baseline: Outcome, traced: TracedLi
     '',
     `| fault | invariants | tests | s | ${ids.join(' | ')} |`,
     `|---|---|---|---|${ids.map(() => '---').join('|')}|`,
-    `| baseline | ${status(baseline)} | ${tests(baseline)} | ${baseline.seconds.toFixed(0)} | ${ids.map((id) => { const c = baseline.cells.find((x) => x.claim === id); return c ? `${c.verdict}${c.placeholder ? ' ⚠' : ''}` : '-'; }).join(' | ')} |`,
-    ...outcomes.map((o) => `| ${o.id} | ${status(o)} | ${tests(o)} | ${o.seconds.toFixed(0)} | ${ids.map((id) => mark(o.cells.find((c) => c.claim === id))).join(' | ')} |`),
+    `| baseline | ${status(baseline)} | ${tests(baseline)} | ${baseline.seconds.toFixed(0)} | ${ids
+      .map((id) => {
+        const c = baseline.cells.find((x) => x.claim === id);
+        return c ? `${c.verdict}${c.placeholder ? ' ⚠' : ''}` : '-';
+      })
+      .join(' | ')} |`,
+    ...outcomes.map(
+      (o) => `| ${o.id} | ${status(o)} | ${tests(o)} | ${o.seconds.toFixed(0)} | ${ids.map((id) => mark(o.cells.find((c) => c.claim === id))).join(' | ')} |`,
+    ),
     '',
   ];
   const groups = groupBreaks([baseline, ...outcomes]);
   if (groups.length) {
     lines.push('## Broken invariants', '', 'Each once, with the runs it broke in, and the text of its first run.', '');
-    for (const { b, runs } of groups) lines.push(`- ${b.claim ? `**${b.claim}** ` : ''}${b.what.replace(/\n/g, ' ')} — in ${runs.join(', ')}${b.detail ? `\n  > ${b.detail.replace(/\n/g, ' ').slice(0, 1500)}` : ''}`);
+    for (const { b, runs } of groups)
+      lines.push(
+        `- ${b.claim ? `**${b.claim}** ` : ''}${b.what.replace(/\n/g, ' ')} — in ${runs.join(', ')}${b.detail ? `\n  > ${b.detail.replace(/\n/g, ' ').slice(0, 1500)}` : ''}`,
+      );
     lines.push('');
   }
   const moved = outcomes.flatMap((o) => o.cells.filter((c) => c.change === 'explained' || c.change === 'reworded').map((c) => ({ o, c })));
@@ -443,10 +535,11 @@ tr.broken th { color: #cf222e; }
   const moved = [...outcomes]
     .filter((o) => o.cells.some((c) => c.change !== 'same'))
     .map(
-      (o) => `<details><summary>${esc(o.id)}: ${o.cells.filter((c) => c.change !== 'same').length} cells moved</summary><ul>${o.cells
-        .filter((c) => c.change !== 'same')
-        .map((c) => `<li>${esc(c.claim)} (${esc(c.change)}): ${esc(c.baseline)} → ${badge(c.verdict ?? 'missing')}: ${esc(c.explanation ?? '')}</li>`)
-        .join('')}${o.report ? `<li class="muted">report: ${esc(o.report)}</li>` : ''}</ul></details>`,
+      (o) =>
+        `<details><summary>${esc(o.id)}: ${o.cells.filter((c) => c.change !== 'same').length} cells moved</summary><ul>${o.cells
+          .filter((c) => c.change !== 'same')
+          .map((c) => `<li>${esc(c.claim)} (${esc(c.change)}): ${esc(c.baseline)} → ${badge(c.verdict ?? 'missing')}: ${esc(c.explanation ?? '')}</li>`)
+          .join('')}${o.report ? `<li class="muted">report: ${esc(o.report)}</li>` : ''}</ul></details>`,
     )
     .join('\n');
   const body = `${style}<h1>clonelab under faults</h1>
@@ -454,7 +547,15 @@ tr.broken th { color: #cf222e; }
 <p class="muted">Each row ran the claim cases with one syscall of the probes refused by a seccomp filter. Cells: · the baseline verdict and evidence (·~ its wording moved with passing tests only); a badge: the verdict moved (grey: went inconclusive; amber: changed, naming the refused syscall; ~ same verdict, other evidence naming it); red outline: a broken invariant (✗ changed without naming it, ⚠ an unobserved value; dashed: "! text", same verdict with other evidence from a complete observation whose test failed, a finding to read). Hover a cell for its explanation. Tests: passed/failed/skipped.</p>
 <div class="filters" role="search"><label>Filter faults <input id="q" type="search" placeholder="text in the row"></label><label>Rows <select id="verdict"><option value="">all</option><option>broken</option><option>ok</option></select></label><span id="shown" class="muted" aria-live="polite"></span></div>
 <div class="scroll"><table><thead><tr><th scope="col">fault</th><th scope="col">invariants</th><th scope="col">tests</th><th scope="col">s</th>${ids.map((id) => `<th scope="col" title="${esc(CLAIMS.find((c) => c.id === id)?.statement ?? '')}">${esc(id)}</th>`).join('')}</tr></thead><tbody>
-${row(baseline, ids.map((id) => { const c = baseline.cells.find((x) => x.claim === id); return `<td class="${c?.placeholder ? 'placeholder' : ''}" title="${esc(c?.explanation ?? '')}">${badge(c?.verdict ?? 'missing')}${c?.placeholder ? ' ⚠' : ''}</td>`; }).join(''))}
+${row(
+  baseline,
+  ids
+    .map((id) => {
+      const c = baseline.cells.find((x) => x.claim === id);
+      return `<td class="${c?.placeholder ? 'placeholder' : ''}" title="${esc(c?.explanation ?? '')}">${badge(c?.verdict ?? 'missing')}${c?.placeholder ? ' ⚠' : ''}</td>`;
+    })
+    .join(''),
+)}
 ${outcomes.map((o) => row(o, ids.map((id) => cell(o.cells.find((c) => c.claim === id))).join(''))).join('\n')}
 </tbody></table></div>
 <h2>Broken invariants</h2>
@@ -471,115 +572,131 @@ await runMain(import.meta.url, command, main);
 
 // main() is left unindented so that this change stays apart from the checks' (a formatter indents it).
 async function main(o: Options): Promise<number> {
-const opts = { syscalls: o.syscall.flat(), errno: o.errno ?? 'EPERM', kill: o.kill, jobs: o.jobs, probeTimeoutMs: o['probe-timeout'], out: o.out };
-const t0 = Date.now();
-const table = await syscallTable();
-checkSyscallNames(opts.syscalls, table);
-const built = await buildProbes();
-mkdirSync(opts.out, { recursive: true });
-const defaultAction: Action = opts.kill ? 'KILL_THREAD' : opts.errno;
-const mkFault = (name: string, action: Action): Fault => ({ id: `${name}-${action}`, syscall: name, nr: table.byName.get(name)!, action });
+  const opts = { syscalls: o.syscall.flat(), errno: o.errno ?? 'EPERM', kill: o.kill, jobs: o.jobs, probeTimeoutMs: o['probe-timeout'], out: o.out };
+  const t0 = Date.now();
+  const table = await syscallTable();
+  checkSyscallNames(opts.syscalls, table);
+  const built = await buildProbes();
+  mkdirSync(opts.out, { recursive: true });
+  const defaultAction: Action = opts.kill ? 'KILL_THREAD' : opts.errno;
+  const mkFault = (name: string, action: Action): Fault => ({ id: `${name}-${action}`, syscall: name, nr: table.byName.get(name)!, action });
 
-let traced: TracedList | undefined;
-let faults: Fault[];
-if (opts.syscalls.length) {
-  faults = opts.syscalls.map((s) => mkFault(s.name, s.action ?? defaultAction));
-} else {
-  console.log(`[trace] the claim cases once with every probe under strace -f, to list the syscalls they make`);
-  traced = await tracedSyscalls(built.dir, opts.out, table, opts.probeTimeoutMs);
-  writeFileAtomic(join(opts.out, 'syscalls.json'), `${JSON.stringify({ generatedAt: new Date().toISOString(), arch: process.arch, compiler: table.compiler, ...traced }, null, 2)}\n`);
-  console.log(`[trace] ${traced.syscalls.length} syscalls in ${traced.seconds.toFixed(0)} s: ${traced.syscalls.map((s) => s.name).join(' ')}`);
-  if (traced.untraced.length) console.log(`[trace] not traced (already under a test's own strace): ${traced.untraced.join('; ')}`);
-  faults = traced.syscalls.map((s) => mkFault(s.name, defaultAction));
-  if (defaultAction !== 'KILL_THREAD') faults.push(...KILL_FAULTS.filter((n) => traced!.syscalls.some((s) => s.name === n)).map((n) => mkFault(n, 'KILL_THREAD')));
-}
-faults = faults.filter((f, i) => faults.findIndex((g) => g.id === f.id) === i);
-rmSync(join(opts.out, 'traced-report'), { recursive: true, force: true });
+  let traced: TracedList | undefined;
+  let faults: Fault[];
+  if (opts.syscalls.length) {
+    faults = opts.syscalls.map((s) => mkFault(s.name, s.action ?? defaultAction));
+  } else {
+    console.log(`[trace] the claim cases once with every probe under strace -f, to list the syscalls they make`);
+    traced = await tracedSyscalls(built.dir, opts.out, table, opts.probeTimeoutMs);
+    writeFileAtomic(
+      join(opts.out, 'syscalls.json'),
+      `${JSON.stringify({ generatedAt: new Date().toISOString(), arch: process.arch, compiler: table.compiler, ...traced }, null, 2)}\n`,
+    );
+    console.log(`[trace] ${traced.syscalls.length} syscalls in ${traced.seconds.toFixed(0)} s: ${traced.syscalls.map((s) => s.name).join(' ')}`);
+    if (traced.untraced.length) console.log(`[trace] not traced (already under a test's own strace): ${traced.untraced.join('; ')}`);
+    faults = traced.syscalls.map((s) => mkFault(s.name, defaultAction));
+    if (defaultAction !== 'KILL_THREAD')
+      faults.push(...KILL_FAULTS.filter((n) => traced!.syscalls.some((s) => s.name === n)).map((n) => mkFault(n, 'KILL_THREAD')));
+  }
+  faults = faults.filter((f, i) => faults.findIndex((g) => g.id === f.id) === i);
+  rmSync(join(opts.out, 'traced-report'), { recursive: true, force: true });
 
-const runDir = (id: string) => {
-  const d = join(opts.out, id);
-  rmSync(d, { recursive: true, force: true });
-  return d;
-};
-console.log(`[baseline] the claim cases with no fault (probe deadline ${opts.probeTimeoutMs} ms)`);
-const baselineDir = runDir('baseline');
-const baseRun = await runNestedSuite({ probeDir: built.dir, reportDir: baselineDir, files: CLAIM_CASE_FILES, env: { ...baseEnv(opts.probeTimeoutMs), CLONELAB_ENVIRONMENT: 'fault baseline' } });
-const baseline = check('baseline', baseRun, undefined, undefined, join(baselineDir, 'claims.json'));
-if (baseline.tests?.failed) baseline.notes.push(`${baseline.tests.failed} test(s) failed without a fault: a fault run's changes are measured against a baseline that is not healthy`);
-console.log(`[baseline] ${baseline.broken.length ? `${baseline.broken.length} BROKEN` : 'ok'} in ${baseline.seconds.toFixed(0)} s${baseline.tests ? `: ${baseline.tests.passed} passed, ${baseline.tests.failed} failed, ${baseline.tests.skipped} skipped` : ''}`);
-for (const b of baseline.broken) console.log(`[baseline]   BROKEN ${b.claim ? `${b.claim}: ` : ''}${b.what}`);
-for (const n of baseline.notes) console.log(`[baseline]   note: ${n}`);
-if (!baseRun.report) fail('the baseline run wrote no report, so there is nothing to compare the faults with');
+  const runDir = (id: string) => {
+    const d = join(opts.out, id);
+    rmSync(d, { recursive: true, force: true });
+    return d;
+  };
+  console.log(`[baseline] the claim cases with no fault (probe deadline ${opts.probeTimeoutMs} ms)`);
+  const baselineDir = runDir('baseline');
+  const baseRun = await runNestedSuite({
+    probeDir: built.dir,
+    reportDir: baselineDir,
+    files: CLAIM_CASE_FILES,
+    env: { ...baseEnv(opts.probeTimeoutMs), CLONELAB_ENVIRONMENT: 'fault baseline' },
+  });
+  const baseline = check('baseline', baseRun, undefined, undefined, join(baselineDir, 'claims.json'));
+  if (baseline.tests?.failed)
+    baseline.notes.push(`${baseline.tests.failed} test(s) failed without a fault: a fault run's changes are measured against a baseline that is not healthy`);
+  console.log(
+    `[baseline] ${baseline.broken.length ? `${baseline.broken.length} BROKEN` : 'ok'} in ${baseline.seconds.toFixed(0)} s${baseline.tests ? `: ${baseline.tests.passed} passed, ${baseline.tests.failed} failed, ${baseline.tests.skipped} skipped` : ''}`,
+  );
+  for (const b of baseline.broken) console.log(`[baseline]   BROKEN ${b.claim ? `${b.claim}: ` : ''}${b.what}`);
+  for (const n of baseline.notes) console.log(`[baseline]   note: ${n}`);
+  if (!baseRun.report) fail('the baseline run wrote no report, so there is nothing to compare the faults with');
 
-console.log(`[faults] ${faults.length} faults, ${opts.jobs} at a time: ${faults.map((f) => f.id).join(' ')}`);
-const outcomes: Outcome[] = new Array(faults.length);
-let next = 0;
-const tMatrix = Date.now();
-await Promise.all(
-  Array.from({ length: Math.min(opts.jobs, faults.length) }, async () => {
-    while (next < faults.length) {
-      const k = next++;
-      const f = faults[k]!;
-      const dir = runDir(f.id);
-      const run = await runNestedSuite({
-        probeDir: built.dir,
-        reportDir: dir,
-        files: CLAIM_CASE_FILES,
-        env: { ...baseEnv(opts.probeTimeoutMs), CLONELAB_PROBE_WRAP: JSON.stringify(faultWrap(f)), CLONELAB_ENVIRONMENT: `fault ${f.id}` },
-      });
-      const o = check(f.id, run, baseRun.report, f, join(dir, 'claims.json'));
-      outcomes[k] = o;
-      const moved = o.cells.filter((c) => c.change !== 'same' && c.change !== 'varies');
-      console.log(
-        `[${f.id}] ${o.broken.length ? `${o.broken.length} BROKEN` : 'ok'} in ${o.seconds.toFixed(0)} s${o.tests ? `: tests ${o.tests.passed} passed, ${o.tests.failed} failed, ${o.tests.skipped} skipped` : ''}${moved.length ? `; moved: ${moved.map((c) => `${c.claim} ${c.verdict === c.baseline ? c.change : `${c.baseline}->${c.verdict ?? 'missing'}`}`).join(', ')}` : ''}`,
-      );
-      for (const b of o.broken) console.log(`[${f.id}]   BROKEN ${b.claim ? `${b.claim}: ` : ''}${b.what}`);
-    }
-  }),
-);
-const matrixSeconds = (Date.now() - tMatrix) / 1000;
+  console.log(`[faults] ${faults.length} faults, ${opts.jobs} at a time: ${faults.map((f) => f.id).join(' ')}`);
+  const outcomes: Outcome[] = new Array(faults.length);
+  let next = 0;
+  const tMatrix = Date.now();
+  await Promise.all(
+    Array.from({ length: Math.min(opts.jobs, faults.length) }, async () => {
+      while (next < faults.length) {
+        const k = next++;
+        const f = faults[k]!;
+        const dir = runDir(f.id);
+        const run = await runNestedSuite({
+          probeDir: built.dir,
+          reportDir: dir,
+          files: CLAIM_CASE_FILES,
+          env: { ...baseEnv(opts.probeTimeoutMs), CLONELAB_PROBE_WRAP: JSON.stringify(faultWrap(f)), CLONELAB_ENVIRONMENT: `fault ${f.id}` },
+        });
+        const o = check(f.id, run, baseRun.report, f, join(dir, 'claims.json'));
+        outcomes[k] = o;
+        const moved = o.cells.filter((c) => c.change !== 'same' && c.change !== 'varies');
+        console.log(
+          `[${f.id}] ${o.broken.length ? `${o.broken.length} BROKEN` : 'ok'} in ${o.seconds.toFixed(0)} s${o.tests ? `: tests ${o.tests.passed} passed, ${o.tests.failed} failed, ${o.tests.skipped} skipped` : ''}${moved.length ? `; moved: ${moved.map((c) => `${c.claim} ${c.verdict === c.baseline ? c.change : `${c.baseline}->${c.verdict ?? 'missing'}`}`).join(', ')}` : ''}`,
+        );
+        for (const b of o.broken) console.log(`[${f.id}]   BROKEN ${b.claim ? `${b.claim}: ` : ''}${b.what}`);
+      }
+    }),
+  );
+  const matrixSeconds = (Date.now() - tMatrix) / 1000;
 
-// Every run was under its own reaper; this catches anything that escaped all of them.
-const escaped = leftoverProbeTasks(built.dir, { ancestor: process.pid, kill: true });
-if (escaped.length) baseline.broken.push({ kind: 'left-running', what: `probe tasks still running after all runs (killed now): ${escaped.map((t) => `${t.pid} ${t.exe}`).join(', ')}` });
+  // Every run was under its own reaper; this catches anything that escaped all of them.
+  const escaped = leftoverProbeTasks(built.dir, { ancestor: process.pid, kill: true });
+  if (escaped.length)
+    baseline.broken.push({
+      kind: 'left-running',
+      what: `probe tasks still running after all runs (killed now): ${escaped.map((t) => `${t.pid} ${t.exe}`).join(', ')}`,
+    });
 
-const all = [baseline, ...outcomes];
-const brokenCount = all.reduce((n, o) => n + o.broken.length, 0);
-const cells = outcomes.flatMap((o) => o.cells);
-const wentInconclusive = cells.filter((c) => c.change === 'inconclusive');
-const changed = cells.filter((c) => c.change === 'explained' || c.change === 'unexplained');
-const findings = cells.filter((c) => c.change === 'finding');
-const totalSeconds = (Date.now() - t0) / 1000;
-const inconclusiveClaims = [...new Set(wentInconclusive.map((c) => c.claim))];
-const summary =
-  `check:faults: ${faults.length} faults tried, ${brokenCount} invariants broken (in ${all.filter((o) => o.broken.length).length} of ${all.length} runs, baseline included), ` +
-  `${changed.length} verdicts changed (${changed.filter((c) => c.change === 'unexplained').length} without naming the refused syscall), ${findings.length} kept with other evidence to read (findings), ` +
-  `${wentInconclusive.length} went inconclusive (${inconclusiveClaims.length} claims${inconclusiveClaims.length ? `: ${inconclusiveClaims.join(' ')}` : ''}); ` +
-  `${traced ? `trace ${traced.seconds.toFixed(0)} s, ` : ''}baseline ${baseline.seconds.toFixed(0)} s, faults ${matrixSeconds.toFixed(0)} s with -j ${opts.jobs}, total ${totalSeconds.toFixed(0)} s`;
+  const all = [baseline, ...outcomes];
+  const brokenCount = all.reduce((n, o) => n + o.broken.length, 0);
+  const cells = outcomes.flatMap((o) => o.cells);
+  const wentInconclusive = cells.filter((c) => c.change === 'inconclusive');
+  const changed = cells.filter((c) => c.change === 'explained' || c.change === 'unexplained');
+  const findings = cells.filter((c) => c.change === 'finding');
+  const totalSeconds = (Date.now() - t0) / 1000;
+  const inconclusiveClaims = [...new Set(wentInconclusive.map((c) => c.claim))];
+  const summary =
+    `check:faults: ${faults.length} faults tried, ${brokenCount} invariants broken (in ${all.filter((o) => o.broken.length).length} of ${all.length} runs, baseline included), ` +
+    `${changed.length} verdicts changed (${changed.filter((c) => c.change === 'unexplained').length} without naming the refused syscall), ${findings.length} kept with other evidence to read (findings), ` +
+    `${wentInconclusive.length} went inconclusive (${inconclusiveClaims.length} claims${inconclusiveClaims.length ? `: ${inconclusiveClaims.join(' ')}` : ''}); ` +
+    `${traced ? `trace ${traced.seconds.toFixed(0)} s, ` : ''}baseline ${baseline.seconds.toFixed(0)} s, faults ${matrixSeconds.toFixed(0)} s with -j ${opts.jobs}, total ${totalSeconds.toFixed(0)} s`;
 
-writeFileAtomic(
-  join(opts.out, 'faults.json'),
-  `${JSON.stringify(
-    {
-      generatedAt: new Date().toISOString(),
-      kernelRelease: environment().kernelRelease,
-      arch: process.arch,
-      caseFiles: CLAIM_CASE_FILES,
-      probeTimeoutMs: opts.probeTimeoutMs,
-      jobs: opts.jobs,
-      seconds: { trace: traced?.seconds, baseline: baseline.seconds, faults: matrixSeconds, total: totalSeconds },
-      summary,
-      traced,
-      baseline,
-      faults: outcomes,
-    },
-    null,
-    2,
-  )}\n`,
-);
-writeFileAtomic(join(opts.out, 'faults.md'), renderMarkdown(outcomes, baseline, traced, summary));
-writeFileAtomic(join(opts.out, 'faults.html'), renderHtml(outcomes, baseline, traced, summary));
-console.log(`wrote ${relative(process.cwd(), join(opts.out, 'faults.md'))}, faults.json and faults.html`);
-console.log(summary);
-return brokenCount ? 1 : 0;
+  writeFileAtomic(
+    join(opts.out, 'faults.json'),
+    `${JSON.stringify(
+      {
+        generatedAt: new Date().toISOString(),
+        kernelRelease: environment().kernelRelease,
+        arch: process.arch,
+        caseFiles: CLAIM_CASE_FILES,
+        probeTimeoutMs: opts.probeTimeoutMs,
+        jobs: opts.jobs,
+        seconds: { trace: traced?.seconds, baseline: baseline.seconds, faults: matrixSeconds, total: totalSeconds },
+        summary,
+        traced,
+        baseline,
+        faults: outcomes,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  writeFileAtomic(join(opts.out, 'faults.md'), renderMarkdown(outcomes, baseline, traced, summary));
+  writeFileAtomic(join(opts.out, 'faults.html'), renderHtml(outcomes, baseline, traced, summary));
+  console.log(`wrote ${relative(process.cwd(), join(opts.out, 'faults.md'))}, faults.json and faults.html`);
+  console.log(summary);
+  return brokenCount ? 1 : 0;
 }

@@ -17,7 +17,8 @@ import { defineCommand, flag, runMain, wholeNumber } from '../helpers/cli.js';
 
 export const command = defineCommand({
   name: 'check:flakes',
-  summary: 'Runs the whole suite N times and reports every test whose outcome, and every claim whose verdict, changed between runs; writes reports/flakes/flakes.json. Exit status 1 when any changed or a run wrote no report.',
+  summary:
+    'Runs the whole suite N times and reports every test whose outcome, and every claim whose verdict, changed between runs; writes reports/flakes/flakes.json. Exit status 1 when any changed or a run wrote no report.',
   options: {
     load: flag('keep a busy loop on every core for the whole time'),
   },
@@ -70,6 +71,8 @@ await runMain(import.meta.url, command, async ({ load, positionals }) => {
   writeFileAtomic(join(out, 'flakes.json'), `${JSON.stringify(summary, null, 2)}\n`);
   for (const [name, s] of flipped) console.log(`FLAKY ${name}: ${s.join(', ')}`);
   for (const [id, v] of flippedVerdicts) console.log(`VERDICT CHANGED ${id}: ${v.join(', ')}`);
-  console.log(`${outcomes.size} tests over ${runs} runs${load ? ' under load' : ''}: ${flipped.length} changed outcome, ${flippedVerdicts.length} claims changed verdict, ${broken} runs without a report; wrote ${join(out, 'flakes.json')}`);
+  console.log(
+    `${outcomes.size} tests over ${runs} runs${load ? ' under load' : ''}: ${flipped.length} changed outcome, ${flippedVerdicts.length} claims changed verdict, ${broken} runs without a report; wrote ${join(out, 'flakes.json')}`,
+  );
   return flipped.length || flippedVerdicts.length || broken ? 1 : 0;
 });

@@ -29,21 +29,36 @@ const kernelVersion = oneOf(() => config().kernels.map((k) => k.version), 'kerne
 
 export const command = defineCommand({
   name: 'kernels',
-  summary: 'Boots Debian kernels under QEMU (KVM when usable, TCG otherwise), runs the whole suite in each, and writes the matrix report for the host plus every kernel. Exit status 1 when any kernel\'s tests fail or any guest breaks or hangs.',
+  summary:
+    "Boots Debian kernels under QEMU (KVM when usable, TCG otherwise), runs the whole suite in each, and writes the matrix report for the host plus every kernel. Exit status 1 when any kernel's tests fail or any guest breaks or hangs.",
   options: {
     kernel: repeated({ value: 'VERSION', description: 'a kernel to boot (without it: the default list, below)', convert: kernelVersion }),
     jobs: option({ value: 'N', short: 'j', description: 'guests booted at a time', convert: wholeNumber(1), default: 1 }),
     refresh: flag('fetch the package lists and kernels again'),
     timeout: option({ value: 'SECONDS', description: "each guest's deadline", convert: wholeNumber(10), default: 900 }),
-    out: option({ value: 'DIR', description: 'where the reports and the matrix are written', convert: directory, default: () => join(defaultReportDir(), 'kernels'), defaultText: 'reports/kernels' }),
-    'host-report': option({ value: 'FILE', description: "the host's column from this claims.json instead of a run on the host", convert: path('a claims.json, or a directory holding one') }),
+    out: option({
+      value: 'DIR',
+      description: 'where the reports and the matrix are written',
+      convert: directory,
+      default: () => join(defaultReportDir(), 'kernels'),
+      defaultText: 'reports/kernels',
+    }),
+    'host-report': option({
+      value: 'FILE',
+      description: "the host's column from this claims.json instead of a run on the host",
+      convert: path('a claims.json, or a directory holding one'),
+    }),
     'no-host': flag('no host column'),
     hang: repeated({ value: 'VERSION', description: 'make this guest hang (tests the deadline)', convert: kernelVersion }),
   },
   check: (o) => {
-    if (o['host-report'] !== undefined && o['no-host']) throw new UsageError('--host-report and --no-host are exclusive: the host column comes from a file or is left out');
+    if (o['host-report'] !== undefined && o['no-host'])
+      throw new UsageError('--host-report and --no-host are exclusive: the host column comes from a file or is left out');
   },
-  epilog: () => `kernels (kernels.json): ${config().kernels.map((k) => k.version).join(', ')}; default: ${config().default.join(', ')}`,
+  epilog: () =>
+    `kernels (kernels.json): ${config()
+      .kernels.map((k) => k.version)
+      .join(', ')}; default: ${config().default.join(', ')}`,
 });
 
 async function need(tool: string, pkg: string): Promise<void> {
@@ -61,12 +76,21 @@ await runMain(import.meta.url, command, async (o) => {
     host: o['no-host'] ? 'none' : (o['host-report'] ?? 'run'),
     hang: new Set(o.hang),
   };
-  for (const [tool, pkg] of [['qemu-system-x86_64', 'qemu-system-x86'], ['busybox', 'busybox-static'], ['dpkg-deb', 'dpkg'], ['xz', 'xz-utils'], ['zstd', 'zstd'], ['apt-get', 'apt']]) {
+  for (const [tool, pkg] of [
+    ['qemu-system-x86_64', 'qemu-system-x86'],
+    ['busybox', 'busybox-static'],
+    ['dpkg-deb', 'dpkg'],
+    ['xz', 'xz-utils'],
+    ['zstd', 'zstd'],
+    ['apt-get', 'apt'],
+  ]) {
     await need(tool!, pkg!);
   }
   const kvm = kvmUsable();
   const accel = kvm.usable ? 'kvm' : 'tcg';
-  console.log(`kernels: ${opts.kernels.join(', ')}; ${accel === 'kvm' ? 'KVM' : `TCG (${kvm.why})`}; ${opts.jobs} at a time; results in ${relative(process.cwd(), opts.out) || opts.out}`);
+  console.log(
+    `kernels: ${opts.kernels.join(', ')}; ${accel === 'kvm' ? 'KVM' : `TCG (${kvm.why})`}; ${opts.jobs} at a time; results in ${relative(process.cwd(), opts.out) || opts.out}`,
+  );
   mkdirSync(opts.out, { recursive: true });
 
   try {
@@ -97,7 +121,10 @@ await runMain(import.meta.url, command, async (o) => {
   const specs = opts.kernels.map((v) => config().kernels.find((k) => k.version === v)!);
   try {
     console.log(`[apt] updating the private package lists for ${[...new Set(specs.map((s) => s.suite))].join(', ')}`);
-    await apt.update(specs.map((s) => s.suite), opts.refresh);
+    await apt.update(
+      specs.map((s) => s.suite),
+      opts.refresh,
+    );
   } catch (e) {
     if (e instanceof KernelFetchError) fail(e.message);
     throw e;
@@ -122,7 +149,15 @@ await runMain(import.meta.url, command, async (o) => {
       const workDir = join(opts.out, spec.version);
       mkdirSync(workDir, { recursive: true });
       console.log(`${tag} booting ${release} (${accel})${opts.hang.has(spec.version) ? ', told to hang' : ''}`);
-      const result = await runGuest({ label: release!, vmlinuz: join(tree, 'boot', vmlinuz), modulesDir, workDir, timeoutMs: opts.timeoutS * 1000, accel, hang: opts.hang.has(spec.version) });
+      const result = await runGuest({
+        label: release!,
+        vmlinuz: join(tree, 'boot', vmlinuz),
+        modulesDir,
+        workDir,
+        timeoutMs: opts.timeoutS * 1000,
+        accel,
+        hang: opts.hang.has(spec.version),
+      });
       if (result.report) {
         const dest = join(workDir, 'claims.json');
         copyFileSync(result.report, dest);
@@ -130,7 +165,13 @@ await runMain(import.meta.url, command, async (o) => {
         console.log(`${tag} ${result.status} in ${result.seconds.toFixed(0)} s: ${summaryLine(rep)}`);
         return { source: dest, report: rep, label: `${spec.version}: ${release}`, result };
       }
-      console.log(`${tag} ${result.status.toUpperCase()} after ${result.seconds.toFixed(0)} s: ${result.why}\n${result.consoleTail.split('\n').slice(-12).map((l) => `${tag}   ${l}`).join('\n')}`);
+      console.log(
+        `${tag} ${result.status.toUpperCase()} after ${result.seconds.toFixed(0)} s: ${result.why}\n${result.consoleTail
+          .split('\n')
+          .slice(-12)
+          .map((l) => `${tag}   ${l}`)
+          .join('\n')}`,
+      );
       return { source: workDir, label: `${spec.version}: ${release}`, broken: `${result.status}: ${result.why}\nconsole tail:\n${result.consoleTail}`, result };
     } catch (e) {
       const why = e instanceof Error ? e.message : String(e);
@@ -147,10 +188,12 @@ await runMain(import.meta.url, command, async (o) => {
       for (let s = queue.shift(); s; s = queue.shift()) done.push(await oneKernel(s));
     }),
   );
-  done.sort((a, b) => specs.findIndex((s) => (a.label ?? "").startsWith(s.version)) - specs.findIndex((s) => (b.label ?? "").startsWith(s.version)));
+  done.sort((a, b) => specs.findIndex((s) => (a.label ?? '').startsWith(s.version)) - specs.findIndex((s) => (b.label ?? '').startsWith(s.version)));
   const matrix = buildMatrix([...inputs, ...done]);
   const files = writeMatrix(matrix, opts.out);
-  console.log(`matrix: ${matrix.claims.filter((c) => c.differs).length} claims and ${matrix.tests.filter((t) => t.differs).length} tests differ between ${matrix.columns.length} columns`);
+  console.log(
+    `matrix: ${matrix.claims.filter((c) => c.differs).length} claims and ${matrix.tests.filter((t) => t.differs).length} tests differ between ${matrix.columns.length} columns`,
+  );
   for (const f of files) console.log(`  ${relative(process.cwd(), f) || f}`);
   const bad = done.filter((d) => 'broken' in d || d.result?.status !== 'passed');
   return bad.length ? 1 : 0;

@@ -2,4 +2,11 @@
 import { isEntryPoint } from '../helpers/cli.js';
 import { runLab } from '../helpers/lab/index.js';
 
-if (isEntryPoint(import.meta.url)) process.exit(await runLab(process.argv.slice(2), (s) => process.stdout.write(s), (s) => process.stderr.write(s)));
+if (isEntryPoint(import.meta.url))
+  process.exit(
+    await runLab(
+      process.argv.slice(2),
+      (s) => process.stdout.write(s),
+      (s) => process.stderr.write(s),
+    ),
+  );

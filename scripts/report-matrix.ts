@@ -40,7 +40,9 @@ export function main({ out, positionals: inputs }: ValuesOf<typeof command>, io:
   }
   const matrix = buildMatrix(reports);
   const files = writeMatrix(matrix, out);
-  io.out(`matrix of ${matrix.columns.length} reports: ${matrix.claims.filter((c) => c.differs).length} claims and ${matrix.tests.filter((t) => t.differs).length} tests differ\n`);
+  io.out(
+    `matrix of ${matrix.columns.length} reports: ${matrix.claims.filter((c) => c.differs).length} claims and ${matrix.tests.filter((t) => t.differs).length} tests differ\n`,
+  );
   for (const f of files) io.out(`  ${relative(process.cwd(), f) || f}\n`);
 }
 

@@ -59,10 +59,15 @@ await runMain(import.meta.url, command, async ({ out, positionals }) => {
     env: { CLONELAB_REPORT_DIR: out },
   });
   const after = existsSync(files.json) ? readFileSync(files.json, 'utf8') : undefined;
-  if (after === undefined || after === before) fail(`the suite wrote no new report to ${out} (vitest exit ${run.exitCode ?? run.signal}); see the output above.`);
+  if (after === undefined || after === before)
+    fail(`the suite wrote no new report to ${out} (vitest exit ${run.exitCode ?? run.signal}); see the output above.`);
   const report = readClaimsReport(files.json);
   const rel = (f: string) => relative(process.cwd(), f) || f;
-  console.log(`\nclaim-verification report (${caseFiles.length} claim case file${caseFiles.length === 1 ? '' : 's'}):\n${Object.values(files).map((f) => `  ${rel(f)}`).join('\n')}`);
+  console.log(
+    `\nclaim-verification report (${caseFiles.length} claim case file${caseFiles.length === 1 ? '' : 's'}):\n${Object.values(files)
+      .map((f) => `  ${rel(f)}`)
+      .join('\n')}`,
+  );
   console.log(summaryLine(report));
   if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, `${renderMarkdownSummary(report)}\n`);
   return run.exitCode ?? 1;

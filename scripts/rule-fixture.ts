@@ -35,5 +35,9 @@ if (!args.length || args.includes('environment')) {
   const env = ruleEnvironment(report.environment);
   mkdirSync(dirname(ENVIRONMENT_FIXTURE), { recursive: true });
   writeFileSync(ENVIRONMENT_FIXTURE, `${JSON.stringify(env, null, 1)}\n`);
-  process.stdout.write(`rule-fixture: environment: ${Object.entries(env).map(([f, v]) => `${f} ${JSON.stringify(v)}`).join(', ')}\n`);
+  process.stdout.write(
+    `rule-fixture: environment: ${Object.entries(env)
+      .map(([f, v]) => `${f} ${JSON.stringify(v)}`)
+      .join(', ')}\n`,
+  );
 }

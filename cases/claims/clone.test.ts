@@ -32,10 +32,12 @@ const has = (flags: string, f: string) => flags.split('|').includes(f);
 class Unavailable extends Unobserved {}
 
 /** Skip the test when the observation found a feature missing; otherwise fail it with the error. */
-const skipIfUnavailable = (skip: (note: string) => never) => (e: unknown): never => {
-  if (e instanceof Unavailable) skip(e.message);
-  throw e;
-};
+const skipIfUnavailable =
+  (skip: (note: string) => never) =>
+  (e: unknown): never => {
+    if (e instanceof Unavailable) skip(e.message);
+    throw e;
+  };
 
 const shareRecords = (records: ProbeRecord[]) => records.filter((r): r is ProbeRecordOf<'share'> => r.event === 'share');
 
@@ -55,7 +57,10 @@ function toRow(r: ProbeRecordOf<'share'>): ShareRow {
   unobservedUnless(r.exited === true, `the child of ${what} was not seen to exit, so its SysV undo and exit signal were not settled`);
   const field = <T>(v: T | undefined, name: string) => must(v, `${name} for ${what}`);
   const suspended = field(r.callerSuspended, 'whether the creator was suspended');
-  unobservedUnless(suspended === 0 || suspended === 1, `whether the creator of ${what} was suspended could not be told (neither its return from clone nor its 'D' state was seen)`);
+  unobservedUnless(
+    suspended === 0 || suspended === 1,
+    `whether the creator of ${what} was suspended could not be told (neither its return from clone nor its 'D' state was seen)`,
+  );
   const filesOpen = field(r.filesOpen, "the child's dup2 seen");
   const filesClose = field(r.filesClose, "the child's close seen");
   const fsCwd = field(r.fsCwd, "the child's chdir seen");
@@ -99,7 +104,8 @@ const FLAG_EFFECTS: { flag: string; seen: (r: ShareRow) => boolean | undefined }
 
 /** The API cannot be used here at all: every flag set answered ENOSYS, or the probe has no clone3 trampoline. */
 function unavailableApi(api: string, records: ProbeRecord[]): void {
-  if (records.some((r) => r.event === 'error' && r.op === 'clone3-trampoline')) throw new Unavailable(`no clone3 trampoline for ${environment().arch} in the share probe`);
+  if (records.some((r) => r.event === 'error' && r.op === 'clone3-trampoline'))
+    throw new Unavailable(`no clone3 trampoline for ${environment().arch} in the share probe`);
   const shares = shareRecords(records);
   if (shares.length && shares.every((r) => !r.accepted && r.errno === 'ENOSYS')) {
     throw new Unavailable(`${api} is not available here: it answered ENOSYS to every flag set (kernel before 5.3, or a seccomp filter)`);
@@ -121,7 +127,10 @@ describe('the sharing matrix', () => {
       const env = records.filter((r) => !r.accepted && r.errno !== FLAG_RULE_ERRNO);
       unobservedUnless(
         !env.length,
-        `${api} refused ${env.length} of 256 combinations with ${[...new Set(env.map((r) => r.errno ?? 'no errno'))].join('/')} (${list(env.map((r) => r.flags), 3)}): an environment refusal, not a flag rule`,
+        `${api} refused ${env.length} of 256 combinations with ${[...new Set(env.map((r) => r.errno ?? 'no errno'))].join('/')} (${list(
+          env.map((r) => r.flags),
+          3,
+        )}): an environment refusal, not a flag rule`,
       );
       const rows = records.map(toRow);
       const totalNs = records.reduce((n, r) => n + must(r.ns, `the time taken by ${api}(${r.flags})`), 0);
@@ -225,7 +234,10 @@ async function oneChild(flags: string, api: 'clone' | 'clone3', evidence: Eviden
   const share = must(shareRecords(run.records)[0], `the share record of ${api}(${flags})`);
   if (!share.accepted) refused(must(share.errno, `the errno of the refused ${api}(${flags})`));
   noFailedSteps(run.records);
-  const detail = must(run.records.find((r): r is ProbeRecordOf<'shareDetail'> => r.event === 'shareDetail'), `the shareDetail record of ${api}(${flags})`);
+  const detail = must(
+    run.records.find((r): r is ProbeRecordOf<'shareDetail'> => r.event === 'shareDetail'),
+    `the shareDetail record of ${api}(${flags})`,
+  );
   return { share, detail, childTid: must(share.childGettid, `the child's gettid() for ${api}(${flags})`) };
 }
 
@@ -235,7 +247,9 @@ describe('namespaces', () => {
     const flags = withUserns ? `${flag},NEWUSER` : flag;
     const r = await observe('cloneNamespaces', flags, async (evidence) => {
       const { detail } = await oneChild(flags, 'clone', evidence, (errno) => {
-        throw new Unavailable(`clone(CLONE_${flags.replace(',', '|CLONE_')}) was refused with ${errno}${withUserns ? ' (unprivileged user namespaces are off?)' : ''}`);
+        throw new Unavailable(
+          `clone(CLONE_${flags.replace(',', '|CLONE_')}) was refused with ${errno}${withUserns ? ' (unprivileged user namespaces are off?)' : ''}`,
+        );
       });
       return { flag, withUserns, accepted: true, ...compareNamespaces(detail.namespaces) };
     }).catch(skipIfUnavailable(skip));
@@ -245,9 +259,13 @@ describe('namespaces', () => {
 });
 
 describe('IDs the kernel writes', () => {
-  const refusedHere = (api: string, flags: string) => (errno: string): never => {
-    throw (errno === 'ENOSYS' ? new Unavailable(`${api} is not available here (ENOSYS): kernel before 5.3, or a seccomp filter`) : new Unobserved(`${api}(${flags}) was refused with ${errno}`));
-  };
+  const refusedHere =
+    (api: string, flags: string) =>
+    (errno: string): never => {
+      throw errno === 'ENOSYS'
+        ? new Unavailable(`${api} is not available here (ENOSYS): kernel before 5.3, or a seccomp filter`)
+        : new Unobserved(`${api}(${flags}) was refused with ${errno}`);
+    };
 
   test.for(['clone', 'clone3'] as const)('CLONE_PARENT_SETTID and CLONE_CHILD_CLEARTID through %s', async (api, { observe, skip }) => {
     const flags = 'VM,SIGHAND,THREAD,PARENT_SETTID,CHILD_CLEARTID';
@@ -287,7 +305,14 @@ test('a fork-like child (exit signal only) still shares open file descriptions, 
     // The child lseek()ed to 100 from 0: any other value is neither shared nor private.
     unobservedUnless(offset === 0 || offset === 100, `the parent's offset was ${offset}, neither 0 (own offset) nor 100 (the child's)`);
     const cmp = compareNamespaces(detail.namespaces);
-    return { offsetSeenByParent: offset, offsetShared: offset === 100, mapShared: detail.mapShared, namespacesSame: cmp.same, namespacesDiffer: cmp.differ, shared: must(row.shared, 'what the child shared') };
+    return {
+      offsetSeenByParent: offset,
+      offsetShared: offset === 100,
+      mapShared: detail.mapShared,
+      namespacesSame: cmp.same,
+      namespacesDiffer: cmp.differ,
+      shared: must(row.shared, 'what the child shared'),
+    };
   });
   expect(f.shared).toEqual({ memory: false, files: false, fs: false, sighand: false, sysvsem: false });
   // fork(2): the child's descriptors refer to the same open file descriptions (offsets shared).
@@ -299,7 +324,10 @@ test('a fork-like child (exit signal only) still shares open file descriptions, 
 describe('what libc calls', needs({ cmds: ['strace'] }), () => {
   test.for(['fork', 'vfork', 'pthread_create', 'posix_spawn'])('%s, seen by strace', async (call, { observe, skip }) => {
     const version = await execa('strace', ['-V'], { reject: false });
-    const straceVersion = must(version.exitCode === 0 ? version.stdout.split('\n')[0] : undefined, `the first line of strace -V (it exited ${version.exitCode})`);
+    const straceVersion = must(
+      version.exitCode === 0 ? version.stdout.split('\n')[0] : undefined,
+      `the first line of strace -V (it exited ${version.exitCode})`,
+    );
     const out = await tmpFile({ prefix: 'clonelab-strace-' });
     try {
       const r = await observe('libcCreation', call, async (evidence) => {

@@ -17,7 +17,18 @@ import { describe, expect } from 'vitest';
 import { must, test, Unobserved, unobservedUnless } from '../../helpers/observations.js';
 import type { TaskIds, TgidSearch } from '../../helpers/claims/ids.js';
 import { startProbe } from '../../helpers/harness/probe.js';
-import { errnoOf, ifStillThere, listProc, listTasks, parseStatus, readStatus, readStatusText, type Status, statusLines, statusNumber } from '../../helpers/harness/procfs.js';
+import {
+  errnoOf,
+  ifStillThere,
+  listProc,
+  listTasks,
+  parseStatus,
+  readStatus,
+  readStatusText,
+  type Status,
+  statusLines,
+  statusNumber,
+} from '../../helpers/harness/procfs.js';
 import type { ProbeRecordOf } from '../../helpers/harness/records.js';
 
 const ID_LINES = ['Name', 'State', 'Tgid', 'Pid', 'PPid', 'Threads'] as const;
@@ -100,63 +111,74 @@ function searchTgid(tgid: number): { found: { pid: number; tid: number }[]; sear
 const GROUPS = (['pthread', 'clone'] as const).flatMap((via) => [1, 4, 64].map((threads) => ({ via, threads })));
 
 describe('thread groups', () => {
-  test.for(GROUPS)('every task of a group made with $via and $threads threads reports the group TGID from getpid and its own PID from gettid', async ({ via, threads }, { observe }) => {
-    let reported: ProbeRecordOf<'task'>[] = [];
-    const r = await observe('threadGroupIds', `${via} x${threads}`, async (evidence) => {
-      const { probe, ready } = await startProbe('ids', ['--threads', String(threads), '--via', via]);
-      reported = probe.all('task');
-      evidence.probeRecords = probe.records.filter((x) => x.event === 'task' || x.event === 'ready');
-      unobservedUnless(reported.length === threads + 1, `the probe reported ${reported.length} tasks for ${threads} threads and the leader`);
-      const named = reported.map((rec) => ({ rec, name: kernelName(rec) }));
-      const tgid = must(named.find((x) => x.rec.role === 'leader'), 'the leader task record').name.tgid;
-      const statuses = named.map((x) => ({ ...x, text: readForObservation(`/proc/${x.name.tgid}/task/${x.name.tid}/status`, () => readStatusText(x.name.tgid, x.name.tid)) }));
-      const groupText = readForObservation(`/proc/${tgid}/status`, () => readStatusText(tgid));
-      const taskDir = readForObservation(`/proc/${tgid}/task`, () => listTasks(tgid));
-      await probe.release();
+  test.for(GROUPS)(
+    'every task of a group made with $via and $threads threads reports the group TGID from getpid and its own PID from gettid',
+    async ({ via, threads }, { observe }) => {
+      let reported: ProbeRecordOf<'task'>[] = [];
+      const r = await observe('threadGroupIds', `${via} x${threads}`, async (evidence) => {
+        const { probe, ready } = await startProbe('ids', ['--threads', String(threads), '--via', via]);
+        reported = probe.all('task');
+        evidence.probeRecords = probe.records.filter((x) => x.event === 'task' || x.event === 'ready');
+        unobservedUnless(reported.length === threads + 1, `the probe reported ${reported.length} tasks for ${threads} threads and the leader`);
+        const named = reported.map((rec) => ({ rec, name: kernelName(rec) }));
+        const tgid = must(
+          named.find((x) => x.rec.role === 'leader'),
+          'the leader task record',
+        ).name.tgid;
+        const statuses = named.map((x) => ({
+          ...x,
+          text: readForObservation(`/proc/${x.name.tgid}/task/${x.name.tid}/status`, () => readStatusText(x.name.tgid, x.name.tid)),
+        }));
+        const groupText = readForObservation(`/proc/${tgid}/status`, () => readStatusText(tgid));
+        const taskDir = readForObservation(`/proc/${tgid}/task`, () => listTasks(tgid));
+        await probe.release();
 
-      evidence.readyTgid = ready.tgid;
-      evidence.groupStatus = statusLines(groupText, ID_LINES);
-      evidence.taskStatus = Object.fromEntries(statuses.map((x) => [`${x.name.tgid}/task/${x.name.tid}`, statusLines(x.text, ID_LINES)]));
-      evidence.taskDir = taskDir;
-      const keySets = new Map(statuses.map((x) => {
-        const keys = Object.keys(parseStatus(x.text));
-        return [keys.join('\n'), keys] as const;
-      }));
-      return {
-        via,
-        threads,
-        tgid,
-        tasks: statuses.map((x) => taskIds(x.rec, x.name, parseStatus(x.text))),
-        taskDir,
-        statusThreads: must(statusNumber(parseStatus(groupText), 'Threads'), `Threads: of /proc/${tgid}/status`),
-        libcHasGettid: libcHasGettid(reported),
-        statusKeySets: [...keySets.values()],
-      };
-    });
+        evidence.readyTgid = ready.tgid;
+        evidence.groupStatus = statusLines(groupText, ID_LINES);
+        evidence.taskStatus = Object.fromEntries(statuses.map((x) => [`${x.name.tgid}/task/${x.name.tid}`, statusLines(x.text, ID_LINES)]));
+        evidence.taskDir = taskDir;
+        const keySets = new Map(
+          statuses.map((x) => {
+            const keys = Object.keys(parseStatus(x.text));
+            return [keys.join('\n'), keys] as const;
+          }),
+        );
+        return {
+          via,
+          threads,
+          tgid,
+          tasks: statuses.map((x) => taskIds(x.rec, x.name, parseStatus(x.text))),
+          taskDir,
+          statusThreads: must(statusNumber(parseStatus(groupText), 'Threads'), `Threads: of /proc/${tgid}/status`),
+          libcHasGettid: libcHasGettid(reported),
+          statusKeySets: [...keySets.values()],
+        };
+      });
 
-    expect(r.tasks).toHaveLength(threads + 1);
-    expect(r.taskDir).toEqual(r.tasks.map((t) => t.tid).sort((a, b) => a - b));
-    expect(r.statusThreads).toBe(threads + 1);
-    for (const t of r.tasks) {
-      expect(t.statusTgid, `Tgid of task ${t.tid}`).toBe(r.tgid);
-      expect(t.statusPid, `Pid of task ${t.tid}`).toBe(t.tid);
-      expect(t.rawGetpid, `SYS_getpid in task ${t.tid}`).toBe(r.tgid);
-      expect(t.libcGetpid, `getpid() in task ${t.tid}`).toBe(r.tgid);
-      expect(t.rawGettid, `SYS_gettid in task ${t.tid}`).toBe(t.statusPid);
-      if (t.libcGettid !== undefined) expect(t.libcGettid, `gettid() in task ${t.tid}`).toBe(t.statusPid);
-    }
-    expect(r.tasks.find((t) => t.role === 'leader')?.tid).toBe(r.tgid);
-    expect(new Set(r.tasks.map((t) => t.tid)).size).toBe(r.tasks.length);
-    // fs/proc/array.c, proc_pid_status(): one function writes a thread's and a process's status.
-    expect(r.statusKeySets).toHaveLength(1);
-    if (via === 'clone') {
-      // clone(2) returns the new task's TID to the caller, and CLONE_PARENT_SETTID stores it.
-      for (const x of reported.filter((y) => y.role === 'thread')) {
-        expect(x.cloneReturned).toBe(x.rawGettid);
-        expect(x.parentSetTid).toBe(x.rawGettid);
+      expect(r.tasks).toHaveLength(threads + 1);
+      expect(r.taskDir).toEqual(r.tasks.map((t) => t.tid).sort((a, b) => a - b));
+      expect(r.statusThreads).toBe(threads + 1);
+      for (const t of r.tasks) {
+        expect(t.statusTgid, `Tgid of task ${t.tid}`).toBe(r.tgid);
+        expect(t.statusPid, `Pid of task ${t.tid}`).toBe(t.tid);
+        expect(t.rawGetpid, `SYS_getpid in task ${t.tid}`).toBe(r.tgid);
+        expect(t.libcGetpid, `getpid() in task ${t.tid}`).toBe(r.tgid);
+        expect(t.rawGettid, `SYS_gettid in task ${t.tid}`).toBe(t.statusPid);
+        if (t.libcGettid !== undefined) expect(t.libcGettid, `gettid() in task ${t.tid}`).toBe(t.statusPid);
       }
-    }
-  });
+      expect(r.tasks.find((t) => t.role === 'leader')?.tid).toBe(r.tgid);
+      expect(new Set(r.tasks.map((t) => t.tid)).size).toBe(r.tasks.length);
+      // fs/proc/array.c, proc_pid_status(): one function writes a thread's and a process's status.
+      expect(r.statusKeySets).toHaveLength(1);
+      if (via === 'clone') {
+        // clone(2) returns the new task's TID to the caller, and CLONE_PARENT_SETTID stores it.
+        for (const x of reported.filter((y) => y.role === 'thread')) {
+          expect(x.cloneReturned).toBe(x.rawGettid);
+          expect(x.parentSetTid).toBe(x.rawGettid);
+        }
+      }
+    },
+  );
 });
 
 test('a single-threaded process has PID = TGID, one task, and no other task anywhere carries its TGID', async ({ observe }) => {
@@ -198,45 +220,48 @@ test('a single-threaded process has PID = TGID, one task, and no other task anyw
 });
 
 describe('the main thread leaves first', () => {
-  test.for(['pthread_exit', 'sys_exit'] as const)('after %s in main, the other threads keep the TGID and the leader is a zombie', async (method, { observe }) => {
-    let probeSaw: ProbeRecordOf<'leaderExited'> | undefined;
-    const r = await observe('leaderExitFirst', method, async (evidence) => {
-      const { probe, ready } = await startProbe('ids', ['--threads', '3', '--via', 'pthread', '--leader-exit', method]);
-      const exited = await probe.next('leaderExited');
-      probeSaw = exited;
-      const tgid = ready.tgid;
-      const groupText = readForObservation(`/proc/${tgid}/status`, () => readStatusText(tgid));
-      const taskDir = readForObservation(`/proc/${tgid}/task`, () => listTasks(tgid));
-      const survivorText = ready.tids.map((tid) => ({ tid, text: readForObservation(`/proc/${tgid}/task/${tid}/status`, () => readStatusText(tgid, tid)) }));
-      await probe.release();
+  test.for(['pthread_exit', 'sys_exit'] as const)(
+    'after %s in main, the other threads keep the TGID and the leader is a zombie',
+    async (method, { observe }) => {
+      let probeSaw: ProbeRecordOf<'leaderExited'> | undefined;
+      const r = await observe('leaderExitFirst', method, async (evidence) => {
+        const { probe, ready } = await startProbe('ids', ['--threads', '3', '--via', 'pthread', '--leader-exit', method]);
+        const exited = await probe.next('leaderExited');
+        probeSaw = exited;
+        const tgid = ready.tgid;
+        const groupText = readForObservation(`/proc/${tgid}/status`, () => readStatusText(tgid));
+        const taskDir = readForObservation(`/proc/${tgid}/task`, () => listTasks(tgid));
+        const survivorText = ready.tids.map((tid) => ({ tid, text: readForObservation(`/proc/${tgid}/task/${tid}/status`, () => readStatusText(tgid, tid)) }));
+        await probe.release();
 
-      evidence.probeRecords = probe.records.filter((x) => x.event !== 'done');
-      evidence.groupStatus = statusLines(groupText, ID_LINES);
-      evidence.survivorStatus = Object.fromEntries(survivorText.map((x) => [x.tid, statusLines(x.text, ID_LINES)]));
-      evidence.taskDir = taskDir;
-      const group = parseStatus(groupText);
-      return {
-        method,
-        tgid,
-        leaderState: stateLetter(group, `/proc/${tgid}/status`),
-        statusThreads: must(statusNumber(group, 'Threads'), `Threads: of /proc/${tgid}/status`),
-        taskDir,
-        survivors: survivorText.map(({ tid, text }) => {
-          const s = parseStatus(text);
-          const path = `/proc/${tgid}/task/${tid}/status`;
-          return { tid, statusTgid: must(statusNumber(s, 'Tgid'), `Tgid: of ${path}`), state: stateLetter(s, path) };
-        }),
-        reporterGetpid: exited.reporterGetpid,
-      };
-    });
+        evidence.probeRecords = probe.records.filter((x) => x.event !== 'done');
+        evidence.groupStatus = statusLines(groupText, ID_LINES);
+        evidence.survivorStatus = Object.fromEntries(survivorText.map((x) => [x.tid, statusLines(x.text, ID_LINES)]));
+        evidence.taskDir = taskDir;
+        const group = parseStatus(groupText);
+        return {
+          method,
+          tgid,
+          leaderState: stateLetter(group, `/proc/${tgid}/status`),
+          statusThreads: must(statusNumber(group, 'Threads'), `Threads: of /proc/${tgid}/status`),
+          taskDir,
+          survivors: survivorText.map(({ tid, text }) => {
+            const s = parseStatus(text);
+            const path = `/proc/${tgid}/task/${tid}/status`;
+            return { tid, statusTgid: must(statusNumber(s, 'Tgid'), `Tgid: of ${path}`), state: stateLetter(s, path) };
+          }),
+          reporterGetpid: exited.reporterGetpid,
+        };
+      });
 
-    // exit(2) of a group leader leaves it a zombie until the group is empty
-    // (kernel/exit.c: delay_group_leader()).
-    expect(r.leaderState).toBe('Z');
-    expect(probeSaw?.leaderState).toBe('Z');
-    expect(r.reporterGetpid).toBe(r.tgid);
-    expect(r.survivors.length).toBeGreaterThan(0);
-    for (const s of r.survivors) expect(s.statusTgid, `Tgid of survivor ${s.tid}`).toBe(r.tgid);
-    expect(r.taskDir).toContain(r.tgid);
-  });
+      // exit(2) of a group leader leaves it a zombie until the group is empty
+      // (kernel/exit.c: delay_group_leader()).
+      expect(r.leaderState).toBe('Z');
+      expect(probeSaw?.leaderState).toBe('Z');
+      expect(r.reporterGetpid).toBe(r.tgid);
+      expect(r.survivors.length).toBeGreaterThan(0);
+      for (const s of r.survivors) expect(s.statusTgid, `Tgid of survivor ${s.tid}`).toBe(r.tgid);
+      expect(r.taskDir).toContain(r.tgid);
+    },
+  );
 });

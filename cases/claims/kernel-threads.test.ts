@@ -23,7 +23,8 @@ const PF_KTHREAD = 0x00200000;
 const POLICIES = ['SCHED_OTHER', 'SCHED_FIFO', 'SCHED_RR', 'SCHED_BATCH', 'SCHED_ISO', 'SCHED_IDLE', 'SCHED_DEADLINE', 'SCHED_EXT'];
 
 /** The PID namespace this run is in, in words (helpers/claims/kernel-threads.ts whereFrom() says it the same way). */
-const nsName = (initial: boolean | null) => (initial === false ? 'a child PID namespace' : initial ? 'the initial PID namespace' : 'a PID namespace it could not identify');
+const nsName = (initial: boolean | null) =>
+  initial === false ? 'a child PID namespace' : initial ? 'the initial PID namespace' : 'a PID namespace it could not identify';
 
 const count = (m: Record<string, number>, k: string) => {
   m[k] = (m[k] ?? 0) + 1;
@@ -62,7 +63,9 @@ test('kernel threads: listed in /proc, Tgid = Pid, children of kthreadd, no user
   const env = environment();
   const { seen, kthreads } = census();
   if (!kthreads.length) {
-    skip(`no kernel thread is visible from ${nsName(env.initialPidNamespace)} (/proc ${env.procMountOptions ?? 'mount options unreadable'}, euid ${env.euid}): T1 cannot be observed`);
+    skip(
+      `no kernel thread is visible from ${nsName(env.initialPidNamespace)} (/proc ${env.procMountOptions ?? 'mount options unreadable'}, euid ${env.euid}): T1 cannot be observed`,
+    );
   }
 
   const k = await observe('kernelThreads', 'every task with PF_KTHREAD', (evidence) => {
@@ -114,7 +117,9 @@ test('kernel threads: listed in /proc, Tgid = Pid, children of kthreadd, no user
       const policy = must(t.st.fields[41], `the policy field (41) of /proc/${t.pid}/stat`);
       count(r.policies, POLICIES[Number(policy)] ?? `policy ${policy}`);
       if (sample.length < 12) {
-        sample.push(`${t.pid} (${t.st.comm}) ppid ${t.st.ppid} state ${t.st.state} flags 0x${t.st.flags.toString(16)} Tgid ${tgid} Kthread ${t.status.Kthread ?? '(no line)'} exe ${'value' in exe ? exe.value : exe.errno}`);
+        sample.push(
+          `${t.pid} (${t.st.comm}) ppid ${t.st.ppid} state ${t.st.state} flags 0x${t.st.flags.toString(16)} Tgid ${tgid} Kthread ${t.status.Kthread ?? '(no line)'} exe ${'value' in exe ? exe.value : exe.errno}`,
+        );
       }
     }
     evidence.sample = sample;

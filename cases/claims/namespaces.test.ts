@@ -46,29 +46,36 @@ const VARIANTS = [
   { name: 'one level with its own /proc', depth: 1, mountProc: true },
 ];
 
-test.for(VARIANTS)('tasks in a new PID namespace ($name): PID 1 and 2 inside, other PIDs outside, NSpid lists each level', async ({ name, depth, mountProc }, { observe, skip }) => {
-  const userns = environment().euid !== 0;
-  const args = ['--depth', String(depth), '--threads', '1', ...(userns ? ['--userns'] : []), ...(mountProc ? ['--mount-proc'] : [])];
-  const r = await observe('pidNamespaces', name, async (evidence) => {
-    const run = await pidns(args, evidence);
-    return nsResult(run.probe, depth, userns, environment().euid, run.hostListing, mountProc);
-  }).catch((e: unknown) => {
-    if (e instanceof NamespaceRefused) skip(`${e.message} (${usernsSettings()})`);
-    throw e;
-  });
-  check(r, mountProc);
-});
+test.for(VARIANTS)(
+  'tasks in a new PID namespace ($name): PID 1 and 2 inside, other PIDs outside, NSpid lists each level',
+  async ({ name, depth, mountProc }, { observe, skip }) => {
+    const userns = environment().euid !== 0;
+    const args = ['--depth', String(depth), '--threads', '1', ...(userns ? ['--userns'] : []), ...(mountProc ? ['--mount-proc'] : [])];
+    const r = await observe('pidNamespaces', name, async (evidence) => {
+      const run = await pidns(args, evidence);
+      return nsResult(run.probe, depth, userns, environment().euid, run.hostListing, mountProc);
+    }).catch((e: unknown) => {
+      if (e instanceof NamespaceRefused) skip(`${e.message} (${usernsSettings()})`);
+      throw e;
+    });
+    check(r, mountProc);
+  },
+);
 
-test('as an unprivileged user (setpriv), with CLONE_NEWUSER|CLONE_NEWPID and its own /proc', needs({ asUser: NOBODY, userns: true }), async ({ observe, skip }) => {
-  const r = await observe('pidNamespaces', `uid ${NOBODY} with CLONE_NEWUSER`, async (evidence) => {
-    const run = await pidns(['--depth', '1', '--threads', '1', '--userns', '--mount-proc'], evidence, { prefix: asUser(NOBODY) });
-    return nsResult(run.probe, 1, true, NOBODY, run.hostListing, true);
-  }).catch((e: unknown) => {
-    if (e instanceof NamespaceRefused) skip(`uid ${NOBODY} may not create a user and PID namespace here: ${e.message} (${usernsSettings()})`);
-    throw e;
-  });
-  check(r, true);
-});
+test(
+  'as an unprivileged user (setpriv), with CLONE_NEWUSER|CLONE_NEWPID and its own /proc',
+  needs({ asUser: NOBODY, userns: true }),
+  async ({ observe, skip }) => {
+    const r = await observe('pidNamespaces', `uid ${NOBODY} with CLONE_NEWUSER`, async (evidence) => {
+      const run = await pidns(['--depth', '1', '--threads', '1', '--userns', '--mount-proc'], evidence, { prefix: asUser(NOBODY) });
+      return nsResult(run.probe, 1, true, NOBODY, run.hostListing, true);
+    }).catch((e: unknown) => {
+      if (e instanceof NamespaceRefused) skip(`uid ${NOBODY} may not create a user and PID namespace here: ${e.message} (${usernsSettings()})`);
+      throw e;
+    });
+    check(r, true);
+  },
+);
 
 /** "13488\t1" -> [13488, 1]: one PID per level, outermost first; Unobserved when not that. */
 function nspidOf(text: string, who: string): number[] {
@@ -78,18 +85,43 @@ function nspidOf(text: string, who: string): number[] {
 }
 
 /** The observation: every task's IDs as it saw them, and NSpid as /proc showed it. Incomplete if a task, its NSpid or the inner listing is missing. */
-function nsResult(probe: Probe, depth: number, userns: boolean, asUid: number, hostListing: number[], mountProc: boolean): PidNamespacesObservations['pidNamespaces'] {
-  const errors = () => probe.all('error').map((x) => `${x.op}: ${x.errno}`).join(', ') || 'none';
+function nsResult(
+  probe: Probe,
+  depth: number,
+  userns: boolean,
+  asUid: number,
+  hostListing: number[],
+  mountProc: boolean,
+): PidNamespacesObservations['pidNamespaces'] {
+  const errors = () =>
+    probe
+      .all('error')
+      .map((x) => `${x.op}: ${x.errno}`)
+      .join(', ') || 'none';
   const tasks = probe
     .all('nstask')
     .filter((t) => t.level > 0)
     .map((t) => {
       const who = `the ${t.role} at level ${t.level}`;
-      return { level: t.level, role: t.role, getpid: t.getpid, gettid: t.gettid, nspid: nspidOf(must(t.nspid, `the NSpid line of ${who}'s status (error records: ${errors()})`), who) };
+      return {
+        level: t.level,
+        role: t.role,
+        getpid: t.getpid,
+        gettid: t.gettid,
+        nspid: nspidOf(must(t.nspid, `the NSpid line of ${who}'s status (error records: ${errors()})`), who),
+      };
     });
   // The experiment ran to its end only if every namespace's init and the innermost worker and thread reported.
-  for (let level = 1; level <= depth; level++) must(tasks.find((t) => t.level === level && t.role === 'init'), `the init of namespace level ${level}`);
-  for (const role of ['worker', 'thread']) must(tasks.find((t) => t.level === depth && t.role === role), `the ${role} of the innermost namespace`);
+  for (let level = 1; level <= depth; level++)
+    must(
+      tasks.find((t) => t.level === level && t.role === 'init'),
+      `the init of namespace level ${level}`,
+    );
+  for (const role of ['worker', 'thread'])
+    must(
+      tasks.find((t) => t.level === depth && t.role === role),
+      `the ${role} of the innermost namespace`,
+    );
   const inner = probe.all('nsproc')[0];
   if (mountProc) must(inner, `the listing of the /proc mounted inside (error records: ${errors()})`);
   const listed = new Set(hostListing);

@@ -34,18 +34,27 @@ const sorted = (xs: readonly number[]) => [...xs].sort((a, b) => a - b);
 
 /** A non-leader TID of a probe's group: the experiments need one. */
 const aThread = (ready: { tgid: number; tids: number[] }): number =>
-  must(ready.tids.find((t) => t !== ready.tgid), `a non-leader TID among the probe's tasks (${ready.tids.join(', ')})`);
+  must(
+    ready.tids.find((t) => t !== ready.tgid),
+    `a non-leader TID among the probe's tasks (${ready.tids.join(', ')})`,
+  );
 
 /** The lookups asked for, one each: the probe printed one record per path. */
 async function lookups(paths: string[], opts?: Parameters<typeof lookupFromC>[1]): Promise<LookupOutcome[]> {
   const ls = await lookupFromC(paths, opts);
-  unobservedUnless(ls.length === paths.length && ls.every((l, i) => l.path === paths[i]), `the lookup probe answered for ${ls.map((l) => l.path).join(', ')} instead of ${paths.join(', ')}`);
+  unobservedUnless(
+    ls.length === paths.length && ls.every((l, i) => l.path === paths[i]),
+    `the lookup probe answered for ${ls.map((l) => l.path).join(', ')} instead of ${paths.join(', ')}`,
+  );
   return ls;
 }
 
 /** The baseline: the process's own directory must be reachable, or nothing can be said of its thread. */
 function baselineReached(l: LookupOutcome, who: string): void {
-  unobservedUnless(reached(l), `${who} could not enter the process itself, ${l.path} (${lookupSteps(l)}): without that baseline a thread's lookup says nothing`);
+  unobservedUnless(
+    reached(l),
+    `${who} could not enter the process itself, ${l.path} (${lookupSteps(l)}): without that baseline a thread's lookup says nothing`,
+  );
 }
 
 describe('listing', () => {
@@ -144,7 +153,12 @@ test('a non-leader TID that ls /proc does not list can be stat()ed, opened and c
       const ids = must(lookupIds(lookup!), `/proc/${tid}/status read through the open directory (${lookup!.status ?? 'not tried'})`);
       const cpuNow = { viaTid: cpu(tid), viaTaskDir: cpu(tgid, tid), group: cpu(tgid) };
       const taskDirViaTid = sorted(numericEntries(`/proc/${tid}/task`));
-      Object.assign(evidence, { taskDirViaTid, statViaTid: readableCpu(cpuNow.viaTid), statViaTaskDir: readableCpu(cpuNow.viaTaskDir), statOfGroup: readableCpu(cpuNow.group) });
+      Object.assign(evidence, {
+        taskDirViaTid,
+        statViaTid: readableCpu(cpuNow.viaTid),
+        statViaTaskDir: readableCpu(cpuNow.viaTaskDir),
+        statOfGroup: readableCpu(cpuNow.group),
+      });
       seen = {
         statusPid: must(ids.pid, `the Pid line of /proc/${tid}/status`),
         statusTgid: must(ids.tgid, `the Tgid line of /proc/${tid}/status`),
@@ -198,10 +212,15 @@ describe('from a real shell', () => {
           out(`cd /proc/${tid} && pwd`, cd),
           st ? out(`cd /proc/${tid} && grep -E '^(Tgid|Pid):' status`, st) : '',
           out(`ls /proc | grep -x ${tid}`, ls),
-        ].filter(Boolean).join('\n');
+        ]
+          .filter(Boolean)
+          .join('\n');
 
         const processCdExit = must(base.exitCode, `the exit status of cd /proc/${tgid} in ${shell}`);
-        unobservedUnless(processCdExit === 0, `${shell} could not cd into the process itself, /proc/${tgid} (exit ${processCdExit}: ${base.stderr.trim()}): without that baseline a thread's cd says nothing`);
+        unobservedUnless(
+          processCdExit === 0,
+          `${shell} could not cd into the process itself, /proc/${tgid} (exit ${processCdExit}: ${base.stderr.trim()}): without that baseline a thread's cd says nothing`,
+        );
         const exitCode = must(cd.exitCode, `the exit status of cd /proc/${tid} in ${shell}`);
         const lsGrepExit = must(ls.exitCode, `the exit status of ls /proc | grep -x ${tid} in ${shell}`);
         // grep(1): 0 a line matched, 1 none did, 2 an error.
@@ -284,13 +303,32 @@ test('tasks of a child PID namespace, looked up from outside by their inner and 
     evidence.nstaskRecords = probe.all('nstask');
     const tasks = [];
     for (const t of inner) {
-      const nspid = nspidOf(must(t.nspid, `the NSpid line of the ${t.role}'s status (error records: ${probe.all('error').map((x) => `${x.op}: ${x.errno}`).join(', ') || 'none'})`), t.role);
+      const nspid = nspidOf(
+        must(
+          t.nspid,
+          `the NSpid line of the ${t.role}'s status (error records: ${
+            probe
+              .all('error')
+              .map((x) => `${x.op}: ${x.errno}`)
+              .join(', ') || 'none'
+          })`,
+        ),
+        t.role,
+      );
       const outerPid = nspid[0]!;
       const innerPid = nspid.at(-1)!;
       const [outside, outerLookup] = await lookups([`/proc/${innerPid}`, `/proc/${outerPid}`]);
       // The same task when the NSpid read there is this task's, every level of it.
       const same = (l: LookupOutcome) => reached(l) && lookupIds(l)?.nspid?.join(' ') === nspid.join(' ');
-      tasks.push({ role: t.role, innerPid, outerPid, outside: outside!, sameTask: same(outside!), outerLookup: outerLookup!, outerSameTask: same(outerLookup!) });
+      tasks.push({
+        role: t.role,
+        innerPid,
+        outerPid,
+        outside: outside!,
+        sameTask: same(outside!),
+        outerLookup: outerLookup!,
+        outerSameTask: same(outerLookup!),
+      });
     }
     unobservedUnless(tasks.length > 0, 'no task of the child namespace reported itself');
     evidence.lookups = tasks.flatMap((t) => [t.outside, t.outerLookup]);
@@ -320,12 +358,19 @@ function nspidOf(text: string, who: string): number[] {
 // Mounting a /proc in a mount namespace of its own (unshare(1), mount(8) through sh), then looking from it as another user.
 const hidepidNeeds = needs({ root: 'mounting a /proc needs CAP_SYS_ADMIN', asUser: NOBODY, cmds: ['unshare', 'mount', 'sh'] });
 
-test('with /proc mounted hidepid=invisible, an unprivileged user cannot reach another user\'s hidden TID', hidepidNeeds, async ({ observe }) => {
+test("with /proc mounted hidepid=invisible, an unprivileged user cannot reach another user's hidden TID", hidepidNeeds, async ({ observe }) => {
   const uid = NOBODY;
   // unshare a private mount namespace, mount a new /proc there, then drop to the user.
   const asUserOn = (mountOpts: string) => [
-    'unshare', '--mount', '--propagation', 'private', '--',
-    'sh', '-c', `mount -t proc -o ${mountOpts} proc /proc && exec "$@"`, 'sh',
+    'unshare',
+    '--mount',
+    '--propagation',
+    'private',
+    '--',
+    'sh',
+    '-c',
+    `mount -t proc -o ${mountOpts} proc /proc && exec "$@"`,
+    'sh',
     ...asUser(uid),
   ];
   const r = await observe('hidepidLookup', 'hidepid=invisible', async (evidence) => {
@@ -336,7 +381,11 @@ test('with /proc mounted hidepid=invisible, an unprivileged user cannot reach an
     const control = await lookups(paths, { prefix: asUserOn('defaults') });
     Object.assign(evidence, { hidden, control });
     // The control is the baseline: the same user on a plain /proc must get in, or hidepid's effect cannot be told apart.
-    for (const l of control) unobservedUnless(reached(l), `uid ${uid} could not enter ${l.path} on a /proc mounted without hidepid (${lookupSteps(l)}): no baseline to compare hidepid with`);
+    for (const l of control)
+      unobservedUnless(
+        reached(l),
+        `uid ${uid} could not enter ${l.path} on a /proc mounted without hidepid (${lookupSteps(l)}): no baseline to compare hidepid with`,
+      );
     await probe.release();
     return { mountOption: 'hidepid=invisible', uid, tgid: ready.tgid, tid, hidden, control };
   });

@@ -89,8 +89,13 @@ test('kill, tgkill, tkill and pidfd_send_signal on a non-leader TID: where each 
 
     // Errors. Signal 0 sends nothing: the exited TID may belong to someone else by now.
     const errors = [];
-    for (const method of ['kill', 'tkill', 'tgkill']) errors.push({ method, target: `exited TID ${exitedTid}`, result: (await send(probe, method, exitedTid, 0)).result });
-    errors.push({ method: 'tgkill-wrong-tgid', target: `TID ${target} with its creator's parent as TGID`, result: (await send(probe, 'tgkill-wrong-tgid', target, 0)).result });
+    for (const method of ['kill', 'tkill', 'tgkill'])
+      errors.push({ method, target: `exited TID ${exitedTid}`, result: (await send(probe, method, exitedTid, 0)).result });
+    errors.push({
+      method: 'tgkill-wrong-tgid',
+      target: `TID ${target} with its creator's parent as TGID`,
+      result: (await send(probe, 'tgkill-wrong-tgid', target, 0)).result,
+    });
     evidence.sentRecords = probe.all('sent');
     evidence.handledRecords = probe.all('handled');
     evidence.otherThread = other;
@@ -100,7 +105,11 @@ test('kill, tgkill, tkill and pidfd_send_signal on a non-leader TID: where each 
     // same probe, its own process), it is the environment that refuses, and
     // nothing is learnt about threads. The rule sets the other methods'
     // alike refusals aside itself, by name.
-    const byTo = (method: string, to: number) => must(sends.find((x) => x.method === method && x.to === to), `the ${method} send to ${to}`);
+    const byTo = (method: string, to: number) =>
+      must(
+        sends.find((x) => x.method === method && x.to === to),
+        `the ${method} send to ${to}`,
+      );
     const kt = byTo('kill', target);
     const kg = byTo('kill', tgid);
     unobservedUnless(
@@ -126,7 +135,8 @@ test('kill, tgkill, tkill and pidfd_send_signal on a non-leader TID: where each 
   expect(['ENOENT', 'EINVAL']).toContain(by('pidfd', target)?.result);
   for (const to of [target, tgid]) {
     const pt = by('pidfd-thread', to);
-    if (pt?.result === 'ok') expect(pt.landed).toBe('target'); // a PIDFD_THREAD pidfd signals that thread only
+    if (pt?.result === 'ok')
+      expect(pt.landed).toBe('target'); // a PIDFD_THREAD pidfd signals that thread only
     else expect(pt?.result).toBe('EINVAL'); // no PIDFD_THREAD before Linux 6.9
   }
   // The process-directed one goes to whichever thread does not block it; the thread-directed one waits for its thread.

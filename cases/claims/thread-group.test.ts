@@ -38,9 +38,15 @@ const signalName = (n: number): string => {
 async function observeEnding(unit: Ending['unit'], how: 'exit' | 'sys_exit' | 'tgkill', evidence: Record<string, unknown>): Promise<Ending> {
   const r = await runProbe('thread-group', ['--scenario', 'end', '--unit', unit, '--how', how]);
   evidence.probeRecords = r.records;
-  const e = must(r.records.find((x): x is ProbeRecordOf<'ending'> => x.event === 'ending'), 'the probe\'s "ending" record');
+  const e = must(
+    r.records.find((x): x is ProbeRecordOf<'ending'> => x.event === 'ending'),
+    'the probe\'s "ending" record',
+  );
   const actor = unit === 'thread' ? `thread ${e.actor}` : `child process ${e.actor}`;
-  unobservedUnless(e.ended.includes(e.actor), `${actor} had not ended ${e.waitedMs} ms after ${how === 'tgkill' ? 'tgkill(SIGTERM)' : `its ${how}`} (bound ${e.boundMs} ms; states ${e.states})`);
+  unobservedUnless(
+    e.ended.includes(e.actor),
+    `${actor} had not ended ${e.waitedMs} ms after ${how === 'tgkill' ? 'tgkill(SIGTERM)' : `its ${how}`} (bound ${e.boundMs} ms; states ${e.states})`,
+  );
   unobservedUnless(e.statusOf === undefined || e.statusOf === 'group' || e.statusOf === 'actor', `unknown statusOf ${e.statusOf}`);
   return {
     unit,
@@ -69,7 +75,10 @@ describe('what one ending takes with it: in a thread group, and in a parent with
     { unit: 'thread', how: 'sys_exit', expectGroup: false },
     { unit: 'process', how: 'sys_exit', expectGroup: false },
   ] as const)('$how in a $unit', async ({ unit, how, expectGroup }, { observe }) => {
-    const r = await observe('exitScope', `${how} ${unit}`, async (evidence) => ({ how, ...(await observeEnding(unit, how === 'exit_group' ? 'exit' : 'sys_exit', evidence)) }));
+    const r = await observe('exitScope', `${how} ${unit}`, async (evidence) => ({
+      how,
+      ...(await observeEnding(unit, how === 'exit_group' ? 'exit' : 'sys_exit', evidence)),
+    }));
     if (expectGroup) {
       expect(r.groupEnded).toBe(true);
       expect(r).toMatchObject({ statusOf: 'group', exitCode: 3 });
@@ -98,7 +107,9 @@ describe('what one ending takes with it: in a thread group, and in a parent with
   });
 });
 
-test('execve from a non-leader thread: the others are gone and the exec\'ing thread now has the old TGID as PID and TID; execve in a child process leaves its parent alone', async ({ observe }) => {
+test("execve from a non-leader thread: the others are gone and the exec'ing thread now has the old TGID as PID and TID; execve in a child process leaves its parent alone", async ({
+  observe,
+}) => {
   const r = await observe('execFromThread', 'worker execs', async (evidence) => {
     const { probe, ready } = await startProbe('thread-group', ['--scenario', 'exec']);
     const done = await probe.release();
@@ -114,10 +125,10 @@ test('execve from a non-leader thread: the others are gone and the exec\'ing thr
       threadsBefore: ready.tids.length,
       threadsAfter: must(after.threads, 'Threads: of /proc/self/status after execve'),
       processBaseline: {
-        childPid: must(base.oldTid, 'the PID of the child process that exec\'d'),
+        childPid: must(base.oldTid, "the PID of the child process that exec'd"),
         childGetpid: must(child.getpid, 'getpid() of the child process after execve'),
         parentThreadsBefore: ready.tids.length,
-        parentThreadsAfter: must(base.threads, 'Threads: of the parent after its child exec\'d'),
+        parentThreadsAfter: must(base.threads, "Threads: of the parent after its child exec'd"),
       },
     };
   });
@@ -152,7 +163,9 @@ test('after the main thread left, a signal sent to the TGID still reaches the gr
   expect(r.handlerTid).toBe(r.workerTid);
 });
 
-test('getppid() in a thread, and in a thread made by a thread, is the group\'s parent; a process forked by that thread gets the group as its parent', async ({ observe }) => {
+test("getppid() in a thread, and in a thread made by a thread, is the group's parent; a process forked by that thread gets the group as its parent", async ({
+  observe,
+}) => {
   const r = await observe('threadParent', 'nested threads', async (evidence) => {
     const done = await runProbe('thread-group', ['--scenario', 'ppid']);
     evidence.probeRecords = done.records;
@@ -189,7 +202,10 @@ test.for([
     const done = await probe.release();
     evidence.probeRecords = done.records;
     evidence.uidLines = uids;
-    unobservedUnless(set.setresuid === 'ok', `setresuid(${NOBODY}, ${NOBODY}, ${NOBODY}) (${mode === 'raw' ? `raw syscall in TID ${changedIn}` : 'libc'}) failed: ${set.setresuid}`);
+    unobservedUnless(
+      set.setresuid === 'ok',
+      `setresuid(${NOBODY}, ${NOBODY}, ${NOBODY}) (${mode === 'raw' ? `raw syscall in TID ${changedIn}` : 'libc'}) failed: ${set.setresuid}`,
+    );
     return { mode, changedIn, setTo: NOBODY, uids };
   });
   const changed = r.uids.filter((u) => u.uid.split(/\s+/)[0] === String(NOBODY)).map((u) => u.tid);
@@ -217,14 +233,23 @@ test('scheduling is per task: nice and affinity set on one TID, and each task it
     unobservedUnless(set.nice === 'ok', `setpriority(PRIO_PROCESS, ${target}, ${niceWanted}) failed: ${set.nice}`);
     if (set.affinity !== undefined) unobservedUnless(set.affinity === 'ok', `sched_setaffinity(${target}, CPU ${set.cpu}) failed: ${set.affinity}`);
     const after = ready.tids.map(read);
-    const getpids = must(set.getpids, 'each task\'s getpid()');
+    const getpids = must(set.getpids, "each task's getpid()");
     const done = await probe.release();
     evidence.probeRecords = done.records;
     unobservedUnless(getpids.length === ready.tids.length, `${getpids.length} getpid() values for ${ready.tids.length} tasks`);
     const tasks = ready.tids.map((tid, i) => {
       const b = must(before[i], `TID ${tid} before the set`);
       const a = must(after[i], `TID ${tid} after the set`);
-      return { tid, getpid: must(getpids[i], `getpid() in TID ${tid}`), niceBefore: b.nice, nice: a.nice, cpusBefore: b.cpus, cpusAllowed: a.cpus, state: a.state, cpuTicks: a.cpuTicks };
+      return {
+        tid,
+        getpid: must(getpids[i], `getpid() in TID ${tid}`),
+        niceBefore: b.nice,
+        nice: a.nice,
+        cpusBefore: b.cpus,
+        cpusAllowed: a.cpus,
+        state: a.state,
+        cpuTicks: a.cpuTicks,
+      };
     });
     evidence.tasks = tasks;
     return {

@@ -11,7 +11,10 @@ const has = (r: { flags: string }, f: string) => r.flags.split('|').includes(f);
 
 /** Matrix rows of the draft, of one API or both. */
 const matrix = (d: Draft, api?: 'clone' | 'clone3'): ShareRow[] =>
-  d.results('cloneMatrix').filter((m) => !api || m.api === api).flatMap((m) => m.rows);
+  d
+    .results('cloneMatrix')
+    .filter((m) => !api || m.api === api)
+    .flatMap((m) => m.rows);
 
 const row = (d: Draft, api: 'clone' | 'clone3', flags: string): ShareRow => {
   const r = matrix(d, api).find((x) => x.flags === flags);
@@ -38,10 +41,16 @@ function acceptByFlags(r: ShareRow): void {
 }
 
 /** A kernel that accepts every combination of the matrix (and shares by the flags). */
-const acceptWholeMatrix = (d: Draft) => matrix(d).filter((r) => !r.accepted).forEach(acceptByFlags);
+const acceptWholeMatrix = (d: Draft) =>
+  matrix(d)
+    .filter((r) => !r.accepted)
+    .forEach(acceptByFlags);
 
 const ruleRows = (d: Draft, rule?: string): CloneRuleRow[] =>
-  d.results('cloneRules').flatMap((x) => x.rows).filter((r) => !rule || r.rule === rule);
+  d
+    .results('cloneRules')
+    .flatMap((x) => x.rows)
+    .filter((r) => !rule || r.rule === rule);
 
 const setRule = (d: Draft, rule: string, result: string, api?: 'clone' | 'clone3') => {
   const rows = ruleRows(d, rule).filter((r) => !api || r.api === api);
@@ -50,7 +59,10 @@ const setRule = (d: Draft, rule: string, result: string, api?: 'clone' | 'clone3
 };
 
 /** A seccomp filter refusing clone3 with EPERM: every clone3 rule row answers EPERM. */
-const clone3Seccomp = (d: Draft) => ruleRows(d).filter((r) => r.api === 'clone3').forEach((r) => (r.result = 'EPERM'));
+const clone3Seccomp = (d: Draft) =>
+  ruleRows(d)
+    .filter((r) => r.api === 'clone3')
+    .forEach((r) => (r.result = 'EPERM'));
 
 /** The kernel refusing nothing: every rule row accepted. */
 const acceptAllRules = (d: Draft) => ruleRows(d).forEach((r) => (r.result = 'ok'));
@@ -58,7 +70,13 @@ const acceptAllRules = (d: Draft) => ruleRows(d).forEach((r) => (r.result = 'ok'
 /** A fork-like child that shares nothing at all. */
 const forkSharesNothing = (d: Draft) => {
   for (const f of d.results('forkLikeShares')) {
-    Object.assign(f, { offsetSeenByParent: 0, offsetShared: false, mapShared: false, namespacesDiffer: [...f.namespacesSame, ...f.namespacesDiffer], namespacesSame: [] });
+    Object.assign(f, {
+      offsetSeenByParent: 0,
+      offsetShared: false,
+      mapShared: false,
+      namespacesDiffer: [...f.namespacesSame, ...f.namespacesDiffer],
+      namespacesSame: [],
+    });
   }
 };
 
@@ -68,52 +86,65 @@ const THREAD_NEWUSER = 'CLONE_THREAD cannot go with CLONE_NEWUSER';
 const MATRIX_EPERM = 'clone refused 256 of 256 combinations with EPERM (none, VM, FS and 253 more): an environment refusal, not a flag rule';
 
 /** No CLONE_THREAD child accepted (an emulator refusing them all with EINVAL). */
-const noThreads = (d: Draft) => matrix(d).filter((r) => has(r, 'THREAD')).forEach((r) => {
-  for (const k of Object.keys(r) as (keyof ShareRow)[]) if (k !== 'flags') delete r[k];
-  Object.assign(r, { accepted: false, errno: 'EINVAL' });
-});
+const noThreads = (d: Draft) =>
+  matrix(d)
+    .filter((r) => has(r, 'THREAD'))
+    .forEach((r) => {
+      for (const k of Object.keys(r) as (keyof ShareRow)[]) if (k !== 'flags') delete r[k];
+      Object.assign(r, { accepted: false, errno: 'EINVAL' });
+    });
 
-ruleCases('A5', { verdict: 'confirmed', says: ['shared its memory and signal handlers', 'CLONE_THREAD needs CLONE_SIGHAND (clone VM|THREAD: EINVAL', '"Sometimes more"'] }, [
-  {
-    name: 'a child sharing its TGID without sharing signal handlers',
-    mutate: (d) => (row(d, 'clone', 'VM|SIGHAND|THREAD').shared!.sighand = false),
-    verdict: 'refuted',
-    says: ['clone VM|SIGHAND|THREAD (memory shared, handlers not shared)'],
-  },
-  {
-    name: 'a kernel accepting CLONE_THREAD without CLONE_SIGHAND (rule rows only)',
-    mutate: (d) => setRule(d, THREAD_SIGHAND, 'ok'),
-    verdict: 'nuanced',
-    says: ['the kernel accepted clone(VM|THREAD) although CLONE_THREAD needs CLONE_SIGHAND'],
-    saysNot: ['refused the flag sets that would break it: CLONE_THREAD needs'],
-  },
-  {
-    name: 'no thread sharing anything beyond memory and handlers',
-    mutate: (d) => matrix(d).filter((r) => r.sameTgid).forEach((r) => Object.assign(r.shared!, { files: false, fs: false, sysvsem: false })),
-    verdict: 'nuanced',
-    says: ['"sometimes more" was not seen'],
-  },
-  {
-    name: 'a seccomp filter refusing clone3 with EPERM (clone3 rule rows set aside)',
-    mutate: clone3Seccomp,
-    verdict: 'confirmed',
-    says: ['Not judged as flag rules', 'clone3(VM|THREAD) EPERM', 'clone VM|THREAD: EINVAL'],
-    saysNot: ['clone3 VM|THREAD: EINVAL'],
-  },
-  {
-    name: 'the dependency rule rows refused with EPERM everywhere',
-    mutate: (d) => ruleRows(d).filter((r) => /needs CLONE_/.test(r.rule)).forEach((r) => (r.result = 'EPERM')),
-    verdict: 'inconclusive',
-    says: ['refused by the environment', 'EPERM'],
-    saysNot: ['The kernel refused'],
-  },
-  {
-    name: 'no child shared its creator\'s TGID',
-    mutate: noThreads,
-    verdict: 'inconclusive',
-    says: ["No child of the sharing matrix that shared its creator's TGID was observed"],
-  },
-]);
+ruleCases(
+  'A5',
+  { verdict: 'confirmed', says: ['shared its memory and signal handlers', 'CLONE_THREAD needs CLONE_SIGHAND (clone VM|THREAD: EINVAL', '"Sometimes more"'] },
+  [
+    {
+      name: 'a child sharing its TGID without sharing signal handlers',
+      mutate: (d) => (row(d, 'clone', 'VM|SIGHAND|THREAD').shared!.sighand = false),
+      verdict: 'refuted',
+      says: ['clone VM|SIGHAND|THREAD (memory shared, handlers not shared)'],
+    },
+    {
+      name: 'a kernel accepting CLONE_THREAD without CLONE_SIGHAND (rule rows only)',
+      mutate: (d) => setRule(d, THREAD_SIGHAND, 'ok'),
+      verdict: 'nuanced',
+      says: ['the kernel accepted clone(VM|THREAD) although CLONE_THREAD needs CLONE_SIGHAND'],
+      saysNot: ['refused the flag sets that would break it: CLONE_THREAD needs'],
+    },
+    {
+      name: 'no thread sharing anything beyond memory and handlers',
+      mutate: (d) =>
+        matrix(d)
+          .filter((r) => r.sameTgid)
+          .forEach((r) => Object.assign(r.shared!, { files: false, fs: false, sysvsem: false })),
+      verdict: 'nuanced',
+      says: ['"sometimes more" was not seen'],
+    },
+    {
+      name: 'a seccomp filter refusing clone3 with EPERM (clone3 rule rows set aside)',
+      mutate: clone3Seccomp,
+      verdict: 'confirmed',
+      says: ['Not judged as flag rules', 'clone3(VM|THREAD) EPERM', 'clone VM|THREAD: EINVAL'],
+      saysNot: ['clone3 VM|THREAD: EINVAL'],
+    },
+    {
+      name: 'the dependency rule rows refused with EPERM everywhere',
+      mutate: (d) =>
+        ruleRows(d)
+          .filter((r) => /needs CLONE_/.test(r.rule))
+          .forEach((r) => (r.result = 'EPERM')),
+      verdict: 'inconclusive',
+      says: ['refused by the environment', 'EPERM'],
+      saysNot: ['The kernel refused'],
+    },
+    {
+      name: "no child shared its creator's TGID",
+      mutate: noThreads,
+      verdict: 'inconclusive',
+      says: ["No child of the sharing matrix that shared its creator's TGID was observed"],
+    },
+  ],
+);
 
 ruleCases('A9', { verdict: 'confirmed', says: ['Raw clone(2) created a process', "libc's pthread_create used clone3("] }, [
   {
@@ -140,7 +171,12 @@ ruleCases('A9', { verdict: 'confirmed', says: ['Raw clone(2) created a process',
   },
   {
     name: 'strace output that could not be parsed (libcCreation incomplete)',
-    mutate: (d) => d.fail('libcCreation', 'which system call pthread_create used could not be told: strace line not understood: 123 clone3({flags=CLONE_VM', 'pthread_create'),
+    mutate: (d) =>
+      d.fail(
+        'libcCreation',
+        'which system call pthread_create used could not be told: strace line not understood: 123 clone3({flags=CLONE_VM',
+        'pthread_create',
+      ),
     verdict: 'confirmed',
     says: ['Not used, because not completely observed', 'strace line not understood'],
     saysNot: ["libc's pthread_create used"],
@@ -195,7 +231,7 @@ ruleCases('A10', { verdict: 'nuanced', says: ['exactly when CLONE_VM', '128 of 2
     says: ['129 of 256 through clone (EINVAL)'],
   },
   {
-    name: "the fork-like child set aside (its lseek failed with EPERM)",
+    name: 'the fork-like child set aside (its lseek failed with EPERM)',
     mutate: (d) => d.fail('forkLikeShares', 'steps of the experiment failed, so what they measure was not seen: lseek in the child (clone flags none): EPERM'),
     verdict: 'inconclusive',
     says: ['lseek in the child (clone flags none): EPERM'],
@@ -256,50 +292,67 @@ ruleCases('A14', { verdict: 'nuanced', says: ['had a PID of its own', 'shared me
     says: ['No task of a thread group'],
   },
   {
-    name: 'no thread sharing its creator\'s TGID in the matrix: the clause is not said',
-    mutate: (d) => matrix(d).filter((r) => r.sameTgid && r.flags !== 'VM|SIGHAND|THREAD').forEach((r) => (r.sameTgid = false)),
+    name: "no thread sharing its creator's TGID in the matrix: the clause is not said",
+    mutate: (d) =>
+      matrix(d)
+        .filter((r) => r.sameTgid && r.flags !== 'VM|SIGHAND|THREAD')
+        .forEach((r) => (r.sameTgid = false)),
     verdict: 'nuanced',
     says: ['Every one of the 2 matrix children'],
   },
 ]);
 
-ruleCases('B2', { verdict: 'nuanced', says: ['the flags decided files, fs, sysvsem', 'memory and sighand were shared by every thread', 'CLONE_THREAD combinations without CLONE_SIGHAND were refused (EINVAL)', 'the rule rows agree'] }, [
+ruleCases(
+  'B2',
   {
-    name: 'a thread sharing its fd table without CLONE_FILES',
-    mutate: (d) => (row(d, 'clone', 'VM|SIGHAND|THREAD').shared!.files = true),
-    verdict: 'refuted',
-    says: ['clone VM|SIGHAND|THREAD: files shared'],
+    verdict: 'nuanced',
+    says: [
+      'the flags decided files, fs, sysvsem',
+      'memory and sighand were shared by every thread',
+      'CLONE_THREAD combinations without CLONE_SIGHAND were refused (EINVAL)',
+      'the rule rows agree',
+    ],
   },
-  {
-    name: 'a kernel accepting CLONE_THREAD without CLONE_SIGHAND or CLONE_VM, sharing by the flags',
-    mutate: (d) => {
-      matrix(d).filter((r) => has(r, 'THREAD') && !r.accepted).forEach(acceptByFlags);
-      setRule(d, THREAD_SIGHAND, 'ok');
+  [
+    {
+      name: 'a thread sharing its fd table without CLONE_FILES',
+      mutate: (d) => (row(d, 'clone', 'VM|SIGHAND|THREAD').shared!.files = true),
+      verdict: 'refuted',
+      says: ['clone VM|SIGHAND|THREAD: files shared'],
     },
-    verdict: 'confirmed',
-    says: ['no resource was shared by every thread'],
-  },
-  {
-    name: 'zero accepted thread rows',
-    mutate: noThreads,
-    verdict: 'inconclusive',
-    says: ['No accepted CLONE_THREAD child of the sharing matrix was observed'],
-    saysNot: ['always', 'every thread'],
-  },
-  {
-    name: 'the rule rows refused with EPERM (seccomp): the matrix still says why',
-    mutate: (d) => ruleRows(d).forEach((r) => (r.result = 'EPERM')),
-    verdict: 'nuanced',
-    says: ['were refused (EINVAL)', 'Not judged as flag rules'],
-    saysNot: ['the rule rows agree'],
-  },
-  {
-    name: 'cloneRules not observed at all',
-    mutate: (d) => d.drop('cloneRules'),
-    verdict: 'nuanced',
-    saysNot: ['rule rows'],
-  },
-]);
+    {
+      name: 'a kernel accepting CLONE_THREAD without CLONE_SIGHAND or CLONE_VM, sharing by the flags',
+      mutate: (d) => {
+        matrix(d)
+          .filter((r) => has(r, 'THREAD') && !r.accepted)
+          .forEach(acceptByFlags);
+        setRule(d, THREAD_SIGHAND, 'ok');
+      },
+      verdict: 'confirmed',
+      says: ['no resource was shared by every thread'],
+    },
+    {
+      name: 'zero accepted thread rows',
+      mutate: noThreads,
+      verdict: 'inconclusive',
+      says: ['No accepted CLONE_THREAD child of the sharing matrix was observed'],
+      saysNot: ['always', 'every thread'],
+    },
+    {
+      name: 'the rule rows refused with EPERM (seccomp): the matrix still says why',
+      mutate: (d) => ruleRows(d).forEach((r) => (r.result = 'EPERM')),
+      verdict: 'nuanced',
+      says: ['were refused (EINVAL)', 'Not judged as flag rules'],
+      saysNot: ['the rule rows agree'],
+    },
+    {
+      name: 'cloneRules not observed at all',
+      mutate: (d) => d.drop('cloneRules'),
+      verdict: 'nuanced',
+      saysNot: ['rule rows'],
+    },
+  ],
+);
 
 ruleCases('B3', { verdict: 'nuanced', says: ['shared none of memory', 'open file descriptions', 'MAP_SHARED memory', 'its namespaces (pid'] }, [
   {
@@ -387,92 +440,125 @@ ruleCases('B4', { verdict: 'refuted', says: ['128 of 256 through clone (EINVAL)'
   },
 ]);
 
-ruleCases('C2', { verdict: 'nuanced', says: ["clone returned the new task's own ID, its gettid(2)", 'pthread_create(3) called clone3(', "the new thread's TID", "getpid(2) gave the creator's TGID", 'with clone3, not clone(2) itself'] }, [
+ruleCases(
+  'C2',
   {
-    name: "clone not returning the child's TID",
-    mutate: (d) => (row(d, 'clone', 'VM|SIGHAND|THREAD').returnedChildTid = false),
-    verdict: 'refuted',
-    says: ["did not return the new thread's own TID", 'clone VM|SIGHAND|THREAD'],
+    verdict: 'nuanced',
+    says: [
+      "clone returned the new task's own ID, its gettid(2)",
+      'pthread_create(3) called clone3(',
+      "the new thread's TID",
+      "getpid(2) gave the creator's TGID",
+      'with clone3, not clone(2) itself',
+    ],
   },
-  {
-    name: 'a kernel whose threads get their own TID from getpid(), and a libc creating them with clone',
-    mutate: (d) => {
-      matrix(d).filter((r) => r.accepted && has(r, 'THREAD')).forEach((r) => (r.returnedChildGetpid = true));
-      d.result('libcCreation', 'pthread_create').syscall = 'clone';
+  [
+    {
+      name: "clone not returning the child's TID",
+      mutate: (d) => (row(d, 'clone', 'VM|SIGHAND|THREAD').returnedChildTid = false),
+      verdict: 'refuted',
+      says: ["did not return the new thread's own TID", 'clone VM|SIGHAND|THREAD'],
     },
-    verdict: 'confirmed',
-    says: ['pthread_create(3) called clone(', 'also what getpid(2) returned'],
-    saysNot: ['called clone3', 'with clone3, not'],
-  },
-  {
-    name: "pthread_create's clone3 returning something other than the thread's TID",
-    mutate: (d) => (d.result('libcCreation', 'pthread_create').returned = 4242),
-    verdict: 'nuanced',
-    says: ['which returned 4242, while the new thread'],
-    saysNot: ["4242, the new thread's TID"],
-  },
-  {
-    name: 'pthread_create seen calling clone (clone3 refused first)',
-    mutate: (d) => Object.assign(d.result('libcCreation', 'pthread_create'), { syscall: 'clone', failedFirst: ['clone3: ENOSYS'] }),
-    verdict: 'nuanced',
-    says: ['called clone(CLONE_VM', 'after clone3: ENOSYS'],
-    saysNot: ['with clone3, not clone(2)'],
-  },
-  {
-    name: 'strace output that could not be parsed (libcCreation incomplete)',
-    mutate: (d) => d.fail('libcCreation', 'which system call pthread_create used could not be told: strace line not understood: 123 clone3({flags=CLONE_VM', 'pthread_create'),
-    verdict: 'nuanced',
-    says: ['strace line not understood'],
-    saysNot: ['pthread_create(3) called', 'with clone3, not'],
-  },
-  {
-    name: 'zero thread rows',
-    mutate: noThreads,
-    verdict: 'inconclusive',
-    says: ['No accepted CLONE_THREAD child'],
-  },
-]);
+    {
+      name: 'a kernel whose threads get their own TID from getpid(), and a libc creating them with clone',
+      mutate: (d) => {
+        matrix(d)
+          .filter((r) => r.accepted && has(r, 'THREAD'))
+          .forEach((r) => (r.returnedChildGetpid = true));
+        d.result('libcCreation', 'pthread_create').syscall = 'clone';
+      },
+      verdict: 'confirmed',
+      says: ['pthread_create(3) called clone(', 'also what getpid(2) returned'],
+      saysNot: ['called clone3', 'with clone3, not'],
+    },
+    {
+      name: "pthread_create's clone3 returning something other than the thread's TID",
+      mutate: (d) => (d.result('libcCreation', 'pthread_create').returned = 4242),
+      verdict: 'nuanced',
+      says: ['which returned 4242, while the new thread'],
+      saysNot: ["4242, the new thread's TID"],
+    },
+    {
+      name: 'pthread_create seen calling clone (clone3 refused first)',
+      mutate: (d) => Object.assign(d.result('libcCreation', 'pthread_create'), { syscall: 'clone', failedFirst: ['clone3: ENOSYS'] }),
+      verdict: 'nuanced',
+      says: ['called clone(CLONE_VM', 'after clone3: ENOSYS'],
+      saysNot: ['with clone3, not clone(2)'],
+    },
+    {
+      name: 'strace output that could not be parsed (libcCreation incomplete)',
+      mutate: (d) =>
+        d.fail(
+          'libcCreation',
+          'which system call pthread_create used could not be told: strace line not understood: 123 clone3({flags=CLONE_VM',
+          'pthread_create',
+        ),
+      verdict: 'nuanced',
+      says: ['strace line not understood'],
+      saysNot: ['pthread_create(3) called', 'with clone3, not'],
+    },
+    {
+      name: 'zero thread rows',
+      mutate: noThreads,
+      verdict: 'inconclusive',
+      says: ['No accepted CLONE_THREAD child'],
+    },
+  ],
+);
 
-ruleCases('C5', { verdict: 'nuanced', says: ['files, fs, sysvsem followed their flags', 'memory and sighand were shared by every thread', 'CLONE_THREAD cannot go with CLONE_NEWPID (clone VM|SIGHAND|THREAD|NEWPID: EINVAL'] }, [
+ruleCases(
+  'C5',
   {
-    name: 'a thread sharing fs info without CLONE_FS',
-    mutate: (d) => (row(d, 'clone3', 'VM|SIGHAND|THREAD').shared!.fs = true),
-    verdict: 'refuted',
-    says: ['clone3 VM|SIGHAND|THREAD: fs shared'],
-  },
-  {
-    name: 'a kernel accepting CLONE_THREAD|CLONE_NEWPID',
-    mutate: (d) => setRule(d, THREAD_NEWPID, 'ok'),
     verdict: 'nuanced',
-    says: ['The kernel accepted clone(VM|SIGHAND|THREAD|NEWPID)', 'CLONE_THREAD cannot go with CLONE_NEWUSER (clone'],
-    saysNot: ['NEWPID: EINVAL'],
+    says: [
+      'files, fs, sysvsem followed their flags',
+      'memory and sighand were shared by every thread',
+      'CLONE_THREAD cannot go with CLONE_NEWPID (clone VM|SIGHAND|THREAD|NEWPID: EINVAL',
+    ],
   },
-  {
-    name: 'a kernel where the flags decide everything a thread shares',
-    mutate: (d) => {
-      matrix(d).filter((r) => has(r, 'THREAD') && !r.accepted).forEach(acceptByFlags);
-      setRule(d, THREAD_NEWPID, 'ok');
-      setRule(d, THREAD_NEWUSER, 'ok');
+  [
+    {
+      name: 'a thread sharing fs info without CLONE_FS',
+      mutate: (d) => (row(d, 'clone3', 'VM|SIGHAND|THREAD').shared!.fs = true),
+      verdict: 'refuted',
+      says: ['clone3 VM|SIGHAND|THREAD: fs shared'],
     },
-    verdict: 'confirmed',
-    says: ['memory, files, fs, sighand, sysvsem followed their flags'],
-    saysNot: ['But', 'every thread'],
-  },
-  {
-    name: 'the namespace rule rows refused with EPERM (seccomp)',
-    mutate: (d) => [THREAD_NEWPID, THREAD_NEWUSER].forEach((rule) => setRule(d, rule, 'EPERM')),
-    verdict: 'inconclusive',
-    says: ['refused by the environment', 'EPERM'],
-    saysNot: ['the kernel refused'],
-  },
-  {
-    name: 'zero thread rows',
-    mutate: noThreads,
-    verdict: 'inconclusive',
-    says: ['No accepted CLONE_THREAD child'],
-    saysNot: ['always shared'],
-  },
-]);
+    {
+      name: 'a kernel accepting CLONE_THREAD|CLONE_NEWPID',
+      mutate: (d) => setRule(d, THREAD_NEWPID, 'ok'),
+      verdict: 'nuanced',
+      says: ['The kernel accepted clone(VM|SIGHAND|THREAD|NEWPID)', 'CLONE_THREAD cannot go with CLONE_NEWUSER (clone'],
+      saysNot: ['NEWPID: EINVAL'],
+    },
+    {
+      name: 'a kernel where the flags decide everything a thread shares',
+      mutate: (d) => {
+        matrix(d)
+          .filter((r) => has(r, 'THREAD') && !r.accepted)
+          .forEach(acceptByFlags);
+        setRule(d, THREAD_NEWPID, 'ok');
+        setRule(d, THREAD_NEWUSER, 'ok');
+      },
+      verdict: 'confirmed',
+      says: ['memory, files, fs, sighand, sysvsem followed their flags'],
+      saysNot: ['But', 'every thread'],
+    },
+    {
+      name: 'the namespace rule rows refused with EPERM (seccomp)',
+      mutate: (d) => [THREAD_NEWPID, THREAD_NEWUSER].forEach((rule) => setRule(d, rule, 'EPERM')),
+      verdict: 'inconclusive',
+      says: ['refused by the environment', 'EPERM'],
+      saysNot: ['the kernel refused'],
+    },
+    {
+      name: 'zero thread rows',
+      mutate: noThreads,
+      verdict: 'inconclusive',
+      says: ['No accepted CLONE_THREAD child'],
+      saysNot: ['always shared'],
+    },
+  ],
+);
 
 describe('parseCreationTrace (the strace log of one libc call)', () => {
   test('a clone3 line, flags and return value', () => {
@@ -480,8 +566,9 @@ describe('parseCreationTrace (the strace log of one libc call)', () => {
     expect(p).toEqual({ ok: { syscall: 'clone3', flags: 'CLONE_VM|CLONE_THREAD', returned: 22398, failedFirst: [] } });
   });
   test('vfork has no flags; a failed clone3 before a fallback is kept', () => {
-    expect(parseCreationTrace('1 clone3({flags=CLONE_VM}, 88) = -1 ENOSYS (Function not implemented)\n1 vfork()                           = 2\n'))
-      .toEqual({ ok: { syscall: 'vfork', returned: 2, failedFirst: ['clone3: ENOSYS'] } });
+    expect(parseCreationTrace('1 clone3({flags=CLONE_VM}, 88) = -1 ENOSYS (Function not implemented)\n1 vfork()                           = 2\n')).toEqual({
+      ok: { syscall: 'vfork', returned: 2, failedFirst: ['clone3: ENOSYS'] },
+    });
   });
   test('a split call is joined', () => {
     const p = parseCreationTrace('5 clone(child_stack=NULL, flags=CLONE_CHILD_SETTID|SIGCHLD <unfinished ...>\n5 <... clone resumed>, child_tidptr=0x1) = 6\n');

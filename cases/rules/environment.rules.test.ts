@@ -20,13 +20,19 @@ const claimReading = (env: Claim['env'], read: (o: ObservationIndex) => unknown)
 });
 
 test('a rule that reads an environment fact it does not declare is a defect of the rule', () => {
-  const e = evaluate(claimReading(undefined, (o) => o.env('euid')), new ObservationIndex(healthyObservations(), healthyEnvironment()));
+  const e = evaluate(
+    claimReading(undefined, (o) => o.env('euid')),
+    new ObservationIndex(healthyObservations(), healthyEnvironment()),
+  );
   expect(e.broken).toMatch(/reads the environment fact euid without declaring it/);
   expect(e.verdict).toBe('inconclusive');
 });
 
 test('a declared fact is read from the environment the index was given, and listed as read', () => {
-  const e = evaluate(claimReading(['euid'], (o) => o.env('euid')), new ObservationIndex(healthyObservations(), { ...healthyEnvironment(), euid: 1000 }));
+  const e = evaluate(
+    claimReading(['euid'], (o) => o.env('euid')),
+    new ObservationIndex(healthyObservations(), { ...healthyEnvironment(), euid: 1000 }),
+  );
   expect(e).toMatchObject({ verdict: 'confirmed', explanation: 'read 1000', readEnv: ['euid'] });
 });
 

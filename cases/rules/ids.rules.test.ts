@@ -173,7 +173,12 @@ ruleCases('A7', { verdict: 'confirmed', says: ['both libc getpid and the getpid 
     name: "a LinuxThreads-style libc: getpid returns the caller's TID",
     mutate: linuxThreadsGetpid,
     verdict: 'refuted',
-    says: ['libc getpid returned something other than the Tgid', 'its own TID', 'while the getpid system call returned the Tgid', 'libc and the kernel disagree'],
+    says: [
+      'libc getpid returned something other than the Tgid',
+      'its own TID',
+      'while the getpid system call returned the Tgid',
+      'libc and the kernel disagree',
+    ],
     saysNot: ['the getpid system call did'],
   },
   {
@@ -271,101 +276,116 @@ ruleCases('A8', { verdict: 'confirmed', says: ['libc gettid and the gettid syste
   },
 ]);
 
-ruleCases('A15', { verdict: 'confirmed', says: ["every task got its group's TGID", 'from both libc getpid and the getpid system call', 'All 138 non-leader threads got their own Pid'] }, [
+ruleCases(
+  'A15',
   {
-    name: "a LinuxThreads-style libc: getpid returns the caller's TID",
-    mutate: linuxThreadsGetpid,
-    verdict: 'refuted',
-    says: ['libc getpid returned 5 different values', '4 threads their own TID', 'libc and the kernel disagree'],
-    saysNot: ["every task got its group's TGID"],
+    verdict: 'confirmed',
+    says: ["every task got its group's TGID", 'from both libc getpid and the getpid system call', 'All 138 non-leader threads got their own Pid'],
   },
-  {
-    name: 'getpid differs between threads at the kernel',
-    mutate: (d) => {
-      const t = d.result('threadGroupIds', 'pthread x4').tasks[2]!;
-      t.rawGetpid = t.statusPid;
+  [
+    {
+      name: "a LinuxThreads-style libc: getpid returns the caller's TID",
+      mutate: linuxThreadsGetpid,
+      verdict: 'refuted',
+      says: ['libc getpid returned 5 different values', '4 threads their own TID', 'libc and the kernel disagree'],
+      saysNot: ["every task got its group's TGID"],
     },
-    verdict: 'refuted',
-    says: ['pthread x4', 'the getpid system call returned 2 different values'],
-  },
-  {
-    name: 'one value in every thread, but not the TGID (e.g. a libc caching a stale PID)',
-    mutate: (d) => {
-      for (const t of groupTasks(d)) t.libcGetpid = 1;
+    {
+      name: 'getpid differs between threads at the kernel',
+      mutate: (d) => {
+        const t = d.result('threadGroupIds', 'pthread x4').tasks[2]!;
+        t.rawGetpid = t.statusPid;
+      },
+      verdict: 'refuted',
+      says: ['pthread x4', 'the getpid system call returned 2 different values'],
     },
-    verdict: 'nuanced',
-    says: ['as POSIX wants', 'libc getpid returned 1 to every task', 'libc and the kernel disagree'],
-    saysNot: ["every task got its group's TGID"],
-  },
-  {
-    name: 'every group reported an empty task list: nothing confirmed, nothing refuted',
-    mutate: emptyTaskLists,
-    verdict: 'inconclusive',
-    says: ['No thread group'],
-  },
-  {
-    name: "a failed test's complete observation still moves the verdict",
-    mutate: (d) => {
-      d.testFailed('threadGroupIds');
-      linuxThreadsGetpid(d);
+    {
+      name: 'one value in every thread, but not the TGID (e.g. a libc caching a stale PID)',
+      mutate: (d) => {
+        for (const t of groupTasks(d)) t.libcGetpid = 1;
+      },
+      verdict: 'nuanced',
+      says: ['as POSIX wants', 'libc getpid returned 1 to every task', 'libc and the kernel disagree'],
+      saysNot: ["every task got its group's TGID"],
     },
-    verdict: 'refuted',
-  },
-]);
+    {
+      name: 'every group reported an empty task list: nothing confirmed, nothing refuted',
+      mutate: emptyTaskLists,
+      verdict: 'inconclusive',
+      says: ['No thread group'],
+    },
+    {
+      name: "a failed test's complete observation still moves the verdict",
+      mutate: (d) => {
+        d.testFailed('threadGroupIds');
+        linuxThreadsGetpid(d);
+      },
+      verdict: 'refuted',
+    },
+  ],
+);
 
-ruleCases('C1', { verdict: 'nuanced', says: [/same \d+ fields/, "libc getpid and the getpid system call both returned the group's TGID, not the thread's own PID, in all 138"], saysNot: ['disagree'] }, [
+ruleCases(
+  'C1',
   {
-    name: "a LinuxThreads-style libc: getpid returns the thread's own PID, the kernel the TGID",
-    mutate: linuxThreadsGetpid,
     verdict: 'nuanced',
-    says: ["libc getpid returned the thread's own PID in all 138", "the getpid system call returned the group's TGID", 'libc and the kernel disagree'],
-    saysNot: ['nothing told them from processes'],
+    says: [/same \d+ fields/, "libc getpid and the getpid system call both returned the group's TGID, not the thread's own PID, in all 138"],
+    saysNot: ['disagree'],
   },
-  {
-    name: "a kernel and libc where getpid gives each thread its own PID",
-    mutate: (d) => {
-      for (const t of everyTask(d)) t.libcGetpid = t.rawGetpid = t.statusPid;
+  [
+    {
+      name: "a LinuxThreads-style libc: getpid returns the thread's own PID, the kernel the TGID",
+      mutate: linuxThreadsGetpid,
+      verdict: 'nuanced',
+      says: ["libc getpid returned the thread's own PID in all 138", "the getpid system call returned the group's TGID", 'libc and the kernel disagree'],
+      saysNot: ['nothing told them from processes'],
     },
-    verdict: 'confirmed',
-    says: ['nothing told them from processes'],
-  },
-  {
-    name: "threads' status has fields a process's has not",
-    mutate: (d) => {
-      d.result('threadGroupIds', 'clone x4').statusKeySets = [[...d.result('singleThreadProcess').statusKeys, 'ThreadOnly']];
+    {
+      name: 'a kernel and libc where getpid gives each thread its own PID',
+      mutate: (d) => {
+        for (const t of everyTask(d)) t.libcGetpid = t.rawGetpid = t.statusPid;
+      },
+      verdict: 'confirmed',
+      says: ['nothing told them from processes'],
     },
-    verdict: 'refuted',
-    says: ['clone x4', 'had ThreadOnly besides'],
-  },
-  {
-    name: "a thread's Pid is the TGID",
-    mutate: (d) => {
-      const t = threadsOf(d)[0]!;
-      t.statusPid = t.statusTgid;
+    {
+      name: "threads' status has fields a process's has not",
+      mutate: (d) => {
+        d.result('threadGroupIds', 'clone x4').statusKeySets = [[...d.result('singleThreadProcess').statusKeys, 'ThreadOnly']];
+      },
+      verdict: 'refuted',
+      says: ['clone x4', 'had ThreadOnly besides'],
     },
-    verdict: 'refuted',
-    says: ['had the TGID as their Pid'],
-  },
-  {
-    name: 'every group reported an empty task list',
-    mutate: emptyTaskLists,
-    verdict: 'inconclusive',
-    says: ['No non-leader thread'],
-  },
-  {
-    name: 'status unreadable (incomplete thread-group observations)',
-    mutate: (d) => {
-      d.fail('threadGroupIds', STATUS_UNREADABLE);
+    {
+      name: "a thread's Pid is the TGID",
+      mutate: (d) => {
+        const t = threadsOf(d)[0]!;
+        t.statusPid = t.statusTgid;
+      },
+      verdict: 'refuted',
+      says: ['had the TGID as their Pid'],
     },
-    verdict: 'inconclusive',
-    says: [STATUS_UNREADABLE],
-  },
-  {
-    name: "a failed test's complete observation still moves the verdict",
-    mutate: (d) => {
-      d.testFailed('threadGroupIds');
-      for (const t of everyTask(d)) t.libcGetpid = t.rawGetpid = t.statusPid;
+    {
+      name: 'every group reported an empty task list',
+      mutate: emptyTaskLists,
+      verdict: 'inconclusive',
+      says: ['No non-leader thread'],
     },
-    verdict: 'confirmed',
-  },
-]);
+    {
+      name: 'status unreadable (incomplete thread-group observations)',
+      mutate: (d) => {
+        d.fail('threadGroupIds', STATUS_UNREADABLE);
+      },
+      verdict: 'inconclusive',
+      says: [STATUS_UNREADABLE],
+    },
+    {
+      name: "a failed test's complete observation still moves the verdict",
+      mutate: (d) => {
+        d.testFailed('threadGroupIds');
+        for (const t of everyTask(d)) t.libcGetpid = t.rawGetpid = t.statusPid;
+      },
+      verdict: 'confirmed',
+    },
+  ],
+);

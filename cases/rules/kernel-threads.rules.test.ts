@@ -38,7 +38,12 @@ ruleCases(
       name: 'kernel threads indistinguishable from processes in every property observed (no kthreadd, user mm, readable exe)',
       mutate: likeUserProcesses,
       verdict: 'confirmed',
-      says: ['In every property observed they are like processes', 'the exe link of all 59 could be read', 'all 59 have a VmSize line', 'all 59 have a non-empty /proc/PID/maps'],
+      says: [
+        'In every property observed they are like processes',
+        'the exe link of all 59 could be read',
+        'all 59 have a VmSize line',
+        'all 59 have a non-empty /proc/PID/maps',
+      ],
       saysNot: ['Unlike', 'no VmSize', 'ENOENT', 'its children'],
     },
     {
@@ -62,7 +67,11 @@ ruleCases(
         d.environment({ euid: 1000 });
       },
       verdict: 'nuanced',
-      says: ['all 59 have no VmSize line', 'the exe link of all 59 gave EACCES (this reader was refused before the kernel looked for an executable): not evidence either way', 'EPERM: it exists'],
+      says: [
+        'all 59 have no VmSize line',
+        'the exe link of all 59 gave EACCES (this reader was refused before the kernel looked for an executable): not evidence either way',
+        'EPERM: it exists',
+      ],
       saysNot: ['no executable file', 'empty /proc/PID/maps', 'gave ENOENT'],
     },
     {
@@ -132,7 +141,18 @@ ruleCases(
     {
       name: 'a census that saw no kernel thread at all',
       mutate: (d) => {
-        Object.assign(d.result('kernelThreads'), { count: 0, vanished: 0, tgidEqualsPid: 0, singleTask: 0, noVmSize: 0, maps: { empty: 0, nonEmpty: 0, unreadable: {} }, exe: { readable: 0, unreadable: {} }, states: {}, policies: {}, signal0: [] });
+        Object.assign(d.result('kernelThreads'), {
+          count: 0,
+          vanished: 0,
+          tgidEqualsPid: 0,
+          singleTask: 0,
+          noVmSize: 0,
+          maps: { empty: 0, nonEmpty: 0, unreadable: {} },
+          exe: { readable: 0, unreadable: {} },
+          states: {},
+          policies: {},
+          signal0: [],
+        });
         d.environment({ initialPidNamespace: false });
       },
       verdict: 'inconclusive',
@@ -141,11 +161,22 @@ ruleCases(
     {
       name: 'a census that saw no kernel thread, as a non-root reader whose /proc mount options could not be read',
       mutate: (d) => {
-        Object.assign(d.result('kernelThreads'), { count: 0, vanished: 2, tgidEqualsPid: 0, singleTask: 0, noVmSize: 0, states: {}, policies: {}, signal0: [] });
+        Object.assign(d.result('kernelThreads'), {
+          count: 0,
+          vanished: 2,
+          tgidEqualsPid: 0,
+          singleTask: 0,
+          noVmSize: 0,
+          states: {},
+          policies: {},
+          signal0: [],
+        });
         d.environment({ procMountOptions: null, euid: 1000 });
       },
       verdict: 'inconclusive',
-      says: ['No kernel thread was visible from the initial PID namespace (/proc mounted "with options that could not be read", euid 1000); 2 listed ones exited'],
+      says: [
+        'No kernel thread was visible from the initial PID namespace (/proc mounted "with options that could not be read", euid 1000); 2 listed ones exited',
+      ],
     },
     {
       name: 'where the run looked from unknown (its ns/pid unreadable): said so, nothing more',

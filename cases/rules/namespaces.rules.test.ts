@@ -23,124 +23,135 @@ function singlePidWorld(d: Draft): void {
   }
 }
 
-ruleCases('A2', {
-  verdict: 'nuanced',
-  says: ['one PID per level', /NSpid \d+ \/ \d+ \/ \d+ \(the host's first\)/, 'were distinct in every run', /1 was the PID of the init at level 1 .* the init at level 2/, "every namespace's init got 1 from getpid, and the process it forked got 2", "every task's Tgid was its leader's PID"],
-  saysNot: ['single PID'],
-}, [
+ruleCases(
+  'A2',
   {
-    name: 'two live tasks with the same outermost PID',
-    mutate: (d) => {
-      const ns = twoLevels(d);
-      ns.tasks[1]!.nspid[0] = ns.tasks[0]!.nspid[0]!;
-    },
-    verdict: 'refuted',
-    says: ['had the same outermost PID', 'while alive at once'],
-  },
-  {
-    name: 'NSpid with the same PID at every level (not the one gettid gave)',
-    mutate: (d) => {
-      const t = twoLevels(d).tasks.find((x) => x.role === 'worker')!;
-      t.nspid = t.nspid.map(() => t.nspid[0]!);
-    },
-    verdict: 'refuted',
-    says: ['whose last (own-level) PID is not the'],
-  },
-  {
-    name: 'NSpid with one level only for a task in a namespace',
-    mutate: (d) => {
-      const t = d.result('pidNamespaces', 'one level').tasks.find((x) => x.role === 'thread')!;
-      t.nspid = [t.nspid[0]!];
-    },
-    verdict: 'refuted',
-    says: ['the thread at level 1 ("one level") had NSpid'],
-  },
-  {
-    name: 'two live threads of one group with the same TID',
-    mutate: (d) => {
-      const g = d.result('threadGroupIds');
-      g.tasks[2] = { ...g.tasks[2]!, tid: g.tasks[1]!.tid };
-    },
-    verdict: 'refuted',
-    says: ['several live tasks had the TID'],
-  },
-  {
-    name: 'a kernel whose CLONE_NEWPID makes no namespace: one PID per task',
-    mutate: singlePidWorld,
-    verdict: 'confirmed',
-    says: ['every task had a single PID', 'This run looked from the initial PID namespace'],
-    saysNot: ['one PID per level', "init got 1"],
-  },
-  {
-    name: 'one PID per task, but the run itself in a child PID namespace',
-    mutate: (d) => {
-      singlePidWorld(d);
-      d.environment({ initialPidNamespace: false });
-    },
     verdict: 'nuanced',
-    says: ['this run itself looked from a child PID namespace'],
-    saysNot: ['one PID per level'],
+    says: [
+      'one PID per level',
+      /NSpid \d+ \/ \d+ \/ \d+ \(the host's first\)/,
+      'were distinct in every run',
+      /1 was the PID of the init at level 1 .* the init at level 2/,
+      "every namespace's init got 1 from getpid, and the process it forked got 2",
+      "every task's Tgid was its leader's PID",
+    ],
+    saysNot: ['single PID'],
   },
-  {
-    name: 'one PID per task, the PID namespace the run looked from unknown (its ns/pid unreadable)',
-    mutate: (d) => {
-      singlePidWorld(d);
-      d.environment({ initialPidNamespace: null });
+  [
+    {
+      name: 'two live tasks with the same outermost PID',
+      mutate: (d) => {
+        const ns = twoLevels(d);
+        ns.tasks[1]!.nspid[0] = ns.tasks[0]!.nspid[0]!;
+      },
+      verdict: 'refuted',
+      says: ['had the same outermost PID', 'while alive at once'],
     },
-    verdict: 'confirmed',
-    says: ['This run could not tell whether it looked from the initial PID namespace.'],
-    saysNot: ['This run looked from'],
-  },
-  {
-    name: "a namespace's init that got 7 from getpid",
-    mutate: (d) => {
-      for (const t of d.results('pidNamespaces').flatMap((n) => n.tasks)) if (t.role === 'init') t.getpid = 7;
+    {
+      name: 'NSpid with the same PID at every level (not the one gettid gave)',
+      mutate: (d) => {
+        const t = twoLevels(d).tasks.find((x) => x.role === 'worker')!;
+        t.nspid = t.nspid.map(() => t.nspid[0]!);
+      },
+      verdict: 'refuted',
+      says: ['whose last (own-level) PID is not the'],
     },
-    verdict: 'nuanced',
-    says: ["the namespaces' inits got 7", 'got getpid 7 and gettid 1'],
-    saysNot: ["every namespace's init got 1"],
-  },
-  {
-    name: 'no worker recorded (a probe that stopped early): no crash, no clause about it',
-    mutate: (d) => {
-      for (const n of d.results('pidNamespaces')) n.tasks = n.tasks.filter((t) => t.role !== 'worker');
+    {
+      name: 'NSpid with one level only for a task in a namespace',
+      mutate: (d) => {
+        const t = d.result('pidNamespaces', 'one level').tasks.find((x) => x.role === 'thread')!;
+        t.nspid = [t.nspid[0]!];
+      },
+      verdict: 'refuted',
+      says: ['the thread at level 1 ("one level") had NSpid'],
     },
-    verdict: 'nuanced',
-    says: ["every namespace's init got 1 from getpid"],
-    saysNot: ['the process it forked'],
-  },
-  {
-    name: "a thread whose Tgid is not its leader's PID",
-    mutate: (d) => {
-      const g = d.result('threadGroupIds');
-      g.tasks[1]!.statusTgid = g.tasks[1]!.tid;
+    {
+      name: 'two live threads of one group with the same TID',
+      mutate: (d) => {
+        const g = d.result('threadGroupIds');
+        g.tasks[2] = { ...g.tasks[2]!, tid: g.tasks[1]!.tid };
+      },
+      verdict: 'refuted',
+      says: ['several live tasks had the TID'],
     },
-    verdict: 'nuanced',
-    says: ["it was not always its group leader's PID", 'had Tgid'],
-    saysNot: ["every task's Tgid was its leader's PID"],
-  },
-  {
-    name: 'no thread group of the ids family observed',
-    mutate: (d) => {
-      d.drop('threadGroupIds');
+    {
+      name: 'a kernel whose CLONE_NEWPID makes no namespace: one PID per task',
+      mutate: singlePidWorld,
+      verdict: 'confirmed',
+      says: ['every task had a single PID', 'This run looked from the initial PID namespace'],
+      saysNot: ['one PID per level', 'init got 1'],
     },
-    verdict: 'nuanced',
-    says: ['no thread group of the ids family was observed'],
-  },
-  {
-    name: 'the namespaces observed, but no task in them',
-    mutate: (d) => {
-      for (const n of d.results('pidNamespaces')) n.tasks = [];
+    {
+      name: 'one PID per task, but the run itself in a child PID namespace',
+      mutate: (d) => {
+        singlePidWorld(d);
+        d.environment({ initialPidNamespace: false });
+      },
+      verdict: 'nuanced',
+      says: ['this run itself looked from a child PID namespace'],
+      saysNot: ['one PID per level'],
     },
-    verdict: 'inconclusive',
-    says: ['No task in a new PID namespace was observed'],
-  },
-  {
-    name: 'the namespace test set aside: clone refused with EPERM',
-    mutate: (d) => {
-      d.fail('pidNamespaces', 'the kernel refused clone(CLONE_NEWPID): EPERM');
+    {
+      name: 'one PID per task, the PID namespace the run looked from unknown (its ns/pid unreadable)',
+      mutate: (d) => {
+        singlePidWorld(d);
+        d.environment({ initialPidNamespace: null });
+      },
+      verdict: 'confirmed',
+      says: ['This run could not tell whether it looked from the initial PID namespace.'],
+      saysNot: ['This run looked from'],
     },
-    verdict: 'inconclusive',
-    says: ['clone(CLONE_NEWPID): EPERM'],
-  },
-]);
+    {
+      name: "a namespace's init that got 7 from getpid",
+      mutate: (d) => {
+        for (const t of d.results('pidNamespaces').flatMap((n) => n.tasks)) if (t.role === 'init') t.getpid = 7;
+      },
+      verdict: 'nuanced',
+      says: ["the namespaces' inits got 7", 'got getpid 7 and gettid 1'],
+      saysNot: ["every namespace's init got 1"],
+    },
+    {
+      name: 'no worker recorded (a probe that stopped early): no crash, no clause about it',
+      mutate: (d) => {
+        for (const n of d.results('pidNamespaces')) n.tasks = n.tasks.filter((t) => t.role !== 'worker');
+      },
+      verdict: 'nuanced',
+      says: ["every namespace's init got 1 from getpid"],
+      saysNot: ['the process it forked'],
+    },
+    {
+      name: "a thread whose Tgid is not its leader's PID",
+      mutate: (d) => {
+        const g = d.result('threadGroupIds');
+        g.tasks[1]!.statusTgid = g.tasks[1]!.tid;
+      },
+      verdict: 'nuanced',
+      says: ["it was not always its group leader's PID", 'had Tgid'],
+      saysNot: ["every task's Tgid was its leader's PID"],
+    },
+    {
+      name: 'no thread group of the ids family observed',
+      mutate: (d) => {
+        d.drop('threadGroupIds');
+      },
+      verdict: 'nuanced',
+      says: ['no thread group of the ids family was observed'],
+    },
+    {
+      name: 'the namespaces observed, but no task in them',
+      mutate: (d) => {
+        for (const n of d.results('pidNamespaces')) n.tasks = [];
+      },
+      verdict: 'inconclusive',
+      says: ['No task in a new PID namespace was observed'],
+    },
+    {
+      name: 'the namespace test set aside: clone refused with EPERM',
+      mutate: (d) => {
+        d.fail('pidNamespaces', 'the kernel refused clone(CLONE_NEWPID): EPERM');
+      },
+      verdict: 'inconclusive',
+      says: ['clone(CLONE_NEWPID): EPERM'],
+    },
+  ],
+);

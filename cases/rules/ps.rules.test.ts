@@ -10,7 +10,8 @@ function views(d: Draft, kind: PsView['kind'], change: (v: PsView, tids: number[
   const p = d.result('psView');
   for (const v of p.views) if (v.kind === kind) change(v, p.tids, p.tgid);
 }
-const rowPerTask = (v: PsView, tids: number[], tgid: number) => Object.assign(v, { exitCode: 0, rows: tids.length, tgidShown: true, threadTidsShown: tids.filter((t) => t !== tgid), showsThreads: true });
+const rowPerTask = (v: PsView, tids: number[], tgid: number) =>
+  Object.assign(v, { exitCode: 0, rows: tids.length, tgidShown: true, threadTidsShown: tids.filter((t) => t !== tgid), showsThreads: true });
 const oneRow = (v: PsView) => Object.assign(v, { exitCode: 0, rows: 1, tgidShown: true, threadTidsShown: [], showsThreads: false });
 const failed = (v: PsView) => Object.assign(v, { exitCode: 1, rows: 0, tgidShown: false, threadTidsShown: [], showsThreads: false });
 

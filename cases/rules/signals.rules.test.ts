@@ -37,21 +37,29 @@ ruleCases(
       name: "a kernel where kill(TID) queues on the thread's own set (raw and libc alike)",
       mutate: (d) => bothKills(d, 'thread', { landed: 'target' }),
       verdict: 'confirmed',
-      says: [/returned 0 and queued the signal in the own pending set \(SigPnd\) of thread \d+, the one named/, /on the TGID \d+ it queued its signal in the group's shared set/],
+      says: [
+        /returned 0 and queued the signal in the own pending set \(SigPnd\) of thread \d+, the one named/,
+        /on the TGID \d+ it queued its signal in the group's shared set/,
+      ],
       saysNot: ['cannot single out', 'that same set', 'disagreed'],
     },
     {
       name: "a libc whose kill() disagrees with the raw syscall (raw: the thread's own set; libc: the group's)",
       mutate: (d) => sends(d, 'kill', 'thread', { landed: 'target' }),
       verdict: 'nuanced',
-      says: ["but libc's kill(2) wrapper, which programs call, disagreed with the raw syscall", /libc's kill\(2\) wrapper on the non-leader TID \d+ returned 0 and queued the signal in the group's shared pending set/],
+      says: [
+        "but libc's kill(2) wrapper, which programs call, disagreed with the raw syscall",
+        /libc's kill\(2\) wrapper on the non-leader TID \d+ returned 0 and queued the signal in the group's shared pending set/,
+      ],
       saysNot: ['too;'],
     },
     {
       name: 'kill(TID) fails with ESRCH while kill(TGID) is accepted',
       mutate: (d) => bothKills(d, 'thread', { result: 'ESRCH', landed: 'none' }),
       verdict: 'refuted',
-      says: [/The raw kill\(2\) syscall on the non-leader TID \d+ failed with ESRCH, while on its TGID \d+ it returned 0 and queued the signal in the group's shared pending set/],
+      says: [
+        /The raw kill\(2\) syscall on the non-leader TID \d+ failed with ESRCH, while on its TGID \d+ it returned 0 and queued the signal in the group's shared pending set/,
+      ],
       saysNot: ['ran the handler', 'cannot single out'],
     },
     {
@@ -64,7 +72,8 @@ ruleCases(
       name: 'every send refused with EPERM (a seccomp filter on kill, tgkill, tkill and pidfd_open)',
       mutate: (d) => {
         const l = d.result('signalLanding');
-        for (const s of l.sends) Object.assign(s, { result: 'EPERM', landed: 'none', syscall: s.method.startsWith('pidfd') ? 'pidfd_open' : s.method.replace('libc-', '') });
+        for (const s of l.sends)
+          Object.assign(s, { result: 'EPERM', landed: 'none', syscall: s.method.startsWith('pidfd') ? 'pidfd_open' : s.method.replace('libc-', '') });
         for (const h of l.handlers) {
           delete h.handlerTid;
           h.pendingAfter = 'none';
@@ -111,7 +120,10 @@ ruleCases(
       name: "a kernel that queues kill(TID) on the leader's own set",
       mutate: (d) => bothKills(d, 'thread', { landed: 'leader' }),
       verdict: 'refuted',
-      says: [/queued the signal in the own pending set \(SigPnd\) of the leader \d+, neither the named thread's nor the group's/, 'signalled neither that thread nor the group as a whole'],
+      says: [
+        /queued the signal in the own pending set \(SigPnd\) of the leader \d+, neither the named thread's nor the group's/,
+        'signalled neither that thread nor the group as a whole',
+      ],
       saysNot: ['cannot single out', 'whole thread group', 'that same set'],
     },
     {
@@ -142,7 +154,7 @@ ruleCases(
       says: [/on the TGID \d+, the process baseline, failed with EINVAL \(on the TID \d+: ok\)/],
     },
     {
-      name: "kill(TGID) queued on the leader's own set while kill(TID) went to the group: not \"the same set\"",
+      name: 'kill(TGID) queued on the leader\'s own set while kill(TID) went to the group: not "the same set"',
       mutate: (d) => bothKills(d, 'tgid', { landed: 'target' }),
       verdict: 'nuanced',
       says: [/on the TGID \d+ it queued its signal in the leader \d+'s own set/],

@@ -18,83 +18,91 @@ const schedTarget = (d: Draft) => {
 };
 const schedOthers = (d: Draft) => sched(d).tasks.filter((x) => x.tid !== sched(d).target);
 
-ruleCases('A1', { verdict: 'nuanced', says: [/nice \d+ set on TID \d+/, 'affinity to CPU', "the kernel's getpid returned", 'own state and CPU time'], saysNot: ['not compared'] }, [
+ruleCases(
+  'A1',
   {
-    name: 'a kernel whose getpid gives every task its own ID (each scheduled thing a process)',
-    mutate: (d) => {
-      for (const t of sched(d).tasks) t.getpid = t.tid;
-    },
-    verdict: 'confirmed',
-    says: ['scheduled on its own', 'its own ID from getpid'],
-    saysNot: ['But', "getpid returned"],
-  },
-  {
-    name: 'setpriority on one TID applied to the whole group',
-    mutate: (d) => {
-      for (const t of schedOthers(d)) t.nice = sched(d).niceWanted;
-    },
-    verdict: 'refuted',
-    says: ['also changed the nice value of TID'],
-    saysNot: ['scheduled on its own'],
-  },
-  {
-    name: 'sched_setaffinity on one TID pinned the whole group',
-    mutate: (d) => {
-      for (const t of schedOthers(d)) t.cpusAllowed = String(sched(d).cpu);
-    },
-    verdict: 'refuted',
-    says: [/also pinned TID .* to CPU \d/],
-    saysNot: ['nice value of TID'],
-  },
-  {
-    name: 'setpriority refused with EPERM (a seccomp filter): nothing was applied to anyone',
-    mutate: (d) => d.fail('schedPerTask', 'setpriority(PRIO_PROCESS, 4242, 7) failed: EPERM'),
-    verdict: 'inconclusive',
-    says: ['setpriority(PRIO_PROCESS, 4242, 7) failed: EPERM'],
-    saysNot: ['applied', 'scheduled on its own'],
-  },
-  {
-    name: 'sched_setaffinity refused with EPERM',
-    mutate: (d) => d.fail('schedPerTask', 'sched_setaffinity(4242, CPU 0) failed: EPERM'),
-    verdict: 'inconclusive',
-    says: ['sched_setaffinity(4242, CPU 0) failed: EPERM'],
-  },
-  {
-    name: 'one CPU allowed: affinity is not set, and the explanation says it was not compared',
-    mutate: (d) => {
-      const sp = sched(d);
-      delete sp.cpu;
-      sp.cpus = 1;
-      for (const t of sp.tasks) t.cpusBefore = t.cpusAllowed = '0';
-    },
     verdict: 'nuanced',
-    says: ['CPU affinity was not compared: only 1 CPU was allowed'],
-    saysNot: ['affinity to CPU'],
+    says: [/nice \d+ set on TID \d+/, 'affinity to CPU', "the kernel's getpid returned", 'own state and CPU time'],
+    saysNot: ['not compared'],
   },
-  {
-    name: 'a group already at nice 10: the value asked for and seen is what the explanation gives',
-    mutate: (d) => {
-      const sp = sched(d);
-      for (const t of sp.tasks) {
-        t.nice += 10;
-        t.niceBefore += 10;
-      }
-      sp.niceWanted = 17;
+  [
+    {
+      name: 'a kernel whose getpid gives every task its own ID (each scheduled thing a process)',
+      mutate: (d) => {
+        for (const t of sched(d).tasks) t.getpid = t.tid;
+      },
+      verdict: 'confirmed',
+      says: ['scheduled on its own', 'its own ID from getpid'],
+      saysNot: ['But', 'getpid returned'],
     },
-    verdict: 'nuanced',
-    says: [/nice 17 set on TID/, /: 10 to 17/],
-    saysNot: ['nice 7 '],
-  },
-  {
-    name: 'setpriority returned 0 but the nice value did not move',
-    mutate: (d) => {
-      const t = schedTarget(d);
-      t.nice = t.niceBefore;
+    {
+      name: 'setpriority on one TID applied to the whole group',
+      mutate: (d) => {
+        for (const t of schedOthers(d)) t.nice = sched(d).niceWanted;
+      },
+      verdict: 'refuted',
+      says: ['also changed the nice value of TID'],
+      saysNot: ['scheduled on its own'],
     },
-    verdict: 'inconclusive',
-    says: ['no visible effect'],
-  },
-]);
+    {
+      name: 'sched_setaffinity on one TID pinned the whole group',
+      mutate: (d) => {
+        for (const t of schedOthers(d)) t.cpusAllowed = String(sched(d).cpu);
+      },
+      verdict: 'refuted',
+      says: [/also pinned TID .* to CPU \d/],
+      saysNot: ['nice value of TID'],
+    },
+    {
+      name: 'setpriority refused with EPERM (a seccomp filter): nothing was applied to anyone',
+      mutate: (d) => d.fail('schedPerTask', 'setpriority(PRIO_PROCESS, 4242, 7) failed: EPERM'),
+      verdict: 'inconclusive',
+      says: ['setpriority(PRIO_PROCESS, 4242, 7) failed: EPERM'],
+      saysNot: ['applied', 'scheduled on its own'],
+    },
+    {
+      name: 'sched_setaffinity refused with EPERM',
+      mutate: (d) => d.fail('schedPerTask', 'sched_setaffinity(4242, CPU 0) failed: EPERM'),
+      verdict: 'inconclusive',
+      says: ['sched_setaffinity(4242, CPU 0) failed: EPERM'],
+    },
+    {
+      name: 'one CPU allowed: affinity is not set, and the explanation says it was not compared',
+      mutate: (d) => {
+        const sp = sched(d);
+        delete sp.cpu;
+        sp.cpus = 1;
+        for (const t of sp.tasks) t.cpusBefore = t.cpusAllowed = '0';
+      },
+      verdict: 'nuanced',
+      says: ['CPU affinity was not compared: only 1 CPU was allowed'],
+      saysNot: ['affinity to CPU'],
+    },
+    {
+      name: 'a group already at nice 10: the value asked for and seen is what the explanation gives',
+      mutate: (d) => {
+        const sp = sched(d);
+        for (const t of sp.tasks) {
+          t.nice += 10;
+          t.niceBefore += 10;
+        }
+        sp.niceWanted = 17;
+      },
+      verdict: 'nuanced',
+      says: [/nice 17 set on TID/, /: 10 to 17/],
+      saysNot: ['nice 7 '],
+    },
+    {
+      name: 'setpriority returned 0 but the nice value did not move',
+      mutate: (d) => {
+        const t = schedTarget(d);
+        t.nice = t.niceBefore;
+      },
+      verdict: 'inconclusive',
+      says: ['no visible effect'],
+    },
+  ],
+);
 
 // ------------------------------------------------------------------ A6
 
@@ -113,7 +121,7 @@ ruleCases('A6', { verdict: 'nuanced', says: ['had PID = TGID', 'a zombie (state 
     says: ['did not have PID = TGID'],
   },
   {
-    name: 'a kernel where main leaving ends the group, and execve hands over the leader\'s PID',
+    name: "a kernel where main leaving ends the group, and execve hands over the leader's PID",
     mutate: (d) => {
       for (const r of leaderExits(d)) r.survivors = [];
       d.drop('leaderExitSignal');
@@ -123,7 +131,7 @@ ruleCases('A6', { verdict: 'nuanced', says: ['had PID = TGID', 'a zombie (state 
     saysNot: ['zombie', 'But'],
   },
   {
-    name: 'the leader\'s state after it exited is D, not Z: not called a zombie',
+    name: "the leader's state after it exited is D, not Z: not called a zombie",
     mutate: (d) => {
       for (const r of leaderExits(d)) r.leaderState = 'D';
       d.result('leaderExitSignal').leaderState = 'D';
@@ -139,7 +147,7 @@ ruleCases('A6', { verdict: 'nuanced', says: ['had PID = TGID', 'a zombie (state 
     says: ['State of /proc/4242/status could not be read'],
   },
   {
-    name: 'execve from a thread that does not hand over the leader\'s PID',
+    name: "execve from a thread that does not hand over the leader's PID",
     mutate: (d) => {
       for (const r of leaderExits(d)) r.survivors = [];
       d.drop('leaderExitSignal');
@@ -197,7 +205,8 @@ function threadsLikeProcesses(d: Draft): void {
   const p = d.result('threadParent');
   p.nestedPpid = p.threadTid;
   for (const l of d.results('signalLanding')) for (const s of l.sends) if (s.to === l.target) s.landed = 'target';
-  for (const m of d.results('cloneMatrix')) for (const r of m.rows) if (r.accepted && r.flags.split('|').includes('THREAD')) r.waitable = r.exitSignalToCaller = true;
+  for (const m of d.results('cloneMatrix'))
+    for (const r of m.rows) if (r.accepted && r.flags.split('|').includes('THREAD')) r.waitable = r.exitSignalToCaller = true;
   const libc = d.result('credsPerTask', 'libc');
   for (const u of libc.uids) if (u.tid !== libc.changedIn) u.uid = '0\t0\t0\t0';
 }
@@ -206,7 +215,14 @@ ruleCases(
   'B1',
   {
     verdict: 'refuted',
-    says: [/\(1\) libc exit in thread \d+ ended 3 of its 3 tasks/, 'where libc exit in child process', 'killed by SIGTERM', "left its parent's 3 threads running", 'its creator\'s process', "libc's setresuid changed all 3 threads"],
+    says: [
+      /\(1\) libc exit in thread \d+ ended 3 of its 3 tasks/,
+      'where libc exit in child process',
+      'killed by SIGTERM',
+      "left its parent's 3 threads running",
+      "its creator's process",
+      "libc's setresuid changed all 3 threads",
+    ],
     saysNot: ['A separate process does none of this', 'Not compared'],
   },
   [
@@ -226,7 +242,12 @@ ruleCases(
     },
     {
       name: 'tgkill refused with EPERM for the process baseline only: that comparison is not made, and says why',
-      mutate: (d) => d.fail('fatalSignal', "probe 'thread-group --scenario end --unit process --how tgkill' failed: exited with status 1 (error records: tgkill: EPERM)", 'SIGTERM via tgkill process'),
+      mutate: (d) =>
+        d.fail(
+          'fatalSignal',
+          "probe 'thread-group --scenario end --unit process --how tgkill' failed: exited with status 1 (error records: tgkill: EPERM)",
+          'SIGTERM via tgkill process',
+        ),
       verdict: 'refuted',
       says: ['Not compared: a SIGTERM sent with tgkill: in a child process (the baseline) was not observed completely', 'tgkill: EPERM'],
       saysNot: ['SIGTERM sent with tgkill to thread', 'a null sent'],
@@ -279,7 +300,15 @@ ruleCases(
 // ------------------------------------------------------------------ B5
 
 test('B5 is not testable by nature, whatever was observed: it speaks of other operating systems', () => {
-  const failedAll = healthyObservations().map((o) => ({ kind: o.kind, variant: o.variant, complete: false, unobserved: 'a fault of the rule test', evidence: {}, test: o.test, testState: 'failed' }) as RecordedObservation);
+  const failedAll = healthyObservations().map((o) => ({
+    kind: o.kind,
+    variant: o.variant,
+    complete: false as const,
+    unobserved: 'a fault of the rule test',
+    evidence: {},
+    test: o.test,
+    testState: 'failed',
+  }));
   for (const list of [healthyObservations(), [], failedAll]) {
     const e = judge('B5', list);
     expect(e.verdict).toBe('not-testable');

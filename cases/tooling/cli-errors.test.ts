@@ -100,7 +100,10 @@ describe('helpers/cli.ts', () => {
     { argv: ['--out=', 'x'], says: "--out takes a directory, got ''" },
     { argv: ['--mode', 'medium', 'x'], says: "--mode takes fast or slow, got 'medium'" },
     { argv: ['--tag', 'd', 'x'], says: "--tag takes a, b or c, got 'd'" },
-    { argv: ['--sizes', '1,11,x', 'x'], says: "--sizes takes a whole number from 0 to 10, or several separated by commas, got '1,11,x' (not valid: '11', 'x')" },
+    {
+      argv: ['--sizes', '1,11,x', 'x'],
+      says: "--sizes takes a whole number from 0 to 10, or several separated by commas, got '1,11,x' (not valid: '11', 'x')",
+    },
     { argv: ['--load=yes', 'x'], says: "--load takes no value, got '--load=yes'" },
     { argv: [], says: 'needs at least one FILE, got none' },
     { argv: ['x', 'y', 'z'], says: "unexpected argument 'z'" },
@@ -140,8 +143,16 @@ describe('helpers/cli.ts', () => {
     expect(await run(toy, ['x'], async () => undefined)).toMatchObject({ code: EXIT.ok, stderr: '' });
     expect(await run(toy, ['x'], () => fail('the disk is full'))).toMatchObject({ code: EXIT.failure, stderr: 'toy: the disk is full\n' });
     // A usage problem only main can judge (it needs a lookup) gets the usage line too.
-    expect(await run(toy, ['x'], () => { throw new UsageError('no such thing'); })).toMatchObject({ code: EXIT.usage, stderr: `toy: no such thing\n${toy.usage()}  (--help for more)\n` });
-    await expect(run(toy, ['x'], () => { throw new TypeError('a bug'); })).rejects.toThrow(TypeError);
+    expect(
+      await run(toy, ['x'], () => {
+        throw new UsageError('no such thing');
+      }),
+    ).toMatchObject({ code: EXIT.usage, stderr: `toy: no such thing\n${toy.usage()}  (--help for more)\n` });
+    await expect(
+      run(toy, ['x'], () => {
+        throw new TypeError('a bug');
+      }),
+    ).rejects.toThrow(TypeError);
     expect(new CommandFailure('x')).toBeInstanceOf(Error);
   });
 });
@@ -156,7 +167,17 @@ const SCRIPTS = readdirSync(join(PROJECT_ROOT, 'scripts'))
 const load = async (script: string) => (await import(`../../scripts/${script}.ts`)) as { command: Command<Record<string, AnyOption>, unknown> };
 
 test('every script exports its command, and importing it runs nothing; --help prints its usage, status 0', async () => {
-  expect(SCRIPTS.sort()).toEqual(['bench', 'bench-suite', 'build-probes', 'check-environments', 'check-faults', 'check-flakes', 'kernels', 'report', 'report-matrix']);
+  expect(SCRIPTS.sort()).toEqual([
+    'bench',
+    'bench-suite',
+    'build-probes',
+    'check-environments',
+    'check-faults',
+    'check-flakes',
+    'kernels',
+    'report',
+    'report-matrix',
+  ]);
   for (const script of SCRIPTS) {
     const { command } = await load(script);
     const r = await run(command, ['--help']);
@@ -173,10 +194,18 @@ test.for([
   { script: 'kernels', argv: ['--timeout', 'soon'], says: "--timeout takes a whole number >= 10, got 'soon'" },
   { script: 'kernels', argv: ['--timeout', '9'], says: "--timeout takes a whole number >= 10, got '9'" },
   { script: 'kernels', argv: ['--out'], says: '--out needs a directory' },
-  { script: 'kernels', argv: ['--host-report', 'a.json', '--no-host'], says: '--host-report and --no-host are exclusive: the host column comes from a file or is left out' },
+  {
+    script: 'kernels',
+    argv: ['--host-report', 'a.json', '--no-host'],
+    says: '--host-report and --no-host are exclusive: the host column comes from a file or is left out',
+  },
   { script: 'kernels', argv: ['--frobnicate'], says: /^unknown option '--frobnicate' \(valid: --kernel, --jobs/ },
   { script: 'kernels', argv: ['6.1'], says: "unexpected argument '6.1'" },
-  { script: 'check-environments', argv: ['--only', 'moon'], says: "--only takes root, unprivileged, pid-namespace, hidepid, no-clone3 or cpu-load, or several separated by commas, got 'moon'" },
+  {
+    script: 'check-environments',
+    argv: ['--only', 'moon'],
+    says: "--only takes root, unprivileged, pid-namespace, hidepid, no-clone3 or cpu-load, or several separated by commas, got 'moon'",
+  },
   { script: 'check-environments', argv: ['--only', 'root,moon'], says: /got 'root,moon' \(not valid: 'moon'\)$/ },
   { script: 'check-environments', argv: ['--out'], says: '--out needs a directory' },
   { script: 'check-environments', argv: ['--frobnicate'], says: "unknown option '--frobnicate' (valid: --only, --out, --help)" },
@@ -193,7 +222,11 @@ test.for([
   { script: 'check-faults', argv: ['-j', '0'], says: "-j takes a whole number >= 1, got '0'" },
   { script: 'check-faults', argv: ['--probe-timeout', 'soon'], says: "--probe-timeout takes a whole number >= 100, got 'soon'" },
   { script: 'check-faults', argv: ['--probe-timeout', '99'], says: "--probe-timeout takes a whole number >= 100, got '99'" },
-  { script: 'check-faults', argv: ['--frobnicate'], says: /^unknown option '--frobnicate' \(valid: --syscall, --errno, --kill, --jobs, --probe-timeout, --out, --help\)$/ },
+  {
+    script: 'check-faults',
+    argv: ['--frobnicate'],
+    says: /^unknown option '--frobnicate' \(valid: --syscall, --errno, --kill, --jobs, --probe-timeout, --out, --help\)$/,
+  },
   { script: 'bench', argv: ['--probe-runs', '0'], says: "--probe-runs takes a whole number >= 1, got '0'" },
   { script: 'bench-suite', argv: ['--runs', 'many'], says: "--runs takes a whole number >= 1, got 'many'" },
   { script: 'bench', argv: ['--probe-runs', 'x'], says: "--probe-runs takes a whole number >= 1, got 'x'" },
@@ -201,7 +234,11 @@ test.for([
   { script: 'build-probes', argv: ['--frobnicate'], says: "unknown option '--frobnicate' (valid: --help)" },
   { script: 'report', argv: ['--bogus'], says: "unknown option '--bogus' (valid: --out, --help)" },
   { script: 'report', argv: ['--out'], says: '--out needs a directory' },
-  { script: 'report', argv: ['cases/tooling/lab.test.ts'], says: /^no claim case file matches 'cases\/tooling\/lab\.test\.ts' \(the claim case files: cases\/claims\/ids\.test\.ts, .*; the other tests run with npm test\)$/ },
+  {
+    script: 'report',
+    argv: ['cases/tooling/lab.test.ts'],
+    says: /^no claim case file matches 'cases\/tooling\/lab\.test\.ts' \(the claim case files: cases\/claims\/ids\.test\.ts, .*; the other tests run with npm test\)$/,
+  },
   { script: 'report-matrix', argv: [], says: 'needs at least one REPORT, got none' },
   { script: 'report-matrix', argv: ['--out'], says: '--out needs a directory' },
   { script: 'report-matrix', argv: ['--frobnicate', 'a.json'], says: "unknown option '--frobnicate' (valid: --out, --help)" },
@@ -237,7 +274,9 @@ test('check:faults: a syscall this architecture does not define is a usage error
   const { checkSyscallNames } = await import('../../scripts/check-faults.js');
   const table = await syscallTable();
   expect(() => checkSyscallNames([{ name: 'tgkill' }, { name: 'clone3' }], table)).not.toThrow();
-  expect(() => checkSyscallNames([{ name: 'tgkill' }, { name: 'frobnicate' }], table)).toThrow(new UsageError(`unknown syscall 'frobnicate': <sys/syscall.h> defines no __NR_frobnicate on ${process.arch}`));
+  expect(() => checkSyscallNames([{ name: 'tgkill' }, { name: 'frobnicate' }], table)).toThrow(
+    new UsageError(`unknown syscall 'frobnicate': <sys/syscall.h> defines no __NR_frobnicate on ${process.arch}`),
+  );
 });
 
 // ------------------------------------------------------------------ what the shell sees
@@ -247,7 +286,12 @@ const TSX = join(PROJECT_ROOT, 'node_modules/tsx/dist/cli.mjs');
 describe('a real run: exit status 2, the problem, the usage line', () => {
   test.for([
     // Refused by the parser, before main().
-    { script: 'kernels.ts', args: ['--frobnicate'], says: /^kernels: unknown option '--frobnicate'/, usage: /^usage: npm run kernels -- \[--kernel VERSION\]\.\.\. \[-j N\]/ },
+    {
+      script: 'kernels.ts',
+      args: ['--frobnicate'],
+      says: /^kernels: unknown option '--frobnicate'/,
+      usage: /^usage: npm run kernels -- \[--kernel VERSION\]\.\.\. \[-j N\]/,
+    },
     // (A refusal inside main(), e.g. check:faults' syscall lookup, takes the same runCommand path: checked in-process above.)
   ])('$script $args', async ({ script, args, says, usage }) => {
     const r = await execa(process.execPath, [TSX, join(PROJECT_ROOT, 'scripts', script), ...args], { cwd: PROJECT_ROOT, reject: false });

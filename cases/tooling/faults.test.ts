@@ -101,7 +101,11 @@ describe('a probe under the wrap', () => {
       // one filter more than its reaper, and the reaper no more than this worker.
       const mine = readStatus(process.pid);
       const reaper = readStatus(probe.reaperPid);
-      expect({ Seccomp: reaper.Seccomp, NoNewPrivs: reaper.NoNewPrivs, Seccomp_filters: reaper.Seccomp_filters }).toEqual({ Seccomp: mine.Seccomp, NoNewPrivs: mine.NoNewPrivs, Seccomp_filters: mine.Seccomp_filters });
+      expect({ Seccomp: reaper.Seccomp, NoNewPrivs: reaper.NoNewPrivs, Seccomp_filters: reaper.Seccomp_filters }).toEqual({
+        Seccomp: mine.Seccomp,
+        NoNewPrivs: mine.NoNewPrivs,
+        Seccomp_filters: mine.Seccomp_filters,
+      });
       for (const tid of ready.tids) {
         const t = readStatus(ready.tgid, tid);
         expect(t).toMatchObject({ Seccomp: '2', NoNewPrivs: '1' });
@@ -160,7 +164,14 @@ describe('the tables check:faults is driven by', () => {
   });
 
   test('macros defined through other macros resolve (arm64 asm-generic, MIPS offsets)', () => {
-    const text = ['#define __NR3264_fcntl 25', '#define __NR_fcntl __NR3264_fcntl', '#define __NR_Linux 4000', '#define __NR_getpid (__NR_Linux + 20)', '#define __NR_syscalls 451', '#define SYS_fcntl __NR_fcntl'].join('\n');
+    const text = [
+      '#define __NR3264_fcntl 25',
+      '#define __NR_fcntl __NR3264_fcntl',
+      '#define __NR_Linux 4000',
+      '#define __NR_getpid (__NR_Linux + 20)',
+      '#define __NR_syscalls 451',
+      '#define SYS_fcntl __NR_fcntl',
+    ].join('\n');
     expect(Object.fromEntries(parseSyscallMacros(text))).toEqual({ fcntl: 25, getpid: 4020 });
   });
 

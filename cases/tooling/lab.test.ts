@@ -53,7 +53,11 @@ async function experiment(name: string, ...argv: string[]) {
 async function lab(...argv: string[]) {
   let stdout = '';
   let stderr = '';
-  const code = await runLab(argv, (s) => (stdout += s), (s) => (stderr += s));
+  const code = await runLab(
+    argv,
+    (s) => (stdout += s),
+    (s) => (stderr += s),
+  );
   return { code, stdout, stderr };
 }
 
@@ -62,7 +66,7 @@ function parseTable(text: string): { title: string; columns: string[]; rows: str
   const lines = text.replace(/\n$/, '').split('\n');
   const dashes = lines[3]!;
   const spans: [number, number][] = [];
-  for (const m of dashes.matchAll(/-+/g)) spans.push([m.index!, m.index! + m[0].length]);
+  for (const m of dashes.matchAll(/-+/g)) spans.push([m.index, m.index + m[0].length]);
   const cut = (l: string) => spans.map(([a], i) => l.slice(a, i + 1 < spans.length ? spans[i + 1]![0] : undefined).trim());
   const blank = lines.indexOf('', 4);
   const body = blank < 0 ? lines.slice(4) : lines.slice(4, blank);
@@ -119,19 +123,28 @@ describe('ids sentences follow the rows', () => {
     {
       what: "a LinuxThreads-like libc: getpid() returns each thread's own PID",
       change: (ts: IdsTask[]) => ts.forEach((t) => (t.libcGetpid = t.tid)),
-      says: ['getpid() differed from the Tgid in 3 of 4 tasks: 1235 (getpid() 1235, Tgid 1234), 1236 (getpid() 1236, Tgid 1234), 1237 (getpid() 1237, Tgid 1234).', 'SYS_getpid returned the Tgid in all 4 tasks.'],
+      says: [
+        'getpid() differed from the Tgid in 3 of 4 tasks: 1235 (getpid() 1235, Tgid 1234), 1236 (getpid() 1236, Tgid 1234), 1237 (getpid() 1237, Tgid 1234).',
+        'SYS_getpid returned the Tgid in all 4 tasks.',
+      ],
       saysNot: /getpid\(\) and SYS_getpid returned/,
     },
     {
       what: 'a kernel whose getpid syscall answers the TID in two threads',
       change: (ts: IdsTask[]) => [1, 2].forEach((i) => (ts[i]!.rawGetpid = ts[i]!.tid)),
-      says: ['getpid() returned the Tgid in all 4 tasks.', 'SYS_getpid differed from the Tgid in 2 of 4 tasks: 1235 (SYS_getpid 1235, Tgid 1234), 1236 (SYS_getpid 1236, Tgid 1234).'],
+      says: [
+        'getpid() returned the Tgid in all 4 tasks.',
+        'SYS_getpid differed from the Tgid in 2 of 4 tasks: 1235 (SYS_getpid 1235, Tgid 1234), 1236 (SYS_getpid 1236, Tgid 1234).',
+      ],
       saysNot: /SYS_getpid returned the Tgid/,
     },
     {
       what: 'a libc whose gettid() caches a stale TID in one thread',
       change: (ts: IdsTask[]) => (ts[2]!.libcGettid = 1234),
-      says: ["gettid() differed from each task's own Pid in 1 of 4 tasks: 1236 (gettid() 1234, Pid 1236).", "SYS_gettid returned each task's own Pid in all 4 tasks."],
+      says: [
+        "gettid() differed from each task's own Pid in 1 of 4 tasks: 1236 (gettid() 1234, Pid 1236).",
+        "SYS_gettid returned each task's own Pid in all 4 tasks.",
+      ],
       saysNot: /gettid\(\) and SYS_gettid/,
     },
     {
@@ -147,7 +160,10 @@ describe('ids sentences follow the rows', () => {
     {
       what: 'a /proc whose readdir lists a thread',
       change: (ts: IdsTask[]) => (ts[1]!.listedInProc = true),
-      says: ['ls /proc listed 2 of 4 tasks: 1234 (the leader), 1235; not listed: 1236, 1237.', 'cd /proc/TID worked in all 4 tasks, the 2 not listed by ls /proc included.'],
+      says: [
+        'ls /proc listed 2 of 4 tasks: 1234 (the leader), 1235; not listed: 1236, 1237.',
+        'cd /proc/TID worked in all 4 tasks, the 2 not listed by ls /proc included.',
+      ],
       saysNot: /listed only the leader/,
     },
     {
@@ -179,7 +195,10 @@ describe('ids sentences follow the rows', () => {
     {
       what: 'a thread whose status names another group',
       change: (ts: IdsTask[]) => (ts[3]!.statusTgid = 999),
-      says: ['getpid() differed from the Tgid in 1 of 4 tasks: 1237 (getpid() 1234, Tgid 999).', 'SYS_getpid differed from the Tgid in 1 of 4 tasks: 1237 (SYS_getpid 1234, Tgid 999).'],
+      says: [
+        'getpid() differed from the Tgid in 1 of 4 tasks: 1237 (getpid() 1234, Tgid 999).',
+        'SYS_getpid differed from the Tgid in 1 of 4 tasks: 1237 (SYS_getpid 1234, Tgid 999).',
+      ],
       saysNot: /returned the Tgid in all/,
     },
   ])('$what', ({ change, says, saysNot }) => {
@@ -209,7 +228,11 @@ function idsFromCells(rows: string[][]): IdsTask[] {
   const why = (c: string) => c.match(/^absent \((.*)\)$/)?.[1];
   return rows.map(([tid, role, getpid, rawGetpid, gettid, rawGettid, listed, cd, tgid, pid]) => {
     const absent = Object.fromEntries(
-      [['libcGettid', gettid], ['statusTgid', tgid], ['statusPid', pid]].flatMap(([k, c]) => (why(c!) ? [[k, why(c!)]] : [])),
+      [
+        ['libcGettid', gettid],
+        ['statusTgid', tgid],
+        ['statusPid', pid],
+      ].flatMap(([k, c]) => (why(c!) ? [[k, why(c!)]] : [])),
     );
     return {
       tid: num(tid!)!,
@@ -266,7 +289,10 @@ function signalWith(base: () => SignalFacts, change: (f: SignalFacts) => void): 
 describe('signal sentences follow the rows', () => {
   test('healthy kill and tgkill', () => {
     expect(signalTitle(healthyKill())).toBe('SIGUSR1 via kill to the thread (2002) of TGID 2000; every thread blocks it');
-    expect(signalNotes(healthyKill())).toEqual(['kill(2002, SIGUSR1) queued SIGUSR1 for the whole group (ShdPnd), not for 2002 alone.', '2003, not the target, ran the handler as soon as it unblocked SIGUSR1.']);
+    expect(signalNotes(healthyKill())).toEqual([
+      'kill(2002, SIGUSR1) queued SIGUSR1 for the whole group (ShdPnd), not for 2002 alone.',
+      '2003, not the target, ran the handler as soon as it unblocked SIGUSR1.',
+    ]);
     expect(signalNotes(signalWith(healthyTgkill, () => {}))).toEqual([
       'tgkill(2002, SIGUSR1) queued SIGUSR1 for 2002 alone (its own SigPnd).',
       '2003 unblocking SIGUSR1 ran no handler within 300 ms; it was still pending for 2002 alone afterwards.',
@@ -283,7 +309,10 @@ describe('signal sentences follow the rows', () => {
         delete f.handlerTid;
         f.waitedMs = 300;
       },
-      says: ['kill(2002, SIGUSR1) queued SIGUSR1 for 2002 alone (its own SigPnd).', '2003 unblocking SIGUSR1 ran no handler within 300 ms; it was still pending for 2002 alone afterwards.'],
+      says: [
+        'kill(2002, SIGUSR1) queued SIGUSR1 for 2002 alone (its own SigPnd).',
+        '2003 unblocking SIGUSR1 ran no handler within 300 ms; it was still pending for 2002 alone afterwards.',
+      ],
       saysNot: /whole group|ran the handler/,
     },
     {
@@ -294,7 +323,10 @@ describe('signal sentences follow the rows', () => {
         f.after = { shared: false, privateTo: [], unread: [] };
         f.handlerTid = 2003;
       },
-      says: ['tgkill(2002, SIGUSR1) queued SIGUSR1 for the whole group (ShdPnd), not for 2002 alone.', '2003, not the target, ran the handler as soon as it unblocked SIGUSR1.'],
+      says: [
+        'tgkill(2002, SIGUSR1) queued SIGUSR1 for the whole group (ShdPnd), not for 2002 alone.',
+        '2003, not the target, ran the handler as soon as it unblocked SIGUSR1.',
+      ],
       saysNot: /alone \(its own|still pending/,
     },
     {
@@ -321,7 +353,10 @@ describe('signal sentences follow the rows', () => {
         f.queued = { shared: false, privateTo: [2000], unread: [] };
         f.after = { shared: false, privateTo: [2000], unread: [] };
       },
-      says: ['tgkill(2002, SIGUSR1) left SIGUSR1 pending in the private set (SigPnd) of 2000, the leader.', '2003 unblocking SIGUSR1 ran no handler within 300 ms; afterwards it was pending in the private set (SigPnd) of 2000, the leader.'],
+      says: [
+        'tgkill(2002, SIGUSR1) left SIGUSR1 pending in the private set (SigPnd) of 2000, the leader.',
+        '2003 unblocking SIGUSR1 ran no handler within 300 ms; afterwards it was pending in the private set (SigPnd) of 2000, the leader.',
+      ],
       saysNot: /alone/,
     },
     {
@@ -332,7 +367,10 @@ describe('signal sentences follow the rows', () => {
         f.queued = { shared: false, privateTo: [], unread: [] };
         f.after = { shared: false, privateTo: [], unread: [] };
       },
-      says: ['tgkill(2002, SIGUSR1) failed with EPERM; SIGUSR1 was then pending nowhere: no ShdPnd or SigPnd bit for it.', '2003 unblocking SIGUSR1 ran no handler within 300 ms; afterwards it was pending nowhere: no ShdPnd or SigPnd bit for it.'],
+      says: [
+        'tgkill(2002, SIGUSR1) failed with EPERM; SIGUSR1 was then pending nowhere: no ShdPnd or SigPnd bit for it.',
+        '2003 unblocking SIGUSR1 ran no handler within 300 ms; afterwards it was pending nowhere: no ShdPnd or SigPnd bit for it.',
+      ],
       saysNot: /queued SIGUSR1 for|ended|handled by/,
     },
     {
@@ -417,7 +455,9 @@ describe('share sentences follow the rows', () => {
     {
       what: 'the flag set CLONE_THREAD alone, accepted by an emulator that makes a plain child',
       change: (r: ProbeRecordOf<'share'>) => Object.assign(r, { flags: 'THREAD', memory: false, sighand: false }),
-      says: ["4 of 12 reported rows differ from what clone(2) documents for THREAD: same getpid() no, documented yes, waitable by its creator yes, documented no, exit signal sent to its creator yes, documented no, getppid() the creator's parent no, documented yes."],
+      says: [
+        "4 of 12 reported rows differ from what clone(2) documents for THREAD: same getpid() no, documented yes, waitable by its creator yes, documented no, exit signal sent to its creator yes, documented no, getppid() the creator's parent no, documented yes.",
+      ],
       saysNot: /^All|refused/m,
     },
     {
@@ -453,7 +493,20 @@ describe('share sentences follow the rows', () => {
 
   test('the corrected THREAD row: a thread has the caller’s parent, so a mismatch is the one that contradicts clone(2)', () => {
     // CLONE_THREAD sets the child's real_parent to the caller's (kernel/fork.c, copy_process()).
-    const r = Object.assign(healthyShare(), { flags: 'VM|FS|FILES|SIGHAND|THREAD|SYSVSEM', filesOpen: true, filesClose: true, fsCwd: true, fsUmask: true, sysvsem: true, sameTgid: true, exitSignalToCaller: false, waitable: false, waitErrno: 'ECHILD', parentIsCallersParent: true, exitSignal: 0 });
+    const r = Object.assign(healthyShare(), {
+      flags: 'VM|FS|FILES|SIGHAND|THREAD|SYSVSEM',
+      filesOpen: true,
+      filesClose: true,
+      fsCwd: true,
+      fsUmask: true,
+      sysvsem: true,
+      sameTgid: true,
+      exitSignalToCaller: false,
+      waitable: false,
+      waitErrno: 'ECHILD',
+      parentIsCallersParent: true,
+      exitSignal: 0,
+    });
     expect(shareNotes(r)).toEqual(['All 12 reported rows are what clone(2) documents for VM|FS|FILES|SIGHAND|THREAD|SYSVSEM.']);
     expect(shareRows(r).find((x) => x[0] === 'waitable by its creator')![1]).toBe('no (ECHILD)');
     expect(shareTitle(Object.assign(healthyShare(), { flags: 'none' }))).toBe('clone(0): accepted, child TID 3001');
@@ -466,20 +519,61 @@ const status = (fields: Record<string, string>) => ({ Name: 'probe', State: 'S (
 
 describe('whois says what its rows show', () => {
   test.for([
-    { what: 'a leader', facts: { pid: 50, listed: true, signal0: 'ok', status: status({ Tgid: '50', Pid: '50' }), flags: 0x400100 }, kind: 'thread-group-leader', title: '50: a thread-group leader (a process) with 3 thread(s)' },
-    { what: 'a hidden thread', facts: { pid: 51, listed: false, signal0: 'ok', status: status({ Tgid: '50', Pid: '51' }), flags: 0x400140 }, kind: 'hidden-thread', title: '51: a non-leader thread of process 50: not listed by ls /proc, yet /proc/51/status can be read' },
-    { what: 'a thread that readdir lists', facts: { pid: 51, listed: true, signal0: 'ok', status: status({ Tgid: '50', Pid: '51' }), flags: 0x400140 }, kind: 'listed-thread', title: '51: a non-leader thread of process 50, and ls /proc lists it' },
-    { what: 'a kernel thread by its stat flags', facts: { pid: 2, listed: true, signal0: 'ok', status: status({ Tgid: '2', Pid: '2', Kthread: '1' }), flags: 0x208040 }, kind: 'kernel-thread', title: '2: a kernel thread (PF_KTHREAD set in /proc/PID/stat flags)' },
+    {
+      what: 'a leader',
+      facts: { pid: 50, listed: true, signal0: 'ok', status: status({ Tgid: '50', Pid: '50' }), flags: 0x400100 },
+      kind: 'thread-group-leader',
+      title: '50: a thread-group leader (a process) with 3 thread(s)',
+    },
+    {
+      what: 'a hidden thread',
+      facts: { pid: 51, listed: false, signal0: 'ok', status: status({ Tgid: '50', Pid: '51' }), flags: 0x400140 },
+      kind: 'hidden-thread',
+      title: '51: a non-leader thread of process 50: not listed by ls /proc, yet /proc/51/status can be read',
+    },
+    {
+      what: 'a thread that readdir lists',
+      facts: { pid: 51, listed: true, signal0: 'ok', status: status({ Tgid: '50', Pid: '51' }), flags: 0x400140 },
+      kind: 'listed-thread',
+      title: '51: a non-leader thread of process 50, and ls /proc lists it',
+    },
+    {
+      what: 'a kernel thread by its stat flags',
+      facts: { pid: 2, listed: true, signal0: 'ok', status: status({ Tgid: '2', Pid: '2', Kthread: '1' }), flags: 0x208040 },
+      kind: 'kernel-thread',
+      title: '2: a kernel thread (PF_KTHREAD set in /proc/PID/stat flags)',
+    },
     {
       what: 'a kernel thread whose stat could not be read: its Kthread line decides',
       facts: { pid: 2, listed: true, signal0: 'ok', status: status({ Tgid: '2', Pid: '2', Kthread: '1' }), flagsError: 'reading /proc/2/stat: EACCES' },
       kind: 'kernel-thread',
       title: '2: a kernel thread (status Kthread 1)',
     },
-    { what: 'a zombie', facts: { pid: 52, listed: true, signal0: 'ok', status: status({ Tgid: '52', Pid: '52', State: 'Z (zombie)' }), flags: 0x400104 }, kind: 'zombie', title: '52: a zombie (State Z (zombie)): it has exited and not been reaped' },
-    { what: 'a leader without a Threads line', facts: { pid: 50, listed: true, signal0: 'ok', status: { Tgid: '50', Pid: '50', State: 'S (sleeping)' }, flags: 0x400100 }, kind: 'thread-group-leader', title: '50: a thread-group leader (a process) with a thread count status does not show' },
-    { what: 'a status without Tgid', facts: { pid: 53, listed: true, signal0: 'ok', status: { Pid: '53', State: 'S (sleeping)' }, flags: 0x400100 }, kind: 'tgid-unread', title: '53: a task whose status has no Tgid line, so whether it leads a thread group is not shown' },
-    { what: 'a PID nobody has', facts: { pid: 4194304, listed: false, signal0: 'ESRCH', statusError: 'ENOENT' }, kind: 'not-visible', title: '4194304: not visible from here', note: "No task has PID 4194304 in this process's PID namespace: kill(pid, 0) answered ESRCH and /proc/4194304 gave ENOENT." },
+    {
+      what: 'a zombie',
+      facts: { pid: 52, listed: true, signal0: 'ok', status: status({ Tgid: '52', Pid: '52', State: 'Z (zombie)' }), flags: 0x400104 },
+      kind: 'zombie',
+      title: '52: a zombie (State Z (zombie)): it has exited and not been reaped',
+    },
+    {
+      what: 'a leader without a Threads line',
+      facts: { pid: 50, listed: true, signal0: 'ok', status: { Tgid: '50', Pid: '50', State: 'S (sleeping)' }, flags: 0x400100 },
+      kind: 'thread-group-leader',
+      title: '50: a thread-group leader (a process) with a thread count status does not show',
+    },
+    {
+      what: 'a status without Tgid',
+      facts: { pid: 53, listed: true, signal0: 'ok', status: { Pid: '53', State: 'S (sleeping)' }, flags: 0x400100 },
+      kind: 'tgid-unread',
+      title: '53: a task whose status has no Tgid line, so whether it leads a thread group is not shown',
+    },
+    {
+      what: 'a PID nobody has',
+      facts: { pid: 4194304, listed: false, signal0: 'ESRCH', statusError: 'ENOENT' },
+      kind: 'not-visible',
+      title: '4194304: not visible from here',
+      note: "No task has PID 4194304 in this process's PID namespace: kill(pid, 0) answered ESRCH and /proc/4194304 gave ENOENT.",
+    },
     {
       what: 'a task kill() finds but /proc hides',
       facts: { pid: 60, listed: false, signal0: 'ok', statusError: 'ENOENT' },
@@ -497,7 +591,13 @@ describe('whois says what its rows show', () => {
   });
 
   test('stat flags unread: an absent cell with the reason, and a sentence when nothing tells a kernel thread', () => {
-    const v = whoisView({ pid: 70, listed: true, signal0: 'ok', status: { Tgid: '70', Pid: '70', State: 'S (sleeping)' }, flagsError: 'reading /proc/70/stat: ENOENT' });
+    const v = whoisView({
+      pid: 70,
+      listed: true,
+      signal0: 'ok',
+      status: { Tgid: '70', Pid: '70', State: 'S (sleeping)' },
+      flagsError: 'reading /proc/70/stat: ENOENT',
+    });
     expect(v.rows).toContainEqual(['stat flags', 'absent (reading /proc/70/stat: ENOENT)']);
     expect(v.notes).toContain('Whether it is a kernel thread is not shown: stat flags reading /proc/70/stat: ENOENT, and status has no Kthread line.');
   });
@@ -505,7 +605,14 @@ describe('whois says what its rows show', () => {
 
 // ------------------------------------------------------------------ bench
 
-const benchRow = (mechanism: string, medianNs: number): BenchRow => ({ mechanism, iterations: 100, medianNs, p10Ns: medianNs - 100, p90Ns: medianNs + 100, opsPerSec: Math.round(1e9 / medianNs) });
+const benchRow = (mechanism: string, medianNs: number): BenchRow => ({
+  mechanism,
+  iterations: 100,
+  medianNs,
+  p10Ns: medianNs - 100,
+  p90Ns: medianNs + 100,
+  opsPerSec: Math.round(1e9 / medianNs),
+});
 const forkMem = (mib: number, medianNs: number): ForkMemoryRow => ({ ...benchRow('fork', medianNs), mib });
 
 describe('bench sentences follow the rows', () => {
@@ -514,13 +621,19 @@ describe('bench sentences follow the rows', () => {
       what: 'pthread fastest, fork slower with more memory',
       rows: [benchRow('fork', 80_000), benchRow('pthread', 12_000)],
       memory: [forkMem(8, 300_000), forkMem(1, 90_000)],
-      says: ['Fastest median: pthread, 12.0 µs; slowest: fork, 80.0 µs (6.67× the fastest).', "fork's median rose from 90.0 µs with 1 MiB touched to 300.0 µs with 8 MiB (3.33×)."],
+      says: [
+        'Fastest median: pthread, 12.0 µs; slowest: fork, 80.0 µs (6.67× the fastest).',
+        "fork's median rose from 90.0 µs with 1 MiB touched to 300.0 µs with 8 MiB (3.33×).",
+      ],
     },
     {
       what: 'a machine where fork is fastest and memory does not matter',
       rows: [benchRow('fork', 10_000), benchRow('pthread', 12_000)],
       memory: [forkMem(1, 50_000), forkMem(8, 40_000)],
-      says: ['Fastest median: fork, 10.0 µs; slowest: pthread, 12.0 µs (1.20× the fastest).', "fork's median fell from 50.0 µs with 1 MiB touched to 40.0 µs with 8 MiB (0.80×)."],
+      says: [
+        'Fastest median: fork, 10.0 µs; slowest: pthread, 12.0 µs (1.20× the fastest).',
+        "fork's median fell from 50.0 µs with 1 MiB touched to 40.0 µs with 8 MiB (0.80×).",
+      ],
     },
     { what: 'no rows', rows: [], memory: [], says: ['The probe reported no mechanism, so there is nothing to rank.'] },
   ])('$what', ({ rows, memory, says }) => {
@@ -555,7 +668,10 @@ describe('experiments: what they print, and every sentence agrees with the rows 
     const printed = await lab('ids', '--threads', '3', '--via', 'pthread');
     expect(printed.code, printed.stderr).toBe(0);
     expect(printed.stderr).toBe('');
-    for (const [via, t] of [['pthread', parseTable(printed.stdout)], ['clone', cloneTable]] as const) {
+    for (const [via, t] of [
+      ['pthread', parseTable(printed.stdout)],
+      ['clone', cloneTable],
+    ] as const) {
       expect(t.columns).toEqual(IDS_COLUMNS);
       expect(t.rows).toHaveLength(4);
       expect(placeholders(t.rows.flat())).toEqual([]);
@@ -567,7 +683,9 @@ describe('experiments: what they print, and every sentence agrees with the rows 
       const agree = t.rows.filter((row) => row[2] === row[8] && row[3] === row[8]).length;
       expect(t.notes[0]).toEqual(agree === 4 ? 'getpid() and SYS_getpid returned the Tgid in all 4 tasks.' : expect.stringMatching(/differed/));
       const listed = t.rows.filter((row) => row[6] === 'yes').map((row) => row[0]);
-      expect(t.notes.find((n) => n.startsWith('ls /proc'))).toContain(listed.length === 1 ? `listed only the leader ${listed[0]}` : `listed ${listed.length} of`);
+      expect(t.notes.find((n) => n.startsWith('ls /proc'))).toContain(
+        listed.length === 1 ? `listed only the leader ${listed[0]}` : `listed ${listed.length} of`,
+      );
     }
   });
 
@@ -624,14 +742,24 @@ describe('experiments: what they print, and every sentence agrees with the rows 
     expect(cell('status Tgid')).toBe(String(process.pid));
     expect(cell('listed by ls /proc')).toBe('yes');
     expect(t.title).toBe(`${process.pid}: a thread-group leader (a process) with ${cell('status Threads')} thread(s)`);
-    expect(gone.notes).toEqual([`No task has PID 4194304 in this process's PID namespace: kill(pid, 0) answered ${gone.rows[2]![1]} and /proc/4194304 gave ${gone.rows[0]![1]}.`]);
+    expect(gone.notes).toEqual([
+      `No task has PID 4194304 in this process's PID namespace: kill(pid, 0) answered ${gone.rows[2]![1]} and /proc/4194304 gave ${gone.rows[0]![1]}.`,
+    ]);
   });
 
   test('bench --quick: a row per mechanism and per memory size, bench.json and an SVG chart, and a ranking from the rows', async () => {
     const { path, cleanup } = await tmpDir({ unsafeCleanup: true });
     try {
       const { data: d, table: t } = await experiment('bench', '--quick', '--out', path);
-      expect(d.mechanisms.map((m: { mechanism: string }) => m.mechanism)).toEqual(['fork', 'vfork', 'posix_spawn', 'clone-fork', 'clone-vm', 'clone-thread', 'pthread']);
+      expect(d.mechanisms.map((m: { mechanism: string }) => m.mechanism)).toEqual([
+        'fork',
+        'vfork',
+        'posix_spawn',
+        'clone-fork',
+        'clone-vm',
+        'clone-thread',
+        'pthread',
+      ]);
       for (const m of d.mechanisms) expect(m.p10Ns).toBeLessThanOrEqual(m.medianNs);
       expect(d.forkMemory.map((m: { mib: number }) => m.mib)).toEqual([1, 8]);
       expect(d.notes).toEqual(benchNotes(d.mechanisms, d.forkMemory));
@@ -660,11 +788,19 @@ describe('errors: what is wrong with the valid choices, then the usage line, exi
     { argv: [], says: /^lab: no experiment given \(valid: ids, share, signal, whois, bench\)$/, usage: 'npm run lab -- EXPERIMENT' },
     { argv: ['nope'], says: /^lab: unknown experiment 'nope' \(valid: ids, share, signal, whois, bench\)$/, usage: 'npm run lab -- EXPERIMENT' },
     { argv: ['--bogus'], says: /^lab: unknown option '--bogus' \(valid: --help\)$/, usage: 'npm run lab -- EXPERIMENT' },
-    { argv: ['ids', '--bogus'], says: /^lab ids: unknown option '--bogus' \(valid: --threads, --via, --json, --help\)$/, usage: 'npm run lab -- ids [--threads N] [--via HOW] [--json]' },
+    {
+      argv: ['ids', '--bogus'],
+      says: /^lab ids: unknown option '--bogus' \(valid: --threads, --via, --json, --help\)$/,
+      usage: 'npm run lab -- ids [--threads N] [--via HOW] [--json]',
+    },
     { argv: ['ids', '--threads', 'x'], says: /^lab ids: --threads takes a whole number from 0 to 1024, got 'x'$/, usage: 'npm run lab -- ids' },
     { argv: ['ids', '--threads', '5000'], says: /from 0 to 1024, got '5000'$/, usage: 'npm run lab -- ids' },
     { argv: ['ids', '--threads'], says: /^lab ids: --threads needs a whole number from 0 to 1024$/, usage: 'npm run lab -- ids' },
-    { argv: ['ids', '--threads', '--json'], says: /--threads needs a whole number from 0 to 1024 \(to give a value that starts with '-', write --threads=VALUE\)$/, usage: 'npm run lab -- ids' },
+    {
+      argv: ['ids', '--threads', '--json'],
+      says: /--threads needs a whole number from 0 to 1024 \(to give a value that starts with '-', write --threads=VALUE\)$/,
+      usage: 'npm run lab -- ids',
+    },
     { argv: ['ids', '--via', 'fork'], says: /^lab ids: --via takes pthread or clone, got 'fork'$/, usage: 'npm run lab -- ids' },
     { argv: ['ids', '--json=yes'], says: /^lab ids: --json takes no value, got '--json=yes'$/, usage: 'npm run lab -- ids' },
     { argv: ['ids', 'extra'], says: /^lab ids: unexpected argument 'extra'$/, usage: 'npm run lab -- ids' },
@@ -678,7 +814,11 @@ describe('errors: what is wrong with the valid choices, then the usage line, exi
     { argv: ['whois', '-5x'], says: /^lab whois: unknown option '-5x'/, usage: 'npm run lab -- whois' },
     { argv: ['whois', 'abc'], says: /^lab whois: PID takes a whole number from 1 to 4194304, got 'abc'$/, usage: 'npm run lab -- whois' },
     { argv: ['whois', '0'], says: /PID takes a whole number from 1 to 4194304, got '0'$/, usage: 'npm run lab -- whois' },
-    { argv: ['bench', '--fork-mib', '1,x'], says: /^lab bench: --fork-mib takes a whole number from 0 to 8192, or several separated by commas, got '1,x' \(not valid: 'x'\)$/, usage: 'npm run lab -- bench' },
+    {
+      argv: ['bench', '--fork-mib', '1,x'],
+      says: /^lab bench: --fork-mib takes a whole number from 0 to 8192, or several separated by commas, got '1,x' \(not valid: 'x'\)$/,
+      usage: 'npm run lab -- bench',
+    },
     { argv: ['bench', '--iterations', '5'], says: /--iterations takes a whole number from 10 to 100000, got '5'$/, usage: 'npm run lab -- bench' },
   ])('lab $argv', async ({ argv, says, usage }) => {
     const r = await lab(...argv);

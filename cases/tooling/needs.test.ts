@@ -10,7 +10,18 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { dir as tmpDir } from 'tmp-promise';
 import { describe, expect } from 'vitest';
-import { findCommand, kernelVersion, needs, realHost, skipUnmet, unmet, unreachableBy, usernsSettings, type Host, type Needs } from '../../helpers/harness/needs.js';
+import {
+  findCommand,
+  kernelVersion,
+  needs,
+  realHost,
+  skipUnmet,
+  unmet,
+  unreachableBy,
+  usernsSettings,
+  type Host,
+  type Needs,
+} from '../../helpers/harness/needs.js';
 import { test } from '../../helpers/observations.js';
 
 /** A machine where everything is there: root, every command, Linux 6.12. */
@@ -40,12 +51,18 @@ describe('each requirement, met and unmet', () => {
       reason: 'needs root: this run has euid 1000, and changing UIDs needs CAP_SETUID (run it as root)',
     },
     { what: 'a command on PATH', needs: { cmds: ['strace'] }, host: {}, reason: undefined },
-    { what: 'a command missing', needs: { cmds: ['strace'] }, host: noCommand('strace'), reason: 'needs strace: not found on PATH (install strace: apt-get install strace)' },
+    {
+      what: 'a command missing',
+      needs: { cmds: ['strace'] },
+      host: noCommand('strace'),
+      reason: 'needs strace: not found on PATH (install strace: apt-get install strace)',
+    },
     {
       what: 'a command that is another program',
       needs: { cmds: ['ps'], otherwise: 'C4 stays inconclusive' },
       host: { answers: (path: string, args: string[]) => !(path === '/usr/bin/ps' && args.join(' ') === '--version') },
-      reason: "needs procps's ps (busybox ps has no thread views): /usr/bin/ps --version did not answer, so it is another program (install procps: apt-get install procps): C4 stays inconclusive",
+      reason:
+        "needs procps's ps (busybox ps has no thread views): /usr/bin/ps --version did not answer, so it is another program (install procps: apt-get install procps): C4 stays inconclusive",
     },
     {
       what: 'ps missing',
@@ -67,7 +84,12 @@ describe('each requirement, met and unmet', () => {
       reason: 'needs chromium: not found on PATH (install chromium: apt-get install chromium)',
     },
     { what: 'a file', needs: { files: ['/proc/self/ns/pid'] }, host: {}, reason: undefined },
-    { what: 'a file missing', needs: { files: ['/proc/self/ns/pid'] }, host: { exists: () => false }, reason: 'needs /proc/self/ns/pid: it does not exist here' },
+    {
+      what: 'a file missing',
+      needs: { files: ['/proc/self/ns/pid'] },
+      host: { exists: () => false },
+      reason: 'needs /proc/self/ns/pid: it does not exist here',
+    },
     { what: 'a kernel new enough, compared as numbers', needs: { minKernel: '5.9' }, host: { kernelRelease: () => '5.10.0-30-amd64' }, reason: undefined },
     { what: 'exactly that kernel', needs: { minKernel: '5.3' }, host: { kernelRelease: () => '5.3' }, reason: undefined },
     {
@@ -90,18 +112,25 @@ describe('each requirement, met and unmet', () => {
       reason:
         'needs seccomp filters (CONFIG_SECCOMP_FILTER; Linux 4.14 or later to tell): this kernel has no /proc/sys/kernel/seccomp/actions_avail (boot a kernel built with it)',
     },
-    { what: 'user namespaces allowed', needs: { userns: true }, host: sysctls({ 'user/max_user_namespaces': '15000', 'kernel/unprivileged_userns_clone': '1' }), reason: undefined },
+    {
+      what: 'user namespaces allowed',
+      needs: { userns: true },
+      host: sysctls({ 'user/max_user_namespaces': '15000', 'kernel/unprivileged_userns_clone': '1' }),
+      reason: undefined,
+    },
     {
       what: 'user namespaces: none allowed',
       needs: { userns: true },
       host: sysctls({ 'user/max_user_namespaces': '0' }),
-      reason: 'needs unprivileged user namespaces: user.max_user_namespaces is 0, so CLONE_NEWUSER fails with ENOSPC (sysctl -w user.max_user_namespaces=15000)',
+      reason:
+        'needs unprivileged user namespaces: user.max_user_namespaces is 0, so CLONE_NEWUSER fails with ENOSPC (sysctl -w user.max_user_namespaces=15000)',
     },
     {
       what: 'user namespaces: not without privilege (Debian sysctl)',
       needs: { userns: true },
       host: sysctls({ 'kernel/unprivileged_userns_clone': '0' }),
-      reason: 'needs unprivileged user namespaces: kernel.unprivileged_userns_clone is 0, so CLONE_NEWUSER without privilege fails with EPERM (sysctl -w kernel.unprivileged_userns_clone=1)',
+      reason:
+        'needs unprivileged user namespaces: kernel.unprivileged_userns_clone is 0, so CLONE_NEWUSER without privilege fails with EPERM (sysctl -w kernel.unprivileged_userns_clone=1)',
     },
     {
       what: 'user namespaces: in a chroot',
@@ -153,7 +182,10 @@ describe('declaring', () => {
   });
 
   test.for([
-    { needs: { cmds: ['frobnicate'] }, error: /the command "frobnicate" is not in COMMANDS \(helpers\/harness\/needs.ts\); add it with the package that provides it/ },
+    {
+      needs: { cmds: ['frobnicate'] },
+      error: /the command "frobnicate" is not in COMMANDS \(helpers\/harness\/needs.ts\); add it with the package that provides it/,
+    },
     { needs: { cmds: ['/opt/x/frobnicate'] }, error: /the command "\/opt\/x\/frobnicate" is not in COMMANDS/ },
     { needs: { kernelFeatures: ['time-travel'] }, error: /the kernel feature "time-travel" is not in KERNEL_FEATURES/ },
     { needs: { minKernel: 'latest' }, error: /minKernel "latest" is not a kernel version such as "5.3"/ },
@@ -197,7 +229,9 @@ describe('on this machine', () => {
       process.env.PATH = work.path;
       expect(findCommand('ps')).toBe(join(work.path, 'ps'));
       expect(findCommand('strace')).toBeUndefined();
-      expect(unmet({ cmds: ['ps'] })).toBe(`needs procps's ps (busybox ps has no thread views): ${join(work.path, 'ps')} --version did not answer, so it is another program (install procps: apt-get install procps)`);
+      expect(unmet({ cmds: ['ps'] })).toBe(
+        `needs procps's ps (busybox ps has no thread views): ${join(work.path, 'ps')} --version did not answer, so it is another program (install procps: apt-get install procps)`,
+      );
       expect(unmet({ cmds: ['strace'] })).toBe('needs strace: not found on PATH (install strace: apt-get install strace)');
     } finally {
       process.env.PATH = before;
@@ -216,7 +250,9 @@ describe('on this machine', () => {
       chmodSync(work.path, 0o755);
       chmodSync(locked, 0o700);
       writeFileSync(join(cache, 'ids'), '', { mode: 0o755 });
-      expect(unreachableBy(65534, cache)).toBe(`the probe cache ${cache} is not reachable by uid 65534: ${locked} is not searchable by it (chmod o+x ${locked}, or set CLONELAB_CACHE_DIR to a directory every user can reach)`);
+      expect(unreachableBy(65534, cache)).toBe(
+        `the probe cache ${cache} is not reachable by uid 65534: ${locked} is not searchable by it (chmod o+x ${locked}, or set CLONELAB_CACHE_DIR to a directory every user can reach)`,
+      );
       chmodSync(locked, 0o711);
       writeFileSync(join(cache, 'signals'), '', { mode: 0o700 });
       chmodSync(join(cache, 'signals'), 0o700);
@@ -233,8 +269,9 @@ describe('on this machine', () => {
     expect(usernsSettings(host(sysctls({ 'user/max_user_namespaces': '0' })))).toBe(
       'user.max_user_namespaces=0, kernel.unprivileged_userns_clone=absent, kernel.apparmor_restrict_unprivileged_userns=absent',
     );
-    expect(usernsSettings(host({ chrooted: () => true }))).toMatch(/^this process is in a chroot, where CLONE_NEWUSER fails with EPERM \(unshare\(2\)\); user\.max_user_namespaces=absent/);
+    expect(usernsSettings(host({ chrooted: () => true }))).toMatch(
+      /^this process is in a chroot, where CLONE_NEWUSER fails with EPERM \(unshare\(2\)\); user\.max_user_namespaces=absent/,
+    );
     expect(usernsSettings()).toMatch(/user\.max_user_namespaces=(\d+|absent), kernel\.unprivileged_userns_clone=/);
   });
 });
-

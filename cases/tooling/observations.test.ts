@@ -41,13 +41,18 @@ describe('a nested run of the observe and needs fixtures, with --retry=1', needs
 
   test('attempts, incomplete observations and skipped tests in the report', () => {
     expect(run.exitCode, String(run.stdout)).toBe(1); // the unreadable value fails its test
-    const obs = (variant: string, attempt = 0) => report.observations.find((o) => o.kind === 'unusedPidLookup' && o.variant === variant && (o.attempt ?? 0) === attempt);
+    const obs = (variant: string, attempt = 0) =>
+      report.observations.find((o) => o.kind === 'unusedPidLookup' && o.variant === variant && (o.attempt ?? 0) === attempt);
 
     // The first attempt failed and was retried: its observation says so, whatever the last attempt did.
     expect(obs('attempt 0')).toMatchObject({ complete: true, testState: 'failed (attempt 1, retried)', attempt: 0 });
     expect(obs('attempt 1', 1)).toMatchObject({ complete: true, testState: 'passed', attempt: 1 });
     // A builder that threw: no result, the reason instead (in both attempts of that failing test).
-    expect(obs('unreadable', 0)).toMatchObject({ complete: false, unobserved: 'Uid line of /proc/self/status could not be read', testState: 'failed (attempt 1, retried)' });
+    expect(obs('unreadable', 0)).toMatchObject({
+      complete: false,
+      unobserved: 'Uid line of /proc/self/status could not be read',
+      testState: 'failed (attempt 1, retried)',
+    });
     expect(obs('unreadable', 1)).toMatchObject({ complete: false, testState: 'failed' });
     expect(obs('unreadable', 1)).not.toHaveProperty('result');
     expect(obs('then skipped')).toMatchObject({ complete: true, testState: 'skipped' });

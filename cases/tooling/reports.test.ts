@@ -55,7 +55,15 @@ beforeAll(async () => {
     browser = import('playwright-core').then(({ chromium }) =>
       chromium.launch({
         executablePath: CHROMIUM,
-        args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+        args: [
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
       }),
     );
     browser.catch(() => {}); // a failed launch is reported by the browser test, which awaits it
@@ -66,7 +74,10 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.then((b) => b.close(), () => {});
+  await browser?.then(
+    (b) => b.close(),
+    () => {},
+  );
   await work?.cleanup();
 });
 
@@ -92,7 +103,9 @@ describe('npm run report', () => {
     // Every test, and one case per claim rule (an <error> where a rule threw).
     const total = report.tests.total + report.claims.length;
     const broken = report.claims.filter((c) => c.broken).length;
-    expect(junit).toMatch(new RegExp(`<testsuites name="clonelab" tests="${total}" failures="${report.tests.failed}" skipped="${report.tests.skipped}" errors="${broken}"`));
+    expect(junit).toMatch(
+      new RegExp(`<testsuites name="clonelab" tests="${total}" failures="${report.tests.failed}" skipped="${report.tests.skipped}" errors="${broken}"`),
+    );
     expect((junit.match(/<testcase /g) ?? []).length).toBe(total);
     // Observations are stored once and every reference resolves.
     const ids = new Set(report.observations.map((o) => o.id));
@@ -118,11 +131,15 @@ describe('which cases ran', () => {
     const notRun = CLAIM_CASE_FILES.filter((f) => f !== ids);
     expect(report.cases).toEqual({ files: [{ file: ids, tests: report.tests.total, claimBearing: true }], claimFilesNotRun: notRun, complete: false });
     for (const c of report.claims) {
-      expect(c.partialRun, c.id).toMatch(new RegExp(`^Judged from a partial run: ${notRun.length} of the ${CLAIM_CASE_FILES.length} claim-bearing case files did not run`));
+      expect(c.partialRun, c.id).toMatch(
+        new RegExp(`^Judged from a partial run: ${notRun.length} of the ${CLAIM_CASE_FILES.length} claim-bearing case files did not run`),
+      );
       for (const f of notRun) expect(c.partialRun, c.id).toContain(f);
     }
     const line = casesLine(report);
-    expect(line).toBe(`Cases: a partial run, 1 of ${CLAIM_CASE_FILES.length} claim-bearing case files ran (tests each: ${ids} ${report.tests.total}); not run: ${notRun.join(', ')}. Every verdict rests on this part only.`);
+    expect(line).toBe(
+      `Cases: a partial run, 1 of ${CLAIM_CASE_FILES.length} claim-bearing case files ran (tests each: ${ids} ${report.tests.total}); not run: ${notRun.join(', ')}. Every verdict rests on this part only.`,
+    );
     const files = reportFiles(out);
     expect(readFileSync(files.markdown, 'utf8')).toContain(line);
     expect(readFileSync(files.markdown, 'utf8')).toMatch(/^\| A7 \| .* \| \*\*[a-z-]+\*\* \| \(partial run\) /m);
@@ -134,12 +151,22 @@ describe('which cases ran', () => {
 
   test('every claim case file and some tool tests: complete, and no claim says partial', () => {
     const tests = [...CLAIM_CASE_FILES.flatMap((f, i) => outcome(f, i + 1)), ...outcome('cases/tooling/lab.test.ts', 3)];
-    const r = buildClaimsReport({ observations: [], tests, environment: { ...environment(), clone3: 'not probed by this test' }, reason: 'passed', unhandledErrors: [] });
+    const r = buildClaimsReport({
+      observations: [],
+      tests,
+      environment: { ...environment(), clone3: 'not probed by this test' },
+      reason: 'passed',
+      unhandledErrors: [],
+    });
     expect(r.cases.complete).toBe(true);
     expect(r.cases.claimFilesNotRun).toEqual([]);
     expect(r.cases.files.filter((f) => !f.claimBearing)).toEqual([{ file: 'cases/tooling/lab.test.ts', tests: 3, claimBearing: false }]);
     expect(r.claims.filter((c) => c.partialRun)).toEqual([]);
-    expect(casesLine(r)).toMatch(new RegExp(`^Cases: all ${CLAIM_CASE_FILES.length} claim-bearing case files ran \\(tests each: cases/claims/ids\\.test\\.ts 1, .*\\), and 1 other case file \\(3 tests\\)\\.$`));
+    expect(casesLine(r)).toMatch(
+      new RegExp(
+        `^Cases: all ${CLAIM_CASE_FILES.length} claim-bearing case files ran \\(tests each: cases/claims/ids\\.test\\.ts 1, .*\\), and 1 other case file \\(3 tests\\)\\.$`,
+      ),
+    );
     expect(renderMarkdown(r)).not.toContain('(partial run)');
     expect(renderHtml(r)).toContain('<p data-cases="complete">');
     expect(renderJunit(r)).toContain('<property name="claimCaseFiles.complete" value="true"/>');
@@ -181,10 +208,12 @@ describe('which cases ran', () => {
   test('a run of tool tests only leaves the claim report as it was, and says so in one line', async () => {
     const dir = join(work.path, 'kept-report');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'claims.json'), 'the user\'s report');
+    writeFileSync(join(dir, 'claims.json'), "the user's report");
     const said = await endRun(dir, ['cases/tooling/lab.test.ts']);
-    expect(said.trim()).toMatch(/^clonelab: no claim-bearing case ran \(cases\/tooling\/lab\.test\.ts\), so the claim report in .*kept-report\/ is left as it was\.$/);
-    expect(readFileSync(join(dir, 'claims.json'), 'utf8')).toBe('the user\'s report');
+    expect(said.trim()).toMatch(
+      /^clonelab: no claim-bearing case ran \(cases\/tooling\/lab\.test\.ts\), so the claim report in .*kept-report\/ is left as it was\.$/,
+    );
+    expect(readFileSync(join(dir, 'claims.json'), 'utf8')).toBe("the user's report");
     for (const f of ['claims.md', 'claims.html', 'junit.xml']) expect(existsSync(join(dir, f)), f).toBe(false);
   });
 
@@ -193,7 +222,10 @@ describe('which cases ran', () => {
     const said = await endRun(dir, ['cases/tooling/lab.test.ts', 'cases/claims/ps.test.ts']);
     expect(said).toMatch(/clonelab: wrote .*claims\.json/);
     const r = readClaimsReport(dir);
-    expect(r.cases.files.map((f) => [f.file, f.claimBearing])).toEqual([['cases/tooling/lab.test.ts', false], ['cases/claims/ps.test.ts', true]]);
+    expect(r.cases.files.map((f) => [f.file, f.claimBearing])).toEqual([
+      ['cases/tooling/lab.test.ts', false],
+      ['cases/claims/ps.test.ts', true],
+    ]);
     expect(r.cases.complete).toBe(false);
   });
 });
@@ -209,7 +241,10 @@ describe('matrix', () => {
       { source: 'root', report },
       { source: 'other', report: other },
     ]);
-    expect(m.columns.map((c) => c.label)).toEqual([`${report.environment.name} ${report.environment.kernelRelease}`, `another-environment ${report.environment.kernelRelease}`]);
+    expect(m.columns.map((c) => c.label)).toEqual([
+      `${report.environment.name} ${report.environment.kernelRelease}`,
+      `another-environment ${report.environment.kernelRelease}`,
+    ]);
     expect(m.claims[0]).toMatchObject({ id: 'A7', differs: true });
     expect(m.claims.slice(1).every((c) => !c.differs)).toBe(true);
     expect(m.tests[0]!.differs).toBe(true);
@@ -230,10 +265,25 @@ describe('matrix', () => {
   const BAD: { name: string; make: (dir: string) => string; says: RegExp }[] = [
     { name: 'truncated JSON', make: (d) => write(d, 't.json', JSON.stringify(report).slice(0, 200)), says: /not valid JSON, truncated or damaged/ },
     { name: 'empty file', make: (d) => write(d, 'e.json', ''), says: /the file is empty/ },
-    { name: 'wrong schema version', make: (d) => write(d, 's.json', JSON.stringify({ ...report, schemaVersion: 99 })), says: /schema version 99 is not the one this clonelab reads \(2\)/ },
+    {
+      name: 'wrong schema version',
+      make: (d) => write(d, 's.json', JSON.stringify({ ...report, schemaVersion: 99 })),
+      says: /schema version 99 is not the one this clonelab reads \(2\)/,
+    },
     { name: 'not a clonelab report', make: (d) => write(d, 'n.json', '{"hello": "world"}'), says: /not a clonelab claims report/ },
-    { name: 'unknown claim ID', make: (d) => write(d, 'u.json', JSON.stringify({ ...report, claims: [...report.claims, { ...report.claims[0], id: 'Z9' }] })), says: /unknown claim IDs: Z9/ },
-    { name: 'directory without claims.json', make: (d) => { mkdirSync(join(d, 'empty-dir'), { recursive: true }); return join(d, 'empty-dir'); }, says: /the directory holds no claims.json/ },
+    {
+      name: 'unknown claim ID',
+      make: (d) => write(d, 'u.json', JSON.stringify({ ...report, claims: [...report.claims, { ...report.claims[0], id: 'Z9' }] })),
+      says: /unknown claim IDs: Z9/,
+    },
+    {
+      name: 'directory without claims.json',
+      make: (d) => {
+        mkdirSync(join(d, 'empty-dir'), { recursive: true });
+        return join(d, 'empty-dir');
+      },
+      says: /the directory holds no claims.json/,
+    },
     { name: 'missing path', make: (d) => join(d, 'nope.json'), says: /cannot read it \(ENOENT\)/ },
   ];
   function write(dir: string, name: string, text: string): string {

@@ -6,7 +6,15 @@
 import { expect, test } from 'vitest';
 import { startProbe } from '../../helpers/harness/probe.js';
 import { readStat } from '../../helpers/harness/procfs.js';
-import { ForeignTaskError, identify, probeExists, signalOwnChild, signalOwnChildGroup, signalOwnTask, signalProbeExecutable } from '../../helpers/harness/own-tasks.js';
+import {
+  ForeignTaskError,
+  identify,
+  probeExists,
+  signalOwnChild,
+  signalOwnChildGroup,
+  signalOwnTask,
+  signalProbeExecutable,
+} from '../../helpers/harness/own-tasks.js';
 import { inject } from 'vitest';
 
 /** Tasks the suite did not create: PID 1, our own parent (the test runner), and kthreadd if visible. */

@@ -46,7 +46,11 @@ export function matrixRows(o: ObservationIndex): (ShareRow & { api: string })[] 
 }
 
 export const hasFlag = (r: { flags: string }, f: string) => r.flags.split('|').includes(f);
-export const apis = (o: ObservationIndex) => o.all('cloneMatrix').map((m) => m.result.api).join(' and ');
+export const apis = (o: ObservationIndex) =>
+  o
+    .all('cloneMatrix')
+    .map((m) => m.result.api)
+    .join(' and ');
 export const RESOURCES = ['memory', 'files', 'fs', 'sighand', 'sysvsem'] as const;
 export type Resource = (typeof RESOURCES)[number];
 export const RESOURCE_FLAG = { memory: 'VM', files: 'FILES', fs: 'FS', sighand: 'SIGHAND', sysvsem: 'SYSVSEM' } as const;
@@ -66,17 +70,23 @@ export function flagMismatches(rows: readonly (ShareRow & { api: string })[]): s
 
 /** Accepted CLONE_THREAD children of the matrix: at least one, or Inconclusive. */
 export const threadRows = (o: ObservationIndex) =>
-  nonEmpty(matrixRows(o).filter((r) => r.accepted && hasFlag(r, 'THREAD')), 'accepted CLONE_THREAD child of the sharing matrix');
+  nonEmpty(
+    matrixRows(o).filter((r) => r.accepted && hasFlag(r, 'THREAD')),
+    'accepted CLONE_THREAD child of the sharing matrix',
+  );
 
 /** "EINVAL" or "EINVAL/EPERM": the errnos of refused matrix rows, each once. */
 export const errnosOf = (rows: readonly ShareRow[]): string => [...new Set(rows.map((r) => r.errno ?? 'no errno recorded'))].join('/');
 
 /** How many matrix rows were refused, per API: "96 of 256 through clone (EINVAL)". */
 export function refusedCount(o: ObservationIndex): string {
-  return o.all('cloneMatrix').map((m) => {
-    const refused = m.result.rows.filter((r) => !r.accepted);
-    return `${refused.length} of ${m.result.rows.length} through ${m.result.api}${refused.length ? ` (${errnosOf(refused)})` : ''}`;
-  }).join(', ');
+  return o
+    .all('cloneMatrix')
+    .map((m) => {
+      const refused = m.result.rows.filter((r) => !r.accepted);
+      return `${refused.length} of ${m.result.rows.length} through ${m.result.api}${refused.length ? ` (${errnosOf(refused)})` : ''}`;
+    })
+    .join(', ');
 }
 
 /** The cloneRules rows of these rules, split by what this run observed. */
@@ -91,7 +101,10 @@ export interface RuleOutcome {
 
 /** Every cloneRules row (of every complete observation) whose rule is one of `rules` (all when omitted), classified by its observed result. */
 export function ruleOutcome(o: ObservationIndex, rules?: readonly string[]): RuleOutcome {
-  const rows = o.all('cloneRules').flatMap((x) => x.result.rows).filter((r) => !rules || rules.includes(r.rule));
+  const rows = o
+    .all('cloneRules')
+    .flatMap((x) => x.result.rows)
+    .filter((r) => !rules || rules.includes(r.rule));
   return {
     refused: rows.filter((r) => r.result === FLAG_RULE_ERRNO),
     accepted: rows.filter((r) => r.result === 'ok'),
@@ -129,7 +142,10 @@ export const EXPECTED_REFUSAL = (r: CloneRuleRow) => r.expected !== 'ok';
 
 /** Rows documented Linux refuses that this kernel accepted, in words. */
 export function acceptedAgainstDocs(rows: CloneRuleRow[]): string {
-  return list(rows.filter(EXPECTED_REFUSAL).map((r) => `${r.api}(${r.flags}) although ${r.rule}`), 4);
+  return list(
+    rows.filter(EXPECTED_REFUSAL).map((r) => `${r.api}(${r.flags}) although ${r.rule}`),
+    4,
+  );
 }
 
 /** The THREAD/SIGHAND/VM dependency rules: A5 and B2 read them. */

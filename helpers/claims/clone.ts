@@ -13,9 +13,27 @@
 import { Inconclusive, nonEmpty, present, type Claim, type EvidenceOnly } from './rule.js';
 import { list } from './prose.js';
 import {
-  acceptedAgainstDocs, apis, byRule, DEPENDENCY_RULES, environmentNote, errnosOf, EXPECTED_REFUSAL, FLAG_RULE_ERRNO, flagMismatches, hasFlag,
-  matrixRows, notJudged, RESOURCE_FLAG, RESOURCES, refusedCount, ruleOutcome, THREAD_NS_RULES, threadRows,
-  type CloneRuleRow, type Resource, type ShareRow,
+  acceptedAgainstDocs,
+  apis,
+  byRule,
+  DEPENDENCY_RULES,
+  environmentNote,
+  errnosOf,
+  EXPECTED_REFUSAL,
+  FLAG_RULE_ERRNO,
+  flagMismatches,
+  hasFlag,
+  matrixRows,
+  notJudged,
+  RESOURCE_FLAG,
+  RESOURCES,
+  refusedCount,
+  ruleOutcome,
+  THREAD_NS_RULES,
+  threadRows,
+  type CloneRuleRow,
+  type Resource,
+  type ShareRow,
 } from './clone-matrix.js';
 
 export { FLAG_RULE_ERRNO, type CloneRuleRow, type ShareRow } from './clone-matrix.js';
@@ -80,12 +98,13 @@ export interface CloneObservations {
  * that is neither a complete call nor part of a split one is a problem, not
  * something to skip.
  */
-export function parseCreationTrace(trace: string):
-  | { ok: { syscall: string; flags?: string; returned: number; failedFirst: string[] } }
-  | { problem: string } {
+export function parseCreationTrace(trace: string): { ok: { syscall: string; flags?: string; returned: number; failedFirst: string[] } } | { problem: string } {
   const lines: string[] = [];
   const open = new Map<string, string>();
-  for (const raw of trace.split('\n').map((l) => l.trim()).filter(Boolean)) {
+  for (const raw of trace
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)) {
     const unfinished = raw.match(/^(\d+)\s+(.*)\s+<unfinished \.\.\.>$/);
     if (unfinished) {
       open.set(unfinished[1]!, unfinished[2]!);
@@ -143,7 +162,10 @@ export const CLONE_CLAIMS: Claim[] = [
     needs: ['cloneMatrix', 'cloneRules'],
     verdicts: ['confirmed', 'refuted', 'nuanced', 'inconclusive'],
     decide(o) {
-      const sameGroup = nonEmpty(matrixRows(o).filter((r) => r.accepted && r.sameTgid), "child of the sharing matrix that shared its creator's TGID");
+      const sameGroup = nonEmpty(
+        matrixRows(o).filter((r) => r.accepted && r.sameTgid),
+        "child of the sharing matrix that shared its creator's TGID",
+      );
       const lacking = sameGroup.filter((r) => !r.shared?.memory || !r.shared.sighand);
       if (lacking.length) {
         const said = (shared: boolean | undefined) => (shared ? 'shared' : 'not shared');
@@ -164,7 +186,10 @@ export const CLONE_CLAIMS: Claim[] = [
       const more = others.map((res) => ({ res, n: sameGroup.filter((r) => r.shared?.[res]).length }));
       const held = `All ${sameGroup.length} children (${apis(o)}) that shared their creator's TGID shared its memory and signal handlers.`;
       const withoutSharing = 'so a task can join a thread group without the sharing that rule guarantees; what such a child shares was not observed here';
-      const looseAccepted = list(matrixLooseAccepted.map((r) => `${r.api} ${r.flags}`), 4);
+      const looseAccepted = list(
+        matrixLooseAccepted.map((r) => `${r.api} ${r.flags}`),
+        4,
+      );
       const nuances = [
         rules.accepted.length ? `the kernel accepted ${acceptedAgainstDocs(rules.accepted)}, ${withoutSharing}` : '',
         matrixLooseAccepted.length ? `the matrix accepted ${matrixLooseAccepted.length} combinations ${looseText} (${looseAccepted})` : '',
@@ -219,7 +244,10 @@ export const CLONE_CLAIMS: Claim[] = [
           ok: (r: ShareRow) => (r.sameTgid === true ? undefined : "its child did not share the caller's TGID"),
         },
       ].map((k) => {
-        const row = present(rows.find((r) => r.flags === k.flags), `The clone(2) matrix row ${k.flags}`);
+        const row = present(
+          rows.find((r) => r.flags === k.flags),
+          `The clone(2) matrix row ${k.flags}`,
+        );
         return { ...k, row, problem: row.accepted ? k.ok(row) : `clone(2) refused it with ${row.errno ?? 'no errno recorded'}` };
       });
       const failed = kinds.filter((k) => k.problem);
@@ -230,7 +258,8 @@ export const CLONE_CLAIMS: Claim[] = [
         const after = l.failedFirst?.length ? ` after ${l.failedFirst.join(', ')}` : '';
         return `libc's ${l.call} used ${l.syscall}${flags}${returned}${after}`;
       });
-      const each = 'the first had its own TGID and could be waited for, the second suspended its caller until it exited and shared its memory, ' +
+      const each =
+        'the first had its own TGID and could be waited for, the second suspended its caller until it exited and shared its memory, ' +
         "the third joined the caller's thread group";
       const libcText = libc.length ? ` What libc itself calls, seen by strace: ${libc.join('; ')}.` : '';
       return { verdict: 'confirmed', explanation: `Raw clone(2) created ${kinds.map((k) => k.kind).join(', ')}: ${each}.${libcText}` };
@@ -246,7 +275,10 @@ export const CLONE_CLAIMS: Claim[] = [
     verdicts: ['confirmed', 'refuted', 'nuanced', 'inconclusive'],
     decide(o) {
       const rows = matrixRows(o);
-      const accepted = nonEmpty(rows.filter((r) => r.accepted && r.shared), 'accepted child of the sharing matrix');
+      const accepted = nonEmpty(
+        rows.filter((r) => r.accepted && r.shared),
+        'accepted child of the sharing matrix',
+      );
       const mism = flagMismatches(rows);
       if (mism.length) return { verdict: 'refuted', explanation: `Sharing did not follow the flags: ${list(mism)}.` };
       const forks = nonEmpty(o.all('forkLikeShares'), 'fork-like child (forkLikeShares)').map((f) => f.result);
@@ -271,7 +303,8 @@ export const CLONE_CLAIMS: Claim[] = [
       if (nuances.length) return { verdict: 'nuanced', explanation: `${held} But the flags do not decide everything: ${nuances.join('; ')}.${notes}` };
       return {
         verdict: 'confirmed',
-        explanation: `${held} No flag set tried was refused, and a child made with no sharing flag shared neither the open file description ` +
+        explanation:
+          `${held} No flag set tried was refused, and a child made with no sharing flag shared neither the open file description ` +
           `(the parent's offset stayed ${list(forks.map((f) => f.offsetSeenByParent))}) nor MAP_SHARED memory.${notes}`,
       };
     },
@@ -286,7 +319,10 @@ export const CLONE_CLAIMS: Claim[] = [
     uses: ['pidnsInnerLookup'],
     verdicts: ['confirmed', 'refuted', 'nuanced', 'inconclusive'],
     decide(o) {
-      const tasks = nonEmpty(o.all('threadGroupIds').flatMap((g) => g.result.tasks), 'task of a thread group (threadGroupIds)');
+      const tasks = nonEmpty(
+        o.all('threadGroupIds').flatMap((g) => g.result.tasks),
+        'task of a thread group (threadGroupIds)',
+      );
       const pids = tasks.map((t) => t.statusPid);
       const dup = pids.filter((p, i) => pids.indexOf(p) !== i);
       if (dup.length) {
@@ -301,8 +337,14 @@ export const CLONE_CLAIMS: Claim[] = [
         return { verdict: 'refuted', explanation: `Children that joined their creator's thread group did not share memory and signal handlers: ${children}.` };
       }
       const pairs = [...new Set(rows.map((r) => r.api))].map((api) => {
-        const without = present(rows.find((r) => r.api === api && r.flags === 'VM|SIGHAND'), `The ${api} matrix row VM|SIGHAND`);
-        const withT = present(rows.find((r) => r.api === api && r.flags === 'VM|SIGHAND|THREAD'), `The ${api} matrix row VM|SIGHAND|THREAD`);
+        const without = present(
+          rows.find((r) => r.api === api && r.flags === 'VM|SIGHAND'),
+          `The ${api} matrix row VM|SIGHAND`,
+        );
+        const withT = present(
+          rows.find((r) => r.api === api && r.flags === 'VM|SIGHAND|THREAD'),
+          `The ${api} matrix row VM|SIGHAND|THREAD`,
+        );
         if (!without.accepted || !withT.accepted) {
           const answer = (r: ShareRow) => (r.accepted ? 'accepted' : `refused (${r.errno ?? 'no errno recorded'})`);
           const cannot = 'A child sharing memory and handlers could not be compared with and without CLONE_THREAD';
@@ -314,14 +356,21 @@ export const CLONE_CLAIMS: Claim[] = [
       const sharedNote = sameGroup.length
         ? ` Every one of the ${sameGroup.length} matrix children that joined its creator's thread group shared memory and signal handlers.`
         : '';
-      const inner = o.all('pidnsInnerLookup').flatMap((n) => n.result.tasks).filter((t) => t.innerPid !== t.outerPid);
+      const inner = o
+        .all('pidnsInnerLookup')
+        .flatMap((n) => n.result.tasks)
+        .filter((t) => t.innerPid !== t.outerPid);
       const bothPids = (t: (typeof inner)[number]) => `a task was ${t.innerPid} inside its namespace and ${t.outerPid} outside`;
       const nuances = [
         // One clause per distinct difference, naming every API that showed it.
-        ...[...pairs.filter((p) => p.diffs.length).reduce((m, p) => {
-          const key = p.diffs.map((d) => `${d} (${p.without[d]} without, ${p.withT[d]} with)`).join(', ');
-          return m.set(key, [...(m.get(key) ?? []), p]);
-        }, new Map<string, typeof pairs>())].map(
+        ...[
+          ...pairs
+            .filter((p) => p.diffs.length)
+            .reduce((m, p) => {
+              const key = p.diffs.map((d) => `${d} (${p.without[d]} without, ${p.withT[d]} with)`).join(', ');
+              return m.set(key, [...(m.get(key) ?? []), p]);
+            }, new Map<string, typeof pairs>()),
+        ].map(
           ([diff, ps]) =>
             `through ${ps.map((p) => p.api).join(' and ')}, a CLONE_VM|CLONE_SIGHAND child without CLONE_THREAD differed from one with it in ${diff}: ` +
             'sharing memory and handlers alone did not make a thread, the kernel tells a thread group apart',
@@ -332,7 +381,8 @@ export const CLONE_CLAIMS: Claim[] = [
       if (nuances.length) return { verdict: 'nuanced', explanation: `${held} But ${nuances.join('; and ')}.` };
       return {
         verdict: 'confirmed',
-        explanation: `${held} A child sharing memory and handlers behaved the same with or without CLONE_THREAD (thread group, waitable, exit signal) ` +
+        explanation:
+          `${held} A child sharing memory and handlers behaved the same with or without CLONE_THREAD (thread group, waitable, exit signal) ` +
           `through ${pairs.map((p) => p.api).join(' and ')}.`,
       };
     },
@@ -361,13 +411,15 @@ export const CLONE_CLAIMS: Claim[] = [
       }
       // Why a resource was always shared, from what was observed: the THREAD rows lacking its flag, refused.
       const rows = matrixRows(o).filter((r) => hasFlag(r, 'THREAD'));
-      const why = forced.map((res) => {
-        const lacking = rows.filter((r) => !hasFlag(r, RESOURCE_FLAG[res]));
-        const refused = lacking.filter((r) => !r.accepted);
-        return lacking.length && refused.length === lacking.length
-          ? `all ${lacking.length} CLONE_THREAD combinations without CLONE_${RESOURCE_FLAG[res]} were refused (${errnosOf(refused)})`
-          : '';
-      }).filter(Boolean);
+      const why = forced
+        .map((res) => {
+          const lacking = rows.filter((r) => !hasFlag(r, RESOURCE_FLAG[res]));
+          const refused = lacking.filter((r) => !r.accepted);
+          return lacking.length && refused.length === lacking.length
+            ? `all ${lacking.length} CLONE_THREAD combinations without CLONE_${RESOURCE_FLAG[res]} were refused (${errnosOf(refused)})`
+            : '';
+        })
+        .filter(Boolean);
       const rules = ruleOutcome(o, DEPENDENCY_RULES);
       const ruleText = rules.refused.length ? `; the rule rows agree: ${byRule(rules.refused).join('; ')}` : '';
       const forcedText = `${forced.join(' and ')} ${forced.length > 1 ? 'were' : 'was'}`;
@@ -387,7 +439,10 @@ export const CLONE_CLAIMS: Claim[] = [
     needs: ['cloneMatrix', 'forkLikeShares'],
     verdicts: ['confirmed', 'refuted', 'nuanced', 'inconclusive'],
     decide(o) {
-      const nones = nonEmpty(matrixRows(o).filter((r) => r.flags === 'none'), 'matrix row with no sharing flag');
+      const nones = nonEmpty(
+        matrixRows(o).filter((r) => r.flags === 'none'),
+        'matrix row with no sharing flag',
+      );
       const refused = nones.filter((r) => !r.accepted);
       if (refused.length) {
         const refusals = list(refused.map((r) => `${r.api} refused it with ${r.errno ?? 'no errno recorded'}`));
@@ -395,11 +450,13 @@ export const CLONE_CLAIMS: Claim[] = [
       }
       const sharedAnyway = nones.flatMap((r) => RESOURCES.filter((res) => r.shared?.[res]).map((res) => `${res} (${r.api})`));
       if (sharedAnyway.length) return { verdict: 'refuted', explanation: `A child made with no sharing flag shared ${list(sharedAnyway)}.` };
-      const notProcess = nones.flatMap((r) => [
-        r.sameTgid ? `through ${r.api} it joined the caller's thread group` : '',
-        r.waitable ? '' : `through ${r.api} its creator could not wait for it`,
-        r.exitSignalToCaller ? '' : `through ${r.api} it sent its creator no exit signal`,
-      ]).filter(Boolean);
+      const notProcess = nones
+        .flatMap((r) => [
+          r.sameTgid ? `through ${r.api} it joined the caller's thread group` : '',
+          r.waitable ? '' : `through ${r.api} its creator could not wait for it`,
+          r.exitSignalToCaller ? '' : `through ${r.api} it sent its creator no exit signal`,
+        ])
+        .filter(Boolean);
       const sharedNone = 'A child made with no sharing flag shared none of memory, fd table, fs info, signal handlers or SysV undo';
       if (notProcess.length) {
         return { verdict: 'refuted', explanation: `${sharedNone}, but did not behave as a classic process: ${notProcess.join('; ')}.` };
@@ -449,8 +506,12 @@ export const CLONE_CLAIMS: Claim[] = [
       }
       return {
         verdict: 'confirmed',
-        explanation: `The kernel accepted all ${matrixRows(o).length} combinations of the eight sharing flags (${apis(o)}) ` +
-          `and all ${rules.accepted.length} other flag sets tried (${list(rules.accepted.map((r) => `${r.api}(${r.flags})`), 4)}).`,
+        explanation:
+          `The kernel accepted all ${matrixRows(o).length} combinations of the eight sharing flags (${apis(o)}) ` +
+          `and all ${rules.accepted.length} other flag sets tried (${list(
+            rules.accepted.map((r) => `${r.api}(${r.flags})`),
+            4,
+          )}).`,
       };
     },
   },
@@ -478,17 +539,22 @@ export const CLONE_CLAIMS: Claim[] = [
         const notPosix = "it is a PID in the kernel's sense, a TID, not the POSIX process ID";
         nuances.push(`in ${notGetpid.length} of them that ID was not what getpid(2) returned inside the new thread${creators}: ${notPosix}`);
       }
-      const pcs = o.all('libcCreation').filter((l) => l.result.call === 'pthread_create').map((l) => l.result);
-      const libc = pcs.map((pc) => {
-        const call = pc.flags ? `${pc.syscall}(${pc.flags})` : `${pc.syscall} with no flags`;
-        if (pc.returned !== pc.made) {
-          nuances.push(`this libc's pthread_create(3) called ${call}, which returned ${pc.returned}, while the new thread's gettid(2) was ${pc.made}`);
-          return '';
-        }
-        if (pc.syscall !== 'clone') nuances.push(`this libc's pthread_create(3) made its thread with ${pc.syscall}, not clone(2) itself`);
-        const after = pc.failedFirst?.length ? ` (after ${pc.failedFirst.join(', ')})` : '';
-        return ` This libc's pthread_create(3) called ${call}${after}, which returned ${pc.returned}, the new thread's TID (its gettid(2)).`;
-      }).join('');
+      const pcs = o
+        .all('libcCreation')
+        .filter((l) => l.result.call === 'pthread_create')
+        .map((l) => l.result);
+      const libc = pcs
+        .map((pc) => {
+          const call = pc.flags ? `${pc.syscall}(${pc.flags})` : `${pc.syscall} with no flags`;
+          if (pc.returned !== pc.made) {
+            nuances.push(`this libc's pthread_create(3) called ${call}, which returned ${pc.returned}, while the new thread's gettid(2) was ${pc.made}`);
+            return '';
+          }
+          if (pc.syscall !== 'clone') nuances.push(`this libc's pthread_create(3) made its thread with ${pc.syscall}, not clone(2) itself`);
+          const after = pc.failedFirst?.length ? ` (after ${pc.failedFirst.join(', ')})` : '';
+          return ` This libc's pthread_create(3) called ${call}${after}, which returned ${pc.returned}, the new thread's TID (its gettid(2)).`;
+        })
+        .join('');
       const held = `For all ${threads.length} accepted CLONE_THREAD children (${apis(o)}), clone returned the new task's own ID, its gettid(2).${libc}`;
       return nuances.length
         ? { verdict: 'nuanced', explanation: `${held} But ${nuances.join('; and ')}.` }

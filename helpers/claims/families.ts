@@ -36,7 +36,8 @@ export const FAMILY_LAYOUT: Partial<Record<ClaimFamily, FamilyLayout>> = {
   'kernel-threads': {
     probe: {
       instead: null,
-      because: 'Kernel threads are started by the kernel, not by a probe: the experiments read what /proc shows of the tasks already there and send at most signal 0.',
+      because:
+        'Kernel threads are started by the kernel, not by a probe: the experiments read what /proc shows of the tasks already there and send at most signal 0.',
     },
   },
   ps: {

@@ -293,7 +293,8 @@ export const IDS_CLAIMS: Claim[] = [
       const n = judged.reduce((a, g) => a + g.result.tasks.length, 0);
       return {
         verdict: 'confirmed',
-        explanation: `In ${groupsLabel(judged)}, ${n} tasks in all, every task's status had the group's TGID as Tgid and a Pid of its own, ` +
+        explanation:
+          `In ${groupsLabel(judged)}, ${n} tasks in all, every task's status had the group's TGID as Tgid and a Pid of its own, ` +
           `the Threads line of /proc/TGID/status counted them all, and /proc/TGID/task listed exactly their TIDs.${partialNote(partial)}`,
       };
     },
@@ -315,7 +316,8 @@ export const IDS_CLAIMS: Claim[] = [
       const singleText = plural(singles, 'single-threaded process', 'single-threaded processes');
       return {
         verdict: 'confirmed',
-        explanation: `In all ${tasks.length} tasks observed (${groupsLabel(groups)}, and ${singleText}), ` +
+        explanation:
+          `In all ${tasks.length} tasks observed (${groupsLabel(groups)}, and ${singleText}), ` +
           `both libc getpid and the getpid system call returned the Tgid that /proc/TGID/task/TID/status showed.${partialNote(partial)}`,
       };
     },
@@ -341,12 +343,16 @@ export const IDS_CLAIMS: Claim[] = [
       }
       const distinct = new Set(tasks.map((t) => t.statusPid)).size;
       const both = tasks.length - j.noWrapper.length;
-      const asked = both === tasks.length
-        ? 'libc gettid and the gettid system call both'
-        : both ? `the gettid system call (and libc gettid in ${both})` : 'the gettid system call';
+      const asked =
+        both === tasks.length
+          ? 'libc gettid and the gettid system call both'
+          : both
+            ? `the gettid system call (and libc gettid in ${both})`
+            : 'the gettid system call';
       return {
         verdict: 'confirmed',
-        explanation: `In all ${tasks.length} tasks observed, ${asked} returned the Pid of the task's own /proc/TGID/task/TID/status ` +
+        explanation:
+          `In all ${tasks.length} tasks observed, ${asked} returned the Pid of the task's own /proc/TGID/task/TID/status ` +
           `(${distinct} distinct values).${wrapper}${partialNote(partial)}`,
       };
     },
@@ -384,7 +390,10 @@ export const IDS_CLAIMS: Claim[] = [
           }
         }
       }
-      const disagree = disagreement(judged.flatMap((g) => g.result.tasks), 'getpid');
+      const disagree = disagreement(
+        judged.flatMap((g) => g.result.tasks),
+        'getpid',
+      );
       const disagreeNote = disagree ? `${disagree}.` : '';
       if (split.length) {
         const notSame = 'Threads of one process did not all get the same value from getpid';
@@ -398,13 +407,15 @@ export const IDS_CLAIMS: Claim[] = [
       if (offGroup.length) {
         return {
           verdict: 'nuanced',
-          explanation: `In ${groupsLabel(judged)} all threads of a process got one value from getpid, as POSIX wants, ` +
+          explanation:
+            `In ${groupsLabel(judged)} all threads of a process got one value from getpid, as POSIX wants, ` +
             `but not the thread group's ID that the kernel shows: ${offGroup.join('; ')}.${disagreeNote}${tidNote}${partialNote(partial)}`,
         };
       }
       return {
         verdict: 'confirmed',
-        explanation: `In ${groupsLabel(judged)} every task got its group's TGID, the Tgid of its /proc status, ` +
+        explanation:
+          `In ${groupsLabel(judged)} every task got its group's TGID, the Tgid of its /proc status, ` +
           `from both libc getpid and the getpid system call.${tidNote}${partialNote(partial)}`,
       };
     },
@@ -456,7 +467,8 @@ export const IDS_CLAIMS: Claim[] = [
         return { verdict: 'refuted', explanation: `Threads did not each look like a process to the kernel: ${problems.join('; ')}.${partialNote(partial)}` };
       }
       const n = threads.length;
-      const sameStatus = `a /proc/TGID/task/TID/status with the same ${procs[0].result.statusKeys.length} fields, in the same order, ` +
+      const sameStatus =
+        `a /proc/TGID/task/TID/status with the same ${procs[0].result.statusKeys.length} fields, in the same order, ` +
         `as the /proc/PID/status of an independent single-threaded process (${list(procs.map((p) => p.result.pid))})`;
       const ownPid = 'a PID of its own (not shared in its group, and not the TGID)';
       const base = `To the kernel each of the ${n} non-leader threads observed (${groupsLabel(judged)}) is a task like a process: ${ownPid} and ${sameStatus}.`;
@@ -480,13 +492,16 @@ export const IDS_CLAIMS: Claim[] = [
           group ? `${w.name} returned the group's TGID, not the thread's own PID, in ${allOr(group, n)}` : '',
           ownN ? `${w.name} returned the thread's own PID in ${allOr(ownN, n)}` : '',
           isNonEmpty(other) ? `${w.name} returned neither in ${other.length} (e.g. thread ${other[0].tid}: ${w.of(other[0])})` : '',
-        ].filter(Boolean).join(', ');
+        ]
+          .filter(Boolean)
+          .join(', ');
       });
       const split = disagreement(threads, 'getpid');
       const disagreeNote = split ? `${split}.` : '';
       return {
         verdict: 'nuanced',
-        explanation: `${base} But the process identity user space sees through getpid is not the thread's own: ` +
+        explanation:
+          `${base} But the process identity user space sees through getpid is not the thread's own: ` +
           `${clauses.join('; ')}.${disagreeNote}${partialNote(partial)}`,
       };
     },

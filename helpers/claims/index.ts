@@ -14,7 +14,16 @@
  * rule: the claim is `inconclusive` in the report and the run fails.
  */
 import type { ObservationKind, RecordedObservation } from '../observations.js';
-import { type Claim, type Decision, type EnvironmentFact, type EvidenceOnly, type ExpectedDifference, ObservationIndex, Inconclusive, whySetAside } from './rule.js';
+import {
+  type Claim,
+  type Decision,
+  type EnvironmentFact,
+  type EvidenceOnly,
+  type ExpectedDifference,
+  type ObservationIndex,
+  Inconclusive,
+  whySetAside,
+} from './rule.js';
 import type { CheckedEnvironment } from './checked-environments.js';
 import { CLAIM_FAMILIES, FAMILY_LAYOUT, type ClaimFamily, type FamilyLayout } from './families.js';
 import { CLONE_CLAIMS, CLONE_EVIDENCE_ONLY } from './clone.js';
@@ -77,10 +86,12 @@ export const familyOf = (id: string): ClaimFamily | undefined => FAMILIES.find((
 
 /** The claims whose verdict `env` is expected to move, with how and why (Claim.expectedIn), by ID. */
 export function expectedIn(env: CheckedEnvironment): Record<string, ExpectedDifference> {
-  return Object.fromEntries(CLAIMS.flatMap((c) => {
-    const e = c.expectedIn?.[env];
-    return e ? [[c.id, e]] : [];
-  }));
+  return Object.fromEntries(
+    CLAIMS.flatMap((c) => {
+      const e = c.expectedIn?.[env];
+      return e ? [[c.id, e]] : [];
+    }),
+  );
 }
 
 /** T1, A1..A15, B1..B5, C1..C5: the order of CLAIMS.md. */
@@ -124,7 +135,9 @@ export function evaluate(claim: Claim, index: ObservationIndex): Evaluation {
         `This run did not completely observe what the rule needs (${missing.join(', ')}).`,
         aside.length ? `Set aside: ${setAsideText(aside)}.` : '',
         never.length ? `Never recorded: ${never.join(', ')} (their tests were skipped, failed before recording, or were not run).` : '',
-      ].filter(Boolean).join(' '),
+      ]
+        .filter(Boolean)
+        .join(' '),
       read: [],
       readEnv: [],
       used: [],

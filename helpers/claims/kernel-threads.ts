@@ -48,7 +48,10 @@ type Census = KernelThreadsObservations['kernelThreads'];
 type Vantage = Pick<RuleEnvironment, 'initialPidNamespace' | 'procMountOptions' | 'euid'>;
 
 const of0 = (x: number, total: number) => (x === total ? `all ${total}` : `${x} of the ${total}`);
-const counts = (m: Record<string, number>) => Object.entries(m).map(([k, n]) => `${k}: ${n}`).join(', ');
+const counts = (m: Record<string, number>) =>
+  Object.entries(m)
+    .map(([k, n]) => `${k}: ${n}`)
+    .join(', ');
 
 /** Why a reader is refused what it asks of a task, as opposed to what the task lacks. */
 const REFUSALS: Record<string, string> = {
@@ -148,8 +151,14 @@ export const KERNEL_THREADS_CLAIMS: Claim[] = [
     env: ['initialPidNamespace', 'procMountOptions', 'euid'],
     verdicts: ['confirmed', 'nuanced', 'refuted', 'inconclusive'],
     expectedIn: {
-      'pid-namespace': { verdict: 'inconclusive', because: 'No kernel thread is visible from a child PID namespace: kthreadd and the threads it starts are in the initial one.' },
-      hidepid: { verdict: 'inconclusive', because: 'Kernel threads belong to root, and /proc mounted hidepid=invisible hides them from the other user this run is.' },
+      'pid-namespace': {
+        verdict: 'inconclusive',
+        because: 'No kernel thread is visible from a child PID namespace: kthreadd and the threads it starts are in the initial one.',
+      },
+      hidepid: {
+        verdict: 'inconclusive',
+        because: 'Kernel threads belong to root, and /proc mounted hidepid=invisible hides them from the other user this run is.',
+      },
     },
     decide(o): Decision {
       const censuses = nonEmpty(o.all('kernelThreads'), 'census of kernel threads');

@@ -50,7 +50,10 @@ export const PID_NAMESPACES_CLAIMS: Claim[] = [
      */
     decide(o) {
       const obs = o.all('pidNamespaces');
-      const all = nonEmpty(obs.flatMap((x) => x.result.tasks.map((t) => ({ t, variant: x.variant }))), 'task in a new PID namespace');
+      const all = nonEmpty(
+        obs.flatMap((x) => x.result.tasks.map((t) => ({ t, variant: x.variant }))),
+        'task in a new PID namespace',
+      );
       const problems: string[] = [];
       const tgidNotes: string[] = [];
       for (const x of obs) {
@@ -123,9 +126,12 @@ export const PID_NAMESPACES_CLAIMS: Claim[] = [
           : innermostWorkers.every((w) => w.getpid === 2)
             ? ', and the process it forked got 2'
             : `, and the processes they forked got ${list(innermostWorkers.map((w) => w.getpid))}`;
-        const pid1 = inits.length && inits.every(({ t }) => t.getpid === 1)
-          ? `every namespace's init got 1 from getpid${forked}`
-          : inits.length ? `the namespaces' inits got ${list(inits.map(({ t }) => t.getpid))} from getpid` : '';
+        const pid1 =
+          inits.length && inits.every(({ t }) => t.getpid === 1)
+            ? `every namespace's init got 1 from getpid${forked}`
+            : inits.length
+              ? `the namespaces' inits got ${list(inits.map(({ t }) => t.getpid))} from getpid`
+              : '';
         const example = `${who(deepest.t, deepest.variant)} had NSpid ${deepest.t.nspid.join(' / ')} (the host's first)`;
         const inside = repeats.length ? `, while inside, numbers named several tasks: ${list(repeats, 2)}` : '';
         const hostDistinct = `the host's numbers were distinct among tasks alive at once${inside}${pid1 ? `; ${pid1}` : ''}`;
@@ -140,14 +146,15 @@ export const PID_NAMESPACES_CLAIMS: Claim[] = [
       if (limits.length) {
         return {
           verdict: 'nuanced',
-          explanation: `Across ${count}, every task had a PID of its own and ${outerUnique}; ${tgidText}. ` +
-            `But ${limits.join('; and ')}.${innerText}${unknownVantage}`,
+          explanation:
+            `Across ${count}, every task had a PID of its own and ${outerUnique}; ${tgidText}. ` + `But ${limits.join('; and ')}.${innerText}${unknownVantage}`,
         };
       }
       const lookedFrom = initial !== null ? ` This run looked from ${whereFrom(initial)}.` : '';
       return {
         verdict: 'confirmed',
-        explanation: `Across ${count}, every task had a single PID (its NSpid named one number only, the one its gettid returned), ` +
+        explanation:
+          `Across ${count}, every task had a single PID (its NSpid named one number only, the one its gettid returned), ` +
           `and ${outerUnique}; ${tgidText}.${lookedFrom}${innerText}${unknownVantage}`,
       };
     },

@@ -222,27 +222,33 @@ export const PROC_VISIBILITY_CLAIMS: Claim[] = [
     needs: ['procListing'],
     verdicts: ['confirmed', 'refuted', 'inconclusive'],
     decide(o) {
-      const reported = o.all('procListing').map((l) => l.result).filter((l) => l.tids.length > 0);
+      const reported = o
+        .all('procListing')
+        .map((l) => l.result)
+        .filter((l) => l.tids.length > 0);
       const groups = nonEmpty(reported, 'thread group with the TIDs its tasks reported');
       const wrong = groups.filter((l) => !sortedEqual(l.taskDir, l.tids));
       if (wrong.length) {
         return {
           verdict: 'refuted',
-          explanation: `/proc/TGID/task did not list the group's TIDs: ${wrong.map((l) => {
-            const extra = l.taskDir.filter((t) => !l.tids.includes(t));
-            const missing = l.tids.filter((t) => !l.taskDir.includes(t));
-            const differences = [
-              extra.length ? `listed ${list(extra)}, which no task of the group reported` : '',
-              missing.length ? `lacked ${list(missing)}, which tasks of the group reported` : '',
-              !extra.length && !missing.length ? `listed ${list(l.taskDir)} with repeats` : '',
-            ];
-            return `for TGID ${l.tgid} it ${differences.filter(Boolean).join(' and ')}`;
-          }).join('; ')}.`,
+          explanation: `/proc/TGID/task did not list the group's TIDs: ${wrong
+            .map((l) => {
+              const extra = l.taskDir.filter((t) => !l.tids.includes(t));
+              const missing = l.tids.filter((t) => !l.taskDir.includes(t));
+              const differences = [
+                extra.length ? `listed ${list(extra)}, which no task of the group reported` : '',
+                missing.length ? `lacked ${list(missing)}, which tasks of the group reported` : '',
+                !extra.length && !missing.length ? `listed ${list(l.taskDir)} with repeats` : '',
+              ];
+              return `for TGID ${l.tgid} it ${differences.filter(Boolean).join(' and ')}`;
+            })
+            .join('; ')}.`,
         };
       }
       return {
         verdict: 'confirmed',
-        explanation: `For ${groups.length} thread groups of ${list(groups.map((l) => l.tids.length))} tasks, ` +
+        explanation:
+          `For ${groups.length} thread groups of ${list(groups.map((l) => l.tids.length))} tasks, ` +
           '/proc/TGID/task listed exactly the TIDs the tasks got from the raw gettid system call (SYS_gettid), no more, no fewer.',
       };
     },
@@ -258,7 +264,9 @@ export const PROC_VISIBILITY_CLAIMS: Claim[] = [
     env: ['initialPidNamespace', 'procMountOptions', 'euid'],
     verdicts: ['confirmed', 'refuted', 'nuanced'],
     // A13 is about the /proc one stands in: mounted hidepid=invisible, it hides other users' PIDs, listed or not, from cd.
-    expectedIn: { hidepid: { verdict: 'nuanced', because: "This run's own /proc is mounted hidepid=invisible: it lets this user enter only its own tasks' PIDs." } },
+    expectedIn: {
+      hidepid: { verdict: 'nuanced', because: "This run's own /proc is mounted hidepid=invisible: it lets this user enter only its own tasks' PIDs." },
+    },
     /*
      * What the claim asserts: in the /proc you stand in, a PID of a live task
      * that the listing leaves out (a thread's TID) can still be entered. The
@@ -327,7 +335,9 @@ export const PROC_VISIBILITY_CLAIMS: Claim[] = [
         `Held: ${tids} absent from a readdir of /proc and entered from C: stat, open and chdir succeeded, and ${statusSaid}`,
         `In ${shellNames}, ls /proc | grep -x TID found nothing for ${shellTids}, and ${cdWorked}`,
         outerEntered.length ? `The PIDs in this /proc of tasks in a child PID namespace were entered too, listed or not: ${list(outerEntered)}.` : '',
-      ].filter(Boolean).join(' ');
+      ]
+        .filter(Boolean)
+        .join(' ');
 
       const limits: string[] = [];
       const bounds: string[] = [];
@@ -378,15 +388,22 @@ export const PROC_VISIBILITY_CLAIMS: Claim[] = [
       if (!hidepids.length) notSeen.push('a /proc mounted with hidepid (that test did not run or was set aside)');
 
       for (const n of inner) {
-        scope.push(`a PID inside a child PID namespace is not a PID of this /proc: looked up from outside, ${list(n.tasks.map((t) => {
-          const ids = lookupIds(t.outside);
-          const another = `was another task${ids?.name ? `, "${ids.name}"` : ''}${ids?.pid !== undefined ? ` (Pid ${ids.pid})` : ''}`;
-          const what = t.sameTask ? 'reached that same task' : reached(t.outside) ? another : `gave ${t.outside.stat}`;
-          return `/proc/${t.innerPid} (the inner PID of ${t.outerPid}) ${what}`;
-        }))}`);
+        scope.push(
+          `a PID inside a child PID namespace is not a PID of this /proc: looked up from outside, ${list(
+            n.tasks.map((t) => {
+              const ids = lookupIds(t.outside);
+              const another = `was another task${ids?.name ? `, "${ids.name}"` : ''}${ids?.pid !== undefined ? ` (Pid ${ids.pid})` : ''}`;
+              const what = t.sameTask ? 'reached that same task' : reached(t.outside) ? another : `gave ${t.outside.stat}`;
+              return `/proc/${t.innerPid} (the inner PID of ${t.outerPid}) ${what}`;
+            }),
+          )}`,
+        );
       }
       if (!inner.length) notSeen.push('tasks in a child PID namespace (that test did not run or was set aside)');
-      const innerProc = o.all('pidNamespaces').map((n) => n.result).find((n) => n.innerProcEntries);
+      const innerProc = o
+        .all('pidNamespaces')
+        .map((n) => n.result)
+        .find((n) => n.innerProcEntries);
       if (innerProc?.innerProcEntries) {
         scope.push(`a /proc mounted inside a child PID namespace listed only that namespace's tasks (${list(innerProc.innerProcEntries)})`);
       }

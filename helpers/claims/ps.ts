@@ -33,11 +33,12 @@ type Seen = PsView & { cmd: string; tgid: number; tids: number[] };
 function printed(v: Seen): string {
   if (v.rows === 0) return 'printed no row of the group';
   if (v.showsThreads) {
-    const tids = v.threadTidsShown.length === v.tids.length - 1
-      ? ", with the threads' TIDs"
-      : v.threadTidsShown.length
-        ? `, showing ${v.threadTidsShown.length} of the ${v.tids.length - 1} threads' TIDs`
-        : ', each labelled with the TGID (no TID column)';
+    const tids =
+      v.threadTidsShown.length === v.tids.length - 1
+        ? ", with the threads' TIDs"
+        : v.threadTidsShown.length
+          ? `, showing ${v.threadTidsShown.length} of the ${v.tids.length - 1} threads' TIDs`
+          : ', each labelled with the TGID (no TID column)';
     return `printed a row per task (${v.rows})${tids}`;
   }
   if (v.rows === 1 && v.tgidShown) return `printed one row, the process (PID ${v.tgid})`;
@@ -51,11 +52,12 @@ const all = (vs: Seen[]) => vs.map(said).join('; ');
 /** `ps -p TID`: which row, if any, it printed for a non-leader TID. */
 function byTid(v: Seen): string {
   const tid = v.asked ?? v.args[v.args.length - 1];
-  const what = v.threadTidsShown.length && v.asked !== undefined && v.threadTidsShown.includes(v.asked)
-    ? `printed a row for the TID ${tid} itself`
-    : v.tgidShown
-      ? `printed the row of its process (PID ${v.tgid}), not of the thread`
-      : 'printed no row of the group';
+  const what =
+    v.threadTidsShown.length && v.asked !== undefined && v.threadTidsShown.includes(v.asked)
+      ? `printed a row for the TID ${tid} itself`
+      : v.tgidShown
+        ? `printed the row of its process (PID ${v.tgid}), not of the thread`
+        : 'printed no row of the group';
   return `\`${v.cmd}\` (a non-leader TID) ${what}${v.exitCode === 0 ? '' : ` and exited ${v.exitCode}`}`;
 }
 

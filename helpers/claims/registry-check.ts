@@ -90,11 +90,24 @@ function codeLines(text: string): { n: number; line: string }[] {
 export function headerClaims(text: string): string[] | { problem: string } {
   const doc = text.match(/^\s*\/\*\*([\s\S]*?)\*\//)?.[1];
   if (doc === undefined) return { problem: 'it has no doc comment at the top of the file' };
-  const lines = doc.split('\n').map((l) => l.replace(/^\s*\*\s?/, '')).filter((l) => /^Claims:/.test(l));
-  if (lines.length !== 1) return { problem: lines.length ? `its header comment has ${lines.length} "Claims:" lines, where it needs one` : 'its header comment has no "Claims:" line' };
-  const ids = lines[0]!.replace(/^Claims:/, '').trim().split(/[\s,]+/).filter(Boolean);
+  const lines = doc
+    .split('\n')
+    .map((l) => l.replace(/^\s*\*\s?/, ''))
+    .filter((l) => /^Claims:/.test(l));
+  if (lines.length !== 1)
+    return {
+      problem: lines.length ? `its header comment has ${lines.length} "Claims:" lines, where it needs one` : 'its header comment has no "Claims:" line',
+    };
+  const ids = lines[0]!
+    .replace(/^Claims:/, '')
+    .trim()
+    .split(/[\s,]+/)
+    .filter(Boolean);
   const bad = ids.filter((id) => !/^[TABC]\d+$/.test(id));
-  if (bad.length) return { problem: `its "Claims:" line holds ${bad.map((b) => `"${b}"`).join(', ')}, which ${bad.length > 1 ? 'are not claim IDs' : 'is not a claim ID'} (space-separated IDs such as A3, only)` };
+  if (bad.length)
+    return {
+      problem: `its "Claims:" line holds ${bad.map((b) => `"${b}"`).join(', ')}, which ${bad.length > 1 ? 'are not claim IDs' : 'is not a claim ID'} (space-separated IDs such as A3, only)`,
+    };
   return ids;
 }
 
@@ -129,12 +142,15 @@ export function parseClaimsTable(markdown: string): ClaimsTableRow[] | { problem
   if (start < 0) return { problem: 'CLAIMS.md has no table whose header begins "| ID |"' };
   const header = cells(lines[start]!);
   if (header.join(' | ') !== CLAIMS_TABLE_COLUMNS.join(' | ')) {
-    return { problem: `CLAIMS.md's claim table (line ${start + 1}) has the columns "${header.join(' | ')}", where the check reads "${CLAIMS_TABLE_COLUMNS.join(' | ')}"` };
+    return {
+      problem: `CLAIMS.md's claim table (line ${start + 1}) has the columns "${header.join(' | ')}", where the check reads "${CLAIMS_TABLE_COLUMNS.join(' | ')}"`,
+    };
   }
   const rows: ClaimsTableRow[] = [];
   for (let i = start + 2; i < lines.length && lines[i]!.startsWith('|'); i++) {
     const c = cells(lines[i]!);
-    if (c.length !== CLAIMS_TABLE_COLUMNS.length) return { problem: `CLAIMS.md line ${i + 1} has ${c.length} cells, where the claim table has ${CLAIMS_TABLE_COLUMNS.length}` };
+    if (c.length !== CLAIMS_TABLE_COLUMNS.length)
+      return { problem: `CLAIMS.md line ${i + 1} has ${c.length} cells, where the claim table has ${CLAIMS_TABLE_COLUMNS.length}` };
     rows.push({ line: i + 1, id: c[0]!, where: c[1]!, excerpt: c[2]!, statement: c[3]!, family: c[4]!.replace(/^`|`$/g, '') });
   }
   return rows;
@@ -156,7 +172,9 @@ export function scanRepository(root: string, families: readonly string[]): Repos
         probe: existsSync(join(root, files.probe)),
       };
     }),
-    probes: readdirSync(join(root, 'native-helpers')).filter((f) => f.endsWith('.c')).map((f) => f.slice(0, -2)),
+    probes: readdirSync(join(root, 'native-helpers'))
+      .filter((f) => f.endsWith('.c'))
+      .map((f) => f.slice(0, -2)),
     claimsTable: ((t) => (t === undefined ? { problem: 'CLAIMS.md is missing at the project root' } : parseClaimsTable(t)))(read('CLAIMS.md')),
   };
 }
@@ -197,19 +215,30 @@ export function checkRegistry(registry: Registry, scan: RepositoryScan): string[
     if (!s.ruleTests) fail(`Family ${fam.name}: ${files.ruleTests} is missing; every family tests its rules in a file of its name.`);
     const stand = fam.layout.probe;
     if (!stand) {
-      if (!s.probe) fail(`Family ${fam.name}: ${files.probe} is missing; add the probe, or declare in helpers/claims/families.ts (FAMILY_LAYOUT) which probe the family runs instead, and why.`);
+      if (!s.probe)
+        fail(
+          `Family ${fam.name}: ${files.probe} is missing; add the probe, or declare in helpers/claims/families.ts (FAMILY_LAYOUT) which probe the family runs instead, and why.`,
+        );
       continue;
     }
     if (!isSentence(stand.because)) fail(notSentence(`Family ${fam.name}'s reason for having no probe of its own`, stand.because));
-    if (s.probe) fail(`Family ${fam.name} declares it has no probe of its own, but ${files.probe} exists: remove the declaration from helpers/claims/families.ts, or the file.`);
+    if (s.probe)
+      fail(
+        `Family ${fam.name} declares it has no probe of its own, but ${files.probe} exists: remove the declaration from helpers/claims/families.ts, or the file.`,
+      );
     const started = s.caseFile?.probes ?? [];
     if (stand.instead === null && started.length) {
-      fail(`Family ${fam.name} declares it runs no probe, but ${files.caseFile} starts ${started.join(', ')}: correct the declaration in helpers/claims/families.ts.`);
+      fail(
+        `Family ${fam.name} declares it runs no probe, but ${files.caseFile} starts ${started.join(', ')}: correct the declaration in helpers/claims/families.ts.`,
+      );
     }
     if (stand.instead !== null) {
-      if (!scan.probes.includes(stand.instead)) fail(`Family ${fam.name} declares it runs the ${stand.instead} probe instead of its own, but native-helpers/${stand.instead}.c does not exist.`);
+      if (!scan.probes.includes(stand.instead))
+        fail(`Family ${fam.name} declares it runs the ${stand.instead} probe instead of its own, but native-helpers/${stand.instead}.c does not exist.`);
       else if (s.caseFile && !started.includes(stand.instead)) {
-        fail(`Family ${fam.name} declares it runs the ${stand.instead} probe instead of its own, but ${files.caseFile} never starts it (it starts ${started.join(', ') || 'no probe'}): correct the declaration in helpers/claims/families.ts.`);
+        fail(
+          `Family ${fam.name} declares it runs the ${stand.instead} probe instead of its own, but ${files.caseFile} never starts it (it starts ${started.join(', ') || 'no probe'}): correct the declaration in helpers/claims/families.ts.`,
+        );
       }
     }
   }
@@ -225,7 +254,8 @@ export function checkRegistry(registry: Registry, scan: RepositoryScan): string[
       if (c.notTestable !== undefined) {
         if (!isSentence(c.notTestable)) fail(notSentence(`${where}'s reason for being not-testable`, c.notTestable));
         if (c.decide) fail(`${where} has a rule and is declared not-testable: keep one.`);
-        if (readsOf(c).length) fail(`${where} is not-testable but declares kinds it reads (${readsOf(c).join(', ')}): a claim no observation bears on reads none.`);
+        if (readsOf(c).length)
+          fail(`${where} is not-testable but declares kinds it reads (${readsOf(c).join(', ')}): a claim no observation bears on reads none.`);
         continue;
       }
       if (!c.decide) {
@@ -234,12 +264,17 @@ export function checkRegistry(registry: Registry, scan: RepositoryScan): string[
       }
       if (!c.verdicts?.length) fail(`${where} does not declare the verdicts its rule can return (verdicts: [...]), which its rule tests must each reach.`);
       for (const v of c.verdicts ?? []) {
-        if (!RULE_VERDICTS.includes(v)) fail(`${where} declares the verdict "${v}", which a rule cannot return (a rule returns one of ${RULE_VERDICTS.join(', ')}; not-testable is declared with notTestable).`);
+        if (!RULE_VERDICTS.includes(v))
+          fail(
+            `${where} declares the verdict "${v}", which a rule cannot return (a rule returns one of ${RULE_VERDICTS.join(', ')}; not-testable is declared with notTestable).`,
+          );
       }
       const tests = scanOf.get(fam.name)?.ruleTests;
       if (tests && !tests.includes(c.id)) {
         const elsewhere = scan.families.filter((f) => f.ruleTests?.includes(c.id)).map((f) => familyFiles(f.name).ruleTests);
-        fail(`${where} has no rule tests in ${familyFiles(fam.name).ruleTests} (ruleCases('${c.id}', ...))${elsewhere.length ? `; they are in ${elsewhere.join(', ')}: move them to the file of its family` : ''}.`);
+        fail(
+          `${where} has no rule tests in ${familyFiles(fam.name).ruleTests} (ruleCases('${c.id}', ...))${elsewhere.length ? `; they are in ${elsewhere.join(', ')}: move them to the file of its family` : ''}.`,
+        );
       }
     }
   }
@@ -249,7 +284,9 @@ export function checkRegistry(registry: Registry, scan: RepositoryScan): string[
   for (const s of scan.families) {
     for (const k of s.caseFile?.recorded ?? []) recordedBy.set(k, [...(recordedBy.get(k) ?? []), s.name]);
     if (s.caseFile?.unreadable.length) {
-      fail(`${familyFiles(s.name).caseFile} calls observe() with a kind that is not a string literal (${s.caseFile.unreadable.join(', ')}): write the kind as observe('kind', ...), so that the registry check can see what it records.`);
+      fail(
+        `${familyFiles(s.name).caseFile} calls observe() with a kind that is not a string literal (${s.caseFile.unreadable.join(', ')}): write the kind as observe('kind', ...), so that the registry check can see what it records.`,
+      );
     }
   }
   const readers = new Map<string, string[]>();
@@ -257,7 +294,9 @@ export function checkRegistry(registry: Registry, scan: RepositoryScan): string[
   for (const c of registry.claims) {
     for (const k of readsOf(c)) {
       if (!recordedBy.has(k)) {
-        fail(`Claim ${c.id} ${c.needs.includes(k) ? 'needs' : 'uses'} the kind ${k}, but no claim case file records it (no observe('${k}', ...) in cases/claims/*.test.ts): record it, or stop reading it.`);
+        fail(
+          `Claim ${c.id} ${c.needs.includes(k) ? 'needs' : 'uses'} the kind ${k}, but no claim case file records it (no observe('${k}', ...) in cases/claims/*.test.ts): record it, or stop reading it.`,
+        );
       }
     }
   }
@@ -265,18 +304,25 @@ export function checkRegistry(registry: Registry, scan: RepositoryScan): string[
     const declared = registry.families.filter((f) => f.evidenceOnly[k as keyof RegistryFamily['evidenceOnly']] !== undefined);
     const read = readers.get(k);
     if (read && declared.length) {
-      fail(`The kind ${k} is declared evidence-only in helpers/claims/${declared.map((f) => f.name).join(', ')}.ts, but ${read.join(', ')} ${read.length > 1 ? 'read' : 'reads'} it: remove the declaration.`);
+      fail(
+        `The kind ${k} is declared evidence-only in helpers/claims/${declared.map((f) => f.name).join(', ')}.ts, but ${read.join(', ')} ${read.length > 1 ? 'read' : 'reads'} it: remove the declaration.`,
+      );
     }
     if (!read && !declared.some((f) => fams.includes(f.name))) {
-      fail(`The kind ${k} is recorded by ${fams.map((f) => familyFiles(f).caseFile).join(', ')} but no rule reads it: read it in a claim's rule (and declare it in needs or uses), or declare it evidence-only, with the reason, in helpers/claims/${fams[0]}.ts.`);
+      fail(
+        `The kind ${k} is recorded by ${fams.map((f) => familyFiles(f).caseFile).join(', ')} but no rule reads it: read it in a claim's rule (and declare it in needs or uses), or declare it evidence-only, with the reason, in helpers/claims/${fams[0]}.ts.`,
+      );
     }
   }
   for (const fam of registry.families) {
     for (const [k, reason] of Object.entries(fam.evidenceOnly)) {
       if (!scanOf.get(fam.name)?.caseFile?.recorded.includes(k)) {
-        fail(`helpers/claims/${fam.name}.ts declares the kind ${k} evidence-only, but ${familyFiles(fam.name).caseFile} does not record it: remove the declaration.`);
+        fail(
+          `helpers/claims/${fam.name}.ts declares the kind ${k} evidence-only, but ${familyFiles(fam.name).caseFile} does not record it: remove the declaration.`,
+        );
       }
-      if (reason === undefined || !isSentence(reason)) fail(notSentence(`The reason the kind ${k} is evidence-only (helpers/claims/${fam.name}.ts)`, reason ?? ''));
+      if (reason === undefined || !isSentence(reason))
+        fail(notSentence(`The reason the kind ${k} is evidence-only (helpers/claims/${fam.name}.ts)`, reason ?? ''));
     }
   }
 
@@ -293,7 +339,11 @@ export function checkRegistry(registry: Registry, scan: RepositoryScan): string[
     }
     const because = (id: string) => {
       const c = registry.claims.find((x) => x.id === id);
-      return c ? readsOf(c).filter((k) => recorded.includes(k)).join(', ') : '';
+      return c
+        ? readsOf(c)
+            .filter((k) => recorded.includes(k))
+            .join(', ')
+        : '';
     };
     const missing = expected.filter((id) => !header.includes(id));
     const extra = header.filter((id) => !expected.includes(id));
@@ -303,7 +353,9 @@ export function checkRegistry(registry: Registry, scan: RepositoryScan): string[
         [
           `${file}: its header's Claims: line does not match what the file records`,
           ...missing.map((id) => `it lacks ${id} (the file records ${because(id)}, which ${id} reads)`),
-          ...extra.map((id) => (familyOfClaim.has(id) ? `it lists ${id}, whose rule reads nothing the file records` : `it lists ${id}, which is no claim of the registry`)),
+          ...extra.map((id) =>
+            familyOfClaim.has(id) ? `it lists ${id}, whose rule reads nothing the file records` : `it lists ${id}, which is no claim of the registry`,
+          ),
           ...twice.map((id) => `it lists ${id} twice`),
           `the line must read " * Claims: ${ids(expected)}".`,
         ].join('; '),
@@ -318,21 +370,31 @@ export function checkRegistry(registry: Registry, scan: RepositoryScan): string[
     const table = scan.claimsTable;
     const inTable = table.map((r) => r.id);
     const inRegistry = registry.claims.map((c) => c.id);
-    for (const r of table.filter((x) => !inRegistry.includes(x.id))) fail(`CLAIMS.md line ${r.line} has claim ${r.id}, which the registry does not hold: add it to its family's module, or remove the row.`);
-    for (const c of registry.claims.filter((x) => !inTable.includes(x.id))) fail(`Claim ${c.id} (helpers/claims/${familyOfClaim.get(c.id)}.ts) is not in CLAIMS.md's table: add its row.`);
+    for (const r of table.filter((x) => !inRegistry.includes(x.id)))
+      fail(`CLAIMS.md line ${r.line} has claim ${r.id}, which the registry does not hold: add it to its family's module, or remove the row.`);
+    for (const c of registry.claims.filter((x) => !inTable.includes(x.id)))
+      fail(`Claim ${c.id} (helpers/claims/${familyOfClaim.get(c.id)}.ts) is not in CLAIMS.md's table: add its row.`);
     const common = (xs: string[], other: string[]) => xs.filter((x) => other.includes(x));
     if (common(inTable, inRegistry).join(' ') !== common(inRegistry, inTable).join(' ')) {
-      fail(`CLAIMS.md lists the claims in the order ${ids(inTable)}, the registry in the order ${ids(inRegistry)}: the IDs are stable and ordered as in CLAIMS.md.`);
+      fail(
+        `CLAIMS.md lists the claims in the order ${ids(inTable)}, the registry in the order ${ids(inRegistry)}: the IDs are stable and ordered as in CLAIMS.md.`,
+      );
     }
     for (const r of table) {
       const c = registry.claims.find((x) => x.id === r.id);
       if (!c) continue;
       const at = `CLAIMS.md line ${r.line} (${r.id})`;
       const file = `helpers/claims/${familyOfClaim.get(c.id)}.ts`;
-      if (r.where !== c.source) fail(`${at} says where is "${r.where}", the registry (${file}) "${c.source}": CLAIMS.md is the source; copy it into the claim's source.`);
-      if (r.excerpt !== c.excerpt) fail(`${at} has the excerpt "${r.excerpt}", the registry (${file}) "${c.excerpt}": CLAIMS.md is the source; copy it into the claim's excerpt.`);
-      if (r.statement !== c.statement) fail(`${at} has the statement "${r.statement}", the registry (${file}) "${c.statement}": the registry is the source; copy its statement into CLAIMS.md.`);
-      if (r.family !== familyOfClaim.get(c.id)) fail(`${at} names the family "${r.family}", but the claim is defined in ${file}: correct CLAIMS.md's family column.`);
+      if (r.where !== c.source)
+        fail(`${at} says where is "${r.where}", the registry (${file}) "${c.source}": CLAIMS.md is the source; copy it into the claim's source.`);
+      if (r.excerpt !== c.excerpt)
+        fail(`${at} has the excerpt "${r.excerpt}", the registry (${file}) "${c.excerpt}": CLAIMS.md is the source; copy it into the claim's excerpt.`);
+      if (r.statement !== c.statement)
+        fail(
+          `${at} has the statement "${r.statement}", the registry (${file}) "${c.statement}": the registry is the source; copy its statement into CLAIMS.md.`,
+        );
+      if (r.family !== familyOfClaim.get(c.id))
+        fail(`${at} names the family "${r.family}", but the claim is defined in ${file}: correct CLAIMS.md's family column.`);
     }
   }
 
@@ -341,7 +403,9 @@ export function checkRegistry(registry: Registry, scan: RepositoryScan): string[
     for (const [env, e] of Object.entries(c.expectedIn ?? {})) {
       const at = `Claim ${c.id}'s expectedIn.${env}`;
       if (!(CHECKED_ENVIRONMENTS as readonly string[]).includes(env)) {
-        fail(`${at} names an environment npm run check:environments does not make (it makes ${CHECKED_ENVIRONMENTS.join(', ')}; helpers/claims/checked-environments.ts).`);
+        fail(
+          `${at} names an environment npm run check:environments does not make (it makes ${CHECKED_ENVIRONMENTS.join(', ')}; helpers/claims/checked-environments.ts).`,
+        );
       } else if (env === BASELINE_ENVIRONMENT) {
         fail(`${at}: ${BASELINE_ENVIRONMENT} is the baseline the others are compared with, and cannot differ from itself.`);
       }

@@ -71,9 +71,11 @@ export class Draft {
   }
   /** Every observation of a kind made incomplete, as a failed probe or refused syscall would leave it. */
   fail(kind: ObservationKind, unobserved: string, variant?: string): this {
-    this.list = this.list.map((o) => (o.kind === kind && (variant === undefined || o.variant === variant)
-      ? ({ kind: o.kind, variant: o.variant, complete: false, unobserved, evidence: {}, test: o.test, testState: 'failed' } as RecordedObservation)
-      : o));
+    this.list = this.list.map((o) =>
+      o.kind === kind && (variant === undefined || o.variant === variant)
+        ? { kind: o.kind, variant: o.variant, complete: false, unobserved, evidence: {}, test: o.test, testState: 'failed' }
+        : o,
+    );
     return this;
   }
   /** Every observation of a kind gone, as when its test was skipped before recording. */
@@ -87,7 +89,7 @@ export class Draft {
     return this;
   }
   add<K extends ObservationKind>(kind: K, variant: string, result: ObservationResults[K]): this {
-    this.list.push({ kind, variant, complete: true, result, evidence: {}, test: `rule test: ${kind}`, testState: 'passed' } as RecordedObservation);
+    this.list.push({ kind, variant, complete: true, result, evidence: {}, test: `rule test: ${kind}`, testState: 'passed' });
     return this;
   }
 }

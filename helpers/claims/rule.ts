@@ -160,4 +160,3 @@ export interface ExpectedDifference {
  * neither read by a rule nor listed here.
  */
 export type EvidenceOnly = Partial<Record<ObservationKind, string>>;
-

@@ -148,7 +148,8 @@ function judgeKill(l: Landing, method: 'kill' | 'libc-kill'): Judged {
   if (t.result !== 'ok') {
     return {
       verdict: 'refuted',
-      text: `${name} on the non-leader TID ${l.target} failed with ${t.result}, ` +
+      text:
+        `${name} on the non-leader TID ${l.target} failed with ${t.result}, ` +
         `while on its TGID ${l.tgid} it returned 0 and queued the signal ${whereQueued(g, l.tgid)}: ` +
         "a thread's ID could not be signalled the way a process's is",
     };
@@ -165,7 +166,10 @@ function otherMethods(l: Landing): string[] {
   return ['tgkill', 'tkill', 'pidfd-thread', 'pidfd'].flatMap((m) => {
     const t = l.sends.find((s) => s.method === m && s.to === l.target);
     if (!t) return [];
-    const env = refusedAlike(t, l.sends.find((s) => s.method === m && s.to === l.tgid));
+    const env = refusedAlike(
+      t,
+      l.sends.find((s) => s.method === m && s.to === l.tgid),
+    );
     if (env) return [`${nameOf(m)} was refused (${env}) for the TID and the TGID alike, an environment refusal: not compared`];
     return [`${nameOf(m)}: ${t.result === 'ok' ? `queued in ${setOf(t, l.tgid)}` : `${t.syscall} failed with ${t.result}`}`];
   });
@@ -263,7 +267,9 @@ export const SIGNALS_CLAIMS: Claim[] = [
           ...texts,
           shells.length ? `From a shell, with a thread's TID: ${list(shells)}.` : '',
           unjudged.length ? `Not judged: ${unjudged.join(' ')}` : '',
-        ].filter(Boolean).join(' '),
+        ]
+          .filter(Boolean)
+          .join(' '),
       };
     },
   },

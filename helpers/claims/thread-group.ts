@@ -110,8 +110,14 @@ function decideA1(o: ObservationIndex) {
   const notCompared: string[] = [];
   let tasksSeen = 0;
   for (const { result: sp } of runs) {
-    const target = present(sp.tasks.find((t) => t.tid === sp.target), `The target TID ${sp.target} among the tasks read from /proc`);
-    const others = nonEmpty(sp.tasks.filter((t) => t.tid !== sp.target), 'other task of the scheduling experiment\'s group');
+    const target = present(
+      sp.tasks.find((t) => t.tid === sp.target),
+      `The target TID ${sp.target} among the tasks read from /proc`,
+    );
+    const others = nonEmpty(
+      sp.tasks.filter((t) => t.tid !== sp.target),
+      "other task of the scheduling experiment's group",
+    );
     tasksSeen += sp.tasks.length;
     if (target.nice !== sp.niceWanted) {
       const call = `setpriority(PRIO_PROCESS, ${sp.target}, ${sp.niceWanted})`;
@@ -151,7 +157,8 @@ function decideA1(o: ObservationIndex) {
   if (groupPid.length) {
     return {
       verdict: 'nuanced' as const,
-      explanation: `${base} But what the kernel schedules is not what its process-ID call names: ${groupPid.join('; ')}. ` +
+      explanation:
+        `${base} But what the kernel schedules is not what its process-ID call names: ${groupPid.join('; ')}. ` +
         'The scheduled unit is a task (/proc/TGID/task/TID); getpid names its thread group.',
     };
   }
@@ -220,8 +227,7 @@ type Comparison = { differs: string } | { same: string } | { unobserved: string 
 const ofUnit = <T extends Ending>(xs: readonly { result: T }[], unit: Ending['unit']): T[] => xs.map((x) => x.result).filter((r) => r.unit === unit);
 
 const onlyActor = (e: Ending) => e.ended.length === 1 && e.ended[0] === e.actor && e.remaining.length === e.members.length - 1;
-const statusText = (e: Ending) =>
-  e.exitCode !== undefined ? `exit status ${e.exitCode}` : e.killedBy !== undefined ? `killed by ${e.killedBy}` : '';
+const statusText = (e: Ending) => (e.exitCode !== undefined ? `exit status ${e.exitCode}` : e.killedBy !== undefined ? `killed by ${e.killedBy}` : '');
 const endedText = (e: Ending) => {
   const st = statusText(e);
   const why = e.statusUnread ? ` (wait status not read: waitid ${e.statusUnread})` : '';
@@ -259,7 +265,10 @@ function decideB1(o: ObservationIndex) {
   const comparisons: Comparison[] = [];
   const exits = o.all('exitScope');
   const eg = exits.filter((e) => e.result.how === 'exit_group');
-  const [se] = ofUnit(exits.filter((e) => e.result.how === 'sys_exit'), 'thread').filter(onlyActor);
+  const [se] = ofUnit(
+    exits.filter((e) => e.result.how === 'sys_exit'),
+    'thread',
+  ).filter(onlyActor);
   comparisons.push(
     compareEnding(
       'libc exit',

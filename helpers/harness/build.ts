@@ -26,7 +26,12 @@ export class ProbeBuildError extends Error {
 export function findCompiler(env: NodeJS.ProcessEnv = process.env): string {
   const candidates = env.CC ? [env.CC.trim().split(/\s+/)[0]!] : ['cc', 'gcc', 'clang'];
   for (const name of candidates) {
-    const paths = name.includes('/') ? [name] : (env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, name));
+    const paths = name.includes('/')
+      ? [name]
+      : (env.PATH ?? '')
+          .split(delimiter)
+          .filter(Boolean)
+          .map((d) => join(d, name));
     for (const p of paths) {
       try {
         accessSync(p, constants.X_OK);
@@ -109,13 +114,19 @@ export async function buildProbes(opts: { env?: NodeJS.ProcessEnv; root?: string
   const t0 = performance.now();
   const env = opts.env ?? process.env;
   const cc = findCompiler(env);
-  const sources = readdirSync(NATIVE_DIR).filter((f) => f.endsWith('.c') || f.endsWith('.h')).sort();
+  const sources = readdirSync(NATIVE_DIR)
+    .filter((f) => f.endsWith('.c') || f.endsWith('.h'))
+    .sort();
   const names = sources.filter((f) => f.endsWith('.c')).map((f) => f.slice(0, -2));
   const [version, libc] = await Promise.all([execa(cc, ['--version'], { env, reject: false }), checkLibc(cc, env, opts.root ?? cacheRoot())]);
   const flags = [...CFLAGS, ...featureDefines(libc)];
   const hash = createHash('sha256');
   hash.update(JSON.stringify({ cc, version: version.stdout.split('\n')[0], flags, arch: process.arch }));
-  for (const f of sources) hash.update(f).update('\0').update(readFileSync(join(NATIVE_DIR, f)));
+  for (const f of sources)
+    hash
+      .update(f)
+      .update('\0')
+      .update(readFileSync(join(NATIVE_DIR, f)));
   const dir = join(opts.root ?? cacheRoot(), 'probes', hash.digest('hex').slice(0, 16));
   if (existsSync(join(dir, '.complete'))) return { dir, names, libc, compiled: false, ms: performance.now() - t0 };
 
@@ -132,9 +143,7 @@ export async function buildProbes(opts: { env?: NodeJS.ProcessEnv; root?: string
           all: true,
         });
         if (r.exitCode !== 0 || r.failed) {
-          throw new ProbeBuildError(
-            `compiling native-helpers/${name}.c with ${cc} failed (exit ${r.exitCode ?? r.signal}):\n${r.all ?? r.message}`,
-          );
+          throw new ProbeBuildError(`compiling native-helpers/${name}.c with ${cc} failed (exit ${r.exitCode ?? r.signal}):\n${r.all ?? r.message}`);
         }
       }),
     );

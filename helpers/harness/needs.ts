@@ -159,14 +159,16 @@ export function unreachableBy(uid: number, dir: string): string | undefined {
   try {
     const real = realpathSync(dir);
     for (let d = real; ; d = dirname(d)) {
-      if (!may(d, 0o1)) return `the probe cache ${real} is not reachable by uid ${uid}: ${d} is not searchable by it (chmod o+x ${d}, or set CLONELAB_CACHE_DIR to a directory every user can reach)`;
+      if (!may(d, 0o1))
+        return `the probe cache ${real} is not reachable by uid ${uid}: ${d} is not searchable by it (chmod o+x ${d}, or set CLONELAB_CACHE_DIR to a directory every user can reach)`;
       if (d === '/') break;
     }
     const locked = readdirSync(real).filter((f) => {
       const st = statSync(join(real, f));
       return st.isFile() && (st.mode & 0o100) !== 0 && !may(join(real, f), 0o1);
     });
-    if (locked.length) return `the probes in ${real} are not executable by uid ${uid} (${locked.slice(0, 3).join(', ')}${locked.length > 3 ? ', ...' : ''}; built under a umask that drops o+x)`;
+    if (locked.length)
+      return `the probes in ${real} are not executable by uid ${uid} (${locked.slice(0, 3).join(', ')}${locked.length > 3 ? ', ...' : ''}; built under a umask that drops o+x)`;
     return undefined;
   } catch (e) {
     return `the probe cache ${dir} could not be checked: ${(e as Error).message}`;
@@ -177,7 +179,14 @@ const answered = new Map<string, boolean>();
 
 export const realHost: Host = {
   euid: () => process.geteuid!(), // always there on Linux (POSIX platforms)
-  which: (cmd) => (isAbsolute(cmd) ? (executable(cmd) ? cmd : undefined) : PATH().map((d) => join(d, cmd)).find(executable)),
+  which: (cmd) =>
+    isAbsolute(cmd)
+      ? executable(cmd)
+        ? cmd
+        : undefined
+      : PATH()
+          .map((d) => join(d, cmd))
+          .find(executable),
   answers: (path, args) => {
     const key = [path, ...args].join(' ');
     let ok = answered.get(key);
@@ -240,9 +249,11 @@ export function findCommand(cmd: string, host: Host = realHost): string | undefi
  */
 function usernsForbidden(host: Host): string | undefined {
   // clone(2) ERRORS: ENOSPC when the nesting would pass max_user_namespaces (0: none at all).
-  if (host.sysctl('user/max_user_namespaces') === '0') return 'user.max_user_namespaces is 0, so CLONE_NEWUSER fails with ENOSPC (sysctl -w user.max_user_namespaces=15000)';
+  if (host.sysctl('user/max_user_namespaces') === '0')
+    return 'user.max_user_namespaces is 0, so CLONE_NEWUSER fails with ENOSPC (sysctl -w user.max_user_namespaces=15000)';
   // A Debian/Ubuntu kernel patch: 0 refuses CLONE_NEWUSER without CAP_SYS_ADMIN with EPERM.
-  if (host.sysctl('kernel/unprivileged_userns_clone') === '0') return 'kernel.unprivileged_userns_clone is 0, so CLONE_NEWUSER without privilege fails with EPERM (sysctl -w kernel.unprivileged_userns_clone=1)';
+  if (host.sysctl('kernel/unprivileged_userns_clone') === '0')
+    return 'kernel.unprivileged_userns_clone is 0, so CLONE_NEWUSER without privilege fails with EPERM (sysctl -w kernel.unprivileged_userns_clone=1)';
   // unshare(2) ERRORS: EPERM for CLONE_NEWUSER when the caller is in a chroot.
   if (host.chrooted()) return 'this process is in a chroot, where CLONE_NEWUSER fails with EPERM (unshare(2)); run outside the chroot';
   return undefined;
@@ -269,13 +280,15 @@ function problems(n: Needs, host: Host): string[] {
     const label = entry.what ?? cmd;
     const path = findCommand(cmd, host);
     if (!path) out.push(`needs ${label}: ${isAbsolute(cmd) ? `${cmd} does not exist or is not executable` : 'not found on PATH'} (${install(entry.pkg)})`);
-    else if (entry.check && !host.answers(path, entry.check)) out.push(`needs ${label}: ${path} ${entry.check.join(' ')} did not answer, so it is another program (${install(entry.pkg)})`);
+    else if (entry.check && !host.answers(path, entry.check))
+      out.push(`needs ${label}: ${path} ${entry.check.join(' ')} did not answer, so it is another program (${install(entry.pkg)})`);
   }
   for (const f of n.files ?? []) if (!host.exists(f)) out.push(`needs ${f}: it does not exist here`);
   if (n.minKernel) {
     const have = kernelVersion(host.kernelRelease());
     if (!have) out.push(`needs Linux ${n.minKernel} or later: the kernel release "${host.kernelRelease()}" could not be read as a version`);
-    else if (olderThan(have, kernelVersion(n.minKernel)!)) out.push(`needs Linux ${n.minKernel} or later: this is ${host.kernelRelease()} (boot a newer kernel; npm run kernels runs the suite on others)`);
+    else if (olderThan(have, kernelVersion(n.minKernel)!))
+      out.push(`needs Linux ${n.minKernel} or later: this is ${host.kernelRelease()} (boot a newer kernel; npm run kernels runs the suite on others)`);
   }
   for (const f of n.kernelFeatures ?? []) {
     const { file, what } = KERNEL_FEATURES[f];
@@ -307,9 +320,14 @@ export function unmet(n: Needs, host: Host = realHost): string | undefined {
  */
 export function needs(n: Needs): { meta: { needs: Needs } } {
   for (const cmd of n.cmds ?? []) {
-    if (!commandEntry(cmd)) throw new Error(`needs(): the command "${cmd}" is not in COMMANDS (helpers/harness/needs.ts); add it with the package that provides it, so that its skip reason can say what to install`);
+    if (!commandEntry(cmd))
+      throw new Error(
+        `needs(): the command "${cmd}" is not in COMMANDS (helpers/harness/needs.ts); add it with the package that provides it, so that its skip reason can say what to install`,
+      );
   }
-  for (const f of n.kernelFeatures ?? []) if (!(f in KERNEL_FEATURES)) throw new Error(`needs(): the kernel feature "${f}" is not in KERNEL_FEATURES (helpers/harness/needs.ts); add it with the file that shows it`);
+  for (const f of n.kernelFeatures ?? [])
+    if (!(f in KERNEL_FEATURES))
+      throw new Error(`needs(): the kernel feature "${f}" is not in KERNEL_FEATURES (helpers/harness/needs.ts); add it with the file that shows it`);
   if (n.minKernel !== undefined && !kernelVersion(n.minKernel)) throw new Error(`needs(): minKernel "${n.minKernel}" is not a kernel version such as "5.3"`);
   if (n.asUser !== undefined && !(Number.isInteger(n.asUser) && n.asUser > 0)) throw new Error(`needs(): asUser ${n.asUser} is not a non-root UID`);
   return { meta: { needs: n } };

@@ -43,12 +43,16 @@ export async function runNestedSuite(o: NestedSuiteOptions): Promise<NestedSuite
   const project = o.project ?? PROJECT_ROOT;
   mkdirSync(o.reportDir, { recursive: true });
   const t0 = Date.now();
-  const run = await execa(join(o.probeDir, 'reaper'), ['--report-leftovers', ...(o.prefix ?? []), process.execPath, join(project, 'node_modules/vitest/vitest.mjs'), 'run', ...(o.files ?? [])], {
-    cwd: project,
-    reject: false,
-    all: true,
-    env: { CLONELAB_PARENT: String(process.pid), CLONELAB_REPORT_DIR: o.reportDir, ...o.env },
-  });
+  const run = await execa(
+    join(o.probeDir, 'reaper'),
+    ['--report-leftovers', ...(o.prefix ?? []), process.execPath, join(project, 'node_modules/vitest/vitest.mjs'), 'run', ...(o.files ?? [])],
+    {
+      cwd: project,
+      reject: false,
+      all: true,
+      env: { CLONELAB_PARENT: String(process.pid), CLONELAB_REPORT_DIR: o.reportDir, ...o.env },
+    },
+  );
   const seconds = (Date.now() - t0) / 1000;
   const leftovers = (run.stderr ?? '').split('\n').filter((l) => l.startsWith('clonelab-reaper: leftover'));
   // vitest colours its output when it thinks a terminal is there: keep the text, not the escapes.

@@ -103,7 +103,9 @@ export function signalProbeExecutable(pid: number, probeDir: string, signal: Nod
   } catch (e) {
     if (!identify(pid)) return; // gone already
     // A kernel thread has no executable (ENOENT); another user's process cannot be read (EACCES).
-    throw new ForeignTaskError(`refusing to signal PID ${pid}: its executable cannot be read (${(e as NodeJS.ErrnoException).code}), so it is not known to be ours`);
+    throw new ForeignTaskError(
+      `refusing to signal PID ${pid}: its executable cannot be read (${(e as NodeJS.ErrnoException).code}), so it is not known to be ours`,
+    );
   }
   if (!exe.startsWith(`${probeDir}/`)) throw new ForeignTaskError(`refusing to signal PID ${pid}: it runs ${exe}, not a clonelab probe`);
   process.kill(pid, signal);

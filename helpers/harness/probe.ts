@@ -264,11 +264,7 @@ export class Probe {
 }
 
 /** Start a probe that announces live tasks, and wait for its "ready" record. */
-export async function startProbe(
-  name: string,
-  args: string[] = [],
-  opts?: ProbeOptions,
-): Promise<{ probe: Probe; ready: ProbeRecordOf<'ready'> }> {
+export async function startProbe(name: string, args: string[] = [], opts?: ProbeOptions): Promise<{ probe: Probe; ready: ProbeRecordOf<'ready'> }> {
   const probe = new Probe(name, args, opts);
   try {
     return { probe, ready: await probe.next('ready') };

@@ -65,7 +65,10 @@ export function parseStat(text: string): Stat {
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
   if (open < 0 || close < open) throw new Error(`not a /proc/PID/stat line: ${text.slice(0, 120)}`);
-  const rest = text.slice(close + 2).trim().split(/\s+/);
+  const rest = text
+    .slice(close + 2)
+    .trim()
+    .split(/\s+/);
   const fields = ['', text.slice(0, open).trim(), text.slice(open + 1, close), ...rest];
   const num = (i: number) => Number(fields[i]);
   return {
@@ -107,7 +110,7 @@ export const readStat = (pid: number, tid?: number): Stat => parseStat(readStatT
 
 /** errno name of a failed fs call, or undefined when it was not an errno error. */
 export function errnoOf(e: unknown): string | undefined {
-  return typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : undefined;
+  return typeof e === 'object' && e !== null && 'code' in e ? String(e.code) : undefined;
 }
 
 /**

@@ -157,13 +157,7 @@ const recordTypes = {
 export type RecordType = keyof typeof recordTypes;
 
 type Base<T extends string> = T extends `${infer U}?` ? U : T;
-type TsOf<T extends string> = Base<T> extends 'pid' | 'int'
-  ? number
-  : Base<T> extends 'pid[]' | 'int[]'
-    ? number[]
-    : Base<T> extends 'bool'
-      ? boolean
-      : string;
+type TsOf<T extends string> = Base<T> extends 'pid' | 'int' ? number : Base<T> extends 'pid[]' | 'int[]' ? number[] : Base<T> extends 'bool' ? boolean : string;
 type Fields<S> = { -readonly [K in keyof S as S[K] extends `${string}?` ? never : K]: TsOf<S[K] & string> } & {
   -readonly [K in keyof S as S[K] extends `${string}?` ? K : never]?: TsOf<S[K] & string>;
 };

@@ -47,7 +47,10 @@ export function parseSyscallMacros(text: string): Map<string, number> {
   }
   const resolve = (expr: string, depth: number): number | undefined => {
     if (depth > 16) return undefined;
-    const terms = expr.replace(/[()]/g, ' ').split('+').map((t) => t.trim());
+    const terms = expr
+      .replace(/[()]/g, ' ')
+      .split('+')
+      .map((t) => t.trim());
     let sum = 0;
     for (const t of terms) {
       if (/^(0x[0-9a-f]+|\d+)[uUlL]*$/i.test(t)) sum += Number.parseInt(t, t.toLowerCase().startsWith('0x') ? 16 : 10);

@@ -39,7 +39,8 @@ if (!worker[INSTALLED]) {
   // exit instead, so that the exit hooks run (probe.ts stops every reaper,
   // tmp removes its temporary directories).
   setGracefulCleanup();
-  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(sig, () => process.exit(128 + ({ SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const)[sig]));
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const)
+    process.once(sig, () => process.exit(128 + ({ SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const)[sig]));
   // If vitest's main process dies first (interrupted, killed), this worker's IPC
   // channel closes: leave too, rather than linger as an orphan with probes running.
   // (check:flakes caught workers outliving an interrupted run by more than 10 s.)

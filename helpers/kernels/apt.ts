@@ -42,16 +42,25 @@ export class PrivateApt {
   private options(): string[] {
     const r = this.root;
     return [
-      '-o', `Dir::Etc::SourceList=${join(r, 'sources.list')}`,
-      '-o', 'Dir::Etc::SourceParts=/dev/null',
-      '-o', `Dir::State::Lists=${join(r, 'lists')}`,
-      '-o', `Dir::State::Status=${join(r, 'status')}`,
-      '-o', `Dir::Cache=${join(r, 'cache')}`,
-      '-o', 'Debug::NoLocking=1',
-      '-o', 'APT::Architecture=amd64',
-      '-o', 'APT::Sandbox::User=root', // downloads into our own directory, whoever we are
+      '-o',
+      `Dir::Etc::SourceList=${join(r, 'sources.list')}`,
+      '-o',
+      'Dir::Etc::SourceParts=/dev/null',
+      '-o',
+      `Dir::State::Lists=${join(r, 'lists')}`,
+      '-o',
+      `Dir::State::Status=${join(r, 'status')}`,
+      '-o',
+      `Dir::Cache=${join(r, 'cache')}`,
+      '-o',
+      'Debug::NoLocking=1',
+      '-o',
+      'APT::Architecture=amd64',
+      '-o',
+      'APT::Sandbox::User=root', // downloads into our own directory, whoever we are
       // sid's Release files expire quickly; old suites' too on archived mirrors
-      '-o', 'Acquire::Check-Valid-Until=false',
+      '-o',
+      'Acquire::Check-Valid-Until=false',
     ];
   }
 
@@ -87,7 +96,9 @@ export class PrivateApt {
       if (new RegExp(`\\s${spec.suite}/main\\s`).test(policy.stdout)) inSuite.push(n);
     }
     // From 7.x, linux-image-* is a metapackage and linux-binary-* holds the kernel.
-    const byVersion = inSuite.sort((a, b) => compareVersions(a.replace(/^linux-\w+-/, ''), b.replace(/^linux-\w+-/, '')) || (a.startsWith('linux-binary') ? 1 : -1));
+    const byVersion = inSuite.sort(
+      (a, b) => compareVersions(a.replace(/^linux-\w+-/, ''), b.replace(/^linux-\w+-/, '')) || (a.startsWith('linux-binary') ? 1 : -1),
+    );
     const best = byVersion.at(-1);
     if (!best) throw new KernelFetchError(`no linux-image or linux-binary package for ${spec.version} in Debian ${spec.suite}`);
     return best;

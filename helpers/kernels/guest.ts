@@ -76,8 +76,12 @@ export async function runGuest(opts: {
   const node = process.execPath;
   const hide = pathsToHide(node);
   const env = [
-    'HOME=/tmp', 'CI=true', `PATH=${dirname(node)}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin`,
-    `CLONELAB_ENVIRONMENT=${shellQuote(`guest ${opts.label}`)}`, 'CLONELAB_REPORT_DIR=/clonelab-results', 'CLONELAB_IN_GUEST=1',
+    'HOME=/tmp',
+    'CI=true',
+    `PATH=${dirname(node)}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin`,
+    `CLONELAB_ENVIRONMENT=${shellQuote(`guest ${opts.label}`)}`,
+    'CLONELAB_REPORT_DIR=/clonelab-results',
+    'CLONELAB_IN_GUEST=1',
   ].join(' ');
   // The guest runs the claim-bearing cases only: the tests of clonelab itself
   // (reports, CLIs, rule tests) say nothing about the guest's kernel.
@@ -90,12 +94,34 @@ export async function runGuest(opts: {
   const qemu = execa(
     'qemu-system-x86_64',
     [
-      '-nodefaults', '-no-user-config', '-machine', 'q35', '-accel', opts.accel, '-cpu', 'max', '-smp', '2', '-m', String(opts.memoryMb ?? 2048),
-      '-display', 'none', '-no-reboot', '-serial', `file:${consoleLog}`,
-      '-kernel', opts.vmlinuz, '-initrd', initramfs, '-append', 'console=ttyS0 panic=-1 quiet loglevel=3',
+      '-nodefaults',
+      '-no-user-config',
+      '-machine',
+      'q35',
+      '-accel',
+      opts.accel,
+      '-cpu',
+      'max',
+      '-smp',
+      '2',
+      '-m',
+      String(opts.memoryMb ?? 2048),
+      '-display',
+      'none',
+      '-no-reboot',
+      '-serial',
+      `file:${consoleLog}`,
+      '-kernel',
+      opts.vmlinuz,
+      '-initrd',
+      initramfs,
+      '-append',
+      'console=ttyS0 panic=-1 quiet loglevel=3',
       // Without multidevs=remap the guest's /proc mount silently fails on a shared /.
-      '-virtfs', 'local,path=/,mount_tag=root,security_model=none,readonly=on,multidevs=remap',
-      '-virtfs', `local,path=${results},mount_tag=results,security_model=none,multidevs=remap`,
+      '-virtfs',
+      'local,path=/,mount_tag=root,security_model=none,readonly=on,multidevs=remap',
+      '-virtfs',
+      `local,path=${results},mount_tag=results,security_model=none,multidevs=remap`,
     ],
     { reject: false, timeout: opts.timeoutMs, killSignal: 'SIGKILL', all: true },
   );
@@ -107,7 +133,12 @@ export async function runGuest(opts: {
   const exitFile = join(results, 'exit-status');
   const report = join(results, 'claims.json');
   if (!existsSync(exitFile) || !existsSync(report)) {
-    return { status: 'broken', seconds, why: `the guest ended without a report (qemu exit ${r.exitCode}${r.all ? `: ${r.all.trim().split('\n').slice(-3).join(' ')}` : ''})`, consoleTail };
+    return {
+      status: 'broken',
+      seconds,
+      why: `the guest ended without a report (qemu exit ${r.exitCode}${r.all ? `: ${r.all.trim().split('\n').slice(-3).join(' ')}` : ''})`,
+      consoleTail,
+    };
   }
   const suiteExit = Number(readFileSync(exitFile, 'utf8').trim());
   return { status: suiteExit === 0 ? 'passed' : 'failed', seconds, report, suiteExit, consoleTail };

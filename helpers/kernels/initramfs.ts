@@ -71,7 +71,9 @@ export async function resolveModules(modulesDir: string, wanted = NEEDED_MODULES
   const builtinFile = join(modulesDir, 'modules.builtin');
   const builtin = new Set(
     existsSync(builtinFile)
-      ? readFileSync(builtinFile, 'utf8').split('\n').map((l) => l.replace(/^.*\//, '').replace(/\.ko$/, '').replace(/-/g, '_'))
+      ? readFileSync(builtinFile, 'utf8')
+          .split('\n')
+          .map((l) => l.replace(/^.*\//, '').replace(/\.ko$/, '').replace(/-/g, '_'))
       : [],
   );
   const order: { name: string; data: Buffer }[] = [];
@@ -131,13 +133,7 @@ exec switch_root /root /.clonelab/busybox sh -c ${shellQuote(`${opts.command}; e
 
 export const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
-export async function buildInitramfs(opts: {
-  modulesDir: string;
-  command: string;
-  hide: string[];
-  hideFiles: string[];
-  busybox?: string;
-}): Promise<Buffer> {
+export async function buildInitramfs(opts: { modulesDir: string; command: string; hide: string[]; hideFiles: string[]; busybox?: string }): Promise<Buffer> {
   const busybox = opts.busybox ?? ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
   if (!busybox) throw new Error('busybox is not installed (apt-get install busybox-static)');
   const modules = await resolveModules(opts.modulesDir);
@@ -147,6 +143,10 @@ export async function buildInitramfs(opts: {
     { name: 'bin/busybox', mode: 0o100755, data: readFileSync(busybox) },
     { name: 'bin/sh', mode: 0o120777, data: Buffer.from('busybox') },
     ...modules.map((m) => ({ name: `modules/${m.name}.ko`, mode: 0o100644, data: m.data })),
-    { name: 'init', mode: 0o100755, data: Buffer.from(initScript({ modules: modules.map((m) => m.name), command: opts.command, hide: opts.hide, hideFiles: opts.hideFiles })) },
+    {
+      name: 'init',
+      mode: 0o100755,
+      data: Buffer.from(initScript({ modules: modules.map((m) => m.name), command: opts.command, hide: opts.hide, hideFiles: opts.hideFiles })),
+    },
   ]);
 }

@@ -22,7 +22,10 @@ export function benchSvg(rows: BenchRow[], memory: (BenchRow & { mib: number })[
   const py = (ms: number) => h1 + 40 + (h2 - 70) * (1 - ms / maxMs);
   const points = memory.map((m) => `${px(m.mib).toFixed(1)},${py(m.medianNs / 1e6).toFixed(1)}`).join(' ');
   const marks = memory
-    .map((m) => `<circle cx="${px(m.mib).toFixed(1)}" cy="${py(m.medianNs / 1e6).toFixed(1)}" r="4" fill="#c0504d"/><text x="${px(m.mib).toFixed(1)}" y="${(py(m.medianNs / 1e6) - 8).toFixed(1)}" text-anchor="middle">${m.mib} MiB: ${(m.medianNs / 1e6).toFixed(2)} ms</text>`)
+    .map(
+      (m) =>
+        `<circle cx="${px(m.mib).toFixed(1)}" cy="${py(m.medianNs / 1e6).toFixed(1)}" r="4" fill="#c0504d"/><text x="${px(m.mib).toFixed(1)}" y="${(py(m.medianNs / 1e6) - 8).toFixed(1)}" text-anchor="middle">${m.mib} MiB: ${(m.medianNs / 1e6).toFixed(2)} ms</text>`,
+    )
     .join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h1 + h2}" font-family="sans-serif" font-size="12" role="img" aria-label="task creation cost">
 <rect width="100%" height="100%" fill="#fff"/>

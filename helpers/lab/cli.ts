@@ -27,7 +27,10 @@ export const LAB = defineCommand({
   invocation: 'npm run lab -- EXPERIMENT [options]',
   summary: "Runs one experiment with the suite's own probes and prints the kernel's answer as a table (--json: the data).",
   options: {},
-  epilog: () => `experiments:\n${Object.values(EXPERIMENTS).map((e) => `  ${e.name.padEnd(7)} ${e.summary}`).join('\n')}\n\nnpm run lab -- EXPERIMENT --help for its options.`,
+  epilog: () =>
+    `experiments:\n${Object.values(EXPERIMENTS)
+      .map((e) => `  ${e.name.padEnd(7)} ${e.summary}`)
+      .join('\n')}\n\nnpm run lab -- EXPERIMENT --help for its options.`,
 });
 
 /** Errors a write under --out ends with: the user's directory, not a defect. */
@@ -40,23 +43,33 @@ export async function runLab(argv: readonly string[], out: (s: string) => void, 
   const e = name === undefined ? undefined : EXPERIMENTS[name];
   if (!e) {
     // Only the lab's own options (--help) before an experiment; anything else is refused with the list.
-    return runCommand(LAB, name?.startsWith('-') ? argv : [], () => {
-      throw new UsageError(name === undefined ? `no experiment given (valid: ${names()})` : `unknown experiment '${name}' (valid: ${names()})`);
-    }, io);
+    return runCommand(
+      LAB,
+      name?.startsWith('-') ? argv : [],
+      () => {
+        throw new UsageError(name === undefined ? `no experiment given (valid: ${names()})` : `unknown experiment '${name}' (valid: ${names()})`);
+      },
+      io,
+    );
   }
-  return runCommand(e.command, rest, async (values) => {
-    try {
-      const built = await buildProbes();
-      configureProbes(built.dir);
-      const r = await e.run(values);
-      out(values.json ? `${JSON.stringify(r.data, null, 2)}\n` : renderTable(r));
-    } catch (x) {
-      // A probe refuses arguments it cannot take (an unknown clone flag) with cl_usage() (native-helpers/clonelab.h): its exit status is the usage one, its message one line.
-      if (x instanceof ProbeFailure && x.details.exitCode === EXIT.usage) throw new UsageError(x.details.stderr.trim().split('\n')[0]!);
-      if (x instanceof ProbeFailure || x instanceof ProbeBuildError) fail(x.message);
-      const code = (x as NodeJS.ErrnoException).code;
-      if (code && WRITE_ERRORS.includes(code)) fail(`cannot write ${(x as NodeJS.ErrnoException).path ?? 'the output'} (${code}); choose another --out`);
-      throw x;
-    }
-  }, io);
+  return runCommand(
+    e.command,
+    rest,
+    async (values) => {
+      try {
+        const built = await buildProbes();
+        configureProbes(built.dir);
+        const r = await e.run(values);
+        out(values.json ? `${JSON.stringify(r.data, null, 2)}\n` : renderTable(r));
+      } catch (x) {
+        // A probe refuses arguments it cannot take (an unknown clone flag) with cl_usage() (native-helpers/clonelab.h): its exit status is the usage one, its message one line.
+        if (x instanceof ProbeFailure && x.details.exitCode === EXIT.usage) throw new UsageError(x.details.stderr.trim().split('\n')[0]);
+        if (x instanceof ProbeFailure || x instanceof ProbeBuildError) fail(x.message);
+        const code = (x as NodeJS.ErrnoException).code;
+        if (code && WRITE_ERRORS.includes(code)) fail(`cannot write ${(x as NodeJS.ErrnoException).path ?? 'the output'} (${code}); choose another --out`);
+        throw x;
+      }
+    },
+    io,
+  );
 }

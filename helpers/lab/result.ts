@@ -38,7 +38,7 @@ export function defineExperiment<O extends Record<string, AnyOption>, P = string
     ...(spec.positionals ? { positionals: spec.positionals } : {}),
   });
   // The registry holds experiments of different option types; each run() only ever gets its own command's values.
-  return { name, summary: spec.summary, command: command as unknown as LabExperiment['command'], run: run as LabExperiment['run'] };
+  return { name, summary: spec.summary, command: command as unknown as LabExperiment['command'], run: run };
 }
 
 export const yes = (b: boolean) => (b ? 'yes' : 'no');

@@ -14,7 +14,10 @@ export async function stressNg(seconds: number): Promise<Record<string, number |
     const r = await execa('stress-ng', [`--${stressor}`, '1', '--timeout', `${seconds}s`, '--metrics-brief'], { reject: false, all: true });
     // "stress-ng: info:  [pid] stressor  bogo ops real time  usr time  sys time   bogo ops/s   bogo ops/s"
     const line = r.all?.split('\n').find((l) => new RegExp(`\\]\\s+${stressor}\\s+\\d`).test(l));
-    const nums = line?.split(/\s+/).filter((x) => /^[\d.]+$/.test(x)).map(Number);
+    const nums = line
+      ?.split(/\s+/)
+      .filter((x) => /^[\d.]+$/.test(x))
+      .map(Number);
     out[stressor] = nums && nums.length >= 5 ? nums[4]! : `no result (exit ${r.exitCode})`;
   }
   return out;

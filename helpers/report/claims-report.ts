@@ -157,7 +157,12 @@ export function casesRun(files: readonly { file: string; tests: number; errors?:
   const ran = new Set(files.filter((f) => f.tests > 0).map((f) => f.file));
   const claimFilesNotRun = CLAIM_CASE_FILES.filter((f) => !ran.has(f));
   return {
-    files: files.map((f) => ({ file: f.file, tests: f.tests, claimBearing: CLAIM_CASE_FILES.includes(f.file), ...(f.errors?.length ? { errors: f.errors } : {}) })),
+    files: files.map((f) => ({
+      file: f.file,
+      tests: f.tests,
+      claimBearing: CLAIM_CASE_FILES.includes(f.file),
+      ...(f.errors?.length ? { errors: f.errors } : {}),
+    })),
     claimFilesNotRun,
     complete: claimFilesNotRun.length === 0,
   };
@@ -249,7 +254,10 @@ export function readClaimsReport(path: string): ClaimsReport {
 export function summaryLine(r: ClaimsReport): string {
   const verdicts = VERDICTS.map((v) => `${r.summary[v]} ${v}`).join(', ');
   const broken = r.claims.filter((c) => c.broken).map((c) => c.id);
-  const partial = r.cases && !r.cases.complete ? `; partial run: ${CLAIM_CASE_FILES.length - r.cases.claimFilesNotRun.length} of ${CLAIM_CASE_FILES.length} claim-bearing case files` : '';
+  const partial =
+    r.cases && !r.cases.complete
+      ? `; partial run: ${CLAIM_CASE_FILES.length - r.cases.claimFilesNotRun.length} of ${CLAIM_CASE_FILES.length} claim-bearing case files`
+      : '';
   return `claims: ${verdicts}; tests: ${r.tests.passed} passed, ${r.tests.failed} failed, ${r.tests.skipped} skipped${partial}${broken.length ? `; BROKEN rules: ${broken.join(', ')}` : ''}`;
 }
 

@@ -20,7 +20,8 @@ export const VERDICT_COLOURS: Record<string, string> = {
   missing: '#57606a',
 };
 
-export const badge = (v: string): string => `<span class="badge" data-verdict="${esc(v)}" style="background:${VERDICT_COLOURS[v] ?? '#57606a'}">${esc(v)}</span>`;
+export const badge = (v: string): string =>
+  `<span class="badge" data-verdict="${esc(v)}" style="background:${VERDICT_COLOURS[v] ?? '#57606a'}">${esc(v)}</span>`;
 
 const CSS = `
 :root { color-scheme: light dark; --fg: #1f2328; --bg: #fff; --muted: #57606a; --line: #d0d7de; --code: #f6f8fa; }
@@ -92,6 +93,6 @@ export function filters(verdicts: string[], label: string): string {
 
 export function envList(env: Record<string, unknown>): string {
   return `<dl class="env">${Object.entries(env)
-    .map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(Array.isArray(v) ? v.join(', ') || '(none)' : v ?? '(unknown)')}</dd>`)
+    .map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(Array.isArray(v) ? v.join(', ') || '(none)' : (v ?? '(unknown)'))}</dd>`)
     .join('')}</dl>`;
 }

@@ -38,23 +38,40 @@ export function buildMatrix(inputs: MatrixInput[]): Matrix {
     for (let n = 2; used.has(label); n++) label = `${base} #${n}`;
     used.add(label);
     if (!('report' in i)) {
-      return { label, source: i.source, broken: i.broken, environment: {} as ClaimsReport['environment'], summary: {} as ClaimsReport['summary'], tests: { passed: 0, failed: 0, skipped: 0, total: 0 } };
+      return {
+        label,
+        source: i.source,
+        broken: i.broken,
+        environment: {} as ClaimsReport['environment'],
+        summary: {} as ClaimsReport['summary'],
+        tests: { passed: 0, failed: 0, skipped: 0, total: 0 },
+      };
     }
     const t = i.report.tests;
-    return { label, source: i.source, environment: i.report.environment, summary: i.report.summary, tests: { passed: t.passed, failed: t.failed, skipped: t.skipped, total: t.total } };
+    return {
+      label,
+      source: i.source,
+      environment: i.report.environment,
+      summary: i.report.summary,
+      tests: { passed: t.passed, failed: t.failed, skipped: t.skipped, total: t.total },
+    };
   });
   const reports = inputs.map((i) => ('report' in i ? i.report : undefined));
   const claimIds = [...new Set(reports.flatMap((r) => r?.claims.map((c) => c.id) ?? []))];
   const differs = (cells: Record<string, string>) => new Set(Object.values(cells)).size > 1;
   const claims = claimIds.map((id) => {
-    const cells = Object.fromEntries(columns.map((c, k) => [c.label, reports[k]?.claims.find((x) => x.id === id)?.verdict ?? (c.broken ? 'broken' : 'missing')]));
+    const cells = Object.fromEntries(
+      columns.map((c, k) => [c.label, reports[k]?.claims.find((x) => x.id === id)?.verdict ?? (c.broken ? 'broken' : 'missing')]),
+    );
     const statement = reports.map((r) => r?.claims.find((x) => x.id === id)?.statement).find(Boolean) ?? '';
     return { id, statement, cells, differs: differs(cells) };
   });
   const testKeys = [...new Set(reports.flatMap((r) => r?.tests.list.map((t) => `${t.file}\u0000${t.name}`) ?? []))];
   const tests = testKeys.map((key) => {
     const [file, name] = key.split('\u0000') as [string, string];
-    const cells = Object.fromEntries(columns.map((c, k) => [c.label, reports[k]?.tests.list.find((t) => t.file === file && t.name === name)?.state ?? (c.broken ? 'broken' : 'missing')]));
+    const cells = Object.fromEntries(
+      columns.map((c, k) => [c.label, reports[k]?.tests.list.find((t) => t.file === file && t.name === name)?.state ?? (c.broken ? 'broken' : 'missing')]),
+    );
     return { name, file, cells, differs: differs(cells) };
   });
   // Disagreements first, then in registry / file order.
@@ -90,7 +107,7 @@ export function renderMatrixMarkdown(m: Matrix): string {
     ...m.columns.map((c) =>
       c.broken
         ? `- **${c.label}** (${c.source}): no report: ${c.broken}`
-        : `- **${c.label}** (${c.source}): kernel ${c.environment.kernelRelease}, ${c.environment.arch}, ${c.environment.libc}, euid ${c.environment.euid}, ${c.environment.initialPidNamespace === false ? "a child PID namespace" : "the initial PID namespace"}; tests ${c.tests.passed} passed, ${c.tests.failed} failed, ${c.tests.skipped} skipped`,
+        : `- **${c.label}** (${c.source}): kernel ${c.environment.kernelRelease}, ${c.environment.arch}, ${c.environment.libc}, euid ${c.environment.euid}, ${c.environment.initialPidNamespace === false ? 'a child PID namespace' : 'the initial PID namespace'}; tests ${c.tests.passed} passed, ${c.tests.failed} failed, ${c.tests.skipped} skipped`,
     ),
     '',
   ].join('\n');
@@ -100,7 +117,10 @@ export function renderMatrixHtml(m: Matrix): string {
   const head = `<thead><tr><th scope="col">row</th>${m.columns.map((c) => `<th scope="col">${esc(c.label)}</th>`).join('')}</tr></thead>`;
   const table = (rows: { label: string; cells: Record<string, string>; differs: boolean }[]) =>
     `<div class="scroll"><table>${head}<tbody>${rows
-      .map((r) => `<tr data-verdict="${r.differs ? 'differs' : 'same'}"><th scope="row">${r.differs ? '<strong>≠</strong> ' : ''}${esc(r.label)}</th>${m.columns.map((c) => `<td>${badge(r.cells[c.label] ?? 'missing')}</td>`).join('')}</tr>`)
+      .map(
+        (r) =>
+          `<tr data-verdict="${r.differs ? 'differs' : 'same'}"><th scope="row">${r.differs ? '<strong>≠</strong> ' : ''}${esc(r.label)}</th>${m.columns.map((c) => `<td>${badge(r.cells[c.label] ?? 'missing')}</td>`).join('')}</tr>`,
+      )
       .join('\n')}</tbody></table></div>`;
   const body = `<h1>clonelab matrix</h1>
 <p class="muted">${m.columns.length} columns, generated ${esc(m.generatedAt)}. Rows where the columns disagree come first.</p>
@@ -108,7 +128,10 @@ ${filters(['differs', 'same'], 'rows')}
 <h2>Claims</h2>${table(m.claims.map((c) => ({ label: `${c.id}: ${c.statement}`, cells: c.cells, differs: c.differs })))}
 <h2>Tests</h2>${table(m.tests.map((t) => ({ label: `${t.name} (${t.file})`, cells: t.cells, differs: t.differs })))}
 <h2>Columns</h2>${m.columns
-    .map((c) => `<h3>${esc(c.label)}</h3>${c.broken ? `<p>${badge('failed')} no report: ${esc(c.broken)}</p>` : envList(c.environment as unknown as Record<string, unknown>)}<p class="muted">from ${esc(c.source)}</p>`)
+    .map(
+      (c) =>
+        `<h3>${esc(c.label)}</h3>${c.broken ? `<p>${badge('failed')} no report: ${esc(c.broken)}</p>` : envList(c.environment as unknown as Record<string, unknown>)}<p class="muted">from ${esc(c.source)}</p>`,
+    )
     .join('')}`;
   return page('clonelab matrix', body);
 }

@@ -26,7 +26,8 @@ const mdCell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const setAsideLines = (c: ClaimResult): string[] => c.setAside.map((x) => `${x.id} (test: ${x.test}, ${x.testState}): ${x.reason}`);
 
 /** A case file's errors outside its tests (it failed to load, a file-level hook threw). */
-const fileErrors = (r: ClaimsReport): { file: string; error: string }[] => r.cases.files.flatMap((f) => (f.errors ?? []).map((error) => ({ file: f.file, error })));
+const fileErrors = (r: ClaimsReport): { file: string; error: string }[] =>
+  r.cases.files.flatMap((f) => (f.errors ?? []).map((error) => ({ file: f.file, error })));
 
 export function renderMarkdownSummary(r: ClaimsReport): string {
   const counts = VERDICTS.map((v) => `${r.summary[v]} ${v}`).join(' · ');
@@ -39,7 +40,9 @@ export function renderMarkdownSummary(r: ClaimsReport): string {
     '',
     '| ID | claim (in our words) | verdict | why |',
     '|---|---|---|---|',
-    ...r.claims.map((c) => `| ${c.id} | ${mdCell(c.statement)} | **${c.verdict}** | ${c.partialRun ? '(partial run) ' : ''}${mdCell(oneLineWhy(c.explanation))} |`),
+    ...r.claims.map(
+      (c) => `| ${c.id} | ${mdCell(c.statement)} | **${c.verdict}** | ${c.partialRun ? '(partial run) ' : ''}${mdCell(oneLineWhy(c.explanation))} |`,
+    ),
     '',
   ].join('\n');
 }
@@ -57,7 +60,12 @@ export function renderMarkdown(r: ClaimsReport): string {
       c.explanation,
       '',
       obs.length
-        ? obs.map((o) => `<details><summary>${o.id} (test: ${mdCell(o.test)}, ${o.testState})</summary>\n\n\`\`\`json\n${trim(JSON.stringify(shownResult(o), null, 1), 1500)}\n\`\`\`\n\n</details>`).join('\n')
+        ? obs
+            .map(
+              (o) =>
+                `<details><summary>${o.id} (test: ${mdCell(o.test)}, ${o.testState})</summary>\n\n\`\`\`json\n${trim(JSON.stringify(shownResult(o), null, 1), 1500)}\n\`\`\`\n\n</details>`,
+            )
+            .join('\n')
         : '_No observation was used for this claim._',
       '',
       ...(c.setAside.length ? ['Set aside (not completely observed, not used):', '', ...setAsideLines(c).map((l) => `- ${mdCell(l)}`), ''] : []),
@@ -72,8 +80,14 @@ export function renderMarkdown(r: ClaimsReport): string {
     `Generated ${r.generatedAt} by clonelab ${r.tool.version} (report schema ${r.schemaVersion}). Every verdict below is computed from what this run observed; the full evidence is in claims.json.`,
     '',
     renderMarkdownSummary(r),
-    failed.length ? `### Failed tests\n\n${failed.map((t) => `- ${t.name} (${t.file}): ${mdCell((t.errors ?? []).join('; ').slice(0, 300))}`).join('\n')}\n` : '',
-    fileErrors(r).length ? `### Errors outside any test\n\n${fileErrors(r).map(({ file, error }) => `- ${file}: ${mdCell(error.slice(0, 300))}`).join('\n')}\n` : '',
+    failed.length
+      ? `### Failed tests\n\n${failed.map((t) => `- ${t.name} (${t.file}): ${mdCell((t.errors ?? []).join('; ').slice(0, 300))}`).join('\n')}\n`
+      : '',
+    fileErrors(r).length
+      ? `### Errors outside any test\n\n${fileErrors(r)
+          .map(({ file, error }) => `- ${file}: ${mdCell(error.slice(0, 300))}`)
+          .join('\n')}\n`
+      : '',
     skipped.length ? `### Skipped tests\n\n${skipped.map((t) => `- ${t.name}: ${mdCell(t.skipReason ?? '')}`).join('\n')}\n` : '',
     '## Claims',
     '',
@@ -96,7 +110,7 @@ const SHARE_COLUMNS: [string, (r: ShareRow) => boolean | undefined][] = [
   ['same TGID', (r) => r.sameTgid],
   ['waitable', (r) => r.waitable],
   ['SIGCHLD', (r) => r.exitSignalToCaller],
-  ['parent is caller\'s parent', (r) => r.parentIsCallersParent],
+  ["parent is caller's parent", (r) => r.parentIsCallersParent],
   ['caller suspended', (r) => r.callerSuspended],
 ];
 
@@ -131,10 +145,17 @@ export function renderHtml(r: ClaimsReport): string {
       const obs = observationsOf(r, c);
       // Inline: what each observation found (trimmed); the full evidence is listed once, below.
       const evidence = obs.length
-        ? obs.map((o) => `<details class="evidence"><summary>${esc(o.id)} <span class="muted">(${esc(o.test)}: ${esc(o.testState)})</span></summary><pre>${esc(trim(JSON.stringify(shownResult(o), null, 1), 3000))}</pre><p><a href="#${anchor(o.id)}">full evidence</a></p></details>`).join('')
+        ? obs
+            .map(
+              (o) =>
+                `<details class="evidence"><summary>${esc(o.id)} <span class="muted">(${esc(o.test)}: ${esc(o.testState)})</span></summary><pre>${esc(trim(JSON.stringify(shownResult(o), null, 1), 3000))}</pre><p><a href="#${anchor(o.id)}">full evidence</a></p></details>`,
+            )
+            .join('')
         : '<p class="muted">No observation was used for this claim.</p>';
       const aside = c.setAside.length
-        ? `<h3 class="muted">Set aside (not completely observed, not used)</h3><ul>${setAsideLines(c).map((l) => `<li>${esc(l)}</li>`).join('')}</ul>`
+        ? `<h3 class="muted">Set aside (not completely observed, not used)</h3><ul>${setAsideLines(c)
+            .map((l) => `<li>${esc(l)}</li>`)
+            .join('')}</ul>`
         : '';
       const broken = c.broken ? `<p><strong>The rule for this claim threw (a defect of clonelab; the run failed):</strong></p><pre>${esc(c.broken)}</pre>` : '';
       return `<tr id="claim-${esc(c.id)}" data-verdict="${esc(c.verdict)}" data-claim="${esc(c.id)}">
@@ -148,7 +169,10 @@ ${c.partialRun ? `<p class="muted partial-run"><em>${esc(c.partialRun)}</em></p>
     })
     .join('\n');
   const allObservations = r.observations
-    .map((o) => `<details id="${anchor(o.id)}"><summary>${esc(o.id)} <span class="muted">(${esc(o.test)}: ${esc(o.testState)})</span></summary><pre>${esc(trim(JSON.stringify({ result: shownResult(o), evidence: o.evidence }, null, 1), 60000))}</pre></details>`)
+    .map(
+      (o) =>
+        `<details id="${anchor(o.id)}"><summary>${esc(o.id)} <span class="muted">(${esc(o.test)}: ${esc(o.testState)})</span></summary><pre>${esc(trim(JSON.stringify({ result: shownResult(o), evidence: o.evidence }, null, 1), 60000))}</pre></details>`,
+    )
     .join('\n');
   const counts = VERDICTS.map((v) => `<li>${badge(v)} <strong data-count="${v}">${r.summary[v]}</strong></li>`).join('');
   const tests = r.tests.list.filter((t) => t.state !== 'passed');
@@ -171,7 +195,13 @@ ${rows}
 ${sharingTables(r)}
 <h2 id="tests">Tests not passed</h2>
 ${tests.length ? `<ul>${tests.map((t) => `<li>${badge(t.state)} ${esc(t.name)}: ${esc(t.skipReason ?? (t.errors ?? []).join('; ').slice(0, 500))}</li>`).join('')}</ul>` : '<p>Every test passed.</p>'}
-${fileErrors(r).length ? `<h3>Errors outside any test</h3><ul>${fileErrors(r).map(({ file, error }) => `<li>${esc(file)}: ${esc(error.slice(0, 500))}</li>`).join('')}</ul>` : ''}
+${
+  fileErrors(r).length
+    ? `<h3>Errors outside any test</h3><ul>${fileErrors(r)
+        .map(({ file, error }) => `<li>${esc(file)}: ${esc(error.slice(0, 500))}</li>`)
+        .join('')}</ul>`
+    : ''
+}
 <h2 id="observations">All observations, with their evidence</h2>
 ${allObservations || '<p class="muted">None.</p>'}
 <h2 id="environment">Environment</h2>
@@ -205,9 +235,14 @@ export function renderJunit(r: ClaimsReport): string {
   // The rules themselves, one case per claim: a rule that threw is an <error> (a defect of clonelab, not a finding).
   const broken = r.claims.filter((c) => c.broken);
   const ruleCases = r.claims
-    .map((c) => `    <testcase classname="claim rules" name="${xml(`${c.id}: ${c.verdict}`)}">${c.broken ? `<error message="${xml(`the rule for ${c.id} threw`)}">${xml(c.broken)}</error>` : ''}</testcase>`)
+    .map(
+      (c) =>
+        `    <testcase classname="claim rules" name="${xml(`${c.id}: ${c.verdict}`)}">${c.broken ? `<error message="${xml(`the rule for ${c.id} threw`)}">${xml(c.broken)}</error>` : ''}</testcase>`,
+    )
     .join('\n');
-  suites.push(`  <testsuite name="claim rules" tests="${r.claims.length}" failures="0" skipped="0" errors="${broken.length}">\n${props}\n${ruleCases}\n  </testsuite>`);
+  suites.push(
+    `  <testsuite name="claim rules" tests="${r.claims.length}" failures="0" skipped="0" errors="${broken.length}">\n${props}\n${ruleCases}\n  </testsuite>`,
+  );
   return `<?xml version="1.0" encoding="UTF-8"?>
 <testsuites name="clonelab" tests="${r.tests.total + r.claims.length}" failures="${r.tests.failed}" skipped="${r.tests.skipped}" errors="${broken.length}">
 ${suites.join('\n')}

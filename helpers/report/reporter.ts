@@ -54,7 +54,9 @@ export default class ClaimsReporter implements Reporter {
     // observation (a fixture of cases/tooling/observations.test.ts does).
     if (!observations.length && !caseFiles.some((f) => CLAIM_CASE_FILES.includes(f.file))) {
       const ran = caseFiles.length === 1 ? caseFiles[0]!.file : `${caseFiles.length} case files`;
-      process.stdout.write(`\nclonelab: no claim-bearing case ran (${ran}), so the claim report in ${relative(process.cwd(), dir) || dir}/ is left as it was.\n`);
+      process.stdout.write(
+        `\nclonelab: no claim-bearing case ran (${ran}), so the claim report in ${relative(process.cwd(), dir) || dir}/ is left as it was.\n`,
+      );
       return;
     }
     const report = buildClaimsReport({
@@ -71,7 +73,9 @@ export default class ClaimsReporter implements Reporter {
     const broken = report.claims.filter((c) => c.broken);
     if (broken.length) {
       // A rule that throws is a defect of clonelab: the report keeps an inconclusive verdict, the run fails.
-      process.stderr.write(`clonelab: the rules of ${broken.map((c) => c.id).join(', ')} threw; this run fails:\n${broken.map((c) => `  ${c.id}: ${c.broken}`).join('\n')}\n`);
+      process.stderr.write(
+        `clonelab: the rules of ${broken.map((c) => c.id).join(', ')} threw; this run fails:\n${broken.map((c) => `  ${c.id}: ${c.broken}`).join('\n')}\n`,
+      );
       process.exitCode = 1;
     }
   }

@@ -12,7 +12,6 @@ import { benchSvg } from '../bench-svg.js';
 import { absent, defineExperiment, type LabResult, listOf } from '../result.js';
 import { hasStressNg, stressNg } from '../stress-ng.js';
 
-
 export const MECHANISMS = ['fork', 'vfork', 'posix_spawn', 'clone-fork', 'clone-vm', 'clone-thread', 'pthread'];
 
 export interface BenchRow {
@@ -69,7 +68,9 @@ export function benchNotes(rows: readonly BenchRow[], memory: readonly ForkMemor
     const hi = bySize[bySize.length - 1]!;
     const factor = hi.medianNs / lo.medianNs;
     const moved = hi.medianNs > lo.medianNs ? 'rose' : hi.medianNs < lo.medianNs ? 'fell' : 'stayed';
-    out.push(`fork's median ${moved} from ${us(lo.medianNs)} µs with ${lo.mib} MiB touched to ${us(hi.medianNs)} µs with ${hi.mib} MiB (${factor.toFixed(2)}×).`);
+    out.push(
+      `fork's median ${moved} from ${us(lo.medianNs)} µs with ${lo.mib} MiB touched to ${us(hi.medianNs)} µs with ${hi.mib} MiB (${factor.toFixed(2)}×).`,
+    );
   }
   return out;
 }
@@ -80,11 +81,23 @@ export const bench = defineExperiment(
     summary: 'the cost to create, exit and reap a task by each mechanism, and fork against memory size',
     options: {
       iterations: option({ value: 'N', description: 'tasks made per mechanism', convert: wholeNumber(10, 100000), default: 1000 }),
-      'fork-mib': option({ value: 'MIB,...', description: "the parent's touched memory for the fork rows", convert: commaList(wholeNumber(0, 8192)), default: [1, 64, 512], defaultText: '1,64,512' }),
+      'fork-mib': option({
+        value: 'MIB,...',
+        description: "the parent's touched memory for the fork rows",
+        convert: commaList(wholeNumber(0, 8192)),
+        default: [1, 64, 512],
+        defaultText: '1,64,512',
+      }),
       cpu: option({ value: 'C', description: 'the CPU everything is pinned to', convert: wholeNumber(0, 4095), default: 0 }),
       quick: flag('100 iterations and 1 and 8 MiB: a quick look'),
       'vs-stress-ng': flag("stress-ng's bogo-ops/s for the matching stressors, in one more column"),
-      out: option({ value: 'DIR', description: 'where bench.json and bench.svg are written', convert: directory, default: () => defaultReportDir(), defaultText: 'reports/' }),
+      out: option({
+        value: 'DIR',
+        description: 'where bench.json and bench.svg are written',
+        convert: directory,
+        default: () => defaultReportDir(),
+        defaultText: 'reports/',
+      }),
     },
   },
   async (o): Promise<LabResult> => {
@@ -92,7 +105,18 @@ export const bench = defineExperiment(
     const mibs = o.quick ? [1, 8] : o['fork-mib'];
     const run = await runProbe(
       'bench',
-      ['--iterations', String(iterations), '--warmup', String(Math.max(10, iterations / 10)), '--rounds', '5', '--pin-cpu', String(o.cpu), ...MECHANISMS.flatMap((m) => ['--mechanism', m]), ...mibs.flatMap((m) => ['--fork-mib', String(m)])],
+      [
+        '--iterations',
+        String(iterations),
+        '--warmup',
+        String(Math.max(10, iterations / 10)),
+        '--rounds',
+        '5',
+        '--pin-cpu',
+        String(o.cpu),
+        ...MECHANISMS.flatMap((m) => ['--mechanism', m]),
+        ...mibs.flatMap((m) => ['--fork-mib', String(m)]),
+      ],
       { timeoutMs: 120_000 },
     );
     const rows = run.records.filter((r) => r.event === 'bench') as unknown as BenchRow[];

@@ -9,7 +9,6 @@ import { startProbe } from '../../harness/probe.js';
 import { errnoOf, listProc, parseStatus, readStatusText, statusNumber } from '../../harness/procfs.js';
 import { absent, defineExperiment, inAll, type LabResult, listOf, tasks_, yes } from '../result.js';
 
-
 /** One row of `lab ids`: what one task of the group returned and what /proc showed for it. */
 export interface IdsTask {
   tid: number;
@@ -73,7 +72,15 @@ function compare(tasks: readonly IdsTask[], value: (t: IdsTask) => number | unde
  * "getpid() returned the Tgid in all 4 tasks", or which tasks differ, with
  * both values; "where both were read" when some rows lack one.
  */
-function comparisonSentence(names: string[], c: Comparison, total: number, value: (t: IdsTask) => number | undefined, ref: (t: IdsTask) => number | undefined, refName: string, refCell: string): string {
+function comparisonSentence(
+  names: string[],
+  c: Comparison,
+  total: number,
+  value: (t: IdsTask) => number | undefined,
+  ref: (t: IdsTask) => number | undefined,
+  refName: string,
+  refCell: string,
+): string {
   const who = names.join(' and ');
   const scope = c.compared.length === total ? inAll(total) : `in all ${tasks_(c.compared.length)} where both were read (of ${total})`;
   if (c.compared.length === 0) return `${who} could not be compared with ${refName}: no row shows both.`;
@@ -82,10 +89,27 @@ function comparisonSentence(names: string[], c: Comparison, total: number, value
 }
 
 /** Two columns judged against one reference column: one sentence if they agree everywhere, else one each. */
-function pairSentences(tasks: readonly IdsTask[], cols: [string, (t: IdsTask) => number | undefined][], ref: (t: IdsTask) => number | undefined, refName: string, refCell: string): string[] {
+function pairSentences(
+  tasks: readonly IdsTask[],
+  cols: [string, (t: IdsTask) => number | undefined][],
+  ref: (t: IdsTask) => number | undefined,
+  refName: string,
+  refCell: string,
+): string[] {
   const cmps = cols.map(([, v]) => compare(tasks, v, ref));
   const sameScope = cmps.every((c) => c.differing.length === 0 && c.compared.length === cmps[0]!.compared.length);
-  if (sameScope && cmps[0]!.compared.length > 0) return [comparisonSentence(cols.map(([n]) => n), cmps[0]!, tasks.length, cols[0]![1], ref, refName, refCell)];
+  if (sameScope && cmps[0]!.compared.length > 0)
+    return [
+      comparisonSentence(
+        cols.map(([n]) => n),
+        cmps[0]!,
+        tasks.length,
+        cols[0]![1],
+        ref,
+        refName,
+        refCell,
+      ),
+    ];
   return cols.map(([n, v], i) => comparisonSentence([n], cmps[i]!, tasks.length, v, ref, refName, refCell));
 }
 
@@ -95,20 +119,53 @@ export function idsNotes(tasks: readonly IdsTask[]): string[] {
   const out: string[] = [];
   const tgid = (t: IdsTask) => t.statusTgid;
   const pid = (t: IdsTask) => t.statusPid;
-  out.push(...pairSentences(tasks, [['getpid()', (t) => t.libcGetpid], ['SYS_getpid', (t) => t.rawGetpid]], tgid, 'the Tgid', 'Tgid'));
+  out.push(
+    ...pairSentences(
+      tasks,
+      [
+        ['getpid()', (t) => t.libcGetpid],
+        ['SYS_getpid', (t) => t.rawGetpid],
+      ],
+      tgid,
+      'the Tgid',
+      'Tgid',
+    ),
+  );
   const withLibcGettid = tasks.filter((t) => t.libcGettid !== undefined);
   if (withLibcGettid.length === tasks.length) {
-    out.push(...pairSentences(tasks, [['gettid()', (t) => t.libcGettid], ['SYS_gettid', (t) => t.rawGettid]], pid, "each task's own Pid", 'Pid'));
+    out.push(
+      ...pairSentences(
+        tasks,
+        [
+          ['gettid()', (t) => t.libcGettid],
+          ['SYS_gettid', (t) => t.rawGettid],
+        ],
+        pid,
+        "each task's own Pid",
+        'Pid',
+      ),
+    );
   } else {
     const reasons = [...new Set(tasks.filter((t) => t.libcGettid === undefined).map((t) => t.absent?.libcGettid ?? 'not reported'))];
     out.push(
       `gettid() is absent in ${withLibcGettid.length === 0 ? 'every row' : `${tasks_(tasks.length - withLibcGettid.length)} of ${tasks.length}`} (${reasons.join('; ')}).`,
-      ...pairSentences(tasks, [['SYS_gettid', (t) => t.rawGettid], ...(withLibcGettid.length ? [['gettid()', (t: IdsTask) => t.libcGettid] as [string, (t: IdsTask) => number | undefined]] : [])], pid, "each task's own Pid", 'Pid'),
+      ...pairSentences(
+        tasks,
+        [
+          ['SYS_gettid', (t) => t.rawGettid],
+          ...(withLibcGettid.length ? [['gettid()', (t: IdsTask) => t.libcGettid] as [string, (t: IdsTask) => number | undefined]] : []),
+        ],
+        pid,
+        "each task's own Pid",
+        'Pid',
+      ),
     );
   }
   const unread = tasks.filter((t) => t.statusTgid === undefined || t.statusPid === undefined);
   if (unread.length) {
-    out.push(`Status not read for ${tasks_(unread.length)}: ${listOf(unread.map((t) => `${t.tid} (${[...new Set([t.absent?.statusTgid, t.absent?.statusPid].filter(Boolean))].join('; ') || 'not reported'})`))}.`);
+    out.push(
+      `Status not read for ${tasks_(unread.length)}: ${listOf(unread.map((t) => `${t.tid} (${[...new Set([t.absent?.statusTgid, t.absent?.statusPid].filter(Boolean))].join('; ') || 'not reported'})`))}.`,
+    );
   }
   out.push(listingSentence(tasks), enterSentence(tasks));
   return out;
@@ -153,7 +210,12 @@ export const ids = defineExperiment(
     summary: 'every task of a fresh thread group: getpid/gettid (libc and raw), ls /proc, cd /proc/TID, Tgid/Pid',
     options: {
       threads: option({ value: 'N', description: 'threads besides the leader', convert: wholeNumber(0, 1024), default: 4 }),
-      via: option({ value: 'HOW', description: 'how the threads are made: pthread_create or raw clone(CLONE_THREAD|...)', convert: oneOf(['pthread', 'clone']), default: 'pthread' }),
+      via: option({
+        value: 'HOW',
+        description: 'how the threads are made: pthread_create or raw clone(CLONE_THREAD|...)',
+        convert: oneOf(['pthread', 'clone']),
+        default: 'pthread',
+      }),
     },
   },
   async ({ threads, via }): Promise<LabResult> => {

@@ -7,9 +7,20 @@ import { runProbe } from '../../harness/probe.js';
 import type { ProbeRecordOf } from '../../harness/records.js';
 import { absent, defineExperiment, type LabResult, listOf, yes } from '../result.js';
 
-
 type ShareRecord = ProbeRecordOf<'share'>;
-type ShareField = 'memory' | 'filesOpen' | 'filesClose' | 'fsCwd' | 'fsUmask' | 'sighand' | 'sysvsem' | 'sameTgid' | 'waitable' | 'exitSignalToCaller' | 'parentIsCallersParent' | 'callerSuspended';
+type ShareField =
+  | 'memory'
+  | 'filesOpen'
+  | 'filesClose'
+  | 'fsCwd'
+  | 'fsUmask'
+  | 'sighand'
+  | 'sysvsem'
+  | 'sameTgid'
+  | 'waitable'
+  | 'exitSignalToCaller'
+  | 'parentIsCallersParent'
+  | 'callerSuspended';
 
 /**
  * Each row: the field, its label, and what clone(2) documents for it given the
@@ -23,12 +34,27 @@ const SHARE_ROWS: { key: ShareField; label: string; what: string; documented: (a
   { key: 'filesClose', label: "fd table (CLONE_FILES): the child's close seen", what: "the child's close seen", documented: (f) => f.has('FILES') },
   { key: 'fsCwd', label: "fs info (CLONE_FS): the child's chdir seen", what: "the child's chdir seen", documented: (f) => f.has('FS') },
   { key: 'fsUmask', label: "fs info (CLONE_FS): the child's umask seen", what: "the child's umask seen", documented: (f) => f.has('FS') },
-  { key: 'sighand', label: "signal handlers (CLONE_SIGHAND): the child's sigaction seen", what: "the child's sigaction seen", documented: (f) => f.has('SIGHAND') },
+  {
+    key: 'sighand',
+    label: "signal handlers (CLONE_SIGHAND): the child's sigaction seen",
+    what: "the child's sigaction seen",
+    documented: (f) => f.has('SIGHAND'),
+  },
   { key: 'sysvsem', label: 'SysV semaphore undo (CLONE_SYSVSEM): shared', what: 'SysV semaphore undo shared', documented: (f) => f.has('SYSVSEM') },
   { key: 'sameTgid', label: 'thread group (CLONE_THREAD): same getpid()', what: 'same getpid()', documented: (f) => f.has('THREAD') },
   { key: 'waitable', label: 'waitable by its creator', what: 'waitable by its creator', documented: (f) => !f.has('THREAD') && !f.has('PARENT') },
-  { key: 'exitSignalToCaller', label: 'exit signal sent to its creator', what: 'exit signal sent to its creator', documented: (f, r) => !f.has('THREAD') && !f.has('PARENT') && r.exitSignal !== 0 },
-  { key: 'parentIsCallersParent', label: "its getppid() is the creator's parent", what: "getppid() the creator's parent", documented: (f) => f.has('PARENT') || f.has('THREAD') },
+  {
+    key: 'exitSignalToCaller',
+    label: 'exit signal sent to its creator',
+    what: 'exit signal sent to its creator',
+    documented: (f, r) => !f.has('THREAD') && !f.has('PARENT') && r.exitSignal !== 0,
+  },
+  {
+    key: 'parentIsCallersParent',
+    label: "its getppid() is the creator's parent",
+    what: "getppid() the creator's parent",
+    documented: (f) => f.has('PARENT') || f.has('THREAD'),
+  },
   { key: 'callerSuspended', label: 'caller suspended until the child exited (CLONE_VFORK)', what: 'caller suspended', documented: (f) => f.has('VFORK') },
 ];
 
@@ -55,7 +81,11 @@ export function shareRows(r: ShareRecord): (string | number)[][] {
     }),
     [
       `${r.api} returned the child's TID`,
-      r.cloneReturned === undefined || r.childGettid === undefined ? notReported : r.cloneReturned === r.childGettid ? 'yes' : `no: it returned ${r.cloneReturned}, the child's gettid() was ${r.childGettid}`,
+      r.cloneReturned === undefined || r.childGettid === undefined
+        ? notReported
+        : r.cloneReturned === r.childGettid
+          ? 'yes'
+          : `no: it returned ${r.cloneReturned}, the child's gettid() was ${r.childGettid}`,
     ],
     ['the child finished its checks in time', r.hung === undefined ? notReported : r.hung ? 'no: it never said it was done, and was killed' : 'yes'],
   ];
@@ -73,9 +103,13 @@ export function shareNotes(r: ShareRecord): string[] {
   const unreported = seen.filter((x) => x.v === undefined).map((x) => x.what);
   if (judged.length === 0) out.push('The probe reported no row, so there is nothing to compare with clone(2).');
   else if (off.length === 0) out.push(`All ${judged.length} reported rows are what clone(2) documents for ${flags}.`);
-  else out.push(`${off.length} of ${judged.length} reported rows differ from what clone(2) documents for ${flags}: ${listOf(off.map((x) => `${x.what} ${yes(x.v!)}, documented ${yes(x.doc)}`))}.`);
+  else
+    out.push(
+      `${off.length} of ${judged.length} reported rows differ from what clone(2) documents for ${flags}: ${listOf(off.map((x) => `${x.what} ${yes(x.v!)}, documented ${yes(x.doc)}`))}.`,
+    );
   if (unreported.length) out.push(`Not reported by the probe: ${listOf(unreported)}.`);
-  if (r.cloneReturned !== undefined && r.childGettid !== undefined && r.cloneReturned !== r.childGettid) out.push(`${r.api} returned ${r.cloneReturned}, not the child's TID ${r.childGettid}.`);
+  if (r.cloneReturned !== undefined && r.childGettid !== undefined && r.cloneReturned !== r.childGettid)
+    out.push(`${r.api} returned ${r.cloneReturned}, not the child's TID ${r.childGettid}.`);
   if (r.hung) out.push('The child never said it had finished its checks and was killed: the rows show what was seen until then.');
   return out;
 }
@@ -86,7 +120,12 @@ export const share = defineExperiment(
     summary: 'what a child made with one clone flag set shares with its creator',
     options: {
       // The probe knows the flag names (native-helpers/clone.c) and refuses an unknown one: no second list here.
-      flags: option({ value: 'FLAGS', description: 'the clone flags, without CLONE_ (e.g. VM,FS,FILES,SIGHAND,THREAD)', convert: text('flag names separated by commas'), default: 'none' }),
+      flags: option({
+        value: 'FLAGS',
+        description: 'the clone flags, without CLONE_ (e.g. VM,FS,FILES,SIGHAND,THREAD)',
+        convert: text('flag names separated by commas'),
+        default: 'none',
+      }),
       api: option({ value: 'API', description: 'the system call', convert: oneOf(['clone', 'clone3']), default: 'clone' }),
     },
   },

@@ -10,7 +10,6 @@ import { startProbe } from '../../harness/probe.js';
 import { errnoOf, readStatus, signalsInMask } from '../../harness/procfs.js';
 import { defineExperiment, type LabResult, listOf } from '../result.js';
 
-
 /** The signal the probe blocks, sends and handles (native-helpers/signals.c takes its number). */
 const SIGUSR1 = constants.signals.SIGUSR1;
 
@@ -93,7 +92,10 @@ export function signalRows(f: SignalFacts): (string | number)[][] {
     ['threads blocking SIGUSR1 before the send (SigBlk)', blockingPhrase(f)],
     [`${f.method}(${f.target}, SIGUSR1)`, f.result],
     ['queued in', wherePending(f.queued, f)],
-    [`thread ${f.unblockedIn} (not the target) unblocks it`, f.handlerTid !== undefined ? `its handler ran in ${f.handlerTid}` : `no handler ran within ${f.waitedMs} ms`],
+    [
+      `thread ${f.unblockedIn} (not the target) unblocks it`,
+      f.handlerTid !== undefined ? `its handler ran in ${f.handlerTid}` : `no handler ran within ${f.waitedMs} ms`,
+    ],
     ['pending afterwards in', wherePending(f.after, f)],
   ];
 }
@@ -102,7 +104,8 @@ export function signalRows(f: SignalFacts): (string | number)[][] {
 export function signalNotes(f: SignalFacts): string[] {
   const out: string[] = [];
   const notBlocking = f.blocking.filter((b) => b.blocks !== true);
-  if (notBlocking.length) out.push(`Not every thread was seen blocking SIGUSR1 (${listOf(notBlocking.map((b) => b.tid))}), so a handler may have run before anyone unblocked it.`);
+  if (notBlocking.length)
+    out.push(`Not every thread was seen blocking SIGUSR1 (${listOf(notBlocking.map((b) => b.tid))}), so a handler may have run before anyone unblocked it.`);
   const call = `${f.method}(${f.target}, SIGUSR1)`;
   const landed = landedOf(f.queued, f.target, f.tgid);
   const inWhere = (p: Pending) => {
@@ -111,14 +114,18 @@ export function signalNotes(f: SignalFacts): string[] {
   };
   if (f.result !== 'ok') out.push(`${call} failed with ${f.result}; SIGUSR1 was then pending ${inWhere(f.queued)}.`);
   else if (landed === 'shared' && f.queued.privateTo.length === 0) out.push(`${call} queued SIGUSR1 for the whole group (ShdPnd), not for ${f.target} alone.`);
-  else if (landed === 'target' && f.queued.privateTo.length === 1 && f.queued.shared === false) out.push(`${call} queued SIGUSR1 for ${f.target} alone (its own SigPnd).`);
+  else if (landed === 'target' && f.queued.privateTo.length === 1 && f.queued.shared === false)
+    out.push(`${call} queued SIGUSR1 for ${f.target} alone (its own SigPnd).`);
   else out.push(`${call} left SIGUSR1 pending ${inWhere(f.queued)}.`);
   const w = f.unblockedIn;
   if (f.handlerTid === w) out.push(`${w}, not the target, ran the handler as soon as it unblocked SIGUSR1.`);
-  else if (f.handlerTid !== undefined) out.push(`The handler ran in ${f.handlerTid}${f.handlerTid === f.target ? ' (the target)' : ''}, not in ${w}, which unblocked SIGUSR1.`);
+  else if (f.handlerTid !== undefined)
+    out.push(`The handler ran in ${f.handlerTid}${f.handlerTid === f.target ? ' (the target)' : ''}, not in ${w}, which unblocked SIGUSR1.`);
   else {
     const still = f.after.privateTo.length === 1 && f.after.privateTo[0] === f.target && f.after.shared === false;
-    out.push(`${w} unblocking SIGUSR1 ran no handler within ${f.waitedMs} ms; ${still ? `it was still pending for ${f.target} alone afterwards` : `afterwards it was pending ${inWhere(f.after)}`}.`);
+    out.push(
+      `${w} unblocking SIGUSR1 ran no handler within ${f.waitedMs} ms; ${still ? `it was still pending for ${f.target} alone afterwards` : `afterwards it was pending ${inWhere(f.after)}`}.`,
+    );
   }
   return out;
 }
@@ -154,8 +161,18 @@ export const signal = defineExperiment(
       const after = readPending(tgid, group, SIGUSR1);
       // signals.c leaves handlerTid out when no handler ran.
       const f: SignalFacts = {
-        tgid, target, targetKind, method, tids: group, blocking, result: sent.result, queued, unblockedIn: handled.unblockedIn,
-        ...(handled.handlerTid !== undefined ? { handlerTid: handled.handlerTid } : {}), waitedMs: handled.waitedMs, after,
+        tgid,
+        target,
+        targetKind,
+        method,
+        tids: group,
+        blocking,
+        result: sent.result,
+        queued,
+        unblockedIn: handled.unblockedIn,
+        ...(handled.handlerTid !== undefined ? { handlerTid: handled.handlerTid } : {}),
+        waitedMs: handled.waitedMs,
+        after,
       };
       const title = signalTitle(f);
       const notes = signalNotes(f);
@@ -164,7 +181,23 @@ export const signal = defineExperiment(
         columns: ['step', 'observed'],
         rows: signalRows(f),
         notes,
-        data: { tgid, target, targetKind, method, tids: group, result: sent.result, landed: landedOf(queued, target, tgid), unblockedIn: handled.unblockedIn, ...(f.handlerTid !== undefined ? { handlerTid: f.handlerTid } : {}), waitedMs: f.waitedMs, blocking, queued, after, title, notes },
+        data: {
+          tgid,
+          target,
+          targetKind,
+          method,
+          tids: group,
+          result: sent.result,
+          landed: landedOf(queued, target, tgid),
+          unblockedIn: handled.unblockedIn,
+          ...(f.handlerTid !== undefined ? { handlerTid: f.handlerTid } : {}),
+          waitedMs: f.waitedMs,
+          blocking,
+          queued,
+          after,
+          title,
+          notes,
+        },
       };
     } finally {
       await probe.release().catch(() => probe.stop());

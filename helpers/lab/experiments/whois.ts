@@ -7,7 +7,6 @@ import { probeExists } from '../../harness/own-tasks.js';
 import { errnoOf, listProc, parseStatus, PF_KTHREAD, readStat, readStatusText, type Status, statusNumber } from '../../harness/procfs.js';
 import { absent, defineExperiment, type LabResult, yes } from '../result.js';
 
-
 /** What `lab whois` read about one PID. */
 export interface WhoisFacts {
   pid: number;
@@ -21,7 +20,8 @@ export interface WhoisFacts {
   flagsError?: string;
 }
 
-export type WhoisKind = 'not-visible' | 'kernel-thread' | 'zombie' | 'thread-group-leader' | 'leader-not-listed' | 'hidden-thread' | 'listed-thread' | 'tgid-unread';
+export type WhoisKind =
+  'not-visible' | 'kernel-thread' | 'zombie' | 'thread-group-leader' | 'leader-not-listed' | 'hidden-thread' | 'listed-thread' | 'tgid-unread';
 
 export interface WhoisView {
   kind: WhoisKind;
@@ -39,13 +39,19 @@ export function whoisView(f: WhoisFacts): WhoisView {
       f.signal0 === 'ESRCH'
         ? [`No task has PID ${f.pid} in this process's PID namespace: kill(pid, 0) answered ESRCH and /proc/${f.pid} gave ${lookup}.`]
         : f.signal0 === 'ok' || f.signal0 === 'EPERM'
-          ? [`kill(pid, 0) answered ${f.signal0}, so a task with PID ${f.pid} exists, yet /proc/${f.pid} gave ${lookup}: this /proc does not show it (hidepid, or a /proc of another PID namespace).`]
+          ? [
+              `kill(pid, 0) answered ${f.signal0}, so a task with PID ${f.pid} exists, yet /proc/${f.pid} gave ${lookup}: this /proc does not show it (hidepid, or a /proc of another PID namespace).`,
+            ]
           : [`kill(pid, 0) answered ${f.signal0} and /proc/${f.pid} gave ${lookup}.`];
     if (f.listed) notes.push(`ls /proc listed ${f.pid} all the same.`);
     return {
       kind: 'not-visible',
       title: `${f.pid}: not visible from here`,
-      rows: [['/proc/PID lookup', lookup], ['listed by ls /proc', yes(f.listed)], ['kill(pid, 0)', f.signal0]],
+      rows: [
+        ['/proc/PID lookup', lookup],
+        ['listed by ls /proc', yes(f.listed)],
+        ['kill(pid, 0)', f.signal0],
+      ],
       notes,
     };
   }
@@ -57,7 +63,8 @@ export function whoisView(f: WhoisFacts): WhoisView {
   if (f.flags !== undefined && kthreadLine !== undefined && ((f.flags & PF_KTHREAD) !== 0) !== (kthreadLine.trim() === '1')) {
     notes.push(`stat flags ${(f.flags & PF_KTHREAD) !== 0 ? 'have' : 'lack'} PF_KTHREAD but status says Kthread ${kthreadLine}.`);
   }
-  if (kthread === undefined) notes.push(`Whether it is a kernel thread is not shown: stat flags ${f.flagsError ?? 'not read'}, and status has no Kthread line.`);
+  if (kthread === undefined)
+    notes.push(`Whether it is a kernel thread is not shown: stat flags ${f.flagsError ?? 'not read'}, and status has no Kthread line.`);
   if (zombie === undefined) notes.push('Whether it is a zombie is not shown: status has no State line.');
   let kind: WhoisKind;
   let describe: string;
@@ -121,7 +128,16 @@ export const whois = defineExperiment(
     }
     const v = whoisView(f);
     const data = f.status
-      ? { pid, kind: v.kind, listed, status: f.status, ...(f.flags !== undefined ? { flags: f.flags } : { flagsAbsent: f.flagsError }), signal0: f.signal0, title: v.title, notes: v.notes }
+      ? {
+          pid,
+          kind: v.kind,
+          listed,
+          status: f.status,
+          ...(f.flags !== undefined ? { flags: f.flags } : { flagsAbsent: f.flagsError }),
+          signal0: f.signal0,
+          title: v.title,
+          notes: v.notes,
+        }
       : { pid, kind: v.kind, lookup: f.statusError, listed, signal0: f.signal0, title: v.title, notes: v.notes };
     return { title: v.title, columns: ['evidence', 'value'], rows: v.rows, notes: v.notes, data };
   },
