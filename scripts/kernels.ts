@@ -11,11 +11,11 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from '
 import { join, relative } from 'node:path';
 import { execa } from 'execa';
 import { buildProbes, ProbeBuildError } from '../helpers/harness/build.js';
-import { cacheRoot, PROJECT_ROOT } from '../helpers/harness/paths.js';
+import { CLAIM_CASE_FILES } from '../helpers/claims/families.js';
+import { cacheRoot, defaultReportDir, PROJECT_ROOT, VITEST } from '../helpers/harness/paths.js';
 import { KernelFetchError, PrivateApt, type KernelSpec } from '../helpers/kernels/apt.js';
 import { kvmUsable, runGuest, type GuestResult } from '../helpers/kernels/guest.js';
 import { readClaimsReport, summaryLine } from '../helpers/report/claims-report.js';
-import { defaultReportDir } from '../helpers/harness/paths.js';
 import { buildMatrix, writeMatrix, type MatrixInput } from '../helpers/report/matrix.js';
 import { defineCommand, directory, fail, flag, oneOf, option, path, repeated, runMain, UsageError, wholeNumber } from '../helpers/cli.js';
 
@@ -104,8 +104,8 @@ await runMain(import.meta.url, command, async (o) => {
   if (opts.host === 'run') {
     const t0 = Date.now();
     const hostDir = join(opts.out, 'host');
-    console.log('[host] running the suite');
-    const r = await execa('vitest', ['run'], { cwd: PROJECT_ROOT, preferLocal: true, reject: false, env: { CLONELAB_REPORT_DIR: hostDir } });
+    console.log('[host] running the claim-bearing cases, as the guests do');
+    const r = await execa(process.execPath, [VITEST, 'run', ...CLAIM_CASE_FILES], { cwd: PROJECT_ROOT, reject: false, env: { CLONELAB_REPORT_DIR: hostDir } });
     if (existsSync(join(hostDir, 'claims.json'))) {
       const rep = readClaimsReport(hostDir);
       inputs.push({ source: hostDir, report: rep, label: `host ${rep.environment.kernelRelease}` });

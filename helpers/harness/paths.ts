@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 
 export const PROJECT_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const NATIVE_DIR = join(PROJECT_ROOT, 'native-helpers');
+/** vitest's entry, run with `node` directly: npx and npm would add their own start-up to every nested run. */
+export const VITEST = join(PROJECT_ROOT, 'node_modules', 'vitest', 'vitest.mjs');
 
 /** Where built probes live; CLONELAB_CACHE_DIR moves it (e.g. a read-only checkout). */
 export function cacheRoot(): string {
