@@ -249,6 +249,23 @@ export interface Command<O extends Record<string, AnyOption>, P = string> {
 
 const dashed = (name: string, o: AnyOption) => (o.short ? `-${o.short}` : `--${name}`);
 
+/**
+ * A default as --help shows it without a defaultText: a list comma-separated
+ * (as commaList reads it), another object as JSON, a plain value as String()
+ * gives it; none for a computed one.
+ */
+function shownDefault(d: unknown): string | undefined {
+  switch (typeof d) {
+    case 'undefined':
+    case 'function':
+      return undefined;
+    case 'object':
+      return d === null ? 'null' : Array.isArray(d) ? d.join(',') : JSON.stringify(d);
+    default:
+      return String(d);
+  }
+}
+
 export function defineCommand<O extends Record<string, AnyOption>, P = string>(spec: CommandSpec<O, P>): Command<O, P> {
   const all: Record<string, AnyOption> = { ...spec.options, help: HELP };
 
@@ -275,7 +292,7 @@ export function defineCommand<O extends Record<string, AnyOption>, P = string>(s
       let right = o.description;
       if (o.kind !== 'flag') right += ` (${o.convert.what}${o.kind === 'repeated' ? '; may be repeated' : ''}`;
       if (o.kind === 'value') {
-        const shown = o.defaultText ?? (o.default === undefined || typeof o.default === 'function' ? undefined : String(o.default));
+        const shown = o.defaultText ?? shownDefault(o.default);
         right += shown !== undefined ? `; default ${shown})` : ')';
       } else if (o.kind === 'repeated') right += ')';
       return [left, right];

@@ -625,7 +625,7 @@ async function main(o: Options): Promise<number> {
   if (!baseRun.report) fail('the baseline run wrote no report, so there is nothing to compare the faults with');
 
   console.log(`[faults] ${faults.length} faults, ${opts.jobs} at a time: ${faults.map((f) => f.id).join(' ')}`);
-  const outcomes: Outcome[] = new Array(faults.length);
+  const outcomes = new Array<Outcome>(faults.length);
   let next = 0;
   const tMatrix = Date.now();
   await Promise.all(

@@ -36,7 +36,7 @@ export function main({ out, positionals: inputs }: ValuesOf<typeof command>, io:
     mkdirSync(out, { recursive: true });
     accessSync(out, constants.W_OK);
   } catch (e) {
-    fail(`cannot write to ${out} (${(e as NodeJS.ErrnoException).code ?? e}). Nothing was written.`);
+    fail(`cannot write to ${out} (${(e as NodeJS.ErrnoException).code ?? String(e)}). Nothing was written.`);
   }
   const matrix = buildMatrix(reports);
   const files = writeMatrix(matrix, out);

@@ -64,7 +64,7 @@ await runMain(import.meta.url, command, async ({ out, positionals }) => {
   const report = readClaimsReport(files.json);
   const rel = (f: string) => relative(process.cwd(), f) || f;
   console.log(
-    `\nclaim-verification report (${caseFiles.length} claim case file${caseFiles.length === 1 ? '' : 's'}):\n${Object.values(files)
+    `\nclaim-verification report (${caseFiles.length} claim case file${caseFiles.length === 1 ? '' : 's'}):\n${(Object.values(files) as string[])
       .map((f) => `  ${rel(f)}`)
       .join('\n')}`,
   );

@@ -60,7 +60,7 @@ function baselineReached(l: LookupOutcome, who: string): void {
 describe('listing', () => {
   test.for([1, 4, 64])('ls /proc shows the TGID and none of the %i non-leader TIDs; /proc/TGID/task shows them all', async (threads, { observe }) => {
     let scan: ProcVisibilityObservations['procListingScan'] | undefined;
-    let scanFailure: unknown;
+    let scanFailure: Error | undefined;
     const r = await observe('procListing', `${threads} threads`, async (evidence) => {
       const { probe, ready } = await startProbe('ids', ['--threads', String(threads), '--via', 'pthread']);
       const listing = listProc(); // one readdir of /proc
@@ -71,7 +71,7 @@ describe('listing', () => {
       if (threads === 64) {
         // The whole listing, read while this probe's 64 threads are alive in it.
         scan = await observe('procListingScan', 'whole listing', (ev) => scanListing(listing, ev)).catch((e: unknown) => {
-          scanFailure = e;
+          scanFailure = e instanceof Error ? e : new Error(String(e));
           return undefined;
         });
       }
@@ -293,7 +293,7 @@ test('tasks of a child PID namespace, looked up from outside by their inner and 
   const userns = environment().euid !== 0;
   const r = await observe('pidnsInnerLookup', userns ? 'CLONE_NEWUSER|CLONE_NEWPID' : 'CLONE_NEWPID', async (evidence) => {
     const probe = new Probe('namespaces', ['--threads', '1', ...(userns ? ['--userns'] : [])]);
-    await probe.next('ready').catch(async (e: unknown) => {
+    await probe.next('ready').catch((e: unknown) => {
       // The probe ends without "ready", after an error record, when the kernel refuses the clone.
       const refused = probe.all('error').find((x) => x.op.startsWith('clone('));
       if (refused) throw new NamespaceRefused(`the kernel refused ${refused.op}: ${refused.errno}`);

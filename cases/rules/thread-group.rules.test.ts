@@ -5,7 +5,6 @@
  */
 import { expect, test } from 'vitest';
 import { type Draft, healthyObservations, judge, ruleCases } from '../../helpers/claims/rule-cases.js';
-import type { RecordedObservation } from '../../helpers/observations.js';
 
 // ------------------------------------------------------------------ A1
 

@@ -140,7 +140,7 @@ describe('helpers/cli.ts', () => {
 
   test("main's status is the exit status; a CommandFailure is status 1 with its message; any other error is a defect and propagates", async () => {
     expect((await run(toy, ['x'], () => 3)).code).toBe(3);
-    expect(await run(toy, ['x'], async () => undefined)).toMatchObject({ code: EXIT.ok, stderr: '' });
+    expect(await run(toy, ['x'], () => Promise.resolve(undefined))).toMatchObject({ code: EXIT.ok, stderr: '' });
     expect(await run(toy, ['x'], () => fail('the disk is full'))).toMatchObject({ code: EXIT.failure, stderr: 'toy: the disk is full\n' });
     // A usage problem only main can judge (it needs a lookup) gets the usage line too.
     expect(

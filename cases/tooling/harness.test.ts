@@ -60,7 +60,7 @@ test('stopping a hung probe kills and reaps its whole tree, children included', 
   await probe.stop();
   // Gone, not zombies: the reaper waited for each of them.
   const gone = (await eventually(() => [probe.reaperPid, ...ready.tids].every((pid) => !existsSync(`/proc/${pid}`)))).value;
-  expect(gone, `tasks left: ${[probe.reaperPid, ...ready.tids].filter((p) => existsSync(`/proc/${p}`))}`).toBe(true);
+  expect(gone, `tasks left: ${[probe.reaperPid, ...ready.tids].filter((p) => existsSync(`/proc/${p}`)).join(',')}`).toBe(true);
 });
 
 test('a probe that times out is killed and reaped with its children', async () => {

@@ -34,9 +34,39 @@ import {
   signalRows,
   signalTitle,
   type WhoisFacts,
+  type WhoisKind,
   whoisView,
 } from '../../helpers/lab/index.js';
 import type { ProbeRecordOf } from '../../helpers/harness/records.js';
+
+/* What each experiment's --json prints (its LabResult's data), as the tests below read it. */
+interface IdsData {
+  tgid: number;
+  via: string;
+  tasks: IdsTask[];
+  title: string;
+  notes: string[];
+}
+type ShareData = (ProbeRecordOf<'share'> | ProbeRecordOf<'shareDetail'>)[];
+type SignalData = SignalFacts & { landed: string; title: string; notes: string[] };
+interface WhoisData {
+  pid: number;
+  kind: WhoisKind;
+  listed: boolean;
+  signal0: string;
+  /** Why /proc/PID/status could not be read (a PID nobody has). */
+  lookup?: string;
+  title: string;
+  notes: string[];
+}
+/** bench.json; the --json data is this and the notes. */
+interface BenchJson {
+  generatedAt: string;
+  iterations: number;
+  mechanisms: (BenchRow & { ratioToPthread?: number })[];
+  forkMemory: ForkMemoryRow[];
+}
+type BenchData = BenchJson & { notes: string[] };
 
 /**
  * One run of an experiment, both ways it prints: the table and the --json
@@ -44,10 +74,10 @@ import type { ProbeRecordOf } from '../../helpers/harness/records.js';
  * probe runs once for both. runLab itself (parsing, exit status) is
  * exercised by lab() below, once per exit path.
  */
-async function experiment(name: string, ...argv: string[]) {
+async function experiment<D = unknown>(name: string, ...argv: string[]) {
   const e = EXPERIMENTS[name]!;
   const r = await e.run(e.command.parse(argv)!);
-  return { data: JSON.parse(JSON.stringify(r.data)), table: parseTable(renderTable(r)) };
+  return { data: JSON.parse(JSON.stringify(r.data)) as D, table: parseTable(renderTable(r)) };
 }
 
 async function lab(...argv: string[]) {
@@ -232,7 +262,10 @@ function idsFromCells(rows: string[][]): IdsTask[] {
         ['libcGettid', gettid],
         ['statusTgid', tgid],
         ['statusPid', pid],
-      ].flatMap(([k, c]) => (why(c!) ? [[k, why(c!)]] : [])),
+      ].flatMap(([k, c]): [string, string][] => {
+        const w = why(c!);
+        return w ? [[k!, w]] : [];
+      }),
     );
     return {
       tid: num(tid!)!,
@@ -653,7 +686,7 @@ describe('bench sentences follow the rows', () => {
 
 describe('experiments: what they print, and every sentence agrees with the rows printed', () => {
   test('ids: one row per task, getpid the TGID everywhere, only the leader in ls /proc, every /proc/TID enterable', async () => {
-    const { data: d, table: cloneTable } = await experiment('ids', '--threads', '3', '--via', 'clone');
+    const { data: d, table: cloneTable } = await experiment<IdsData>('ids', '--threads', '3', '--via', 'clone');
     expect(d.tasks).toHaveLength(4);
     for (const t of d.tasks) {
       expect(t.rawGetpid).toBe(d.tgid);
@@ -690,9 +723,9 @@ describe('experiments: what they print, and every sentence agrees with the rows 
   });
 
   test('share: accepted or the errno, and what was shared; the sentence counts the rows shown', async () => {
-    const rec = (await experiment('share', '--flags', 'VM,SIGHAND')).data.find((x: { event: string }) => x.event === 'share');
+    const rec = (await experiment<ShareData>('share', '--flags', 'VM,SIGHAND')).data.find((x) => x.event === 'share');
     expect(rec).toMatchObject({ accepted: true, memory: true, sighand: true, filesOpen: false });
-    expect(shareNotes(rec)).toEqual(['All 12 reported rows are what clone(2) documents for VM|SIGHAND.']);
+    expect(shareNotes(rec!)).toEqual(['All 12 reported rows are what clone(2) documents for VM|SIGHAND.']);
 
     const shown = (await experiment('share', '--flags', 'VM,FS,FILES,SIGHAND,THREAD,SYSVSEM')).table;
     expect(placeholders(shown.rows.flat())).toEqual([]);
@@ -710,7 +743,7 @@ describe('experiments: what they print, and every sentence agrees with the rows 
     { via: 'tgkill', target: 'thread', landed: 'target', handled: false },
     { via: 'tkill', target: 'leader', landed: 'target', handled: false },
   ])('signal --via $via --target $target: queued $landed, and the sentences say so', async ({ via, target, landed, handled }) => {
-    const { data: d, table: t } = await experiment('signal', '--via', via, '--target', target);
+    const { data: d, table: t } = await experiment<SignalData>('signal', '--via', via, '--target', target);
     expect(d).toMatchObject({ result: 'ok', landed });
     expect(d.handlerTid === d.unblockedIn).toBe(handled);
     if (!handled) expect(d).not.toHaveProperty('handlerTid'); // no handler ran: absent, not 0
@@ -732,9 +765,9 @@ describe('experiments: what they print, and every sentence agrees with the rows 
   });
 
   test('whois: a kernel thread if one is visible, this process, and a PID nobody has', async () => {
-    const { data: self, table: t } = await experiment('whois', String(process.pid));
+    const { data: self, table: t } = await experiment<WhoisData>('whois', String(process.pid));
     expect(self.kind).toBe('thread-group-leader');
-    const { data: none, table: gone } = await experiment('whois', '4194304');
+    const { data: none, table: gone } = await experiment<WhoisData>('whois', '4194304');
     expect(none).toMatchObject({ kind: 'not-visible', lookup: 'ENOENT', signal0: 'ESRCH' });
 
     // The title is what the rows show: Tgid = Pid and listed -> a leader, with the Threads row's count.
@@ -750,20 +783,12 @@ describe('experiments: what they print, and every sentence agrees with the rows 
   test('bench --quick: a row per mechanism and per memory size, bench.json and an SVG chart, and a ranking from the rows', async () => {
     const { path, cleanup } = await tmpDir({ unsafeCleanup: true });
     try {
-      const { data: d, table: t } = await experiment('bench', '--quick', '--out', path);
-      expect(d.mechanisms.map((m: { mechanism: string }) => m.mechanism)).toEqual([
-        'fork',
-        'vfork',
-        'posix_spawn',
-        'clone-fork',
-        'clone-vm',
-        'clone-thread',
-        'pthread',
-      ]);
+      const { data: d, table: t } = await experiment<BenchData>('bench', '--quick', '--out', path);
+      expect(d.mechanisms.map((m) => m.mechanism)).toEqual(['fork', 'vfork', 'posix_spawn', 'clone-fork', 'clone-vm', 'clone-thread', 'pthread']);
       for (const m of d.mechanisms) expect(m.p10Ns).toBeLessThanOrEqual(m.medianNs);
-      expect(d.forkMemory.map((m: { mib: number }) => m.mib)).toEqual([1, 8]);
+      expect(d.forkMemory.map((m) => m.mib)).toEqual([1, 8]);
       expect(d.notes).toEqual(benchNotes(d.mechanisms, d.forkMemory));
-      expect(JSON.parse(readFileSync(join(path, 'bench.json'), 'utf8')).mechanisms).toHaveLength(7);
+      expect((JSON.parse(readFileSync(join(path, 'bench.json'), 'utf8')) as BenchJson).mechanisms).toHaveLength(7);
       const svg = readFileSync(join(path, 'bench.svg'), 'utf8');
       expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
       expect(svg).not.toMatch(/href=|<image|@import/); // renders without network

@@ -253,11 +253,10 @@ describe('drift fails the check, with a message that says what to do', () => {
       `CLAIMS.md line ${a3} has claim A16, which the registry does not hold: add it to its family's module, or remove the row.`,
     );
     expect(parseClaimsTable('# Claims\n')).toEqual({ problem: 'CLAIMS.md has no table whose header begins "| ID |"' });
-    expect(parseClaimsTable(md.replace("| clonelab's statement | family |", '|'))).toMatchObject({
-      problem: expect.stringMatching(
-        /^CLAIMS\.md's claim table \(line \d+\) has the columns "ID \| where \| seed excerpt \(abridged\)", where the check reads/,
-      ),
-    });
+    expect(parseClaimsTable(md.replace("| clonelab's statement | family |", '|'))).toHaveProperty(
+      'problem',
+      expect.stringMatching(/^CLAIMS\.md's claim table \(line \d+\) has the columns "ID \| where \| seed excerpt \(abridged\)", where the check reads/),
+    );
   });
 
   test('an expected environment difference naming an environment that is not made, the baseline, or no reason', () => {

@@ -20,7 +20,7 @@ import { environment, hostOnlyReason } from '../../helpers/harness/environment.j
 import { findCommand, needs } from '../../helpers/harness/needs.js';
 import { runCommand } from '../../helpers/cli.js';
 import { buildClaimsReport, casesLine, readClaimsReport, ReportInputError, type ClaimsReport, type TestOutcome } from '../../helpers/report/claims-report.js';
-import { buildMatrix, writeMatrix } from '../../helpers/report/matrix.js';
+import { buildMatrix, type Matrix, writeMatrix } from '../../helpers/report/matrix.js';
 import { renderHtml, renderJunit, renderMarkdown } from '../../helpers/report/render.js';
 import ClaimsReporter from '../../helpers/report/reporter.js';
 import { reportFiles } from '../../helpers/report/write.js';
@@ -84,7 +84,7 @@ afterAll(async () => {
 describe('npm run report', () => {
   test('prints the four paths and a one-line summary, and exits 0', () => {
     expect(run.exitCode, run.stderr).toBe(0);
-    for (const f of Object.values(reportFiles(out))) expect(run.stdout).toContain(f.slice(f.lastIndexOf('/') + 1));
+    for (const f of Object.values(reportFiles(out)) as string[]) expect(run.stdout).toContain(f.slice(f.lastIndexOf('/') + 1));
     expect(run.stdout).toMatch(/claims: \d+ confirmed, \d+ refuted, \d+ nuanced, \d+ inconclusive, \d+ not-testable; tests: \d+ passed, 0 failed, 0 skipped/);
   });
 
@@ -256,9 +256,9 @@ describe('matrix', () => {
     const mout = join(work.path, 'matrix-out');
     const written = writeMatrix(buildMatrix([out, join(out, 'claims.json')].map((source) => ({ source, report: readClaimsReport(source) }))), mout);
     expect(written.map((f) => f.slice(mout.length + 1)).sort()).toEqual(['matrix.html', 'matrix.json', 'matrix.md']);
-    const m = JSON.parse(readFileSync(join(mout, 'matrix.json'), 'utf8'));
+    const m = JSON.parse(readFileSync(join(mout, 'matrix.json'), 'utf8')) as Matrix;
     expect(m.columns).toHaveLength(2);
-    expect(m.columns[1].label).toMatch(/#2$/);
+    expect(m.columns[1]!.label).toMatch(/#2$/);
   });
 
   /** Inputs that are not usable reports, and what the error must say. */

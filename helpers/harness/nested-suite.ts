@@ -56,6 +56,7 @@ export async function runNestedSuite(o: NestedSuiteOptions): Promise<NestedSuite
   const seconds = (Date.now() - t0) / 1000;
   const leftovers = (run.stderr ?? '').split('\n').filter((l) => l.startsWith('clonelab-reaper: leftover'));
   // vitest colours its output when it thinks a terminal is there: keep the text, not the escapes.
+  // eslint-disable-next-line no-control-regex -- ESC (\x1b) begins the ANSI colour sequences being removed
   const base = { exitCode: run.exitCode, signal: run.signal, seconds, output: (run.all ?? '').replace(/\x1b\[[0-9;]*m/g, ''), leftovers };
   try {
     return { ...base, report: readClaimsReport(o.reportDir) };

@@ -65,8 +65,8 @@ export function signalOwnTask(task: TaskIdentity, signal: NodeJS.Signals): void 
   process.kill(task.pid, signal);
 }
 
-/** Signal 0: does the task exist (and may we signal it)? Sends nothing (kill(2)). */
-export function probeExists(pid: number): 'ok' | string {
+/** Signal 0: does the task exist (and may we signal it)? Sends nothing (kill(2)). 'ok', or the error's code (ESRCH, EPERM). */
+export function probeExists(pid: number): string {
   try {
     process.kill(pid, 0);
     return 'ok';

@@ -210,6 +210,7 @@ ${envList(r.environment as unknown as Record<string, unknown>)}
   return page(`clonelab report: ${r.environment.kernelRelease}`, body);
 }
 
+// eslint-disable-next-line no-control-regex -- the C0 controls XML 1.0 cannot carry (all but tab, LF, CR) are removed
 const xml = (s: unknown) => esc(s).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
 
 export function renderJunit(r: ClaimsReport): string {

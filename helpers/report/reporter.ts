@@ -16,6 +16,9 @@ import { buildClaimsReport, summaryLine, type TestOutcome } from './claims-repor
 import { defaultReportDir } from '../harness/paths.js';
 import { writeReports } from './write.js';
 
+/** What a serialized error says: its message, or all of it when it has none (a thrown value that was not an Error). */
+const errorText = (e: SerializedError): string => e.message ?? JSON.stringify(e);
+
 export default class ClaimsReporter implements Reporter {
   /** `dir`: where the report goes (default reports/ or CLONELAB_REPORT_DIR); tests of the reporter give their own. */
   constructor(private readonly options: { dir?: string } = {}) {}
@@ -32,7 +35,7 @@ export default class ClaimsReporter implements Reporter {
     const caseFiles: { file: string; tests: number; errors: string[] }[] = [];
     for (const mod of testModules) {
       const file = relative(PROJECT_ROOT, mod.moduleId);
-      caseFiles.push({ file, tests: [...mod.children.allTests()].length, errors: mod.errors().map((e) => e.message ?? String(e)) });
+      caseFiles.push({ file, tests: [...mod.children.allTests()].length, errors: mod.errors().map(errorText) });
       for (const tc of mod.children.allTests()) {
         const r = tc.result();
         tests.push({
@@ -65,7 +68,7 @@ export default class ClaimsReporter implements Reporter {
       caseFiles,
       environment: await recordEnvironment(),
       reason,
-      unhandledErrors: unhandledErrors.map((e) => e.message ?? String(e)),
+      unhandledErrors: unhandledErrors.map(errorText),
     });
     const files = writeReports(report, dir);
     const rel = (f: string) => relative(process.cwd(), f) || f;

@@ -110,7 +110,8 @@ export const whois = defineExperiment(
     // pid_max is at most 2^22 (PID_MAX_LIMIT, include/linux/threads.h).
     positionals: { name: 'PID', description: 'the PID (or TID) to look at', min: 1, max: 1, convert: wholeNumber(1, 4194304) },
   },
-  async ({ positionals }): Promise<LabResult> => {
+  // All reads are synchronous; run() is awaited by its callers, so a throw here surfaces as a rejection would.
+  ({ positionals }): Promise<LabResult> => {
     const pid = positionals[0]!; // exactly one: the command refuses none or two
     const listed = listProc().includes(pid);
     const f: WhoisFacts = { pid, listed, signal0: probeExists(pid) };
@@ -139,6 +140,6 @@ export const whois = defineExperiment(
           notes: v.notes,
         }
       : { pid, kind: v.kind, lookup: f.statusError, listed, signal0: f.signal0, title: v.title, notes: v.notes };
-    return { title: v.title, columns: ['evidence', 'value'], rows: v.rows, notes: v.notes, data };
+    return Promise.resolve({ title: v.title, columns: ['evidence', 'value'], rows: v.rows, notes: v.notes, data });
   },
 );
