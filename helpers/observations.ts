@@ -17,11 +17,11 @@ import { test as base } from 'vitest';
 import type { CloneObservations } from './claims/clone.js';
 import type { IdsObservations } from './claims/ids.js';
 import type { KernelThreadsObservations } from './claims/kernel-threads.js';
-import type { PidNamespacesObservations } from './claims/namespaces.js';
-import type { ProcVisibilityObservations } from './claims/proc.js';
+import type { NamespacesObservations } from './claims/namespaces.js';
+import type { ProcObservations } from './claims/proc.js';
 import type { PsObservations } from './claims/ps.js';
 import type { SignalsObservations } from './claims/signals.js';
-import type { ThreadVsProcessObservations } from './claims/thread-group.js';
+import type { ThreadGroupObservations } from './claims/thread-group.js';
 import { ProbeFailure } from './harness/probe.js';
 import { unobservedReason } from './unobserved.js';
 
@@ -31,12 +31,12 @@ export { needs } from './harness/needs.js';
 export interface ObservationResults
   extends
     IdsObservations,
-    ProcVisibilityObservations,
+    ProcObservations,
     CloneObservations,
     SignalsObservations,
-    ThreadVsProcessObservations,
+    ThreadGroupObservations,
     KernelThreadsObservations,
-    PidNamespacesObservations,
+    NamespacesObservations,
     PsObservations {}
 
 export type ObservationKind = keyof ObservationResults;

@@ -6,7 +6,7 @@
  *
  * Every observation is built inside `observe(...)`, the probe's completion
  * included: a probe that fails, a step of the experiment that fails (an
- * "error" record of the share probe: the child's chdir, the parent's getcwd),
+ * "error" record of the clone probe: the child's chdir, the parent's getcwd),
  * or a flag set refused with an errno other than EINVAL (a seccomp filter, a
  * pids limit: not a flag rule) leaves the observation incomplete with that
  * reason instead of a row that would read "not shared". A feature that is
@@ -105,7 +105,7 @@ const FLAG_EFFECTS: { flag: string; seen: (r: ShareRow) => boolean | undefined }
 /** The API cannot be used here at all: every flag set answered ENOSYS, or the probe has no clone3 trampoline. */
 function unavailableApi(api: string, records: ProbeRecord[]): void {
   if (records.some((r) => r.event === 'error' && r.op === 'clone3-trampoline'))
-    throw new Unavailable(`no clone3 trampoline for ${environment().arch} in the share probe`);
+    throw new Unavailable(`no clone3 trampoline for ${environment().arch} in the clone probe`);
   const shares = shareRecords(records);
   if (shares.length && shares.every((r) => !r.accepted && r.errno === 'ENOSYS')) {
     throw new Unavailable(`${api} is not available here: it answered ENOSYS to every flag set (kernel before 5.3, or a seccomp filter)`);

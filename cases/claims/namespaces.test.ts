@@ -13,7 +13,7 @@
 import { expect } from 'vitest';
 import { environment } from '../../helpers/harness/environment.js';
 import { must, needs, test, Unobserved, unobservedUnless, type Evidence } from '../../helpers/observations.js';
-import type { PidNamespacesObservations } from '../../helpers/claims/namespaces.js';
+import type { NamespacesObservations } from '../../helpers/claims/namespaces.js';
 import { usernsSettings } from '../../helpers/harness/needs.js';
 import { asUser, NOBODY } from '../../helpers/harness/privilege.js';
 import { Probe, type ProbeOptions } from '../../helpers/harness/probe.js';
@@ -92,7 +92,7 @@ function nsResult(
   asUid: number,
   hostListing: number[],
   mountProc: boolean,
-): PidNamespacesObservations['pidNamespaces'] {
+): NamespacesObservations['pidNamespaces'] {
   const errors = () =>
     probe
       .all('error')
@@ -136,7 +136,7 @@ function nsResult(
 }
 
 /** What documented Linux does (pid_namespaces(7), proc(5)), checked on the observation. */
-function check(r: PidNamespacesObservations['pidNamespaces'], mountProc: boolean) {
+function check(r: NamespacesObservations['pidNamespaces'], mountProc: boolean) {
   const innermost = r.tasks.filter((t) => t.level === r.depth);
   const byRole = (role: string) => innermost.find((t) => t.role === role);
   expect(byRole('init')?.getpid).toBe(1);

@@ -19,7 +19,7 @@ import { describe, expect } from 'vitest';
 import { environment } from '../../helpers/harness/environment.js';
 import { lookupFromC, lookupIds, lookupSteps, reached } from '../../helpers/harness/lookup.js';
 import { must, needs, test, Unobserved, unobservedUnless, type Evidence } from '../../helpers/observations.js';
-import type { CpuFields, LookupOutcome, ProcVisibilityObservations } from '../../helpers/claims/proc.js';
+import type { CpuFields, LookupOutcome, ProcObservations } from '../../helpers/claims/proc.js';
 import { eventually } from '../../helpers/harness/poll.js';
 import { Probe, startProbe } from '../../helpers/harness/probe.js';
 import { asUser, NOBODY } from '../../helpers/harness/privilege.js';
@@ -44,7 +44,7 @@ async function lookups(paths: string[], opts?: Parameters<typeof lookupFromC>[1]
   const ls = await lookupFromC(paths, opts);
   unobservedUnless(
     ls.length === paths.length && ls.every((l, i) => l.path === paths[i]),
-    `the lookup probe answered for ${ls.map((l) => l.path).join(', ')} instead of ${paths.join(', ')}`,
+    `the proc probe answered for ${ls.map((l) => l.path).join(', ')} instead of ${paths.join(', ')}`,
   );
   return ls;
 }
@@ -59,7 +59,7 @@ function baselineReached(l: LookupOutcome, who: string): void {
 
 describe('listing', () => {
   test.for([1, 4, 64])('ls /proc shows the TGID and none of the %i non-leader TIDs; /proc/TGID/task shows them all', async (threads, { observe }) => {
-    let scan: ProcVisibilityObservations['procListingScan'] | undefined;
+    let scan: ProcObservations['procListingScan'] | undefined;
     let scanFailure: Error | undefined;
     const r = await observe('procListing', `${threads} threads`, async (evidence) => {
       const { probe, ready } = await startProbe('ids', ['--threads', String(threads), '--via', 'pthread']);
@@ -113,7 +113,7 @@ describe('listing', () => {
  * read one, or a status without its Tgid or Pid line, leaves the scan
  * incomplete: it is not a mismatch.
  */
-function scanListing(listing: number[], evidence: Evidence): ProcVisibilityObservations['procListingScan'] {
+function scanListing(listing: number[], evidence: Evidence): ProcObservations['procListingScan'] {
   const mismatches: { entry: number; tgid: number; pid: number }[] = [];
   let checked = 0;
   let tgidEqualsPid = 0;
@@ -146,7 +146,7 @@ test('a non-leader TID that ls /proc does not list can be stat()ed, opened and c
     const listedInProc = listProc().includes(tid);
     const [lookup, processLookup] = await lookups([`/proc/${tid}`, `/proc/${tgid}`]);
     Object.assign(evidence, { lookupRecord: lookup, processLookupRecord: processLookup });
-    baselineReached(processLookup!, 'The lookup probe');
+    baselineReached(processLookup!, 'The proc probe');
     let seen = {};
     if (reached(lookup!)) {
       // What the status read through /proc/TID itself says: whose entry the lookup landed on.
@@ -262,7 +262,7 @@ test('once a thread has exited and been joined, /proc/TID is gone (ENOENT)', asy
     // The leader is still alive: its directory is the baseline.
     const [lookup, processLookup] = await lookups([`/proc/${tid}`, `/proc/${ready.tgid}`]);
     Object.assign(evidence, { lookupRecord: lookup, processLookupRecord: processLookup, polledMs: gone.ms, sawGone: gone.value === true });
-    baselineReached(processLookup!, 'The lookup probe');
+    baselineReached(processLookup!, 'The proc probe');
     await probe.release();
     return { tid, tgid: ready.tgid, lookup: lookup!, gone: gone.value === true, polls: gone.polls, ms: gone.ms };
   });
@@ -276,10 +276,10 @@ test('a number no task can have (pid_max) cannot be entered: ENOENT', async ({ o
     const text = readFileSync('/proc/sys/kernel/pid_max', 'utf8').trim();
     const pidMax = Number(text);
     unobservedUnless(Number.isSafeInteger(pidMax) && pidMax > 0, `/proc/sys/kernel/pid_max held "${text}", not a number`);
-    // /proc/self is the lookup probe itself: the baseline.
+    // /proc/self is the proc probe itself: the baseline.
     const [lookup, self] = await lookups([`/proc/${pidMax}`, '/proc/self']);
     Object.assign(evidence, { lookupRecord: lookup, selfLookupRecord: self, pidMax });
-    baselineReached(self!, 'The lookup probe');
+    baselineReached(self!, 'The proc probe');
     return { pid: pidMax, pidMax, lookup: lookup! };
   });
   expect(r.lookup.stat).toBe('ENOENT');

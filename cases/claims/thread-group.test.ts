@@ -2,7 +2,7 @@
  * Behaviours in which a member of a thread group is not simply a process that
  * shares things: group exit, group-wide fatal signals, execve from a thread,
  * signals after the leader left, parentage, credentials and scheduling per
- * task. Each is one scenario of the differ probe
+ * task. Each is one scenario of the thread-group probe
  * (native-helpers/thread-group.c); where the claim is "like a process", the
  * same probe run does the same thing with a child process as the baseline.
  *

@@ -7,7 +7,7 @@ import type { Draft } from '../../helpers/claims/rule-cases.js';
 import { ruleCases } from '../../helpers/claims/rule-cases.js';
 import type { LookupOutcome } from '../../helpers/claims/proc.js';
 
-/** A lookup that failed at every step with `errno`, as the lookup probe records it. */
+/** A lookup that failed at every step with `errno`, as the proc probe records it. */
 const failed = (path: string, errno: string, uid = 0): LookupOutcome => ({ path, stat: errno, open: errno, chdir: errno, uid });
 /** A lookup that reached a directory whose status said these ids. */
 const entered = (path: string, tgid: number, pid: number, uid = 0): LookupOutcome => ({

@@ -1,5 +1,5 @@
 /**
- * Rule tests of the thread-vs-process family (A1, A6, B1, B5): the healthy
+ * Rule tests of the thread-group family (A1, A6, B1, B5): the healthy
  * run's observations, mutated the way another kernel, libc or environment
  * would leave them (helpers/claims/rule-cases.ts).
  */

@@ -29,11 +29,11 @@ import { CLAIM_FAMILIES, FAMILY_LAYOUT, type ClaimFamily, type FamilyLayout } fr
 import { CLONE_CLAIMS, CLONE_EVIDENCE_ONLY } from './clone.js';
 import { IDS_CLAIMS } from './ids.js';
 import { KERNEL_THREADS_CLAIMS } from './kernel-threads.js';
-import { PID_NAMESPACES_CLAIMS } from './namespaces.js';
-import { PROC_VISIBILITY_CLAIMS } from './proc.js';
+import { NAMESPACES_CLAIMS } from './namespaces.js';
+import { PROC_CLAIMS } from './proc.js';
 import { PS_CLAIMS } from './ps.js';
 import { SIGNALS_CLAIMS } from './signals.js';
-import { THREAD_VS_PROCESS_CLAIMS } from './thread-group.js';
+import { THREAD_GROUP_CLAIMS } from './thread-group.js';
 
 export {
   VERDICTS,
@@ -61,12 +61,12 @@ export interface RegistryFamily {
 
 const MODULES: Record<ClaimFamily, { claims: readonly Claim[]; evidenceOnly?: EvidenceOnly }> = {
   ids: { claims: IDS_CLAIMS },
-  proc: { claims: PROC_VISIBILITY_CLAIMS },
+  proc: { claims: PROC_CLAIMS },
   clone: { claims: CLONE_CLAIMS, evidenceOnly: CLONE_EVIDENCE_ONLY },
   signals: { claims: SIGNALS_CLAIMS },
-  'thread-group': { claims: THREAD_VS_PROCESS_CLAIMS },
+  'thread-group': { claims: THREAD_GROUP_CLAIMS },
   'kernel-threads': { claims: KERNEL_THREADS_CLAIMS },
-  namespaces: { claims: PID_NAMESPACES_CLAIMS },
+  namespaces: { claims: NAMESPACES_CLAIMS },
   ps: { claims: PS_CLAIMS },
 };
 

@@ -1,12 +1,12 @@
 /**
- * The pid-namespaces claim family: what cases/claims/namespaces.test.ts observes, and the rules
+ * The namespaces claim family: what cases/claims/namespaces.test.ts observes, and the rules
  * of A2 over it.
  */
 import { nonEmpty, type Claim } from './rule.js';
 import { whereFrom } from './kernel-threads.js';
 import { list } from './prose.js';
 
-export interface PidNamespacesObservations {
+export interface NamespacesObservations {
   /** Tasks in new PID namespaces: every PID each has, one per level (NSpid), and what a /proc mounted inside lists. */
   pidNamespaces: {
     depth: number;
@@ -26,11 +26,11 @@ export interface PidNamespacesObservations {
   };
 }
 
-type NsTask = PidNamespacesObservations['pidNamespaces']['tasks'][number];
+type NsTask = NamespacesObservations['pidNamespaces']['tasks'][number];
 const who = (t: NsTask, variant: string) => `the ${t.role} at level ${t.level} ("${variant}")`;
 const distinct = (t: NsTask) => new Set(t.nspid).size;
 
-export const PID_NAMESPACES_CLAIMS: Claim[] = [
+export const NAMESPACES_CLAIMS: Claim[] = [
   {
     id: 'A2',
     source: 'answer 1',

@@ -1,5 +1,5 @@
 /**
- * The proc-visibility claim family: what cases/claims/proc.test.ts observes, and the rules
+ * The proc claim family: what cases/claims/proc.test.ts observes, and the rules
  * of A11, A12, A13 over it.
  */
 import { Inconclusive, nonEmpty, present, type Claim } from './rule.js';
@@ -16,7 +16,7 @@ export interface CpuFields {
 }
 
 /**
- * One /proc lookup made by the lookup probe: each step "ok" or an errno name.
+ * One /proc lookup made by the proc probe: each step "ok" or an errno name.
  * A step that could not be tried is absent, never an empty string.
  */
 export interface LookupOutcome {
@@ -57,7 +57,7 @@ export function hidepidOf(mountOptions: string): string | undefined {
   return m && m[1] !== '0' && m[1] !== 'off' ? m[1] : undefined;
 }
 
-export interface ProcVisibilityObservations {
+export interface ProcObservations {
   /** One readdir(3) of /proc, and one of /proc/TGID/task, while a probe held its threads alive. */
   procListing: {
     threads: number;
@@ -164,7 +164,7 @@ const sortedEqual = (a: readonly number[], b: readonly number[]) => [...a].sort(
 const both = (xs: readonly string[]) => (xs.length > 1 ? `${xs.slice(0, -1).join(', ')} and ${xs.at(-1)}` : xs.join(''));
 const sum = (xs: number[]) => xs.reduce((n, x) => n + x, 0);
 
-export const PROC_VISIBILITY_CLAIMS: Claim[] = [
+export const PROC_CLAIMS: Claim[] = [
   {
     id: 'A11',
     source: 'answer 1',

@@ -1,5 +1,5 @@
 /**
- * The thread-vs-process claim family: what cases/claims/thread-group.test.ts observes, and the rules
+ * The thread-group claim family: what cases/claims/thread-group.test.ts observes, and the rules
  * of A1, A6, B1, B5 over it.
  */
 import { type Claim, Inconclusive, nonEmpty, type ObservationIndex, present } from './rule.js';
@@ -35,7 +35,7 @@ export interface Ending {
   boundMs: number;
 }
 
-export interface ThreadVsProcessObservations {
+export interface ThreadGroupObservations {
   /** A member ends with libc exit (exit_group) or the raw exit syscall. */
   exitScope: Ending & { how: 'exit_group' | 'sys_exit' };
   /** SIGTERM (default action) sent with tgkill to the actor by the observer. */
@@ -381,7 +381,7 @@ function decideB1(o: ObservationIndex) {
   return { verdict: 'confirmed' as const, explanation: `In every behaviour compared, a thread did what a process did: ${same.join('; ')}.` };
 }
 
-export const THREAD_VS_PROCESS_CLAIMS: Claim[] = [
+export const THREAD_GROUP_CLAIMS: Claim[] = [
   {
     id: 'A1',
     source: 'answer 1',

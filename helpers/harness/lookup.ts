@@ -1,4 +1,4 @@
-/** /proc lookups made from C by the lookup probe (stat, open, chdir, status). */
+/** /proc lookups made from C by the proc probe (stat, open, chdir, status). */
 import type { LookupOutcome } from '../claims/proc.js';
 import { runProbe, type ProbeOptions } from './probe.js';
 

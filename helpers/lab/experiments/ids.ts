@@ -43,7 +43,7 @@ export function idsRows(tasks: readonly IdsTask[]): (string | number)[][] {
     cellOf(t, 'libcGettid', t.libcGettid),
     t.rawGettid,
     yes(t.listedInProc),
-    t.enterable ? 'yes' : `no (${t.enterFailure ?? 'the lookup probe gave no reason'})`,
+    t.enterable ? 'yes' : `no (${t.enterFailure ?? 'the proc probe gave no reason'})`,
     cellOf(t, 'statusTgid', t.statusTgid),
     cellOf(t, 'statusPid', t.statusPid),
   ]);
@@ -198,7 +198,7 @@ function enterSentence(tasks: readonly IdsTask[]): string {
 
 /** Which lookup of a /proc path failed first, with its errno; undefined when it was entered. */
 function enterFailureOf(l: LookupOutcome | undefined, path: string): string | undefined {
-  if (!l) return `the lookup probe reported nothing for ${path}`;
+  if (!l) return `the proc probe reported nothing for ${path}`;
   if (reached(l)) return undefined;
   const step = (['stat', 'open', 'chdir'] as const).find((k) => l[k] !== 'ok')!;
   return `${step} ${l[step]}`;

@@ -132,7 +132,7 @@ export const share = defineExperiment(
   async ({ flags, api }): Promise<LabResult> => {
     const run = await runProbe('clone', ['--flags', flags, '--api', api]);
     const r = run.records.find((x): x is ShareRecord => x.event === 'share');
-    if (!r) throw new Error('the share probe printed no result');
+    if (!r) throw new Error('the clone probe printed no result');
     return {
       title: shareTitle(r),
       columns: ['what the child did / what the parent saw', 'shared'],
