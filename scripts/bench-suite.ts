@@ -14,8 +14,9 @@
  * Each runs N times (default 3), in rounds (floor, report, test, then again),
  * so that a change of load during the session falls on all of them; the
  * median is kept. Wall time from process.hrtime around each child process,
- * nothing timed inside a test. Reports go to reports/bench/, never over the
- * user's reports/claims.json. Writes reports/bench/suite.json. A command that
+ * nothing timed inside a test. Reports go to bench/ under the report
+ * directory (reports/, or CLONELAB_REPORT_DIR), never over the user's
+ * claims.json. Writes bench/suite.json there. A command that
  * fails makes the measurement meaningless: the table says which, and the
  * exit status is 1.
  */
@@ -24,19 +25,17 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { CLAIM_CASE_FILES } from '../helpers/claims/families.js';
 import { writeFileAtomic } from '../helpers/harness/fs.js';
-import { PROJECT_ROOT } from '../helpers/harness/paths.js';
+import { defaultReportDir, PROJECT_ROOT, VITEST } from '../helpers/harness/paths.js';
 import { defineCommand, option, runMain, wholeNumber } from '../helpers/cli.js';
 
 export const command = defineCommand({
   name: 'bench:suite',
   summary:
-    'Times a one-test vitest run (the floor), npm run report (claim-bearing cases) and npm test, N times each in rounds, and prints the medians, the ratio report/floor (target <= 4) and the wall time of npm test (target < 12 s); writes reports/bench/suite.json.',
+    'Times a one-test vitest run (the floor), npm run report (claim-bearing cases) and npm test, N times each in rounds, and prints the medians, the ratio report/floor (target <= 4) and the wall time of npm test (target < 12 s); writes suite.json to bench/ under the report directory (reports/, or CLONELAB_REPORT_DIR).',
   options: {
     runs: option({ value: 'N', description: 'rounds of the three commands', convert: wholeNumber(1), default: 3 }),
   },
 });
-
-const OUT = join(PROJECT_ROOT, 'reports', 'bench');
 
 interface Command {
   name: 'floor' | 'report' | 'test';
@@ -47,22 +46,23 @@ interface Command {
   env: Record<string, string>;
 }
 
-const COMMANDS: Command[] = [
+/** The three commands, their reports under `out` (a function: the report directory is read when the bench runs, not on import). */
+const commands = (out: string): Command[] => [
   {
     name: 'floor',
     shown: 'CLONELAB_FIXTURE=cases/fixtures/floor.fixture.ts vitest run',
     file: process.execPath,
-    args: [join(PROJECT_ROOT, 'node_modules/vitest/vitest.mjs'), 'run'],
-    env: { CLONELAB_FIXTURE: 'cases/fixtures/floor.fixture.ts', CLONELAB_REPORT_DIR: join(OUT, 'floor') },
+    args: [VITEST, 'run'],
+    env: { CLONELAB_FIXTURE: 'cases/fixtures/floor.fixture.ts', CLONELAB_REPORT_DIR: join(out, 'floor') },
   },
   {
     name: 'report',
-    shown: `npm run report -- --out reports/bench/report ${CLAIM_CASE_FILES.length} claim case files`,
+    shown: `npm run report -- --out ${join(out, 'report')} ${CLAIM_CASE_FILES.length} claim case files`,
     file: 'npm',
-    args: ['run', '--silent', 'report', '--', '--out', join(OUT, 'report'), ...CLAIM_CASE_FILES],
+    args: ['run', '--silent', 'report', '--', '--out', join(out, 'report'), ...CLAIM_CASE_FILES],
     env: {},
   },
-  { name: 'test', shown: 'npm test', file: 'npm', args: ['test', '--silent'], env: { CLONELAB_REPORT_DIR: join(OUT, 'test') } },
+  { name: 'test', shown: 'npm test', file: 'npm', args: ['test', '--silent'], env: { CLONELAB_REPORT_DIR: join(out, 'test') } },
 ];
 
 interface Timed {
@@ -87,6 +87,8 @@ const median = (xs: number[]) => {
 };
 
 await runMain(import.meta.url, command, async ({ runs }) => {
+  const out = join(defaultReportDir(), 'bench');
+  const COMMANDS = commands(out);
   const loadBefore = loadavg();
   const times: Record<Command['name'], Timed[]> = { floor: [], report: [], test: [] };
   for (let round = 1; round <= runs; round++) {
@@ -142,8 +144,8 @@ await runMain(import.meta.url, command, async ({ runs }) => {
     met: { reportOverFloor: ratio <= TARGETS.reportOverFloor, testWall: med.test < TARGETS.testWallMs },
     ...(failed.length ? { failed: failed.map((c) => c.name) } : {}),
   };
-  writeFileAtomic(join(OUT, 'suite.json'), `${JSON.stringify(result, null, 2)}\n`);
-  console.log('wrote reports/bench/suite.json');
+  writeFileAtomic(join(out, 'suite.json'), `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`wrote ${join(out, 'suite.json')}`);
   if (failed.length) {
     for (const c of failed) {
       const bad = times[c.name].find((t) => t.exitCode !== 0)!;

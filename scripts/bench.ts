@@ -9,7 +9,7 @@
 import { execa } from 'execa';
 import { join } from 'node:path';
 import { buildProbes } from '../helpers/harness/build.js';
-import { PROJECT_ROOT } from '../helpers/harness/paths.js';
+import { defaultReportDir } from '../helpers/harness/paths.js';
 import { configureProbes, runProbe, startProbe } from '../helpers/harness/probe.js';
 import { writeFileAtomic } from '../helpers/harness/fs.js';
 import { defineCommand, option, runMain, wholeNumber } from '../helpers/cli.js';
@@ -17,7 +17,7 @@ import { defineCommand, option, runMain, wholeNumber } from '../helpers/cli.js';
 export const command = defineCommand({
   name: 'bench',
   summary:
-    'Measures (does not assert) the start-up cost of one probe through the harness against a bare spawn, and the clone matrix; writes reports/bench/probes.json (whole runs: npm run bench:suite).',
+    'Measures (does not assert) the start-up cost of one probe through the harness against a bare spawn, and the clone matrix; writes bench/probes.json under the report directory (reports/, or CLONELAB_REPORT_DIR; whole runs: npm run bench:suite).',
   options: {
     'probe-runs': option({ value: 'N', description: 'probe starts to time, each way', convert: wholeNumber(1), default: 200 }),
   },
@@ -66,6 +66,7 @@ await runMain(import.meta.url, command, async ({ 'probe-runs': probeRuns }) => {
   console.log(`ids probe, 64 pthreads, ready then release:      ${fmt(group64)}`);
   for (const [api, st] of Object.entries(matrix))
     console.log(`sharing matrix via ${api.padEnd(6)} (256 combinations):    ${fmt(st)}, ${((st.median * 1000) / 256).toFixed(0)} µs per combination`);
-  writeFileAtomic(join(PROJECT_ROOT, 'reports', 'bench', 'probes.json'), `${JSON.stringify(result, null, 2)}\n`);
-  console.log('wrote reports/bench/probes.json');
+  const file = join(defaultReportDir(), 'bench', 'probes.json');
+  writeFileAtomic(file, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`wrote ${file}`);
 });

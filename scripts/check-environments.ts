@@ -181,6 +181,7 @@ async function main({ out, only }: { out: string; only?: string[] }): Promise<nu
     const run = await runNestedSuite({
       probeDir: built.dir,
       reportDir,
+      readReport: readClaimsReport,
       project,
       prefix,
       env: {

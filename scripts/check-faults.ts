@@ -36,7 +36,7 @@ import { CLAIMS, findPlaceholder, type Verdict } from '../helpers/claims/index.j
 import { environment } from '../helpers/harness/environment.js';
 import { leftoverProbeTasks } from '../helpers/harness/leftovers.js';
 import { lastLines, runNestedSuite, type NestedSuiteRun } from '../helpers/harness/nested-suite.js';
-import { type ClaimsReport } from '../helpers/report/claims-report.js';
+import { readClaimsReport, type ClaimsReport } from '../helpers/report/claims-report.js';
 import { defaultReportDir } from '../helpers/harness/paths.js';
 import { writeFileAtomic } from '../helpers/harness/fs.js';
 import { badge, esc, page } from '../helpers/report/html.js';
@@ -178,6 +178,7 @@ async function tracedSyscalls(probeDir: string, out: string, table: SyscallTable
   chmodSync(dir, 0o1777); // probes some tests run as another user (setpriv) write their traces here too
   const script = `if grep -q '^TracerPid:[[:space:]]*0$' /proc/self/status; then exec strace -f -ff -qq -e signal=none -o '${dir}/trace' -- "$@"; fi; printf '%s\\n' "$*" > '${dir}/untraced.'$$; exec "$@"`;
   const run = await runNestedSuite({
+    readReport: readClaimsReport,
     probeDir,
     reportDir: join(out, 'traced-report'),
     files: CLAIM_CASE_FILES,
@@ -311,7 +312,7 @@ function newClauses(text: string, baselineText: string): string[] {
 }
 
 /** What a run proves or breaks, against the baseline report (none when checking the baseline itself). */
-function check(id: string, run: NestedSuiteRun, baseline: ClaimsReport | undefined, fault: Fault | undefined, report: string): Outcome {
+function check(id: string, run: NestedSuiteRun<ClaimsReport>, baseline: ClaimsReport | undefined, fault: Fault | undefined, report: string): Outcome {
   const o: Outcome = {
     id,
     ...(fault ? { fault } : {}),
@@ -609,6 +610,7 @@ async function main(o: Options): Promise<number> {
   console.log(`[baseline] the claim cases with no fault (probe deadline ${opts.probeTimeoutMs} ms)`);
   const baselineDir = runDir('baseline');
   const baseRun = await runNestedSuite({
+    readReport: readClaimsReport,
     probeDir: built.dir,
     reportDir: baselineDir,
     files: CLAIM_CASE_FILES,
@@ -635,6 +637,7 @@ async function main(o: Options): Promise<number> {
         const f = faults[k]!;
         const dir = runDir(f.id);
         const run = await runNestedSuite({
+          readReport: readClaimsReport,
           probeDir: built.dir,
           reportDir: dir,
           files: CLAIM_CASE_FILES,

@@ -3,9 +3,11 @@
  *                 [--out DIR] [--host-report FILE | --no-host] [--hang VERSION]
  *
  * Boots Debian kernels under QEMU (KVM when usable, TCG otherwise), runs the
- * whole suite in each, and writes the matrix report for the host plus every
- * kernel. The kernel list lives in kernels.json. Exits non-zero when any
- * kernel's tests fail or any guest breaks or hangs.
+ * claim-bearing cases (helpers/claims/families.ts) in each and on the host,
+ * and writes the matrix report for the host plus every kernel: the tests of
+ * clonelab itself say nothing of a kernel, so neither column runs them. The
+ * kernel list lives in kernels.json. Exits non-zero when any kernel's tests
+ * fail or any guest breaks or hangs.
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -17,6 +19,7 @@ import { KernelFetchError, PrivateApt, type KernelSpec } from '../helpers/kernel
 import { kvmUsable, runGuest, type GuestResult } from '../helpers/kernels/guest.js';
 import { readClaimsReport, summaryLine } from '../helpers/report/claims-report.js';
 import { buildMatrix, writeMatrix, type MatrixInput } from '../helpers/report/matrix.js';
+import { unmet } from '../helpers/harness/needs.js';
 import { defineCommand, directory, fail, flag, oneOf, option, path, repeated, runMain, UsageError, wholeNumber } from '../helpers/cli.js';
 
 /** kernels.json, read when first needed (not on import). */
@@ -30,7 +33,7 @@ const kernelVersion = oneOf(() => config().kernels.map((k) => k.version), 'kerne
 export const command = defineCommand({
   name: 'kernels',
   summary:
-    "Boots Debian kernels under QEMU (KVM when usable, TCG otherwise), runs the whole suite in each, and writes the matrix report for the host plus every kernel. Exit status 1 when any kernel's tests fail or any guest breaks or hangs.",
+    "Boots Debian kernels under QEMU (KVM when usable, TCG otherwise), runs the claim-bearing cases in each and on the host, and writes the matrix report for the host plus every kernel. Exit status 1 when any kernel's tests fail or any guest breaks or hangs.",
   options: {
     kernel: repeated({ value: 'VERSION', description: 'a kernel to boot (without it: the default list, below)', convert: kernelVersion }),
     jobs: option({ value: 'N', short: 'j', description: 'guests booted at a time', convert: wholeNumber(1), default: 1 }),
@@ -61,10 +64,8 @@ export const command = defineCommand({
       .join(', ')}; default: ${config().default.join(', ')}`,
 });
 
-async function need(tool: string, pkg: string): Promise<void> {
-  const r = await execa('sh', ['-c', `command -v ${tool}`], { reject: false });
-  if (r.exitCode !== 0) fail(`${tool} is not installed: apt-get install ${pkg}`);
-}
+/** What booting a guest takes (helpers/harness/needs.ts COMMANDS says which package has each). */
+const GUEST_TOOLS = ['qemu-system-x86_64', 'busybox', 'dpkg-deb', 'xz', 'zstd', 'apt-get'];
 
 await runMain(import.meta.url, command, async (o) => {
   const opts = {
@@ -76,16 +77,8 @@ await runMain(import.meta.url, command, async (o) => {
     host: o['no-host'] ? 'none' : (o['host-report'] ?? 'run'),
     hang: new Set(o.hang),
   };
-  for (const [tool, pkg] of [
-    ['qemu-system-x86_64', 'qemu-system-x86'],
-    ['busybox', 'busybox-static'],
-    ['dpkg-deb', 'dpkg'],
-    ['xz', 'xz-utils'],
-    ['zstd', 'zstd'],
-    ['apt-get', 'apt'],
-  ]) {
-    await need(tool!, pkg!);
-  }
+  const missing = unmet({ cmds: GUEST_TOOLS });
+  if (missing) fail(missing);
   const kvm = kvmUsable();
   const accel = kvm.usable ? 'kvm' : 'tcg';
   console.log(

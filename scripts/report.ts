@@ -13,7 +13,7 @@ import { join, relative, resolve } from 'node:path';
 import { execa } from 'execa';
 import { CLAIM_CASE_FILES } from '../helpers/claims/families.js';
 import { defineCommand, directory, fail, option, runMain, UsageError } from '../helpers/cli.js';
-import { defaultReportDir, PROJECT_ROOT } from '../helpers/harness/paths.js';
+import { defaultReportDir, PROJECT_ROOT, VITEST } from '../helpers/harness/paths.js';
 import { readClaimsReport, summaryLine } from '../helpers/report/claims-report.js';
 import { renderMarkdownSummary } from '../helpers/report/render.js';
 import { reportFiles } from '../helpers/report/write.js';
@@ -44,9 +44,6 @@ export function selectCaseFiles(filters: readonly string[]): string[] {
   }
   return CLAIM_CASE_FILES.filter((file) => filters.some((f) => matches(file, f)));
 }
-
-/** vitest's own entry, started by this node: no npx, no shell, no PATH lookup. */
-export const VITEST = join(PROJECT_ROOT, 'node_modules/vitest/vitest.mjs');
 
 await runMain(import.meta.url, command, async ({ out, positionals }) => {
   const caseFiles = selectCaseFiles(positionals);

@@ -8,7 +8,7 @@
 import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
-import { beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import {
   type AnyOption,
   type Command,
@@ -27,14 +27,8 @@ import {
   wholeNumber,
 } from '../../helpers/cli.js';
 import { CLAIM_CASE_FILES } from '../../helpers/claims/families.js';
-import { hostOnlyReason } from '../../helpers/harness/environment.js';
 import { PROJECT_ROOT } from '../../helpers/harness/paths.js';
 import { syscallTable } from '../../helpers/harness/syscalls.js';
-
-const HOST_ONLY = hostOnlyReason('argument checking of the command-line tools (kernel-independent)');
-beforeEach(({ skip }) => {
-  if (HOST_ONLY) skip(HOST_ONLY);
-});
 
 /** Run a command in-process with captured output; main must not be reached unless `main` is given. */
 async function run<O extends Record<string, AnyOption>, P>(cmd: Command<O, P>, argv: string[], main?: Parameters<typeof runCommand<O, P>>[2]) {
@@ -159,9 +153,9 @@ describe('helpers/cli.ts', () => {
 
 // ------------------------------------------------------------------ every script
 
-/** Every script under scripts/ but rule-fixture.ts (a developer's tool with its own two arguments). */
+/** Every script under scripts/ but lab.ts (the lab's experiments are checked in lab.test.ts). */
 const SCRIPTS = readdirSync(join(PROJECT_ROOT, 'scripts'))
-  .filter((f) => f.endsWith('.ts') && f !== 'rule-fixture.ts' && f !== 'lab.ts')
+  .filter((f) => f.endsWith('.ts') && f !== 'lab.ts')
   .map((f) => f.replace(/\.ts$/, ''));
 
 const load = async (script: string) => (await import(`../../scripts/${script}.ts`)) as { command: Command<Record<string, AnyOption>, unknown> };
@@ -177,12 +171,15 @@ test('every script exports its command, and importing it runs nothing; --help pr
     'kernels',
     'report',
     'report-matrix',
+    'rule-fixture',
   ]);
   for (const script of SCRIPTS) {
     const { command } = await load(script);
     const r = await run(command, ['--help']);
     expect(r.code, script).toBe(EXIT.ok);
-    expect(r.stdout, script).toMatch(new RegExp(`^usage: npm run ${command.spec.name}\\b`));
+    // Run through npm (npm run NAME), or, for a developer's tool with no npm script, as its invocation says.
+    const invocation = command.spec.invocation ?? `npm run ${command.spec.name}`;
+    expect(r.stdout.startsWith(`usage: ${invocation}`), `${script}: ${r.stdout.split('\n')[0]}`).toBe(true);
   }
 });
 
@@ -242,6 +239,13 @@ test.for([
   { script: 'report-matrix', argv: [], says: 'needs at least one REPORT, got none' },
   { script: 'report-matrix', argv: ['--out'], says: '--out needs a directory' },
   { script: 'report-matrix', argv: ['--frobnicate', 'a.json'], says: "unknown option '--frobnicate' (valid: --out, --help)" },
+  { script: 'rule-fixture', argv: ['--from'], says: '--from needs a claims.json, or a directory holding one' },
+  { script: 'rule-fixture', argv: ['--frobnicate'], says: "unknown option '--frobnicate' (valid: --from, --help)" },
+  {
+    script: 'rule-fixture',
+    argv: ['psView', 'frobnicate'],
+    says: /^KIND takes an observation kind a rule reads or keeps as evidence, or environment, got 'frobnicate' \(the kinds: [a-zA-Z, ]*\bpsView\b/,
+  },
 ])('$script $argv', async ({ script, argv, says }) => {
   const { command } = await load(script);
   const r = await run(command, argv);
@@ -268,6 +272,16 @@ describe('report: the main job runs the claim case files only, narrowed by filte
   ])('$filters', ({ filters, files }) => {
     expect(selectCaseFiles(filters)).toEqual(files);
   });
+});
+
+test('rule-fixture: a report that cannot be read stops it with the file, the problem and what to do, before any fixture is written', async () => {
+  const { command, main } = await import('../../scripts/rule-fixture.js');
+  const missing = join(PROJECT_ROOT, 'cases', 'fixtures', 'no-such-report.json');
+  const r = await run(command, ['--from', missing], main);
+  expect(r).toMatchObject({ code: EXIT.failure, stdout: '' });
+  expect(r.stderr).toMatch(
+    new RegExp(`^rule-fixture: .*no-such-report\\.json.*ENOENT.*\\(write one with a healthy npm test, or name another with --from\\)\\n$`),
+  );
 });
 
 test('check:faults: a syscall this architecture does not define is a usage error (judged from <sys/syscall.h>)', async () => {

@@ -13,19 +13,12 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:f
 import { basename, join } from 'node:path';
 import { execa } from 'execa';
 import { dir as tmpDir } from 'tmp-promise';
-import { beforeEach, inject, test } from 'vitest';
-import { PROJECT_ROOT } from '../../helpers/harness/paths.js';
-import { hostOnlyReason } from '../../helpers/harness/environment.js';
+import { inject, test } from 'vitest';
+import { PROJECT_ROOT, VITEST } from '../../helpers/harness/paths.js';
 import { leftoverProbeTasks } from '../../helpers/harness/leftovers.js';
 import { eventually } from '../../helpers/harness/poll.js';
 import { ifStillThere, readStat } from '../../helpers/harness/procfs.js';
 import { identify, signalOwnTask } from '../../helpers/harness/own-tasks.js';
-
-// Two nested suite runs take minutes under emulation; cleanup is also checked by check:environments.
-const HOST_ONLY = hostOnlyReason('cleanup after an interrupted nested run');
-beforeEach(({ skip }) => {
-  if (HOST_ONLY) skip(HOST_ONLY);
-});
 
 // Concurrent: each nested run mostly waits (for its probe, then for its
 // interrupt to be handled), so the two overlap; they start no probe in this
@@ -47,7 +40,7 @@ test.concurrent.for(['SIGINT', 'SIGTERM'] as const)(
       // so it does not compile every probe again. Its binaries still live under its
       // own cache, which is what tells its tasks from ours below.
       cpSync(probeDir, join(cache, 'probes', basename(probeDir)), { recursive: true });
-      const run = execa(reaper, ['--report-leftovers', process.execPath, join(PROJECT_ROOT, 'node_modules/vitest/vitest.mjs'), 'run'], {
+      const run = execa(reaper, ['--report-leftovers', process.execPath, VITEST, 'run'], {
         cwd: PROJECT_ROOT,
         reject: false,
         env: {

@@ -24,9 +24,10 @@ import {
 } from '../../helpers/harness/needs.js';
 import { test } from '../../helpers/observations.js';
 
-/** A machine where everything is there: root, every command, Linux 6.12. */
+/** A machine where everything is there: root in the initial PID namespace, every command, Linux 6.12. */
 const host = (over: Partial<Host> = {}): Host => ({
   euid: () => 0,
+  initialPidNamespace: () => true,
   which: (cmd) => (isAbsolute(cmd) ? cmd : `/usr/bin/${cmd}`),
   answers: () => true,
   exists: () => true,
@@ -34,7 +35,6 @@ const host = (over: Partial<Host> = {}): Host => ({
   sysctl: () => undefined,
   chrooted: () => false,
   probesUnreachableBy: () => undefined,
-  hostOnly: () => undefined,
   ...over,
 });
 
@@ -159,12 +159,27 @@ describe('each requirement, met and unmet', () => {
       reason:
         'needs root: this run has euid 1000, and mounting a /proc needs CAP_SYS_ADMIN and switching to uid 65534 needs CAP_SETUID (run it as root); needs unshare: not found on PATH (install util-linux: apt-get install util-linux)',
     },
-    { what: 'host-only tooling, on the host', needs: { hostOnly: 'report tooling' }, host: {}, reason: undefined },
+    { what: 'the initial PID namespace, there', needs: { initialPidNamespace: 'kernel threads live there' }, host: {}, reason: undefined },
     {
-      what: 'host-only tooling, in a guest: only that is said',
-      needs: { hostOnly: 'report tooling', root: 'x' },
-      host: { euid: () => 1000, hostOnly: (what: string) => `${what} is checked on the host` },
-      reason: 'report tooling is checked on the host',
+      what: 'the initial PID namespace, from a child one',
+      needs: { initialPidNamespace: 'kernel threads live there' },
+      host: { initialPidNamespace: () => false },
+      reason:
+        'needs the initial PID namespace: this run is in a child PID namespace (a container, unshare --pid), and kernel threads live there (run it on the host)',
+    },
+    {
+      what: 'the initial PID namespace, when it cannot be told',
+      needs: { initialPidNamespace: 'kernel threads live there' },
+      host: { initialPidNamespace: () => null },
+      reason:
+        'needs the initial PID namespace: /proc/self/ns/pid could not be read, so this run cannot tell which PID namespace it is in, and kernel threads live there',
+    },
+    {
+      what: 'root in the initial PID namespace, as a user in a child one: both said',
+      needs: { root: 'r', initialPidNamespace: 'i' },
+      host: { euid: () => 1000, initialPidNamespace: () => false },
+      reason:
+        'needs root: this run has euid 1000, and r (run it as root); needs the initial PID namespace: this run is in a child PID namespace (a container, unshare --pid), and i (run it on the host)',
     },
   ] as { what: string; needs: Needs; host: Partial<Host>; reason: string | undefined }[])('$what', ({ needs: n, host: over, reason }) => {
     needs(n); // a valid declaration

@@ -16,21 +16,18 @@ import { join } from 'node:path';
 import { execa, type Result } from 'execa';
 import { dir as tmpDir, type DirectoryResult } from 'tmp-promise';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { needs, unmet, type Needs } from '../../helpers/harness/needs.js';
-import { PROJECT_ROOT } from '../../helpers/harness/paths.js';
+import { PROJECT_ROOT, VITEST } from '../../helpers/harness/paths.js';
 import type { ClaimsReport } from '../../helpers/report/claims-report.js';
 
 const FIXTURES = ['cases/fixtures/observe.fixture.ts', 'cases/fixtures/needs.fixture.ts'];
-const NESTED: Needs = { hostOnly: 'a nested vitest run of the fixtures' };
 
-describe('a nested run of the observe and needs fixtures, with --retry=1', needs(NESTED), () => {
+describe('a nested run of the observe and needs fixtures, with --retry=1', () => {
   let work: DirectoryResult | undefined;
   let run: Result;
   let report: ClaimsReport;
   beforeAll(async () => {
-    if (unmet(NESTED)) return; // its tests skip with the reason
     work = await tmpDir({ unsafeCleanup: true, prefix: 'clonelab-nested-' });
-    run = await execa(process.execPath, [join(PROJECT_ROOT, 'node_modules/vitest/vitest.mjs'), 'run', '--retry=1'], {
+    run = await execa(process.execPath, [VITEST, 'run', '--retry=1'], {
       cwd: PROJECT_ROOT,
       reject: false,
       env: { CLONELAB_FIXTURE: FIXTURES.join(','), CLONELAB_REPORT_DIR: work.path },

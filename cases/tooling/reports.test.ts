@@ -11,12 +11,12 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import type { Browser } from 'playwright-core';
 import { dir as tmpDir } from 'tmp-promise';
-import { afterAll, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import type { TestModule } from 'vitest/node';
 import { PROJECT_ROOT } from '../../helpers/harness/paths.js';
 import { VERDICTS } from '../../helpers/claims/index.js';
 import { CLAIM_CASE_FILES } from '../../helpers/claims/families.js';
-import { environment, hostOnlyReason } from '../../helpers/harness/environment.js';
+import { environment } from '../../helpers/harness/environment.js';
 import { findCommand, needs } from '../../helpers/harness/needs.js';
 import { runCommand } from '../../helpers/cli.js';
 import { buildClaimsReport, casesLine, readClaimsReport, ReportInputError, type ClaimsReport, type TestOutcome } from '../../helpers/report/claims-report.js';
@@ -38,15 +38,7 @@ let stepSummary: string;
 let browser: Promise<Browser> | undefined;
 const CHROMIUM = findCommand('chromium');
 
-/** Report tooling does not depend on the kernel: `npm run kernels` checks it on the host, not in every slow guest. */
-const HOST_ONLY = hostOnlyReason('report tooling (kernel-independent)');
-
-beforeEach(({ skip }) => {
-  if (HOST_ONLY) skip(HOST_ONLY);
-});
-
 beforeAll(async () => {
-  if (HOST_ONLY) return;
   work = await tmpDir({ unsafeCleanup: true, prefix: 'clonelab-reports-' });
   out = join(work.path, 'out');
   stepSummary = join(work.path, 'step-summary.md');

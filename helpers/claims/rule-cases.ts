@@ -14,9 +14,8 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { PROJECT_ROOT } from '../harness/paths.js';
-import { hostOnlyReason } from '../harness/environment.js';
 import { CLAIMS, evaluate, findPlaceholder, ObservationIndex, ruleEnvironment, type RuleEnvironment, type Verdict } from './index.js';
 import type { CompleteObservation, ObservationKind, ObservationResults, RecordedObservation } from '../observations.js';
 
@@ -121,12 +120,7 @@ const matches = (text: string, p: string | RegExp) => (typeof p === 'string' ? t
  */
 export function ruleCases(claimId: string, healthy: Omit<RuleCase, 'name' | 'mutate'>, cases: RuleCase[]): void {
   const claim = CLAIMS.find((c) => c.id === claimId);
-  // The rules are plain TypeScript over recorded data: the same on every kernel.
-  const hostOnly = hostOnlyReason(`the rule of ${claimId}`);
   describe(`rule ${claimId}`, () => {
-    beforeEach(({ skip }) => {
-      if (hostOnly) skip(hostOnly);
-    });
     const reached = new Set<Verdict>();
     const all: RuleCase[] = [{ name: 'the healthy run this fixture was taken from', mutate: () => {}, ...healthy }, ...cases];
     for (const c of all) {

@@ -150,6 +150,15 @@ function procps(): string | null {
 
 const PROC_PID_INIT_INO = 0xeffffffc;
 
+/**
+ * Whether this process is in the initial PID namespace: its ns/pid inode is
+ * PROC_PID_INIT_INO (include/linux/proc_ns.h), which only the initial
+ * namespace has. null when /proc/self/ns/pid cannot be read.
+ */
+export function inInitialPidNamespace(): boolean | null {
+  return tryRead(() => statSync('/proc/self/ns/pid').ino === PROC_PID_INIT_INO);
+}
+
 let cached: HostEnvironment | undefined;
 
 /** The host's facts, read once per process. */
@@ -169,7 +178,7 @@ export function environment(): HostEnvironment {
     capabilities: decodeCaps(self.CapEff),
     pidNamespaceDepth: statusNumbers(self, 'NSpid')?.length ?? 1,
     pidNamespace: tryRead(() => `pid:[${statSync('/proc/self/ns/pid').ino}]`),
-    initialPidNamespace: tryRead(() => statSync('/proc/self/ns/pid').ino === PROC_PID_INIT_INO),
+    initialPidNamespace: inInitialPidNamespace(),
     procMountOptions: procMount(),
     procps: procps(),
     ci: process.env.CI === 'true' || process.env.CI === '1',
@@ -213,13 +222,4 @@ export function procProblem(): string | undefined {
   } catch (e) {
     return `cannot read /proc/${process.pid}/status (${errnoOf(e) ?? String(e)}): clonelab needs procfs mounted at /proc (mount -t proc proc /proc)`;
   }
-}
-
-/**
- * Inside a guest of `npm run kernels` (emulated, often 10x slower), tests of
- * kernel-independent tooling are skipped with this reason: they are checked
- * on the host. Returns undefined on the host.
- */
-export function hostOnlyReason(what: string): string | undefined {
-  return process.env.CLONELAB_IN_GUEST ? `${what} is checked on the host, not inside an emulated kernel-matrix guest` : undefined;
 }

@@ -1,5 +1,5 @@
-/** /proc lookups made from C by the proc probe (stat, open, chdir, status). */
-import type { LookupOutcome } from '../claims/proc.js';
+/** /proc lookups made from C by the proc probe (stat, open, chdir, status); what they found is read with lookup-outcome.ts. */
+import type { LookupOutcome } from './lookup-outcome.js';
 import { runProbe, type ProbeOptions } from './probe.js';
 
 export async function lookupFromC(paths: string[], opts?: ProbeOptions): Promise<LookupOutcome[]> {
@@ -23,5 +23,4 @@ export async function lookupFromC(paths: string[], opts?: ProbeOptions): Promise
   );
 }
 
-// The pure parts live with the rules that read lookups, so that rules need not load the probe harness.
-export { lookupIds, lookupSteps, reached } from '../claims/proc.js';
+export { lookupIds, lookupSteps, reached, type LookupOutcome } from './lookup-outcome.js';

@@ -21,12 +21,17 @@ import { accessSync, constants, readdirSync, readFileSync, realpathSync, statSyn
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { release } from 'node:os';
 import { execaSync } from 'execa';
-import { hostOnlyReason } from './environment.js';
+import { inInitialPidNamespace } from './environment.js';
 import { probeDirectory } from './probe.js';
 
 export interface Needs {
   /** Root (euid 0), and what for: "changing UIDs needs CAP_SETUID". */
   root?: string;
+  /**
+   * The initial PID namespace (not a container's or `unshare --pid`'s), and
+   * what for: "kernel threads live in the initial PID namespace".
+   */
+  initialPidNamespace?: string;
   /**
    * Commands: a name looked up on PATH ("strace"), or an absolute path when
    * that very file is meant ("/bin/sh": the system's sh, whatever PATH says).
@@ -46,8 +51,6 @@ export interface Needs {
    * root to switch, setpriv, and a probe cache that user can reach.
    */
   asUser?: number;
-  /** Tooling that does not depend on the kernel, in words: checked on the host only, not in an emulated kernel-matrix guest. */
-  hostOnly?: string;
   /** What is lost when a requirement is unmet, added to the reason: "C4 stays inconclusive". */
   otherwise?: string;
 }
@@ -74,7 +77,7 @@ export const COMMANDS: Record<string, { pkg: string; check?: string[]; what?: st
   bash: { pkg: 'bash' },
   sh: { pkg: 'dash' },
   chromium: { pkg: 'chromium', alternatives: ['chromium-browser'] },
-  // npm run kernels and the lab's bench (scripts/kernels.ts keeps a copy of these today).
+  // npm run kernels (scripts/kernels.ts checks them with unmet()) and the lab's bench.
   'qemu-system-x86_64': { pkg: 'qemu-system-x86' },
   busybox: { pkg: 'busybox-static' },
   'dpkg-deb': { pkg: 'dpkg' },
@@ -99,6 +102,8 @@ export const KERNEL_FEATURES = {
 /** The facts `unmet` decides from; tests of this module pass made-up ones. */
 export interface Host {
   euid(): number;
+  /** Whether this process is in the initial PID namespace; null when it cannot tell. */
+  initialPidNamespace(): boolean | null;
   /** The path a command resolves to, or undefined. */
   which(cmd: string): string | undefined;
   /** Whether running `path ...args` exits 0. */
@@ -110,8 +115,6 @@ export interface Host {
   chrooted(): boolean;
   /** Why `uid` cannot reach and execute the probes, or undefined. */
   probesUnreachableBy(uid: number): string | undefined;
-  /** environment.ts's hostOnlyReason. */
-  hostOnly(what: string): string | undefined;
 }
 
 const PATH = () => (process.env.PATH ?? '/usr/bin:/bin').split(delimiter).filter(Boolean);
@@ -179,6 +182,7 @@ const answered = new Map<string, boolean>();
 
 export const realHost: Host = {
   euid: () => process.geteuid!(), // always there on Linux (POSIX platforms)
+  initialPidNamespace: inInitialPidNamespace,
   which: (cmd) =>
     isAbsolute(cmd)
       ? executable(cmd)
@@ -212,7 +216,6 @@ export const realHost: Host = {
   sysctl: (name) => read(`/proc/sys/${name}`),
   chrooted,
   probesUnreachableBy: (uid) => unreachableBy(uid, probeDirectory()),
-  hostOnly: hostOnlyReason,
 };
 
 /** "6.18.44-fc-v857" -> [6, 18, 44]; undefined when it does not start with a number. */
@@ -270,10 +273,19 @@ const install = (pkg: string) => `install ${pkg}: apt-get install ${pkg}`;
 /** Each requirement that is not met, as "needs X: what is wrong (how to meet it)". */
 function problems(n: Needs, host: Host): string[] {
   const out: string[] = [];
-  const hostOnly = n.hostOnly === undefined ? undefined : host.hostOnly(n.hostOnly);
-  if (hostOnly) return [hostOnly]; // nothing else is worth checking in a guest
   const rootFor = [n.root, n.asUser === undefined ? undefined : `switching to uid ${n.asUser} needs CAP_SETUID`].filter((x): x is string => !!x);
   if (rootFor.length && host.euid() !== 0) out.push(`needs root: this run has euid ${host.euid()}, and ${rootFor.join(' and ')} (run it as root)`);
+  if (n.initialPidNamespace !== undefined) {
+    const initial = host.initialPidNamespace();
+    if (initial === false)
+      out.push(
+        `needs the initial PID namespace: this run is in a child PID namespace (a container, unshare --pid), and ${n.initialPidNamespace} (run it on the host)`,
+      );
+    else if (initial === null)
+      out.push(
+        `needs the initial PID namespace: /proc/self/ns/pid could not be read, so this run cannot tell which PID namespace it is in, and ${n.initialPidNamespace}`,
+      );
+  }
   const cmds = [...(n.asUser === undefined ? [] : ['setpriv']), ...(n.cmds ?? [])];
   for (const cmd of new Set(cmds)) {
     const entry = commandEntry(cmd)!; // needs() refused commands without one

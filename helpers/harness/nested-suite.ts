@@ -3,15 +3,15 @@
  * way the check:* commands compare runs: under the reaper in
  * --report-leftovers mode, so that any task of the run still alive after it
  * is named and killed, with its report written to a directory of its own.
- * Used by scripts/check-environments.ts and scripts/check-faults.ts.
+ * Used by scripts/check-environments.ts and scripts/check-faults.ts, which
+ * pass the reader of the report (the harness knows nothing of its schema).
  */
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { execa } from 'execa';
-import { PROJECT_ROOT } from './paths.js';
-import { readClaimsReport, type ClaimsReport } from '../report/claims-report.js';
+import { PROJECT_ROOT, VITEST } from './paths.js';
 
-export interface NestedSuiteOptions {
+export interface NestedSuiteOptions<R> {
   /** The built probe directory (helpers/harness/build.ts): the reaper comes from there. */
   probeDir: string;
   /** Where the report goes (CLONELAB_REPORT_DIR): made if missing; the caller empties it. */
@@ -24,9 +24,11 @@ export interface NestedSuiteOptions {
   files?: readonly string[];
   /** Extra environment of the run. */
   env?: Record<string, string>;
+  /** Reads the report the run wrote to reportDir; throws, saying why, when there is none usable. */
+  readReport: (reportDir: string) => R;
 }
 
-export interface NestedSuiteRun {
+export interface NestedSuiteRun<R> {
   exitCode: number | undefined;
   signal: string | undefined;
   seconds: number;
@@ -34,18 +36,18 @@ export interface NestedSuiteRun {
   output: string;
   /** The reaper's "clonelab-reaper: leftover PID (comm)" lines: tasks that outlived the run. */
   leftovers: string[];
-  /** The run's report, or why there is none usable. */
-  report?: ClaimsReport;
+  /** The run's report (as readReport gave it), or why there is none usable. */
+  report?: R;
   noReport?: string;
 }
 
-export async function runNestedSuite(o: NestedSuiteOptions): Promise<NestedSuiteRun> {
+export async function runNestedSuite<R>(o: NestedSuiteOptions<R>): Promise<NestedSuiteRun<R>> {
   const project = o.project ?? PROJECT_ROOT;
   mkdirSync(o.reportDir, { recursive: true });
   const t0 = Date.now();
   const run = await execa(
     join(o.probeDir, 'reaper'),
-    ['--report-leftovers', ...(o.prefix ?? []), process.execPath, join(project, 'node_modules/vitest/vitest.mjs'), 'run', ...(o.files ?? [])],
+    ['--report-leftovers', ...(o.prefix ?? []), process.execPath, join(project, relative(PROJECT_ROOT, VITEST)), 'run', ...(o.files ?? [])],
     {
       cwd: project,
       reject: false,
@@ -59,7 +61,7 @@ export async function runNestedSuite(o: NestedSuiteOptions): Promise<NestedSuite
   // eslint-disable-next-line no-control-regex -- ESC (\x1b) begins the ANSI colour sequences being removed
   const base = { exitCode: run.exitCode, signal: run.signal, seconds, output: (run.all ?? '').replace(/\x1b\[[0-9;]*m/g, ''), leftovers };
   try {
-    return { ...base, report: readClaimsReport(o.reportDir) };
+    return { ...base, report: o.readReport(o.reportDir) };
   } catch (e) {
     return { ...base, noReport: `${(e as Error).message}; the run's last lines:\n${lastLines(base.output, 15)}` };
   }
