@@ -49,7 +49,7 @@ export const command = defineCommand({
   },
   positionals: {
     name: 'KIND',
-    description: `a kind whose fixture is rewritten, or ${ENVIRONMENT} for the environment facts (none: every kind in the report, and the environment)`,
+    description: 'the fixture to rewrite (none given: every kind the report holds, and the environment facts)',
     convert: kindOrEnvironment,
   },
 });
