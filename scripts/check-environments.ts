@@ -11,7 +11,7 @@
  * --report-leftovers mode). Writes each run's report, a matrix over all, and
  * environments.json/.md with the checks.
  */
-import { cpSync, mkdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, relative } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
@@ -119,18 +119,9 @@ function unprivilegedCopy(dir: string): string {
   const copy = join(dir, 'project');
   rmSync(copy, { recursive: true, force: true });
   mkdirSync(copy, { recursive: true });
-  for (const entry of [
-    'package.json',
-    'package-lock.json',
-    'tsconfig.json',
-    'vitest.config.ts',
-    'kernels.json',
-    'cases',
-    'helpers',
-    'native-helpers',
-    'scripts',
-    'node_modules',
-  ]) {
+  // Everything of the checkout but its git data and its reports: the copy is a whole project
+  // (CLAIMS.md included, which the registry check reads), not a list that drifts.
+  for (const entry of readdirSync(PROJECT_ROOT).filter((e) => !['.git', 'reports'].includes(e))) {
     cpSync(join(PROJECT_ROOT, entry), join(copy, entry), {
       recursive: true,
       filter: (src) => !src.includes('/node_modules/.cache') && !src.includes('/node_modules/.vite'),

@@ -257,6 +257,8 @@ describe('on this machine', () => {
   });
 
   test('the probe cache is reachable by another user only through searchable directories and executable probes (mode bits, not access(2) as root)', async () => {
+    // Another user than the one running this test: the files below are ours, so our own uid would pass by the owner bits.
+    const other = process.geteuid?.() === 65534 ? 65533 : 65534;
     const work = await tmpDir({ unsafeCleanup: true, prefix: 'clonelab-needs-' });
     try {
       const locked = join(work.path, 'home');
@@ -265,16 +267,16 @@ describe('on this machine', () => {
       chmodSync(work.path, 0o755);
       chmodSync(locked, 0o700);
       writeFileSync(join(cache, 'ids'), '', { mode: 0o755 });
-      expect(unreachableBy(65534, cache)).toBe(
-        `the probe cache ${cache} is not reachable by uid 65534: ${locked} is not searchable by it (chmod o+x ${locked}, or set CLONELAB_CACHE_DIR to a directory every user can reach)`,
+      expect(unreachableBy(other, cache)).toBe(
+        `the probe cache ${cache} is not reachable by uid ${other}: ${locked} is not searchable by it (chmod o+x ${locked}, or set CLONELAB_CACHE_DIR to a directory every user can reach)`,
       );
       chmodSync(locked, 0o711);
       writeFileSync(join(cache, 'signals'), '', { mode: 0o700 });
       chmodSync(join(cache, 'signals'), 0o700);
-      expect(unreachableBy(65534, cache)).toBe(`the probes in ${cache} are not executable by uid 65534 (signals; built under a umask that drops o+x)`);
+      expect(unreachableBy(other, cache)).toBe(`the probes in ${cache} are not executable by uid ${other} (signals; built under a umask that drops o+x)`);
       chmodSync(join(cache, 'signals'), 0o755);
-      expect(unreachableBy(65534, cache)).toBeUndefined();
-      expect(unreachableBy(65534, join(work.path, 'none'))).toMatch(/^the probe cache .*none could not be checked: ENOENT/);
+      expect(unreachableBy(other, cache)).toBeUndefined();
+      expect(unreachableBy(other, join(work.path, 'none'))).toMatch(/^the probe cache .*none could not be checked: ENOENT/);
     } finally {
       await work.cleanup();
     }
