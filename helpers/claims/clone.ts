@@ -37,7 +37,6 @@ import {
 } from './clone-matrix.js';
 
 export { FLAG_RULE_ERRNO, type CloneRuleRow, type ShareRow } from './clone-matrix.js';
-// libcCreation is read out of strace's log by helpers/claims/clone-trace.ts (parseCreationTrace).
 
 export interface CloneObservations {
   /** All 256 combinations of the eight sharing flags through one API, one probe process. */
@@ -63,7 +62,7 @@ export interface CloneObservations {
   };
   /** Flag sets documented Linux refuses (and controls it accepts), each tried through one API. */
   cloneRules: { rows: CloneRuleRow[] };
-  /** Which system call (and flags) a libc function used to make a task, seen by strace. */
+  /** Which system call (and flags) a libc function used to make a task, seen by strace (read by helpers/claims/clone-trace.ts). */
   libcCreation: {
     call: string;
     /** The creating system call that succeeded (the only one strace showed). */
