@@ -9,6 +9,9 @@
  * clone3_args_valid()). A row refused with another errno (EPERM or ENOSYS
  * from a seccomp filter, EAGAIN from a pids limit, ENOMEM) is an environment
  * refusal: set aside, named with its API and errno, never "the kernel refused".
+ *
+ * How the rows are read (APIs, flags, flag rules) is helpers/claims/clone-matrix.ts;
+ * how strace's log of a libc call becomes libcCreation, helpers/claims/clone-trace.ts.
  */
 import { Inconclusive, nonEmpty, present, type Claim, type EvidenceOnly } from './rule.js';
 import { list } from './prose.js';
