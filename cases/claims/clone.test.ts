@@ -23,7 +23,8 @@ import { environment } from '../../helpers/harness/environment.js';
 import { must, needs, test, Unobserved, unobservedUnless, type Evidence } from '../../helpers/observations.js';
 import { Probe, runProbe } from '../../helpers/harness/probe.js';
 import type { ProbeRecord, ProbeRecordOf } from '../../helpers/harness/records.js';
-import { FLAG_RULE_ERRNO, parseCreationTrace, type CloneRuleRow, type ShareRow } from '../../helpers/claims/clone.js';
+import { FLAG_RULE_ERRNO, type CloneRuleRow, type ShareRow } from '../../helpers/claims/clone.js';
+import { parseCreationTrace } from '../../helpers/claims/clone-trace.js';
 import { list } from '../../helpers/claims/prose.js';
 
 const has = (flags: string, f: string) => flags.split('|').includes(f);

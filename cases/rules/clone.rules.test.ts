@@ -5,7 +5,8 @@
  */
 import { describe, expect, test } from 'vitest';
 import { ruleCases, type Draft } from '../../helpers/claims/rule-cases.js';
-import { parseCreationTrace, type CloneRuleRow, type ShareRow } from '../../helpers/claims/clone.js';
+import type { CloneRuleRow, ShareRow } from '../../helpers/claims/clone.js';
+import { parseCreationTrace } from '../../helpers/claims/clone-trace.js';
 
 const has = (r: { flags: string }, f: string) => r.flags.split('|').includes(f);
 

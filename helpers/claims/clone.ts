@@ -9,6 +9,9 @@
  * clone3_args_valid()). A row refused with another errno (EPERM or ENOSYS
  * from a seccomp filter, EAGAIN from a pids limit, ENOMEM) is an environment
  * refusal: set aside, named with its API and errno, never "the kernel refused".
+ *
+ * How the rows are read (APIs, flags, flag rules) is helpers/claims/clone-matrix.ts;
+ * how strace's log of a libc call becomes libcCreation, helpers/claims/clone-trace.ts.
  */
 import { Inconclusive, nonEmpty, present, type Claim, type EvidenceOnly } from './rule.js';
 import { list } from './prose.js';
@@ -62,7 +65,7 @@ export interface CloneObservations {
   };
   /** Flag sets documented Linux refuses (and controls it accepts), each tried through one API. */
   cloneRules: { rows: CloneRuleRow[] };
-  /** Which system call (and flags) a libc function used to make a task, seen by strace. */
+  /** Which system call (and flags) a libc function used to make a task, seen by strace (read by helpers/claims/clone-trace.ts). */
   libcCreation: {
     call: string;
     /** The creating system call that succeeded (the only one strace showed). */
@@ -91,62 +94,16 @@ export interface CloneObservations {
   };
 }
 
-/**
- * The one creating system call in an strace -f log of a libc call
- * (trace=clone,clone3,fork,vfork), or why it cannot be told. Split lines
- * ("<unfinished ...>" / "<... clone3 resumed>") are joined first; a line
- * that is neither a complete call nor part of a split one is a problem, not
- * something to skip.
- */
-export function parseCreationTrace(trace: string): { ok: { syscall: string; flags?: string; returned: number; failedFirst: string[] } } | { problem: string } {
-  const lines: string[] = [];
-  const open = new Map<string, string>();
-  for (const raw of trace
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean)) {
-    const unfinished = raw.match(/^(\d+)\s+(.*)\s+<unfinished \.\.\.>$/);
-    if (unfinished) {
-      open.set(unfinished[1]!, unfinished[2]!);
-      continue;
-    }
-    const resumed = raw.match(/^(\d+)\s+<\.\.\. (\w+) resumed>\s*(.*)$/);
-    if (resumed) {
-      const head = open.get(resumed[1]!);
-      if (head === undefined) return { problem: `strace line resumes a call it never began: ${raw}` };
-      open.delete(resumed[1]!);
-      lines.push(`${resumed[1]} ${head}${resumed[3]}`);
-      continue;
-    }
-    lines.push(raw);
-  }
-  if (open.size) return { problem: `strace left a call unfinished: ${[...open.values()].join('; ')}` };
-  const ok: { syscall: string; flags?: string; returned: number }[] = [];
-  const failedFirst: string[] = [];
-  for (const l of lines) {
-    const m = l.match(/^\d+\s+(clone3|clone|vfork|fork)\((.*)\)\s+=\s+(-?\d+)(?:\s+(E[A-Z0-9]+)\b.*)?$/);
-    if (!m) return { problem: `strace line not understood: ${l}` };
-    const returned = Number(m[3]);
-    if (returned < 0) {
-      if (!m[4]) return { problem: `strace line has a failed call without its errno: ${l}` };
-      failedFirst.push(`${m[1]}: ${m[4]}`);
-      continue;
-    }
-    const flags = m[2]!.match(/flags=([A-Z0-9_|]+)/)?.[1];
-    ok.push({ syscall: m[1]!, ...(flags ? { flags } : {}), returned });
-  }
-  if (ok.length !== 1) {
-    return { problem: `strace showed ${ok.length} creating system calls that succeeded, where one was made: ${lines.join(' | ') || 'an empty log'}` };
-  }
-  return { ok: { ...ok[0]!, failedFirst } };
-}
-
 /** Kinds this family records that no rule reads, and why they are recorded all the same. */
 export const CLONE_EVIDENCE_ONLY: EvidenceOnly = {
   cloneNamespaces:
-    'Each CLONE_NEW* flag, tried alone, gave the child a new namespace of its own kind and no other: its test asserts that documented clone(2) behaviour, while the claims about what the flags decide (A10, B2, B4, C5) are judged on the eight resource-sharing flags of the matrix and on the flag rules.',
+    'Each CLONE_NEW* flag, tried alone, gave the child a new namespace of its own kind and no other: ' +
+    'its test asserts that documented clone(2) behaviour, while the claims about what the flags decide (A10, B2, B4, C5) ' +
+    'are judged on the eight resource-sharing flags of the matrix and on the flag rules.',
   cloneIdsWritten:
-    "What the kernel writes for CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID and CLONE_PIDFD is the creator's other ways to learn a new task's ID: no claim is about them (C2 is about clone's return value, which the matrix records), so their tests assert clone(2)'s documented behaviour and the report keeps them as evidence.",
+    "What the kernel writes for CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID and CLONE_PIDFD is the creator's other ways to learn a new task's ID: " +
+    "no claim is about them (C2 is about clone's return value, which the matrix records), " +
+    "so their tests assert clone(2)'s documented behaviour and the report keeps them as evidence.",
 };
 
 /** "the parent saw the child's lseek: offset 100": what showed an open file description shared. */

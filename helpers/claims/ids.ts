@@ -8,7 +8,7 @@
  * any task, the claim says so and is not confirmed.
  */
 import { type Claim, Inconclusive, nonEmpty, type ObservationIndex, type Usable } from './rule.js';
-import { list } from './prose.js';
+import { list, plural } from './prose.js';
 
 /** IDs one task reported about itself, and what its own /proc status said. */
 export interface TaskIds {
@@ -85,7 +85,7 @@ export interface IdsObservations {
 }
 
 export const groupsLabel = (gs: Usable<'threadGroupIds'>[]): string =>
-  `${gs.length} thread group${gs.length === 1 ? '' : 's'} (${gs.map((g) => `${g.result.via} x${g.result.threads}`).join(', ')})`;
+  `${plural(gs.length, 'thread group')} (${gs.map((g) => `${g.result.via} x${g.result.threads}`).join(', ')})`;
 
 const isNonEmpty = <T>(xs: readonly T[]): xs is readonly [T, ...T[]] => xs.length > 0;
 
@@ -138,7 +138,6 @@ function judgedTasks(o: ObservationIndex): { tasks: SeenTask[]; groups: Usable<'
 }
 
 const taskRef = (t: SeenTask) => (t.role === 'leader' && t.where.startsWith('single') ? t.where : `task ${t.tid} of ${t.where}`);
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /**
  * "in 3 of 70 tasks (e.g. task 12 of pthread x4 (TGID 10): 12, its own TID)":

@@ -7,7 +7,10 @@
  * one thing changed and see the failure it must give.
  *
  * What it holds, each failure a sentence saying what is wrong and what to do:
- * - the family layout of helpers/claims/families.ts is on disk;
+ * - the family layout of helpers/claims/families.ts is on disk, and each
+ *   family's case file runs the family's probe (directly, or through a
+ *   helpers/harness function that runs it on the case's behalf), or the probe
+ *   it declares it runs instead;
  * - every claim has a rule with its verdicts and rule tests in its family's
  *   rules file, or is not-testable with its reason;
  * - every kind a rule needs or uses is recorded by some claim case file;
@@ -23,7 +26,7 @@
  * the rules read.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { BASELINE_ENVIRONMENT, CHECKED_ENVIRONMENTS } from './checked-environments.js';
 import { familyFiles } from './families.js';
 import { findPlaceholder, readsOf, VERDICTS, type Claim, type RegistryFamily } from './index.js';
@@ -32,6 +35,22 @@ import { findPlaceholder, readsOf, VERDICTS, type Claim, type RegistryFamily } f
 export interface Registry {
   families: readonly RegistryFamily[];
   claims: readonly Claim[];
+  /**
+   * The kinds each rule read when it judged a healthy run (evaluate().read),
+   * by claim ID, when the caller has one. Only the wording of a failure
+   * depends on it: a header that lists a claim whose rule still reads a kind
+   * it no longer declares is fixed in the claim, not in the header.
+   */
+  bodyReads?: ReadonlyMap<string, readonly string[]>;
+}
+
+/** An exported function of helpers/harness/*.ts that runs a probe on its caller's behalf (lookupFromC runs the proc probe). */
+export interface ProbeRunner {
+  name: string;
+  /** Its module, relative to the project root. */
+  file: string;
+  /** The probes it runs, itself or through other functions of the harness. */
+  probes: string[];
 }
 
 /** What a claim case file (cases/claims/<family>.test.ts) says, read statically. */
@@ -40,8 +59,10 @@ export interface CaseFileScan {
   recorded: string[];
   /** `observe(` calls whose kind is not a string literal, as "line N": the scan cannot tell what they record. */
   unreadable: string[];
-  /** Probes it starts by name (startProbe, runProbe, new Probe). */
+  /** Probes it runs: by name (startProbe, runProbe, new Probe), or through a harness function (see `via`). */
   probes: string[];
+  /** For a probe it runs only through harness functions: which, as "lookupFromC (helpers/harness/lookup.ts)". */
+  via: Record<string, string>;
   /** The claim IDs of its header's "Claims:" line, or why they could not be read. */
   header: string[] | { problem: string };
 }
@@ -69,6 +90,8 @@ export interface ClaimsTableRow {
 
 export interface RepositoryScan {
   families: FamilyScan[];
+  /** The harness functions that run a probe for their caller, as scanHarness() found them. */
+  runners: ProbeRunner[];
   /** Base names of native-helpers/*.c. */
   probes: string[];
   /** CLAIMS.md's claim table, or why it could not be read. */
@@ -111,19 +134,112 @@ export function headerClaims(text: string): string[] | { problem: string } {
   return ids;
 }
 
-/** What a claim case file records, starts and lists, read from its text. */
-export function scanCaseFile(text: string): CaseFileScan {
+/** A probe run by name: the argument of startProbe('x'), runProbe('x') or new Probe('x'). */
+const PROBE_BY_NAME = /\b(?:startProbe|runProbe|new Probe)\(\s*(['"])([\w-]+)\1/g;
+
+const probesNamed = (text: string): string[] => [...text.matchAll(PROBE_BY_NAME)].map((m) => m[2]!);
+
+/** The names a module imports, local name to imported name, by the module specifier they come from. */
+function imports(text: string): { local: string; imported: string; from: string }[] {
+  return [...text.matchAll(/^import\s+(?:type\s+)?\{([^}]*)\}\s*from\s*(['"])([^'"]+)\2/gm)].flatMap((m) =>
+    m[1]!
+      .split(',')
+      .map((x) => x.trim().replace(/^type\s+/, ''))
+      .filter(Boolean)
+      .map((x) => {
+        const [imported, local = imported] = x.split(/\s+as\s+/) as [string, string?];
+        return { local, imported, from: m[3]! };
+      }),
+  );
+}
+
+/** The project-relative .ts file a relative import of `importer` (a project-relative path) names. */
+const resolveImport = (importer: string, specifier: string): string => posix.join(posix.dirname(importer), specifier).replace(/\.js$/, '.ts');
+
+/**
+ * The functions of helpers/harness/*.ts that run a probe for their caller.
+ * The files are prettier-formatted, so each top-level declaration begins at
+ * column 0 and its body is the indented lines up to the next one; a function
+ * (function name, or const name = ...) that runs a probe by name, or calls
+ * one that does (of its own module, or imported from another harness module),
+ * runs that probe. Only exported ones are returned: a case file can call no
+ * other. The scan knows no function by name, so code moved between harness
+ * modules is found where it lands.
+ */
+export function scanHarness(modules: readonly { file: string; text: string }[]): ProbeRunner[] {
+  const files = modules.map((m) => m.file);
+  const decls = modules.flatMap(({ file, text }) => {
+    const chunks: { file: string; name: string; exported: boolean; body: string[] }[] = [];
+    for (const { line } of codeLines(text)) {
+      if (/^[^\s)}\]]/.test(line)) {
+        const m = line.match(/^(export\s+)?(?:default\s+)?(?:async\s+)?(?:function\*?\s+(\w+)|(?:const|let)\s+(\w+)\b)/);
+        chunks.push({ file, name: m?.[2] ?? m?.[3] ?? '', exported: Boolean(m?.[1]), body: [] });
+      }
+      chunks.at(-1)?.body.push(line);
+    }
+    const imported = imports(text)
+      .map((i) => ({ ...i, file: resolveImport(file, i.from) }))
+      .filter((i) => files.includes(i.file));
+    return chunks
+      .filter((c) => c.name)
+      .map((c) => {
+        const body = c.body.join('\n');
+        const calls = (name: string) => new RegExp(`\\b${name}\\(`).test(body);
+        // What the body calls, as declarations: its own module's functions, and those it imports from another harness module.
+        const callees = [
+          ...chunks.filter((o) => o !== c && o.name && calls(o.name)).map((o) => ({ file, name: o.name })),
+          ...imported.filter((i) => calls(i.local)).map((i) => ({ file: i.file, name: i.imported })),
+        ];
+        return { ...c, probes: new Set(probesNamed(body)), callees };
+      });
+  });
+  // Through calls: until no function gains a probe.
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const d of decls) {
+      for (const callee of d.callees) {
+        for (const p of decls.find((x) => x.file === callee.file && x.name === callee.name)?.probes ?? []) {
+          if (!d.probes.has(p)) {
+            d.probes.add(p);
+            changed = true;
+          }
+        }
+      }
+    }
+  }
+  return decls.filter((d) => d.exported && d.probes.size).map((d) => ({ name: d.name, file: d.file, probes: [...d.probes] }));
+}
+
+/**
+ * What a claim case file records, runs and lists, read from its text.
+ * `runners` are the harness functions that run probes (scanHarness()), and
+ * `file` the case file's path, which its relative imports are resolved from.
+ */
+export function scanCaseFile(
+  text: string,
+  { runners = [], file = 'cases/claims/case.test.ts' }: { runners?: readonly ProbeRunner[]; file?: string } = {},
+): CaseFileScan {
   const recorded = new Set<string>();
   const unreadable: string[] = [];
   const probes = new Set<string>();
-  for (const { n, line } of codeLines(text)) {
+  const code = codeLines(text);
+  for (const { n, line } of code) {
     for (const m of line.matchAll(/\bobserve\(\s*(?:(['"])(\w+)\1)?/g)) {
       if (m[2]) recorded.add(m[2]);
       else unreadable.push(`line ${n}`);
     }
-    for (const m of line.matchAll(/\b(?:startProbe|runProbe|new Probe)\(\s*(['"])([\w-]+)\1/g)) probes.add(m[2]!);
+    for (const p of probesNamed(line)) probes.add(p);
   }
-  return { recorded: [...recorded], unreadable, probes: [...probes], header: headerClaims(text) };
+  // Calls of harness functions it imports that run a probe on its behalf.
+  const via: Record<string, string> = {};
+  const body = code.map((l) => l.line).join('\n');
+  for (const i of imports(text)) {
+    const runner = runners.find((r) => r.name === i.imported && r.file === resolveImport(file, i.from));
+    if (!runner || !new RegExp(`\\b${i.local}\\(`).test(body)) continue;
+    for (const p of runner.probes.filter((x) => !probes.has(x)))
+      via[p] = via[p] ? `${via[p]}, ${runner.name} (${runner.file})` : `${runner.name} (${runner.file})`;
+  }
+  return { recorded: [...recorded], unreadable, probes: [...probes, ...Object.keys(via)], via, header: headerClaims(text) };
 }
 
 /** Split one markdown table row into its cells (a `\|` stays in its cell). */
@@ -156,17 +272,27 @@ export function parseClaimsTable(markdown: string): ClaimsTableRow[] | { problem
   return rows;
 }
 
-/** Read every part of each family, the probes and CLAIMS.md under `root`. */
+/** Where the functions that run probes for the case files live (helpers/harness/*.ts). */
+export const HARNESS_DIR = 'helpers/harness';
+
+/** Read every part of each family, the harness, the probes and CLAIMS.md under `root`. */
 export function scanRepository(root: string, families: readonly string[]): RepositoryScan {
   const read = (p: string) => (existsSync(join(root, p)) ? readFileSync(join(root, p), 'utf8') : undefined);
+  const runners = scanHarness(
+    readdirSync(join(root, HARNESS_DIR))
+      .filter((f) => f.endsWith('.ts'))
+      .sort()
+      .map((f) => ({ file: `${HARNESS_DIR}/${f}`, text: readFileSync(join(root, HARNESS_DIR, f), 'utf8') })),
+  );
   return {
+    runners,
     families: families.map((name) => {
       const files = familyFiles(name);
       const caseText = read(files.caseFile);
       const ruleText = read(files.ruleTests);
       return {
         name,
-        ...(caseText === undefined ? {} : { caseFile: scanCaseFile(caseText) }),
+        ...(caseText === undefined ? {} : { caseFile: scanCaseFile(caseText, { runners, file: files.caseFile }) }),
         ruleModule: existsSync(join(root, files.ruleModule)),
         ...(ruleText === undefined ? {} : { ruleTests: [...ruleText.matchAll(/\bruleCases\(\s*(['"])(\w+)\1/g)].map((m) => m[2]!) }),
         probe: existsSync(join(root, files.probe)),
@@ -201,8 +327,9 @@ export function checkRegistry(registry: Registry, scan: RepositoryScan): string[
   const fail = (s: string) => failures.push(s);
   const scanOf = new Map(scan.families.map((f) => [f.name, f]));
   const familyOfClaim = new Map(registry.families.flatMap((f) => f.claims.map((c) => [c.id, f.name] as const)));
+  const moduleOf = (family: string | undefined) => (family === undefined ? 'no family module' : familyFiles(family).ruleModule);
 
-  // The layout: each family's four parts, or a declared stand-in for the probe.
+  // The layout: each family's four parts, or a declared stand-in for the probe; and the case file runs the probe it should.
   for (const fam of registry.families) {
     const s = scanOf.get(fam.name);
     const files = familyFiles(fam.name);
@@ -213,12 +340,21 @@ export function checkRegistry(registry: Registry, scan: RepositoryScan): string[
     if (!s.caseFile) fail(`Family ${fam.name}: ${files.caseFile} is missing; every family records its observations in a case file of its name.`);
     if (!s.ruleModule) fail(`Family ${fam.name}: ${files.ruleModule} is missing; every family keeps its kinds and rules in a module of its name.`);
     if (!s.ruleTests) fail(`Family ${fam.name}: ${files.ruleTests} is missing; every family tests its rules in a file of its name.`);
+    const started = s.caseFile?.probes ?? [];
+    const runs = started.map((p) => (s.caseFile?.via[p] ? `${p} (through ${s.caseFile.via[p]})` : p)).join(', ') || 'no probe';
     const stand = fam.layout.probe;
     if (!stand) {
-      if (!s.probe)
+      if (!s.probe) {
         fail(
           `Family ${fam.name}: ${files.probe} is missing; add the probe, or declare in helpers/claims/families.ts (FAMILY_LAYOUT) which probe the family runs instead, and why.`,
         );
+      } else if (s.caseFile && !started.includes(fam.name)) {
+        fail(
+          `Family ${fam.name}: ${files.caseFile} never runs its own probe, ${files.probe} (it runs ${runs}): run it from the experiments ` +
+            `(startProbe('${fam.name}', ...), runProbe, new Probe, or a function of ${HARNESS_DIR}/ that does), ` +
+            'or declare in helpers/claims/families.ts (FAMILY_LAYOUT) which probe the family runs instead, and why.',
+        );
+      }
       continue;
     }
     if (!isSentence(stand.because)) fail(notSentence(`Family ${fam.name}'s reason for having no probe of its own`, stand.because));
@@ -226,18 +362,15 @@ export function checkRegistry(registry: Registry, scan: RepositoryScan): string[
       fail(
         `Family ${fam.name} declares it has no probe of its own, but ${files.probe} exists: remove the declaration from helpers/claims/families.ts, or the file.`,
       );
-    const started = s.caseFile?.probes ?? [];
     if (stand.instead === null && started.length) {
-      fail(
-        `Family ${fam.name} declares it runs no probe, but ${files.caseFile} starts ${started.join(', ')}: correct the declaration in helpers/claims/families.ts.`,
-      );
+      fail(`Family ${fam.name} declares it runs no probe, but ${files.caseFile} runs ${runs}: correct the declaration in helpers/claims/families.ts.`);
     }
     if (stand.instead !== null) {
       if (!scan.probes.includes(stand.instead))
-        fail(`Family ${fam.name} declares it runs the ${stand.instead} probe instead of its own, but native-helpers/${stand.instead}.c does not exist.`);
+        fail(`Family ${fam.name} declares it runs the ${stand.instead} probe instead of its own, but ${familyFiles(stand.instead).probe} does not exist.`);
       else if (s.caseFile && !started.includes(stand.instead)) {
         fail(
-          `Family ${fam.name} declares it runs the ${stand.instead} probe instead of its own, but ${files.caseFile} never starts it (it starts ${started.join(', ') || 'no probe'}): correct the declaration in helpers/claims/families.ts.`,
+          `Family ${fam.name} declares it runs the ${stand.instead} probe instead of its own, but ${files.caseFile} never runs it (it runs ${runs}): correct the declaration in helpers/claims/families.ts.`,
         );
       }
     }
@@ -248,9 +381,9 @@ export function checkRegistry(registry: Registry, scan: RepositoryScan): string[
   for (const fam of registry.families) {
     for (const c of fam.claims) {
       const other = seen.get(c.id);
-      if (other) fail(`Claim ${c.id} is defined twice, in helpers/claims/${other}.ts and helpers/claims/${fam.name}.ts: keep one.`);
+      if (other) fail(`Claim ${c.id} is defined twice, in ${moduleOf(other)} and ${moduleOf(fam.name)}: keep one.`);
       seen.set(c.id, fam.name);
-      const where = `Claim ${c.id} (helpers/claims/${fam.name}.ts)`;
+      const where = `Claim ${c.id} (${moduleOf(fam.name)})`;
       if (c.notTestable !== undefined) {
         if (!isSentence(c.notTestable)) fail(notSentence(`${where}'s reason for being not-testable`, c.notTestable));
         if (c.decide) fail(`${where} has a rule and is declared not-testable: keep one.`);
@@ -305,28 +438,27 @@ export function checkRegistry(registry: Registry, scan: RepositoryScan): string[
     const read = readers.get(k);
     if (read && declared.length) {
       fail(
-        `The kind ${k} is declared evidence-only in helpers/claims/${declared.map((f) => f.name).join(', ')}.ts, but ${read.join(', ')} ${read.length > 1 ? 'read' : 'reads'} it: remove the declaration.`,
+        `The kind ${k} is declared evidence-only in ${declared.map((f) => moduleOf(f.name)).join(', ')}, but ${read.join(', ')} ${read.length > 1 ? 'read' : 'reads'} it: remove the declaration.`,
       );
     }
     if (!read && !declared.some((f) => fams.includes(f.name))) {
       fail(
-        `The kind ${k} is recorded by ${fams.map((f) => familyFiles(f).caseFile).join(', ')} but no rule reads it: read it in a claim's rule (and declare it in needs or uses), or declare it evidence-only, with the reason, in helpers/claims/${fams[0]}.ts.`,
+        `The kind ${k} is recorded by ${fams.map((f) => familyFiles(f).caseFile).join(', ')} but no rule reads it: read it in a claim's rule (and declare it in needs or uses), or declare it evidence-only, with the reason, in ${moduleOf(fams[0])}.`,
       );
     }
   }
   for (const fam of registry.families) {
     for (const [k, reason] of Object.entries(fam.evidenceOnly)) {
       if (!scanOf.get(fam.name)?.caseFile?.recorded.includes(k)) {
-        fail(
-          `helpers/claims/${fam.name}.ts declares the kind ${k} evidence-only, but ${familyFiles(fam.name).caseFile} does not record it: remove the declaration.`,
-        );
+        fail(`${moduleOf(fam.name)} declares the kind ${k} evidence-only, but ${familyFiles(fam.name).caseFile} does not record it: remove the declaration.`);
       }
-      if (reason === undefined || !isSentence(reason))
-        fail(notSentence(`The reason the kind ${k} is evidence-only (helpers/claims/${fam.name}.ts)`, reason ?? ''));
+      if (reason === undefined || !isSentence(reason)) fail(notSentence(`The reason the kind ${k} is evidence-only (${moduleOf(fam.name)})`, reason ?? ''));
     }
   }
 
   // Headers: each case file lists exactly the claims that read what it records.
+  const evidenceOnly = new Set(registry.families.flatMap((f) => Object.keys(f.evidenceOnly)));
+  const them = (ks: readonly string[]) => (ks.length > 1 ? 'them' : 'it');
   for (const s of scan.families) {
     if (!s.caseFile) continue;
     const file = familyFiles(s.name).caseFile;
@@ -345,21 +477,36 @@ export function checkRegistry(registry: Registry, scan: RepositoryScan): string[
             .join(', ')
         : '';
     };
+    // Kinds this file records that no rule declares: a claim that lost one from its needs or uses may still list the file.
+    const undeclared = recorded.filter((k) => !readers.has(k) && !evidenceOnly.has(k));
+    let declarationsDrifted = false;
+    const listed = (id: string): string => {
+      const c = registry.claims.find((x) => x.id === id);
+      if (!c) return `it lists ${id}, which is no claim of the registry`;
+      const inBody = (registry.bodyReads?.get(id) ?? []).filter((k) => recorded.includes(k) && !(readsOf(c) as readonly string[]).includes(k));
+      if (inBody.length) {
+        declarationsDrifted = true;
+        return `it lists ${id}, whose rule reads ${inBody.join(', ')} (recorded here) without declaring ${them(inBody)}: declare ${them(inBody)} in ${id}'s needs or uses (${moduleOf(familyOfClaim.get(id))})`;
+      }
+      if (undeclared.length) {
+        declarationsDrifted = true;
+        return `it lists ${id}, whose rule declares nothing the file records, while the file records ${undeclared.join(', ')}, which no rule declares: if ${id} reads ${them(undeclared)}, declare ${them(undeclared)} in its needs or uses (${moduleOf(familyOfClaim.get(id))})`;
+      }
+      return `it lists ${id}, whose rule reads nothing the file records`;
+    };
     const missing = expected.filter((id) => !header.includes(id));
     const extra = header.filter((id) => !expected.includes(id));
     const twice = header.filter((id, i) => header.indexOf(id) !== i);
     if (missing.length || extra.length || twice.length) {
-      fail(
-        [
-          `${file}: its header's Claims: line does not match what the file records`,
-          ...missing.map((id) => `it lacks ${id} (the file records ${because(id)}, which ${id} reads)`),
-          ...extra.map((id) =>
-            familyOfClaim.has(id) ? `it lists ${id}, whose rule reads nothing the file records` : `it lists ${id}, which is no claim of the registry`,
-          ),
-          ...twice.map((id) => `it lists ${id} twice`),
-          `the line must read " * Claims: ${ids(expected)}".`,
-        ].join('; '),
-      );
+      const parts = [
+        `${file}: its header's Claims: line does not match what the file records`,
+        ...missing.map((id) => `it lacks ${id} (the file records ${because(id)}, which ${id} reads)`),
+        ...extra.map(listed),
+        ...twice.map((id) => `it lists ${id} twice`),
+      ];
+      // Where a claim's declarations drifted, the header is right and the fix is in the claim: no line to copy.
+      if (!declarationsDrifted) parts.push(`the line must read " * Claims: ${ids(expected)}"`);
+      fail(`${parts.join('; ')}.`);
     }
   }
 
@@ -373,7 +520,7 @@ export function checkRegistry(registry: Registry, scan: RepositoryScan): string[
     for (const r of table.filter((x) => !inRegistry.includes(x.id)))
       fail(`CLAIMS.md line ${r.line} has claim ${r.id}, which the registry does not hold: add it to its family's module, or remove the row.`);
     for (const c of registry.claims.filter((x) => !inTable.includes(x.id)))
-      fail(`Claim ${c.id} (helpers/claims/${familyOfClaim.get(c.id)}.ts) is not in CLAIMS.md's table: add its row.`);
+      fail(`Claim ${c.id} (${moduleOf(familyOfClaim.get(c.id))}) is not in CLAIMS.md's table: add its row.`);
     const common = (xs: string[], other: string[]) => xs.filter((x) => other.includes(x));
     if (common(inTable, inRegistry).join(' ') !== common(inRegistry, inTable).join(' ')) {
       fail(
@@ -384,7 +531,7 @@ export function checkRegistry(registry: Registry, scan: RepositoryScan): string[
       const c = registry.claims.find((x) => x.id === r.id);
       if (!c) continue;
       const at = `CLAIMS.md line ${r.line} (${r.id})`;
-      const file = `helpers/claims/${familyOfClaim.get(c.id)}.ts`;
+      const file = moduleOf(familyOfClaim.get(c.id));
       if (r.where !== c.source)
         fail(`${at} says where is "${r.where}", the registry (${file}) "${c.source}": CLAIMS.md is the source; copy it into the claim's source.`);
       if (r.excerpt !== c.excerpt)

@@ -2,6 +2,7 @@
  * What an experiment returns, how the lab declares one, and the few words
  * every experiment's sentences share.
  */
+import { plural } from '../claims/prose.js';
 import { type AnyOption, type Command, defineCommand, flag, type FlagOption, type PositionalSpec, type Values } from '../cli.js';
 
 export interface LabResult {
@@ -48,13 +49,14 @@ export const yes = (b: boolean) => (b ? 'yes' : 'no');
  * functions over the same facts the rows are made from: a statement is printed
  * only when the rows show it; otherwise the sentence says what the rows show.
  * A value that could not be read is shown as "absent (reason)", never as -1,
- * 0, '?' or '-'.
+ * 0, '?' or '-'. Lists and plurals are helpers/claims/prose.ts's, as in the
+ * claims' explanations; the lab lists every item (listAll), since its reader
+ * asked for that one experiment.
  */
 
 /** How a value that could not be read is shown: absent, with the reason. */
 export const absent = (why: string): string => `absent (${why})`;
 
-export const listOf = (xs: readonly (string | number)[]): string => xs.join(', ');
-export const tasks_ = (n: number): string => (n === 1 ? '1 task' : `${n} tasks`);
+export const tasks_ = (n: number): string => plural(n, 'task');
 /** "in all 4 tasks", "in the one task". */
 export const inAll = (n: number): string => (n === 1 ? 'in the one task' : n === 2 ? 'in both tasks' : `in all ${n} tasks`);

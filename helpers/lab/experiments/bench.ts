@@ -9,7 +9,8 @@ import { writeFileAtomic } from '../../harness/fs.js';
 import { defaultReportDir } from '../../harness/paths.js';
 import { runProbe } from '../../harness/probe.js';
 import { benchSvg } from '../bench-svg.js';
-import { absent, defineExperiment, type LabResult, listOf } from '../result.js';
+import { absent, defineExperiment, type LabResult } from '../result.js';
+import { listAll } from '../../claims/prose.js';
 import { hasStressNg, stressNg } from '../stress-ng.js';
 
 export const MECHANISMS = ['fork', 'vfork', 'posix_spawn', 'clone-fork', 'clone-vm', 'clone-thread', 'pthread'];
@@ -29,7 +30,7 @@ const us = (ns: number) => (ns / 1000).toFixed(1);
 
 export function benchTitle(rows: readonly BenchRow[], memory: readonly ForkMemoryRow[], cpu: number): string {
   const counts = [...new Set([...rows, ...memory].map((r) => r.iterations))];
-  const each = counts.length === 1 ? `${counts[0]} iterations each` : counts.length === 0 ? 'no rows' : `${listOf(counts)} iterations`;
+  const each = counts.length === 1 ? `${counts[0]} iterations each` : counts.length === 0 ? 'no rows' : `${listAll(counts)} iterations`;
   return `Create, exit and reap one task (${each} in 5 interleaved rounds, warm-up excluded, all on CPU ${cpu})`;
 }
 

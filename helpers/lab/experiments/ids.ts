@@ -7,7 +7,8 @@ import type { LookupOutcome } from '../../claims/proc.js';
 import { lookupFromC, reached } from '../../harness/lookup.js';
 import { startProbe } from '../../harness/probe.js';
 import { errnoOf, listProc, parseStatus, readStatusText, statusNumber } from '../../harness/procfs.js';
-import { absent, defineExperiment, inAll, type LabResult, listOf, tasks_, yes } from '../result.js';
+import { absent, defineExperiment, inAll, type LabResult, tasks_, yes } from '../result.js';
+import { listAll } from '../../claims/prose.js';
 
 /** One row of `lab ids`: what one task of the group returned and what /proc showed for it. */
 export interface IdsTask {
@@ -55,7 +56,7 @@ export function idsTitle(via: string, tasks: readonly IdsTask[]): string {
   if (tgids.length === 1 && tasks.every((t) => t.statusTgid !== undefined)) return `A thread group of ${made}: TGID ${tgids[0]}`;
   if (tgids.length === 0) return `${made}: no task's Tgid could be read`;
   const unread = tasks.filter((t) => t.statusTgid === undefined).length;
-  return `${made}: status Tgid ${listOf(tgids)}${unread ? `, unread in ${tasks_(unread)}` : ''}`;
+  return `${made}: status Tgid ${listAll(tgids)}${unread ? `, unread in ${tasks_(unread)}` : ''}`;
 }
 
 interface Comparison {
@@ -85,7 +86,7 @@ function comparisonSentence(
   const scope = c.compared.length === total ? inAll(total) : `in all ${tasks_(c.compared.length)} where both were read (of ${total})`;
   if (c.compared.length === 0) return `${who} could not be compared with ${refName}: no row shows both.`;
   if (c.differing.length === 0) return `${who} returned ${refName} ${scope}.`;
-  return `${who} differed from ${refName} in ${c.differing.length} of ${tasks_(c.compared.length)}: ${listOf(c.differing.map((t) => `${t.tid} (${names[0]} ${value(t)}, ${refCell} ${ref(t)})`))}.`;
+  return `${who} differed from ${refName} in ${c.differing.length} of ${tasks_(c.compared.length)}: ${listAll(c.differing.map((t) => `${t.tid} (${names[0]} ${value(t)}, ${refCell} ${ref(t)})`))}.`;
 }
 
 /** Two columns judged against one reference column: one sentence if they agree everywhere, else one each. */
@@ -164,7 +165,7 @@ export function idsNotes(tasks: readonly IdsTask[]): string[] {
   const unread = tasks.filter((t) => t.statusTgid === undefined || t.statusPid === undefined);
   if (unread.length) {
     out.push(
-      `Status not read for ${tasks_(unread.length)}: ${listOf(unread.map((t) => `${t.tid} (${[...new Set([t.absent?.statusTgid, t.absent?.statusPid].filter(Boolean))].join('; ') || 'not reported'})`))}.`,
+      `Status not read for ${tasks_(unread.length)}: ${listAll(unread.map((t) => `${t.tid} (${[...new Set([t.absent?.statusTgid, t.absent?.statusPid].filter(Boolean))].join('; ') || 'not reported'})`))}.`,
     );
   }
   out.push(listingSentence(tasks), enterSentence(tasks));
@@ -178,13 +179,13 @@ function listingSentence(tasks: readonly IdsTask[]): string {
   const unlistedLeaders = leaders.filter((t) => !t.listedInProc);
   if (leaders.length === 1 && unlistedLeaders.length === 0 && listedOthers.length === 0) {
     return others.length
-      ? `ls /proc listed only the leader ${leaders[0]!.tid}; it did not list the ${others.length === 1 ? 'thread' : `${others.length} threads`} ${listOf(others.map((t) => t.tid))}.`
+      ? `ls /proc listed only the leader ${leaders[0]!.tid}; it did not list the ${others.length === 1 ? 'thread' : `${others.length} threads`} ${listAll(others.map((t) => t.tid))}.`
       : `ls /proc listed the leader ${leaders[0]!.tid}, the only task.`;
   }
   const listed = tasks.filter((t) => t.listedInProc);
   const notListed = tasks.filter((t) => !t.listedInProc);
   const name = (t: IdsTask) => `${t.tid}${t.role === 'leader' ? ' (the leader)' : ''}`;
-  return `ls /proc listed ${listed.length} of ${tasks_(tasks.length)}${listed.length ? `: ${listOf(listed.map(name))}` : ''}${notListed.length ? `; not listed: ${listOf(notListed.map(name))}` : ''}.`;
+  return `ls /proc listed ${listed.length} of ${tasks_(tasks.length)}${listed.length ? `: ${listAll(listed.map(name))}` : ''}${notListed.length ? `; not listed: ${listAll(notListed.map(name))}` : ''}.`;
 }
 
 function enterSentence(tasks: readonly IdsTask[]): string {
@@ -193,7 +194,7 @@ function enterSentence(tasks: readonly IdsTask[]): string {
   if (failed.length === 0) {
     return `cd /proc/TID worked ${inAll(tasks.length)}${unlisted.length ? `, the ${unlisted.length === 1 ? 'one' : unlisted.length} not listed by ls /proc included` : ''}.`;
   }
-  return `cd /proc/TID worked in ${tasks.length - failed.length} of ${tasks_(tasks.length)}; it failed for ${listOf(failed.map((t) => `${t.tid} (${t.enterFailure ?? 'no reason given'})`))}.`;
+  return `cd /proc/TID worked in ${tasks.length - failed.length} of ${tasks_(tasks.length)}; it failed for ${listAll(failed.map((t) => `${t.tid} (${t.enterFailure ?? 'no reason given'})`))}.`;
 }
 
 /** Which lookup of a /proc path failed first, with its errno; undefined when it was entered. */

@@ -5,7 +5,8 @@
 import { oneOf, option, text } from '../../cli.js';
 import { runProbe } from '../../harness/probe.js';
 import type { ProbeRecordOf } from '../../harness/records.js';
-import { absent, defineExperiment, type LabResult, listOf, yes } from '../result.js';
+import { absent, defineExperiment, type LabResult, yes } from '../result.js';
+import { listAll } from '../../claims/prose.js';
 
 type ShareRecord = ProbeRecordOf<'share'>;
 type ShareField =
@@ -105,9 +106,9 @@ export function shareNotes(r: ShareRecord): string[] {
   else if (off.length === 0) out.push(`All ${judged.length} reported rows are what clone(2) documents for ${flags}.`);
   else
     out.push(
-      `${off.length} of ${judged.length} reported rows differ from what clone(2) documents for ${flags}: ${listOf(off.map((x) => `${x.what} ${yes(x.v!)}, documented ${yes(x.doc)}`))}.`,
+      `${off.length} of ${judged.length} reported rows differ from what clone(2) documents for ${flags}: ${listAll(off.map((x) => `${x.what} ${yes(x.v!)}, documented ${yes(x.doc)}`))}.`,
     );
-  if (unreported.length) out.push(`Not reported by the probe: ${listOf(unreported)}.`);
+  if (unreported.length) out.push(`Not reported by the probe: ${listAll(unreported)}.`);
   if (r.cloneReturned !== undefined && r.childGettid !== undefined && r.cloneReturned !== r.childGettid)
     out.push(`${r.api} returned ${r.cloneReturned}, not the child's TID ${r.childGettid}.`);
   if (r.hung) out.push('The child never said it had finished its checks and was killed: the rows show what was seen until then.');

@@ -8,7 +8,8 @@ import { constants } from 'node:os';
 import { option, oneOf } from '../../cli.js';
 import { startProbe } from '../../harness/probe.js';
 import { errnoOf, readStatus, signalsInMask } from '../../harness/procfs.js';
-import { defineExperiment, type LabResult, listOf } from '../result.js';
+import { defineExperiment, type LabResult } from '../result.js';
+import { listAll } from '../../claims/prose.js';
 
 /** The signal the probe blocks, sends and handles (native-helpers/signals.c takes its number). */
 const SIGUSR1 = constants.signals.SIGUSR1;
@@ -69,8 +70,8 @@ export function landedOf(p: Pending, target: number, tgid: number): 'shared' | '
 export function wherePending(p: Pending, f: Pick<SignalFacts, 'target' | 'tgid'>): string {
   const role = (t: number) => (t === f.target ? ', the target' : t === f.tgid ? ', the leader' : '');
   const parts = [...(p.shared ? ["the group's shared set (ShdPnd)"] : []), ...p.privateTo.map((t) => `the private set (SigPnd) of ${t}${role(t)}`)];
-  const unread = p.unread.length ? `; not read: ${listOf(p.unread.map((u) => `${u.tid} (${u.why})`))}` : '';
-  if (parts.length) return `${listOf(parts)}${unread}`;
+  const unread = p.unread.length ? `; not read: ${listAll(p.unread.map((u) => `${u.tid} (${u.why})`))}` : '';
+  if (parts.length) return `${listAll(parts)}${unread}`;
   return p.unread.length || p.shared === undefined ? `nowhere that could be read${unread}` : 'nowhere: no ShdPnd or SigPnd bit for it';
 }
 
@@ -78,7 +79,7 @@ function blockingPhrase(f: SignalFacts): string {
   const blocks = f.blocking.filter((b) => b.blocks === true).map((b) => b.tid);
   const not = f.blocking.filter((b) => b.blocks === false).map((b) => b.tid);
   const unread = f.blocking.filter((b) => b.blocks === undefined);
-  return `${blocks.length === f.blocking.length ? `all ${blocks.length}` : `${blocks.length} of ${f.blocking.length}`}${blocks.length ? `: ${listOf(blocks)}` : ''}${not.length ? `; not ${listOf(not)}` : ''}${unread.length ? `; not read: ${listOf(unread.map((b) => `${b.tid} (${b.why ?? 'no reason given'})`))}` : ''}`;
+  return `${blocks.length === f.blocking.length ? `all ${blocks.length}` : `${blocks.length} of ${f.blocking.length}`}${blocks.length ? `: ${listAll(blocks)}` : ''}${not.length ? `; not ${listAll(not)}` : ''}${unread.length ? `; not read: ${listAll(unread.map((b) => `${b.tid} (${b.why ?? 'no reason given'})`))}` : ''}`;
 }
 
 export function signalTitle(f: SignalFacts): string {
@@ -105,7 +106,7 @@ export function signalNotes(f: SignalFacts): string[] {
   const out: string[] = [];
   const notBlocking = f.blocking.filter((b) => b.blocks !== true);
   if (notBlocking.length)
-    out.push(`Not every thread was seen blocking SIGUSR1 (${listOf(notBlocking.map((b) => b.tid))}), so a handler may have run before anyone unblocked it.`);
+    out.push(`Not every thread was seen blocking SIGUSR1 (${listAll(notBlocking.map((b) => b.tid))}), so a handler may have run before anyone unblocked it.`);
   const call = `${f.method}(${f.target}, SIGUSR1)`;
   const landed = landedOf(f.queued, f.target, f.tgid);
   const inWhere = (p: Pending) => {
