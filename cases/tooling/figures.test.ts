@@ -37,6 +37,15 @@ const reportOf = (observations: RecordedObservation[]): ClaimsReport =>
 /** The kinds each figure of this helper draws from (the ones removed to make it missing). */
 const NEEDS: Record<string, ObservationKind> = { 'thread-group': 'procListing', 'signal-landing': 'signalLanding' };
 
+/** The little of the DOM the browser test reads (this project compiles without the DOM library). */
+interface Dom {
+  getAttribute(name: string): string | null;
+  querySelectorAll(selector: string): Iterable<Dom>;
+  querySelector(selector: string): Dom | null;
+  getBoundingClientRect(): { width: number };
+  parentElement: { clientWidth: number } | null;
+}
+
 /** A complete observation of `kind`, typed as such. */
 const isComplete = <K extends ObservationKind>(o: RecordedObservation, kind: K): o is CompleteObservation<K> & RecordedObservation<K> =>
   o.kind === kind && o.complete;
@@ -136,12 +145,15 @@ describe('a figure whose observations are missing gives the reason, and no drawi
         o.kind === kind ? { kind: o.kind, variant: o.variant, complete: false, unobserved: why, evidence: {}, test: o.test, testState: 'failed' } : o,
       ),
     );
-    const out = figure(id).render(r);
-    expect(out).toEqual({ missing: expect.stringContaining(`every ${kind} observation was set aside: ${kind}/`) });
-    expect((out as { missing: string }).missing).toContain(why);
+    const reason = (x: ClaimsReport) => {
+      const out = figure(id).render(x);
+      if ('svg' in out) throw new Error(`figure ${id} was drawn from observations that were set aside`);
+      return out.missing;
+    };
+    expect(reason(r)).toContain(`every ${kind} observation was set aside: ${kind}/`);
+    expect(reason(r)).toContain(why);
     // A complete observation of a test skipped after recording it is set aside too, as the rules do.
-    const skipped = reportOf(healthy.map((o) => (o.kind === kind ? { ...o, testState: 'skipped' } : o)));
-    expect(figure(id).render(skipped)).toEqual({ missing: expect.stringContaining('its test was skipped after recording it') });
+    expect(reason(reportOf(healthy.map((o) => (o.kind === kind ? { ...o, testState: 'skipped' } : o))))).toContain('its test was skipped after recording it');
   });
 
   test('in a partial run, the reason names the case files that did not run', () => {
@@ -199,7 +211,7 @@ describe('in a real browser', needs({ cmds: ['chromium'] }), () => {
     await page.goto(`file://${file}`);
     // What the page holds, read in one round trip: each figure's count of every data-role, and whether its drawing fits.
     const seen = await page.locator('[data-figure]').evaluateAll((figs) =>
-      figs.map((fig) => {
+      (figs as unknown as Dom[]).map((fig) => {
         const roles: Record<string, number> = {};
         for (const e of fig.querySelectorAll('[data-role]')) roles[e.getAttribute('data-role')!] = (roles[e.getAttribute('data-role')!] ?? 0) + 1;
         const svg = fig.querySelector('svg');
