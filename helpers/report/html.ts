@@ -43,6 +43,24 @@ details > summary { cursor: pointer; }
 .filters { display: flex; flex-wrap: wrap; gap: .75rem; align-items: center; margin: .75rem 0; }
 .filters input, .filters select { font: inherit; padding: .2rem .4rem; }
 dl.env { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; } dl.env dt { font-weight: 600; } dl.env dd { margin: 0; word-break: break-word; }
+/* Figures (helpers/report/figures/): inline SVG coloured from these classes, so that they follow the dark scheme and print. */
+.figs { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 26rem), 1fr)); gap: 1rem; }
+figure.fig { margin: 0; border: 1px solid var(--line); border-radius: .5rem; padding: .5rem; break-inside: avoid; }
+figure.fig figcaption { margin-bottom: .35rem; }
+.fig-scroll { overflow-x: auto; }
+svg.fig-svg { display: block; width: 100%; max-width: 42rem; height: auto; color: var(--fg); font-family: system-ui, -apple-system, "Segoe UI", sans-serif; }
+svg.fig-svg text { fill: currentColor; }
+svg.fig-svg .f-box { fill: var(--bg); stroke: var(--muted); }
+svg.fig-svg .f-leader { stroke-width: 2; }
+svg.fig-svg .f-shared { fill: var(--code); }
+svg.fig-svg .f-group { fill: none; stroke: var(--line); stroke-dasharray: 3 3; }
+svg.fig-svg .f-arrow { stroke: currentColor; stroke-width: 1.2; }
+svg.fig-svg .f-head { fill: currentColor; }
+svg.fig-svg .f-dots { stroke: var(--muted); stroke-dasharray: 1 3; }
+svg.fig-svg .f-muted { fill: var(--muted); }
+svg.fig-svg .f-yes { fill: #1a7f37; } svg.fig-svg .f-no { fill: var(--muted); } svg.fig-svg .f-bad { fill: #cf222e; }
+@media (prefers-color-scheme: dark) { svg.fig-svg .f-yes { fill: #3fb950; } svg.fig-svg .f-bad { fill: #f85149; } }
+.fig-links { margin: .25rem 0; }
 @media (max-width: 40rem) { body { padding: .5rem; font-size: 14px; } th, td { padding: .25rem; } .hide-narrow { display: none; } }
 @media print { .filters { display: none; } th { position: static; } pre { max-height: none; } body { max-width: none; } }
 `;

@@ -6,6 +6,7 @@ import { VERDICTS } from '../claims/index.js';
 import type { ShareRow } from '../claims/clone.js';
 import { casesLine, shownResult, type ClaimResult, type ClaimsReport, type ReportObservation } from './claims-report.js';
 import { badge, envList, esc, filters, page } from './html.js';
+import { figureLinks, figureSection } from './figures/index.js';
 
 /** The first sentence of an explanation: the "one-line why" of summary tables. */
 export function oneLineWhy(explanation: string): string {
@@ -162,7 +163,7 @@ export function renderHtml(r: ClaimsReport): string {
 <th scope="row">${esc(c.id)}</th>
 <td><details class="claim"><summary>${esc(c.statement)} <span class="muted hide-narrow">(${esc(c.source)})</span></summary>
 ${c.partialRun ? `<p class="muted partial-run"><em>${esc(c.partialRun)}</em></p>\n` : ''}<p>${esc(c.explanation)}</p>
-<h3 class="muted">Evidence</h3>${evidence}${aside}${broken}</details></td>
+${figureLinks(c.id)}<h3 class="muted">Evidence</h3>${evidence}${aside}${broken}</details></td>
 <td>${badge(c.verdict)}${c.partialRun ? ' <span class="muted">(partial run)</span>' : ''}</td>
 <td class="hide-narrow">${esc(oneLineWhy(c.explanation))}</td>
 </tr>`;
@@ -192,6 +193,7 @@ ${filters([...VERDICTS], 'claims')}
 <tbody>
 ${rows}
 </tbody></table></div>
+${figureSection(r)}
 ${sharingTables(r)}
 <h2 id="tests">Tests not passed</h2>
 ${tests.length ? `<ul>${tests.map((t) => `<li>${badge(t.state)} ${esc(t.name)}: ${esc(t.skipReason ?? (t.errors ?? []).join('; ').slice(0, 500))}</li>`).join('')}</ul>` : '<p>Every test passed.</p>'}
