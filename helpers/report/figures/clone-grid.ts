@@ -143,7 +143,8 @@ function render(r: ClaimsReport): { svg: string } | { missing: string } {
       const first = cellRows.find(Boolean);
       if (!first) continue; // a combination no API's matrix holds: nothing to draw
       const said = cellRows.map((x) => (x ? sharedText(x) : 'not in its matrix'));
-      const title = new Set(said).size === 1 ? `${first.flags}, ${apis.join(' and ')}: ${said[0]}` : `${first.flags}: ${said.map((t, i) => `${apis[i]} ${t}`).join('; ')}`;
+      const title =
+        new Set(said).size === 1 ? `${first.flags}, ${apis.join(' and ')}: ${said[0]}` : `${first.flags}: ${said.map((t, i) => `${apis[i]} ${t}`).join('; ')}`;
       const bands = cellRows.map((x, i) => {
         if (!x) return '';
         const by = round(i * (inner / ms.length));

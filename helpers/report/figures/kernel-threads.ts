@@ -112,7 +112,9 @@ function properties(k: Census, u: UserProcess): Property[] {
       has: k.exe.readable,
       lacks: k.exe.unreadable.ENOENT ?? 0,
       total: n,
-      ...(sum(k.exe.unreadable) - (k.exe.unreadable.ENOENT ?? 0) ? { unread: errnos(Object.fromEntries(Object.entries(k.exe.unreadable).filter(([e]) => e !== 'ENOENT'))) } : {}),
+      ...(sum(k.exe.unreadable) - (k.exe.unreadable.ENOENT ?? 0)
+        ? { unread: errnos(Object.fromEntries(Object.entries(k.exe.unreadable).filter(([e]) => e !== 'ENOENT'))) }
+        : {}),
       user: undefined,
       userFrom: 'no observation of a user process’s exe link in this run',
     },
@@ -148,7 +150,16 @@ function properties(k: Census, u: UserProcess): Property[] {
 }
 
 /** proc(5)'s names of the state letters of /proc/PID/stat. */
-const STATE_NAMES: Record<string, string> = { R: 'running', S: 'sleeping', D: 'disk sleep', I: 'idle', T: 'stopped', t: 'tracing stop', Z: 'zombie', X: 'dead' };
+const STATE_NAMES: Record<string, string> = {
+  R: 'running',
+  S: 'sleeping',
+  D: 'disk sleep',
+  I: 'idle',
+  T: 'stopped',
+  t: 'tracing stop',
+  Z: 'zombie',
+  X: 'dead',
+};
 const STATE_COLOURS = ['#0072B2', '#56B4E9', '#E69F00', '#009E73', '#CC79A7', '#D55E00', '#999999'];
 const W = 420;
 
@@ -176,14 +187,18 @@ function census(k: Census, u: UserProcess, from: string, y0: number): { svg: str
     for (let j = 0; j < count; j++, i++) {
       const x = (i % perRow) * (side + 2);
       const sy = y + Math.floor(i / perRow) * (side + 2);
-      squares.push(`<rect data-role="kthread" data-state="${esc(state)}" x="${x}" y="${sy}" width="${side}" height="${side}" rx="2" fill="${STATE_COLOURS[s % STATE_COLOURS.length]}"/>`);
+      squares.push(
+        `<rect data-role="kthread" data-state="${esc(state)}" x="${x}" y="${sy}" width="${side}" height="${side}" rx="2" fill="${STATE_COLOURS[s % STATE_COLOURS.length]}"/>`,
+      );
     }
   });
   // Kernel threads the census counted with no state recorded: drawn all the same, hollow.
   for (; i < k.count; i++) {
     const x = (i % perRow) * (side + 2);
     const sy = y + Math.floor(i / perRow) * (side + 2);
-    squares.push(`<rect data-role="kthread" x="${x + 0.5}" y="${sy + 0.5}" width="${side - 1}" height="${side - 1}" rx="2" fill="none" stroke="currentColor"/>`);
+    squares.push(
+      `<rect data-role="kthread" x="${x + 0.5}" y="${sy + 0.5}" width="${side - 1}" height="${side - 1}" rx="2" fill="none" stroke="currentColor"/>`,
+    );
   }
   out.push(`<g>${squares.join('')}</g>`);
   y += Math.ceil(k.count / perRow) * (side + 2) + 12;
@@ -229,7 +244,7 @@ function census(k: Census, u: UserProcess, from: string, y0: number): { svg: str
       const lines = wrap(p.label, 26);
       const h = Math.max(16, lines.length * 11 + 4);
       const unread = p.total - p.has - p.lacks;
-      const w = (x: number) => Math.round((BAR * x) / Math.max(1, p.total) * 10) / 10;
+      const w = (x: number) => Math.round(((BAR * x) / Math.max(1, p.total)) * 10) / 10;
       const userText = p.user === undefined ? 'not observed' : p.user ? 'yes' : 'no';
       const tip = `${p.label}: ${p.has} of ${p.total} kernel threads have it, ${p.lacks} lack it${unread ? `, ${unread} not read${p.unread ? ` (${p.unread})` : ''}` : ''}. User process: ${userText} (${p.userFrom}).`;
       const top = y + 4;
@@ -238,9 +253,16 @@ function census(k: Census, u: UserProcess, from: string, y0: number): { svg: str
           lines.map((l, i) => text(0, top + 10 + i * 11, l)).join('') +
           `<rect x="${LABEL}" y="${top + 2}" width="${w(p.has)}" height="10" fill="#1a7f37"/>` +
           `<rect x="${LABEL + w(p.has)}" y="${top + 2}" width="${w(p.lacks)}" height="10" fill="#cf222e"/>` +
-          (unread ? `<rect x="${LABEL + w(p.has + p.lacks)}" y="${top + 2.5}" width="${w(unread) - 0.5}" height="9" fill="none" stroke="currentColor" stroke-dasharray="2 1.5"/>` : '') +
+          (unread
+            ? `<rect x="${LABEL + w(p.has + p.lacks)}" y="${top + 2.5}" width="${w(unread) - 0.5}" height="9" fill="none" stroke="currentColor" stroke-dasharray="2 1.5"/>`
+            : '') +
           text(COUNT, top + 11, `${p.has}/${p.total}`) +
-          text(USER, top + 11, userText, p.user === undefined ? 'class="muted"' : `data-role="user-observed" font-weight="600" fill="${p.user ? '#1a7f37' : '#cf222e'}"`) +
+          text(
+            USER,
+            top + 11,
+            userText,
+            p.user === undefined ? 'class="muted"' : `data-role="user-observed" font-weight="600" fill="${p.user ? '#1a7f37' : '#cf222e'}"`,
+          ) +
           '</g>',
       );
       y += h;
@@ -261,7 +283,14 @@ function render(r: ClaimsReport): { svg: string } | { missing: string } {
   for (const k of cs) {
     if (k.count === 0) {
       // The census ran and saw none: what T1 calls inconclusive, said with what the census saw.
-      parts.push(text(0, y, `No kernel thread was visible from ${from}${k.vanished ? ` (${k.vanished} exited during the census)` : ''}.`, 'data-missing="kernelThreads"'));
+      parts.push(
+        text(
+          0,
+          y,
+          `No kernel thread was visible from ${from}${k.vanished ? ` (${k.vanished} exited during the census)` : ''}.`,
+          'data-missing="kernelThreads"',
+        ),
+      );
       y += 20;
       continue;
     }
@@ -288,8 +317,9 @@ export const kernelThreads: Figure = {
       'user-observed': shown.reduce(
         (n, k) =>
           n +
-          [u.listed, u.tgidIsPid, u.oneTask, u.hasState, u.hasVmSize, k.kthreadd ? u.startedByKernel?.(k.kthreadd.pid) : undefined].filter((x) => x !== undefined)
-            .length,
+          [u.listed, u.tgidIsPid, u.oneTask, u.hasState, u.hasVmSize, k.kthreadd ? u.startedByKernel?.(k.kthreadd.pid) : undefined].filter(
+            (x) => x !== undefined,
+          ).length,
         0,
       ),
     };
