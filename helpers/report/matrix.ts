@@ -189,7 +189,7 @@ export function matrixGrid(m: Matrix, outDir?: string): string {
       const attrs = `data-role="verdict-cell" data-claim="${esc(claim.id)}" data-column="${esc(c.label)}" data-verdict="${esc(verdict)}"`;
       const inner =
         `<title>${esc(title)}</title><rect x="${LEFT + k * cellW + 1}" y="${y + 1}" width="${cellW - 2}" height="${cellH - 2}" rx="2" fill="${colour}"/>` +
-        `<text x="${LEFT + k * cellW + cellW / 2}" y="${y + cellH - 5}" text-anchor="middle" fill="#fff">${VERDICT_GLYPH[verdict] ?? '·'}</text>`;
+        `<text x="${LEFT + k * cellW + cellW / 2}" y="${y + cellH - 5}" text-anchor="middle" font-size="11" font-weight="700" fill="#fff">${VERDICT_GLYPH[verdict] ?? '·'}</text>`;
       out.push(href ? `<a href="${esc(href)}" ${attrs}>${inner}</a>` : `<g ${attrs}>${inner}</g>`);
     });
   });

@@ -313,6 +313,7 @@ export const kernelThreads: Figure = {
     const shown = cs.filter((k) => k.count > 0);
     return {
       kthread: shown.reduce((n, k) => n + k.count, 0),
+      // Seven fields every census has (listing, Tgid, tasks, state, VmSize, maps, exe), and two it has only sometimes.
       property: shown.reduce((n, k) => n + 7 + (k.signal0.length ? 1 : 0) + (k.kthreadd ? 1 : 0), 0),
       'user-observed': shown.reduce(
         (n, k) =>
