@@ -88,7 +88,7 @@ describe('the clone sharing grid', () => {
     expect(expected.accepted! + expected.refused!).toBe(rows.length);
     expect(expected.shared).toBe(rows.reduce((n, x) => n + Object.values(x.shared ?? {}).filter(Boolean).length, 0));
     expect(expected['rule-row']).toBe(resultsOf(list, 'cloneRules').flatMap((x) => x.rows as unknown[]).length);
-    expect(svg).toMatch(/^<svg [^>]*data-figure="clone-grid"/);
+    expect(svg).toMatch(/^<svg [^>]*data-svg="clone-grid"/);
     expect(svg).not.toMatch(/(href|src)="(https?:)?\/\//);
   });
 
@@ -115,20 +115,22 @@ describe('the clone sharing grid', () => {
     const r = reportOf(failed(healthy(), 'cloneMatrix', 'probe clone --matrix failed: clone3: ENOSYS'));
     const out = cloneGrid.render(r);
     expect('svg' in out).toBe(false);
-    expect('missing' in out && out.missing).toMatch(/^No cloneMatrix observation was complete in this run: .*probe clone --matrix failed: clone3: ENOSYS/);
+    expect('missing' in out && out.missing).toMatch(/^every cloneMatrix observation was set aside: .*probe clone --matrix failed: clone3: ENOSYS/);
     expect(cloneGrid.elements(r)).toBeUndefined();
 
     const absent = reportOf(
       healthy().filter((o) => !o.kind.startsWith('clone')),
       [familyFiles('clone').caseFile],
     );
-    expect(cloneGrid.render(absent)).toEqual({ missing: 'No cloneMatrix observation: cases/claims/clone.test.ts did not run (a partial run).' });
+    expect(cloneGrid.render(absent)).toEqual({
+      missing: expect.stringMatching(/^no cloneMatrix observation was recorded in this run \(this run did not run [^)]*cases\/claims\/clone\.test\.ts/),
+    });
 
     const noRules = reportOf(failed(healthy(), 'cloneRules', 'probe clone --try failed: EPERM'));
     const svg = drawn(cloneGrid, noRules);
     expect(countRoles(svg)['rule-row']).toBeUndefined();
     expect(cloneGrid.elements(noRules)!['rule-row']).toBe(0);
-    expect(svg).toMatch(/data-missing="cloneRules">No cloneRules observation was complete/);
+    expect(svg).toMatch(/data-missing="cloneRules">every cloneRules observation was set aside/);
   });
 });
 
@@ -220,16 +222,15 @@ describe('the matrix verdict grid', () => {
   });
 
   test(
-    'in Chromium at 420 px: the grid and both figures hold what the observations say; screenshots under reports/figures/',
+    'in Chromium at 420 px: the matrix grid holds a cell per claim and column, coloured and linked; a screenshot under reports/figures/',
     needs({ cmds: ['chromium'] }),
     async () => {
-      // One page for the three, written where matrix.html would be, so the grid's relative links resolve as they would there.
+      // Written where matrix.html would be, so the grid's relative links resolve as they would there.
+      // (The figures of claims.html, these two included, are checked in Chromium by figures.test.ts.)
       const m = twoColumns();
       const out = join(work.path, 'out');
       mkdirSync(out, { recursive: true });
-      const r = reportOf(healthy());
-      const figures = [cloneGrid, kernelThreads];
-      const body = [`<div id="fig-matrix-grid">${matrixGrid(m, out)}</div>`, ...figures.map((f) => `<div id="fig-${f.id}">${drawn(f, r)}</div>`)].join('');
+      const body = `<div id="fig-matrix-grid">${matrixGrid(m, out)}</div>`;
       writeFileSync(join(out, 'figures.html'), page('figures', body));
       const b = await browser!;
       const p = await b.newPage({ viewport: { width: 420, height: 900 } });
@@ -243,13 +244,9 @@ describe('the matrix verdict grid', () => {
         `file://${join(work.path, 'a', 'claims.html')}#claim-A5`,
       );
       expect(await p.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(420);
-      for (const f of figures) {
-        for (const [role, n] of Object.entries(f.elements(r)!))
-          expect(await p.locator(`[data-figure="${f.id}"] [data-role="${role}"]`).count(), `${f.id} ${role}`).toBe(n);
-      }
       const shots = join(defaultReportDir(), 'figures');
       mkdirSync(shots, { recursive: true });
-      for (const id of ['matrix-grid', ...figures.map((f) => f.id)]) await p.locator(`#fig-${id}`).screenshot({ path: join(shots, `${id}.png`) });
+      await p.locator('#fig-matrix-grid').screenshot({ path: join(shots, 'matrix-grid.png') });
       await p.close();
     },
   );

@@ -17,7 +17,9 @@ import { FLAG_RULE_ERRNO, RESOURCES, refusedCount, type CloneRuleRow, type Share
 import { ObservationIndex } from '../../claims/rule.js';
 import type { ClaimsReport } from '../claims-report.js';
 import { esc } from '../html.js';
-import { missingReason, svgRoot, text, usable, wrap, type Figure } from './figure.js';
+import { svgRoot, text, type Figure } from './figure.js';
+import { usable, whyMissing } from './observed.js';
+import { wrap } from './svg.js';
 
 /** One colour per resource (Okabe-Ito: told apart with the usual colour blindness, and in grey print by position). */
 const RESOURCE_COLOUR: Record<(typeof RESOURCES)[number], string> = {
@@ -53,7 +55,7 @@ function sharedText(x: ShareRow): string {
 
 function render(r: ClaimsReport): { svg: string } | { missing: string } {
   const ms = matrices(r);
-  if (!ms.length) return { missing: missingReason(r, 'cloneMatrix', 'clone') };
+  if (!ms.length) return { missing: whyMissing(r, 'cloneMatrix', 'clone') };
   // The flags in the probe's order: the order in which they first appear in its combinations.
   const flags = [...new Set(ms.flatMap((m) => m.rows.flatMap(flagsOf)))];
   const rowFlags = flags.slice(0, Math.ceil(flags.length / 2));
@@ -161,7 +163,7 @@ function render(r: ClaimsReport): { svg: string } | { missing: string } {
   // The flag rules: one line per rule, one cell per API.
   const rules = ruleRows(r);
   line('Flag sets documented Linux refuses (and controls it accepts)', 'font-weight="600"', BOLD_CHARS);
-  if (!rules.length) line(missingReason(r, 'cloneRules', 'clone'), 'class="muted" data-missing="cloneRules"');
+  if (!rules.length) line(whyMissing(r, 'cloneRules', 'clone'), 'class="muted" data-missing="cloneRules"');
   else {
     y += 12;
     const ruleApis = [...new Set(rules.map((x) => x.api))];

@@ -11,26 +11,15 @@
  */
 import type { ClaimsReport } from '../claims-report.js';
 import { esc } from '../html.js';
+import { cloneGrid } from './clone-grid.js';
+import type { Figure } from './figure.js';
+import { kernelThreads } from './kernel-threads.js';
 import { signalLanding } from './signals.js';
 import { threadGroup } from './thread-group.js';
 
-export interface Figure {
-  /** 'thread-group': the figure's data-figure, its anchor (#figure-ID) and its screenshot's name. */
-  id: string;
-  title: string;
-  /** The claim IDs it bears on (linked from and to them). */
-  claims: string[];
-  /** The SVG (inline, no network, readable printed and at 420 px wide), or why it cannot be drawn. */
-  render(r: ClaimsReport): { svg: string } | { missing: string };
-  /**
-   * How many elements of each data-role the SVG must hold, counted straight
-   * from the observations (not from the render code): e.g. { task: 5,
-   * 'listed-by-readdir': 1 }. Undefined when the figure is missing.
-   */
-  elements(r: ClaimsReport): Record<string, number> | undefined;
-}
+export type { Figure } from './figure.js';
 
-export const FIGURES: Figure[] = [threadGroup, signalLanding];
+export const FIGURES: Figure[] = [threadGroup, signalLanding, cloneGrid, kernelThreads];
 
 const anchorOf = (f: Figure) => `figure-${f.id}`;
 

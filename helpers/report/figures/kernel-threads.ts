@@ -12,7 +12,9 @@ import type { KernelThreadsObservations } from '../../claims/kernel-threads.js';
 import { whereFrom } from '../../claims/kernel-threads.js';
 import type { ClaimsReport } from '../claims-report.js';
 import { esc } from '../html.js';
-import { missingReason, svgRoot, text, usable, wrap, type Figure } from './figure.js';
+import { svgRoot, text, type Figure } from './figure.js';
+import { usable, whyMissing } from './observed.js';
+import { wrap } from './svg.js';
 
 type Census = KernelThreadsObservations['kernelThreads'];
 
@@ -275,7 +277,7 @@ function census(k: Census, u: UserProcess, from: string, y0: number): { svg: str
 
 function render(r: ClaimsReport): { svg: string } | { missing: string } {
   const cs = usable(r, 'kernelThreads').map((o) => o.result);
-  if (!cs.length) return { missing: missingReason(r, 'kernelThreads', 'kernel-threads') };
+  if (!cs.length) return { missing: whyMissing(r, 'kernelThreads', 'kernel-threads') };
   const u = userProcess(r);
   const from = whereFrom(r.environment.initialPidNamespace ?? null);
   let y = 12;
