@@ -23,33 +23,36 @@ export function loadSchema(name: SchemaName): Record<string, unknown> {
   return JSON.parse(readFileSync(SCHEMA_FILES[name], 'utf8')) as Record<string, unknown>;
 }
 
-let validators: Record<SchemaName, ValidateFunction> | undefined;
+let ajv: Ajv2020 | undefined;
+const validators: Partial<Record<SchemaName, ValidateFunction>> = {};
 
-/** Compiled once per process: the matrix schema refers to the claims schema's definitions by its $id. */
+/**
+ * Each schema compiled when first needed, once per process (compiling costs
+ * about 0.1 s; a reader of claims.json never compiles the matrix schema).
+ * Both are added first: the matrix schema refers to the claims schema's
+ * definitions by its $id.
+ */
 function validator(name: SchemaName): ValidateFunction {
-  if (!validators) {
+  if (!ajv) {
     // strict: a keyword Ajv does not know, or an ambiguous type, is an error in the schema itself, not ignored.
     // Except strictRequired: it wants `properties` beside every `required`, and the observation's then/else
     // require properties that the observation schema declares one level up.
-    const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false });
-    ajv.addSchema(loadSchema('claims'));
-    ajv.addSchema(loadSchema('matrix'));
-    const get = (n: SchemaName) => {
-      const id = loadSchema(n).$id as string;
-      const v = ajv.getSchema(id);
-      if (!v) throw new Error(`${SCHEMA_FILES[n]}: Ajv did not register its $id ${id}`);
-      return v;
-    };
-    validators = { claims: get('claims'), matrix: get('matrix') };
+    ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false });
+    for (const n of Object.keys(SCHEMA_FILES) as SchemaName[]) ajv.addSchema(loadSchema(n));
+  }
+  if (!validators[name]) {
+    const id = loadSchema(name).$id as string;
+    const v = ajv.getSchema(id);
+    if (!v) throw new Error(`${SCHEMA_FILES[name]}: Ajv did not register its $id ${id}`);
+    validators[name] = v;
   }
   return validators[name];
 }
 
 /**
  * One line per problem: the JSON pointer of the value, what the schema
- * expected there, and, for a value that is there, what was found. Ajv's
- * wrappers (the failed `if`, "must match a schema in anyOf" beside its
- * branches' own errors) are left out: they repeat what the branches say.
+ * expected there, and, for a value that is there, what was found. A failed
+ * `if` is left out: what its then/else said is reported beside it.
  */
 function describe(errors: ErrorObject[], value: unknown): string[] {
   const at = (pointer: string) => pointer || '/ (the top level)';
