@@ -344,8 +344,15 @@ describe('in a real browser', needs({ cmds: ['chromium'] }), () => {
     const a7 = page.locator('tr[data-claim="A7"] details.claim');
     await a7.locator(':scope > summary').click();
     await expect.poll(() => a7.locator('details.evidence > summary').first().isVisible()).toBe(true);
+    // Evidence is put in when its section opens, from the page's one copy of the observations.
     await a7.locator('details.evidence > summary').first().click();
-    expect(await a7.locator('details.evidence pre').first().textContent()).toContain('rawGetpid');
+    await expect.poll(() => a7.locator('details.evidence pre').first().textContent()).toContain('rawGetpid');
+    // Its "full evidence" link opens that observation, listed once below, with its evidence.
+    await a7.locator('details.evidence a').first().click();
+    const href = (await a7.locator('details.evidence a').first().getAttribute('href'))!;
+    const full = page.locator(`details${href}`);
+    await expect.poll(() => full.getAttribute('open')).not.toBeNull();
+    await expect.poll(() => full.locator('pre').textContent()).toContain('"evidence"');
     await page.selectOption('#verdict', report.claims[0]!.verdict);
     const visible = await page.locator('#claims-table tbody tr:not([hidden])').count();
     expect(visible).toBe(report.claims.filter((c) => c.verdict === report.claims[0]!.verdict).length);

@@ -9,6 +9,7 @@ import { CLAIMS, evaluate, ObservationIndex, VERDICTS, type Verdict } from '../c
 import { CLAIM_CASE_FILES } from '../claims/families.js';
 import type { Environment } from '../harness/environment.js';
 import type { ObservationKind, RecordedObservation } from '../observations.js';
+import { problemsText, schemaPath, schemaProblems } from './schema.js';
 
 /** 2: observations carry `complete` (and `unobserved` when not); claims list `setAside` and `broken`. */
 export const SCHEMA_VERSION = 2;
@@ -209,8 +210,10 @@ export class ReportInputError extends Error {
 }
 
 /**
- * Read and check a claims.json (or a directory holding one). Anything that
- * is not a complete clonelab report of this schema is refused with the reason.
+ * Read and check a claims.json (or a directory holding one) against
+ * schemas/claims.schema.json. Anything that is not a complete clonelab
+ * report of this schema is refused with the reason: the file, the JSON
+ * pointer of each mismatch and what was expected there.
  */
 export function readClaimsReport(path: string): ClaimsReport {
   let file = path;
@@ -240,15 +243,18 @@ export function readClaimsReport(path: string): ClaimsReport {
   if (r.schemaVersion !== SCHEMA_VERSION) {
     throw new ReportInputError(file, `schema version ${JSON.stringify(r.schemaVersion)} is not the one this clonelab reads (${SCHEMA_VERSION})`);
   }
-  if (!Array.isArray(r.claims) || typeof r.environment !== 'object' || !r.tests || !Array.isArray(r.tests.list)) {
-    throw new ReportInputError(file, 'incomplete report: "claims", "environment" or "tests" is missing');
-  }
+  // The published schema says the rest: each mismatch with its JSON pointer and what was expected there.
+  const problems = schemaProblems('claims', value);
+  if (problems.length) throw new ReportInputError(file, `does not match ${schemaPath('claims')}: ${problemsText(problems)}`);
+  const report = value as ClaimsReport;
+  // What a schema cannot say: the claim IDs are this clonelab's, and each claim's observations are in the report.
   const known = new Set(CLAIMS.map((c) => c.id));
-  const unknown = r.claims.map((c) => c?.id).filter((id) => !known.has(id));
+  const unknown = report.claims.map((c) => c.id).filter((id) => !known.has(id));
   if (unknown.length) throw new ReportInputError(file, `unknown claim IDs: ${unknown.join(', ')}`);
-  const bad = r.claims.filter((c) => !(VERDICTS as readonly string[]).includes(c.verdict));
-  if (bad.length) throw new ReportInputError(file, `claims with an unknown verdict: ${bad.map((c) => `${c.id}=${c.verdict}`).join(', ')}`);
-  return r as ClaimsReport;
+  const ids = new Set(report.observations.map((o) => o.id));
+  const dangling = report.claims.flatMap((c) => c.observations.filter((o) => !ids.has(o.id)).map((o) => `${c.id} → ${o.id}`));
+  if (dangling.length) throw new ReportInputError(file, `claims refer to observations the report does not hold: ${dangling.join(', ')}`);
+  return report;
 }
 
 export function summaryLine(r: ClaimsReport): string {

@@ -8,6 +8,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { ClaimsReport } from './claims-report.js';
 import { SCHEMA_VERSION } from './claims-report.js';
 import { writeFileAtomic } from '../harness/fs.js';
+import { checkedJson } from './schema.js';
 import { badge, envList, esc, filters, page, VERDICT_COLOURS } from './html.js';
 
 export interface MatrixColumn {
@@ -248,12 +249,17 @@ ${filters(['differs', 'same'], 'rows')}
   return page('clonelab matrix', body);
 }
 
-/** Write matrix.json, matrix.md and matrix.html into dir (each atomically). */
+/**
+ * Write matrix.json, matrix.md and matrix.html into dir (each atomically),
+ * after checking matrix.json against schemas/matrix.schema.json: a matrix
+ * that does not match is a defect of clonelab, and nothing is written.
+ */
 export function writeMatrix(m: Matrix, dir: string): string[] {
+  const json = checkedJson('matrix', m, join(dir, 'matrix.json'));
   const out: [string, string][] = [
     [join(dir, 'matrix.md'), renderMatrixMarkdown(m)],
     [join(dir, 'matrix.html'), renderMatrixHtml(m, { outDir: dir })],
-    [join(dir, 'matrix.json'), `${JSON.stringify(m, null, 2)}\n`],
+    [join(dir, 'matrix.json'), json],
   ];
   for (const [f, text] of out) writeFileAtomic(f, text);
   return out.map(([f]) => f);

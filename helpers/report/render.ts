@@ -102,31 +102,37 @@ export function renderMarkdown(r: ClaimsReport): string {
   ].join('\n');
 }
 
-const SHARE_COLUMNS: [string, (r: ShareRow) => boolean | undefined][] = [
-  ['memory', (r) => r.shared?.memory],
-  ['files', (r) => r.shared?.files],
-  ['fs', (r) => r.shared?.fs],
-  ['sighand', (r) => r.shared?.sighand],
-  ['sysvsem', (r) => r.shared?.sysvsem],
-  ['same TGID', (r) => r.sameTgid],
-  ['waitable', (r) => r.waitable],
-  ['SIGCHLD', (r) => r.exitSignalToCaller],
-  ["parent is caller's parent", (r) => r.parentIsCallersParent],
-  ['caller suspended', (r) => r.callerSuspended],
+/** A field of ShareRow, as a path: one that names no field fails to compile rather than leave a column empty. */
+type SharePath = ['shared', keyof NonNullable<ShareRow['shared']>] | [Exclude<keyof ShareRow, 'shared'>];
+/**
+ * The columns of the sharing matrix: a label and the path of a field of a
+ * ShareRow (✔ when set, · when not). Data, not code: the page builds the
+ * 256-row tables from the cloneMatrix observation when one is opened
+ * (EVIDENCE_SCRIPT), so the rows are in the page once, as the observation.
+ */
+const SHARE_COLUMNS: [string, SharePath][] = [
+  ['memory', ['shared', 'memory']],
+  ['files', ['shared', 'files']],
+  ['fs', ['shared', 'fs']],
+  ['sighand', ['shared', 'sighand']],
+  ['sysvsem', ['shared', 'sysvsem']],
+  ['same TGID', ['sameTgid']],
+  ['waitable', ['waitable']],
+  ['SIGCHLD', ['exitSignalToCaller']],
+  ["parent is caller's parent", ['parentIsCallersParent']],
+  ['caller suspended', ['callerSuspended']],
 ];
 
 function sharingTables(r: ClaimsReport): string {
   const matrices = r.observations.filter((o): o is ReportObservation<'cloneMatrix'> & { complete: true } => o.kind === 'cloneMatrix' && o.complete);
   const rules = r.observations.find((o): o is ReportObservation<'cloneRules'> & { complete: true } => o.kind === 'cloneRules' && o.complete);
-  const yes = (b: boolean | undefined) => (b === undefined ? '' : b ? '✔' : '·');
+  // Each matrix: its summary now, its 256 rows when opened (filled from the observation by EVIDENCE_SCRIPT).
   const matrixHtml = matrices
     .map((m) => {
       const res = m.result;
-      return `<details><summary>${esc(res.api)}: ${res.rows.filter((x) => x.accepted).length} of ${res.rows.length} combinations accepted (${res.perComboUs.toFixed(0)} µs each)</summary>
+      return `<details data-obs="${esc(m.id)}" data-fill="share-table"><summary>${esc(res.api)}: ${res.rows.filter((x) => x.accepted).length} of ${res.rows.length} combinations accepted (${res.perComboUs.toFixed(0)} µs each)</summary>
 <div class="scroll"><table><caption class="muted">What a child made with these flags shared with its creator (✔ shared, · not)</caption>
-<thead><tr><th scope="col">flags</th><th scope="col">result</th>${SHARE_COLUMNS.map(([n]) => `<th scope="col">${esc(n)}</th>`).join('')}</tr></thead><tbody>
-${res.rows.map((x) => `<tr><th scope="row">${esc(x.flags)}</th><td>${x.accepted ? 'accepted' : esc(x.errno)}</td>${SHARE_COLUMNS.map(([, f]) => `<td class="c">${yes(f(x))}</td>`).join('')}</tr>`).join('\n')}
-</tbody></table></div></details>`;
+<thead><tr><th scope="col">flags</th><th scope="col">result</th>${SHARE_COLUMNS.map(([n]) => `<th scope="col">${esc(n)}</th>`).join('')}</tr></thead><tbody></tbody></table></div></details>`;
     })
     .join('\n');
   const rulesRows = rules?.result.rows ?? [];
@@ -138,18 +144,87 @@ ${rulesRows.map((x) => `<tr><td>${esc(x.rule)}</td><td>${esc(x.api)}</td><td>${e
   return `<h2 id="sharing">clone(2) sharing matrix</h2>${matrixHtml || '<p class="muted">The sharing matrix was not observed in this run.</p>'}<h2 id="errnos">Refused flag sets (errno table)</h2>${rulesHtml}`;
 }
 
+/** How much of a result a claim's own evidence shows (its link leads to the whole, listed once below the claims). */
+const CLAIM_RESULT_CHARS = 3000;
+
+/**
+ * Every observation's result and evidence, once, as JSON in an inert
+ * <script type="application/json">: the page parses it only when a section
+ * that shows one is opened. "<" is written \u003c so that no text in the
+ * evidence (a /proc dump, a transcript) can end the script element.
+ */
+function evidenceData(r: ClaimsReport): string {
+  const data = {
+    observations: Object.fromEntries(r.observations.map((o) => [o.id, { result: shownResult(o), evidence: o.evidence }])),
+    shareColumns: SHARE_COLUMNS,
+  };
+  return `<script type="application/json" id="clonelab-evidence">${JSON.stringify(data).replace(/</g, '\\u003c')}</script>`;
+}
+
+/**
+ * Puts evidence into a <details data-obs=ID data-fill=...> the first time it
+ * opens (or before printing, when every <details> opens): "result" shows the
+ * observation's result (its first data-max characters), "all" its result and evidence, "share-table" the
+ * rows of a cloneMatrix observation under SHARE_COLUMNS. A link to an
+ * observation's anchor opens it.
+ */
+const EVIDENCE_SCRIPT = `
+(() => {
+  const source = document.getElementById('clonelab-evidence');
+  let data;
+  const get = () => (data ??= JSON.parse(source.textContent));
+  const json = (v) => JSON.stringify(v, null, 1);
+  const mark = (v) => (v === undefined || v === null ? '' : v ? '\u2714' : '\u00b7');
+  function fill(d) {
+    if (d.dataset.filled) return;
+    d.dataset.filled = 'true';
+    const o = get().observations[d.dataset.obs];
+    if (!o) return;
+    if (d.dataset.fill === 'share-table') {
+      const body = d.querySelector('tbody');
+      for (const row of o.result.rows) {
+        const tr = body.insertRow();
+        const th = document.createElement('th');
+        th.scope = 'row';
+        th.textContent = row.flags;
+        tr.append(th);
+        tr.insertCell().textContent = row.accepted ? 'accepted' : row.errno;
+        for (const [, path] of get().shareColumns) {
+          const td = tr.insertCell();
+          td.className = 'c';
+          td.textContent = mark(path.reduce((v, k) => (v == null ? v : v[k]), row));
+        }
+      }
+    } else {
+      const text = json(d.dataset.fill === 'all' ? o : o.result);
+      const max = Number(d.dataset.max || Infinity);
+      d.querySelector('pre').textContent = text.length <= max ? text : text.slice(0, max) + '\\n\u2026 (' + (text.length - max) + ' more characters: see the full evidence)';
+    }
+  }
+  document.addEventListener('toggle', (e) => { if (e.target.open && e.target.dataset && e.target.dataset.obs) fill(e.target); }, true);
+  window.addEventListener('beforeprint', () => document.querySelectorAll('details[data-obs]').forEach(fill));
+  function openTarget() {
+    const t = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    if (t && t.tagName === 'DETAILS') { t.open = true; fill(t); }
+  }
+  window.addEventListener('hashchange', openTarget);
+  openTarget();
+})();
+`;
+
 const anchor = (id: string) => `obs-${id.replace(/[^A-Za-z0-9_-]+/g, '-')}`;
 
 export function renderHtml(r: ClaimsReport): string {
   const rows = r.claims
     .map((c) => {
       const obs = observationsOf(r, c);
-      // Inline: what each observation found (trimmed); the full evidence is listed once, below.
+      // What each observation found, put in from the page's one copy of the observations when opened;
+      // the evidence (probe records, /proc text) is listed once, below.
       const evidence = obs.length
         ? obs
             .map(
               (o) =>
-                `<details class="evidence"><summary>${esc(o.id)} <span class="muted">(${esc(o.test)}: ${esc(o.testState)})</span></summary><pre>${esc(trim(JSON.stringify(shownResult(o), null, 1), 3000))}</pre><p><a href="#${anchor(o.id)}">full evidence</a></p></details>`,
+                `<details class="evidence" data-obs="${esc(o.id)}" data-fill="result" data-max="${CLAIM_RESULT_CHARS}"><summary>${esc(o.id)} <span class="muted">(${esc(o.test)}: ${esc(o.testState)})</span></summary><pre></pre><p><a href="#${anchor(o.id)}">full evidence</a></p></details>`,
             )
             .join('')
         : '<p class="muted">No observation was used for this claim.</p>';
@@ -172,7 +247,7 @@ ${figureLinks(c.id)}<h3 class="muted">Evidence</h3>${evidence}${aside}${broken}<
   const allObservations = r.observations
     .map(
       (o) =>
-        `<details id="${anchor(o.id)}"><summary>${esc(o.id)} <span class="muted">(${esc(o.test)}: ${esc(o.testState)})</span></summary><pre>${esc(trim(JSON.stringify({ result: shownResult(o), evidence: o.evidence }, null, 1), 60000))}</pre></details>`,
+        `<details id="${anchor(o.id)}" data-obs="${esc(o.id)}" data-fill="all"><summary>${esc(o.id)} <span class="muted">(${esc(o.test)}: ${esc(o.testState)})</span></summary><pre></pre></details>`,
     )
     .join('\n');
   const counts = VERDICTS.map((v) => `<li>${badge(v)} <strong data-count="${v}">${r.summary[v]}</strong></li>`).join('');
@@ -205,10 +280,13 @@ ${
     : ''
 }
 <h2 id="observations">All observations, with their evidence</h2>
+<noscript><p>This page puts each observation's result and evidence in when its section is opened, with JavaScript; without it, read them in claims.json beside this page.</p></noscript>
 ${allObservations || '<p class="muted">None.</p>'}
 <h2 id="environment">Environment</h2>
 ${envList(r.environment as unknown as Record<string, unknown>)}
-</main>`;
+</main>
+${evidenceData(r)}
+<script>${EVIDENCE_SCRIPT}</script>`;
   return page(`clonelab report: ${r.environment.kernelRelease}`, body);
 }
 
