@@ -113,6 +113,9 @@ const lseekSeen = (forks: readonly { offsetSeenByParent: number }[]): string =>
 /** The distinct flag rules of some cloneRules rows ("CLONE_THREAD needs CLONE_SIGHAND"), for a summary. */
 const ruleNames = (rows: readonly CloneRuleRow[]): string[] => [...new Set(rows.map((r) => r.rule))];
 
+/** The CLONE_NEW* flags (without CLONE_) of some cloneRules rows: "NEWPID", "NEWUSER". */
+const newNamespaces = (rows: readonly CloneRuleRow[]): string[] => [...new Set(rows.flatMap((r) => r.flags.split('|').filter((f) => f.startsWith('NEW'))))];
+
 /** A summary's clause for rows whose sharing did not follow the flags. */
 const mismatchBrief = (mism: readonly string[]): string => `in ${plural(mism.length, 'case')}, first ${mism[0]}`;
 
@@ -143,7 +146,10 @@ export const CLONE_CLAIMS: Claim[] = [
       if (!rules.refused.length && !rules.accepted.length) {
         const flagSets = 'The flag sets that would make a thread without shared handlers or memory';
         const why = rules.environment.length ? `${plural(rules.environment.length, 'flag set')} refused by the environment` : 'no such cloneRules row';
-        throw new Inconclusive(`${flagSets} were not judged: ${notJudged(rules.environment)}.`, `the flag sets that would break the sharing were not judged (${why})`);
+        throw new Inconclusive(
+          `${flagSets} were not judged: ${notJudged(rules.environment)}.`,
+          `the flag sets that would break the sharing were not judged (${why})`,
+        );
       }
       // The matrix holds every CLONE_THREAD combination without CLONE_SIGHAND, and CLONE_SIGHAND without CLONE_VM.
       const loose = (r: ShareRow) => (hasFlag(r, 'THREAD') && !hasFlag(r, 'SIGHAND')) || (hasFlag(r, 'SIGHAND') && !hasFlag(r, 'VM'));
@@ -253,10 +259,11 @@ export const CLONE_CLAIMS: Claim[] = [
         "the third joined the caller's thread group";
       const libcText = libc.length ? ` What libc itself calls, seen by strace: ${libc.join('; ')}.` : '';
       const made = kinds.map((k) => k.kind.replace(/ \(.*\)$/, ''));
+      const madeText = made.length > 1 ? `${made.slice(0, -1).join(', ')} and ${made.at(-1)}` : made.join('');
       return {
         verdict: 'confirmed',
         explanation: `Raw clone(2) created ${kinds.map((k) => k.kind).join(', ')}: ${each}.${libcText}`,
-        summary: `Raw clone(2) created ${made.join(', ')}, each behaving as its kind does.`,
+        summary: `Raw clone(2) created ${madeText}, each behaving as its kind does.`,
       };
     },
   },
@@ -275,7 +282,12 @@ export const CLONE_CLAIMS: Claim[] = [
         'accepted child of the sharing matrix',
       );
       const mism = flagMismatches(rows);
-      if (mism.length) return { verdict: 'refuted', explanation: `Sharing did not follow the flags: ${list(mism)}.`, summary: `Sharing did not follow the flags ${mismatchBrief(mism)}.` };
+      if (mism.length)
+        return {
+          verdict: 'refuted',
+          explanation: `Sharing did not follow the flags: ${list(mism)}.`,
+          summary: `Sharing did not follow the flags ${mismatchBrief(mism)}.`,
+        };
       const forks = nonEmpty(o.all('forkLikeShares'), 'fork-like child (forkLikeShares)').map((f) => f.result);
       const rules = ruleOutcome(o);
       const refusedRules = rules.refused;
@@ -398,9 +410,12 @@ export const CLONE_CLAIMS: Claim[] = [
         inner.length ? `"its own PID" is per PID namespace: ${list(inner.map(bothPids), 4)}` : '',
       ].filter(Boolean);
       const held = `Each of the ${tasks.length} tasks of ${o.all('threadGroupIds').length} thread groups had a PID of its own.${sharedNote}`;
-      const differing = [...new Set(pairs.flatMap((p) => p.diffs))];
+      const words = { sameTgid: 'thread group', waitable: 'being waitable', exitSignalToCaller: 'exit signal' } as const;
+      const differing = [...new Set(pairs.flatMap((p) => p.diffs))].map((d) => words[d]);
       const briefs = [
-        differing.length ? `without CLONE_THREAD a child sharing memory and handlers differed in ${differing.join(', ')}, so the kernel tells threads apart` : '',
+        differing.length
+          ? `without CLONE_THREAD a child sharing memory and handlers differed in ${differing.join(', ')}, so the kernel tells threads apart`
+          : '',
         inner[0] ? `a PID is per namespace (task ${inner[0].outerPid} was ${inner[0].innerPid} inside)` : '',
       ];
       if (nuances.length) return { verdict: 'nuanced', explanation: `${held} But ${nuances.join('; and ')}.`, summary: oneLine('Not only sharing: ', briefs) };
@@ -426,7 +441,11 @@ export const CLONE_CLAIMS: Claim[] = [
       const threads = threadRows(o);
       const mism = flagMismatches(threads);
       if (mism.length) {
-        return { verdict: 'refuted', explanation: `Threads' sharing did not follow the flags: ${list(mism)}.`, summary: `Threads' sharing did not follow the flags ${mismatchBrief(mism)}.` };
+        return {
+          verdict: 'refuted',
+          explanation: `Threads' sharing did not follow the flags: ${list(mism)}.`,
+          summary: `Threads' sharing did not follow the flags ${mismatchBrief(mism)}.`,
+        };
       }
       const optional = RESOURCES.filter((res) => threads.some((r) => r.shared?.[res]) && threads.some((r) => !r.shared?.[res]));
       const forced = RESOURCES.filter((res) => threads.every((r) => r.shared?.[res]));
@@ -461,12 +480,12 @@ export const CLONE_CLAIMS: Claim[] = [
       const forcedText = `${forced.join(' and ')} ${forced.length > 1 ? 'were' : 'was'}`;
       const whyText = why.length ? `: ${why.join(', ')}${ruleText}` : '';
       const refusedText = refusedWithout.length
-        ? `: CLONE_THREAD without CLONE_${refusedWithout.map((res) => RESOURCE_FLAG[res]).join(' or CLONE_')} was refused`
+        ? ` (CLONE_THREAD without CLONE_${refusedWithout.map((res) => RESOURCE_FLAG[res]).join(' or CLONE_')} was refused)`
         : '';
       return {
         verdict: 'nuanced',
         explanation: `${children}, ${decided}; but ${forcedText} shared by every thread${whyText}.${environmentNote(rules.environment)}`,
-        summary: `Not for everything: ${forcedText} shared by every thread whatever the flags${refusedText}.`,
+        summary: `The flags do not decide everything: ${forcedText} shared by every thread whatever the flags${refusedText}.`,
       };
     },
   },
@@ -486,7 +505,11 @@ export const CLONE_CLAIMS: Claim[] = [
       const refused = nones.filter((r) => !r.accepted);
       if (refused.length) {
         const refusals = list(refused.map((r) => `${r.api} refused it with ${r.errno ?? 'no errno recorded'}`));
-        return { verdict: 'refuted', explanation: `A child with no sharing flag could not be made: ${refusals}.`, summary: `A child with no sharing flag could not be made: ${refusals}.` };
+        return {
+          verdict: 'refuted',
+          explanation: `A child with no sharing flag could not be made: ${refusals}.`,
+          summary: `A child with no sharing flag could not be made: ${refusals}.`,
+        };
       }
       const sharedAnyway = nones.flatMap((r) => RESOURCES.filter((res) => r.shared?.[res]).map((res) => `${res} (${r.api})`));
       if (sharedAnyway.length) {
@@ -660,7 +683,11 @@ export const CLONE_CLAIMS: Claim[] = [
       const threads = threadRows(o);
       const mism = flagMismatches(threads);
       if (mism.length) {
-        return { verdict: 'refuted', explanation: `Threads' sharing did not follow the flags: ${list(mism)}.`, summary: `Threads' sharing did not follow the flags ${mismatchBrief(mism)}.` };
+        return {
+          verdict: 'refuted',
+          explanation: `Threads' sharing did not follow the flags: ${list(mism)}.`,
+          summary: `Threads' sharing did not follow the flags ${mismatchBrief(mism)}.`,
+        };
       }
       const forced = RESOURCES.filter((res) => threads.every((r) => r.shared?.[res]));
       const optional = RESOURCES.filter((res): res is Resource => !forced.includes(res));
@@ -680,7 +707,11 @@ export const CLONE_CLAIMS: Claim[] = [
       const accepted = ns.accepted.length ? ` The kernel accepted ${acceptedAgainstDocs(ns.accepted)}.` : '';
       const briefs = [
         forced.length ? `${forced.join(' and ')} ${forced.length > 1 ? 'were' : 'was'} shared by every thread whatever the flags` : '',
-        ns.refused.length ? `the kernel refused ${ruleNames(ns.refused).join(' and ')}` : '',
+        ns.refused.length
+          ? newNamespaces(ns.refused).length
+            ? `the kernel refused CLONE_THREAD with CLONE_${newNamespaces(ns.refused).join(' or CLONE_')}`
+            : `the kernel refused ${list(ruleNames(ns.refused))}`
+          : '',
       ];
       return nuances.length
         ? {

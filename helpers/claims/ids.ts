@@ -338,7 +338,11 @@ export const IDS_CLAIMS: Claim[] = [
       const { tasks, groups, partial, singles } = judgedTasks(o);
       const j = judgeBothWays(tasks, 'getpid', 'Tgid');
       if (j.libcWrong.length || j.rawWrong.length) {
-        return { verdict: 'refuted', explanation: `getpid did not return the TGID in every task: ${j.text.join(', ')}.${partialNote(partial)}`, summary: j.first };
+        return {
+          verdict: 'refuted',
+          explanation: `getpid did not return the TGID in every task: ${j.text.join(', ')}.${partialNote(partial)}`,
+          summary: j.first,
+        };
       }
       const singleText = plural(singles, 'single-threaded process', 'single-threaded processes');
       return {
@@ -424,7 +428,8 @@ export const IDS_CLAIMS: Claim[] = [
             const off = r.tasks.filter((t) => w.of(t) !== t.statusTgid);
             const said = list([...new Set(off.map((t) => t.statusTgid))]);
             if (off.length) offGroup.push(`in ${g.variant} ${w.name} returned ${values[0]} to every task, while their status said Tgid ${said}`);
-            if (off.length) offBrief ??= `In ${g.variant}, ${w.name} returned one value, ${values[0]}, to every task, but not the Tgid ${said} the kernel shows.`;
+            if (off.length)
+              offBrief ??= `In ${g.variant}, ${w.name} returned one value, ${values[0]}, to every task, but not the Tgid ${said} the kernel shows.`;
           }
         }
       }

@@ -135,7 +135,15 @@ export function evaluate(claim: Claim, index: ObservationIndex): Evaluation {
   const setAside = readsOf(claim).flatMap((k) => index.setAside(k));
   if (!claim.decide) {
     const explanation = 'No rule of this version of clonelab judges this claim.';
-    return { verdict: 'inconclusive', explanation, summary: notJudged('no rule of this version of clonelab judges it'), read: [], readEnv: [], used: [], setAside };
+    return {
+      verdict: 'inconclusive',
+      explanation,
+      summary: notJudged('no rule of this version of clonelab judges it'),
+      read: [],
+      readEnv: [],
+      used: [],
+      setAside,
+    };
   }
   const missing = claim.needs.filter((k) => !index.has(k));
   if (missing.length) {
@@ -150,7 +158,9 @@ export function evaluate(claim: Claim, index: ObservationIndex): Evaluation {
       ]
         .filter(Boolean)
         .join(' '),
-      summary: notJudged(`this run did not completely observe ${list(missing, 3)}, which the rule needs${aside.length ? ` (${plural(aside.length, 'observation')} set aside)` : ''}`),
+      summary: notJudged(
+        `this run did not completely observe ${list(missing, 3)}, which the rule needs${aside.length ? ` (${plural(aside.length, 'observation')} set aside)` : ''}`,
+      ),
       read: [],
       readEnv: [],
       used: [],

@@ -103,22 +103,22 @@ function judgeCensus(k: Census, vantage: Vantage): { verdict: 'confirmed' | 'nua
   const unlikeBrief: string[] = [];
   if (k.noVmSize) {
     unlike.push(`${of(k.noVmSize)} have no VmSize line in status, i.e. no user address space`);
-    unlikeBrief.push(`${of(k.noVmSize)} have no user address space`);
+    unlikeBrief.push(`no user address space in ${of(k.noVmSize)}`);
   }
   if (k.maps.empty) {
     unlike.push(`${of(k.maps.empty)} have an empty /proc/PID/maps`);
-    unlikeBrief.push(`${of(k.maps.empty)} have empty maps`);
+    unlikeBrief.push(`empty maps in ${of(k.maps.empty)}`);
   }
   const noExe = k.exe.unreadable.ENOENT ?? 0;
   if (noExe) {
     unlike.push(`the exe link of ${of(noExe)} gave ENOENT: no executable file behind them`);
-    unlikeBrief.push(`${of(noExe)} have no executable`);
+    unlikeBrief.push(`no executable in ${of(noExe)}`);
   }
   if (k.kthreadd && k.childrenOfKthreadd) {
     const children = k.childrenOfKthreadd === n - 1 ? `all ${n - 1} others` : `${k.childrenOfKthreadd} of the other ${n - 1}`;
     const started = "started by the kernel, not by a user process's clone(2)";
     unlike.push(`kthreadd (PID ${k.kthreadd.pid}) has parent ${k.kthreadd.ppid}, and ${children} are its children: ${started}`);
-    unlikeBrief.push(`${children} were started by kthreadd (PID ${k.kthreadd.pid}), not by a process`);
+    unlikeBrief.push(`${children} started by kthreadd, not by a process`);
   }
 
   // What could not be looked at: limits, not differences.
@@ -160,7 +160,7 @@ function judgeCensus(k: Census, vantage: Vantage): { verdict: 'confirmed' | 'nua
     return {
       verdict: 'nuanced',
       text: `${found}. Like processes: ${likeText}. ${differ}${notSeen}`,
-      summary: oneLine(`${n} kernel threads are listed and scheduled like processes, but unlike user processes: `, unlikeBrief),
+      summary: oneLine(`${n} kernel threads look like processes in /proc, but unlike them: `, unlikeBrief, ', '),
     };
   }
   return {

@@ -150,7 +150,9 @@ export const NAMESPACES_CLAIMS: Claim[] = [
         const inside = repeats.length ? `, while inside, numbers named several tasks: ${list(repeats, 2)}` : '';
         const hostDistinct = `the host's numbers were distinct among tasks alive at once${inside}${pid1 ? `; ${pid1}` : ''}`;
         limits.push(`a task in a PID namespace has one PID per level: ${multi.length} of ${all.length} had several, e.g. ${example}; ${hostDistinct}`);
-        limitBriefs.push(`${multi.length} of ${all.length} tasks in PID namespaces had one PID per level (NSpid ${deepest.t.nspid.join(' / ')}), unique only on the host`);
+        limitBriefs.push(
+          `${multi.length} of ${all.length} tasks in PID namespaces had one PID per level (NSpid ${deepest.t.nspid.join(' / ')}), unique only on the host`,
+        );
       }
       if (initial === false) {
         limits.push(`this run itself looked from ${whereFrom(initial)}, so even its outermost PIDs are one namespace's, not the whole system's`);

@@ -186,7 +186,10 @@ export const PROC_CLAIMS: Claim[] = [
         return {
           verdict: 'nuanced',
           explanation: `${scanText}; ${held}. But the listing did not hold every TGID: ${absent}, so not every thread group has a listed directory.`,
-          summary: `Not every TGID was listed: the live probe process${many ? 'es' : ''} ${list(missing.map((l) => l.tgid), 3)} ${many ? 'were' : 'was'} missing from /proc.`,
+          summary: `Not every TGID was listed: the live probe process${many ? 'es' : ''} ${list(
+            missing.map((l) => l.tgid),
+            3,
+          )} ${many ? 'were' : 'was'} missing from /proc.`,
         };
       }
       return {
@@ -308,7 +311,9 @@ export const PROC_CLAIMS: Claim[] = [
           const stderr = s.cdStderr ? ` ("${s.cdStderr}")` : '';
           const butProcess = s.processCdExit === 0 ? `, while cd /proc/${s.tgid} worked in the same shell` : '';
           refuting.push(`${s.shell} (${s.shellPath}): cd /proc/${s.tid} exited ${s.exitCode}${pwd}${stderr}${butProcess}`);
-          refutingBrief.push(`in ${s.shell}, cd /proc/${s.tid} exited ${s.exitCode}${s.pwd !== undefined && s.pwd !== `/proc/${s.tid}` ? ` with pwd ${s.pwd}` : ''}`);
+          refutingBrief.push(
+            `in ${s.shell}, cd /proc/${s.tid} exited ${s.exitCode}${s.pwd !== undefined && s.pwd !== `/proc/${s.tid}` ? ` with pwd ${s.pwd}` : ''}`,
+          );
         } else if (s.statusPid !== s.tid || s.statusTgid !== s.tgid) {
           const pid = present(s.statusPid, `the Pid line ${s.shell} read in /proc/${s.tid}`);
           const tgid = present(s.statusTgid, `the Tgid line ${s.shell} read in /proc/${s.tid}`);
@@ -370,8 +375,8 @@ export const PROC_CLAIMS: Claim[] = [
         if (reached(u.lookup)) {
           limits.push(`/proc/${u.pid}, a number at pid_max (${u.pidMax}) that no task can have, could be entered`);
           limitBriefs.push(`/proc/${u.pid}, at pid_max, could be entered`);
-        }
-        else bounds.push(`pid_max itself (${u.pidMax}), which no task can have, gave ${noSuchTask(u.lookup) ? 'ENOENT, as expected' : lookupSteps(u.lookup)}`);
+        } else
+          bounds.push(`pid_max itself (${u.pidMax}), which no task can have, gave ${noSuchTask(u.lookup) ? 'ENOENT, as expected' : lookupSteps(u.lookup)}`);
       }
 
       const hidepids = o.all('hidepidLookup').map((h) => h.result);
@@ -431,10 +436,18 @@ export const PROC_CLAIMS: Claim[] = [
         notSeen.length ? ` Not observed in this run: ${notSeen.join('; ')}.` : '',
       ].join('');
       if (limits.length) {
-        return { verdict: 'nuanced', explanation: `${held} But not for every PID: ${limits.join('; ')}.${tail}`, summary: oneLine('Not for every PID: ', limitBriefs) };
+        return {
+          verdict: 'nuanced',
+          explanation: `${held} But not for every PID: ${limits.join('; ')}.${tail}`,
+          summary: oneLine('Not for every PID: ', limitBriefs),
+        };
       }
       const enteredBy = `from C (${plural(hidden.length, 'TID')}) and with cd in ${both(shells.map((s) => s.shell))}`;
-      return { verdict: 'confirmed', explanation: `${held}${tail}`, summary: `Thread TIDs absent from ls /proc were entered ${enteredBy}, each reaching the thread's own entry.` };
+      return {
+        verdict: 'confirmed',
+        explanation: `${held}${tail}`,
+        summary: `Thread TIDs absent from ls /proc were entered ${enteredBy}, each reaching the thread's own entry.`,
+      };
     },
   },
 ];

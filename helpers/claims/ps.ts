@@ -80,7 +80,11 @@ export const PS_CLAIMS: Claim[] = [
       const pByTid = views.filter((v) => v.kind === 'byTid').map(byTid);
       const tail = pByTid.length ? ` ${pByTid.join('; ')}.` : '';
       /** Commands, quoted, a few named and the rest counted: for the summary. */
-      const cmds = (vs: readonly Seen[]) => list(vs.map((v) => `\`${v.cmd}\``), 2);
+      const cmds = (vs: readonly Seen[]) =>
+        list(
+          vs.map((v) => `\`${v.cmd}\``),
+          2,
+        );
 
       if (!plainOk.length && !threadOk.length) {
         throw new Inconclusive(
