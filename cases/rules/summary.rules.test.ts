@@ -37,7 +37,7 @@ describe('summaryFault', () => {
 
   test.each([
     ['refuted, naming the refusal', 'refuted', B4_EXPLANATION, 'The kernel refused 256 of 512 combinations (EINVAL; first clone SIGHAND).'],
-    ['nuanced, naming the nuance', 'nuanced', A6_EXPLANATION, 'After pthread_exit in main, 3 threads of TGID 10543 ran on with it a zombie.'],
+    ['nuanced, naming the nuance', 'nuanced', A6_EXPLANATION, 'After pthread_exit in main, 3 threads of TGID 10543 ran on while it was a zombie.'],
     ['with "e.g." inside', 'refuted', B4_EXPLANATION, 'The kernel refused 256 combinations (e.g. clone SIGHAND) with EINVAL.'],
     [
       'inconclusive, naming what was missing',

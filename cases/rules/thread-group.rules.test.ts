@@ -114,7 +114,7 @@ ruleCases(
   {
     verdict: 'nuanced',
     says: ['had PID = TGID', 'a zombie (state Z)', 'was handled by thread', 'handed over'],
-    summarySays: ['not always a live main thread', /threads of TGID \d+ ran on with it a zombie/],
+    summarySays: ['not always a live main thread', /threads of TGID \d+ ran on while it was a zombie/],
   },
   [
     {

@@ -8,7 +8,7 @@
  * any task, the claim says so and is not confirmed.
  */
 import { type Claim, Inconclusive, nonEmpty, type ObservationIndex, type Usable } from './rule.js';
-import { list, plural } from './prose.js';
+import { list, oneLine, plural } from './prose.js';
 
 /** IDs one task reported about itself, and what its own /proc status said. */
 export interface TaskIds {
@@ -174,8 +174,12 @@ function judgeBothWays(
   if (isNonEmpty(rawWrong)) text.push(`the ${call} system call did ${wrongIn(rawWrong, tasks.length, rawOf, want, field)}`);
   if (libcWrong.length && !rawWrong.length) text.push(`while the ${call} system call returned the ${field} in all ${tasks.length}`);
   if (rawWrong.length && !libcWrong.length && withLibc.length) text.push(`while libc ${call} returned the ${field} in all ${withLibc.length}`);
-  // The first way of asking that went wrong, for the one-line summary (before the disagreement is appended).
-  const first = `${text[0]?.replace(/^the /, 'The ').replace(/^libc /, 'Libc ') ?? ''}.`;
+  // The first way of asking that went wrong, standing alone, for the one-line summary.
+  const first = isNonEmpty(libcWrong)
+    ? `Libc ${call} returned something other than the ${field} ${wrongIn(libcWrong, withLibc.length, libcOf, want, field)}.`
+    : isNonEmpty(rawWrong)
+      ? `The ${call} system call returned something other than the ${field} ${wrongIn(rawWrong, tasks.length, rawOf, want, field)}.`
+      : '';
   const split = disagreement(tasks, call);
   if (split) text[text.length - 1] += `.${split}`;
   return { libcWrong, rawWrong, noWrapper, text, first };
@@ -483,14 +487,18 @@ export const IDS_CLAIMS: Claim[] = [
       for (const p of procs) nonEmpty(p.result.statusKeys, `field of process ${p.result.pid}'s /proc status`);
       for (const g of judged) nonEmpty(g.result.statusKeySets, `list of status fields of the tasks of ${g.variant}`);
       const problems: string[] = [];
+      /** Each problem in brief (counts, not lists), for the summary. */
+      const briefs: string[] = [];
       // A PID of its own: not shared with another task of the group, and not the TGID.
       for (const g of judged) {
         const r = g.result;
         const pids = r.tasks.map((t) => t.statusPid);
         const dup = [...new Set(pids.filter((x, i) => pids.indexOf(x) !== i))];
         if (dup.length) problems.push(`in ${g.variant} Pid ${list(dup)} belonged to more than one task`);
+        if (dup.length) briefs.push(`in ${g.variant} Pid ${list(dup, 2)} belonged to more than one task`);
         const asTgid = r.tasks.filter((t) => t.role === 'thread' && t.statusPid === t.statusTgid);
         if (asTgid.length) problems.push(`in ${g.variant} threads ${list(asTgid.map((t) => t.tid))} had the TGID as their Pid`);
+        if (asTgid.length) briefs.push(`in ${g.variant} ${plural(asTgid.length, 'thread')} had the TGID as Pid`);
       }
       // A status like a process's: the same fields as an independent single-threaded process's /proc/PID/status.
       for (const p of procs) {
@@ -505,15 +513,21 @@ export const IDS_CLAIMS: Claim[] = [
               !missing.length && !extra.length ? 'had the same fields in another order' : '',
             ];
             problems.push(`the status of tasks in ${g.variant} ${differences.filter(Boolean).join(' and ')} compared with process ${p.result.pid}'s`);
+            const their = `process ${p.result.pid}'s`;
+            const counted = [
+              missing.length ? `lacked ${plural(missing.length, 'field')} of ${their}` : '',
+              extra.length ? `had ${plural(extra.length, 'field')} that ${their} lacks` : '',
+              !missing.length && !extra.length ? `had ${their} fields in another order` : '',
+            ];
+            briefs.push(`the status of tasks in ${g.variant} ${counted.filter(Boolean).join(' and ')}`);
           }
         }
       }
-      if (isNonEmpty(problems)) {
-        const more = problems.length > 1 ? ` (and ${problems.length - 1} more differences)` : '';
+      if (problems.length) {
         return {
           verdict: 'refuted',
           explanation: `Threads did not each look like a process to the kernel: ${problems.join('; ')}.${partialNote(partial)}`,
-          summary: `A thread did not look like a process to the kernel: ${problems[0]}${more}.`,
+          summary: oneLine('A thread did not look like a process to the kernel: ', briefs),
         };
       }
       const n = threads.length;

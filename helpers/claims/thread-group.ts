@@ -105,6 +105,8 @@ export interface ThreadGroupObservations {
 function decideA1(o: ObservationIndex) {
   const runs = nonEmpty(o.all('schedPerTask'), 'scheduling experiment (schedPerTask)');
   const spread: string[] = [];
+  /** Each spread setting in brief (counts, not lists), for the summary. */
+  const spreadBrief: string[] = [];
   const perTask: string[] = [];
   const groupPid: string[] = [];
   /** Each finding in brief, for the summary. */
@@ -130,7 +132,10 @@ function decideA1(o: ObservationIndex) {
     }
     const niceMoved = others.filter((t) => t.nice === sp.niceWanted && t.niceBefore !== sp.niceWanted);
     const moved = list(niceMoved.map((t) => `${t.tid} (${t.niceBefore} to ${t.nice})`));
-    if (niceMoved.length) spread.push(`setpriority(PRIO_PROCESS, ${sp.target}, ${sp.niceWanted}) also changed the nice value of TID ${moved}`);
+    if (niceMoved.length) {
+      spread.push(`setpriority(PRIO_PROCESS, ${sp.target}, ${sp.niceWanted}) also changed the nice value of TID ${moved}`);
+      spreadBrief.push(`nice ${sp.niceWanted} set on TID ${sp.target} also reached ${plural(niceMoved.length, 'other task')}`);
+    }
     let affinityText: string;
     if (sp.cpu === undefined) {
       affinityText = '';
@@ -145,7 +150,10 @@ function decideA1(o: ObservationIndex) {
         );
       }
       const affMoved = others.filter((t) => t.cpusAllowed === cpu && t.cpusBefore !== cpu);
-      if (affMoved.length) spread.push(`sched_setaffinity(${sp.target}, CPU ${cpu}) also pinned TID ${list(affMoved.map((t) => t.tid))} to CPU ${cpu}`);
+      if (affMoved.length) {
+        spread.push(`sched_setaffinity(${sp.target}, CPU ${cpu}) also pinned TID ${list(affMoved.map((t) => t.tid))} to CPU ${cpu}`);
+        spreadBrief.push(`CPU ${cpu} affinity set on TID ${sp.target} also pinned ${plural(affMoved.length, 'other task')}`);
+      }
       affinityText = ` and affinity to CPU ${cpu} (Cpus_allowed_list ${sp.tasks.map((t) => `${t.tid}: ${t.cpusBefore} to ${t.cpusAllowed}`).join(', ')})`;
     }
     const nices = sp.tasks.map((t) => `${t.tid}: ${t.niceBefore} to ${t.nice}`).join(', ');
@@ -165,7 +173,7 @@ function decideA1(o: ObservationIndex) {
     return {
       verdict: 'refuted' as const,
       explanation: `${applied} The thing scheduled was not each task on its own.${limits}`,
-      summary: oneLine('A setting made on one TID applied to other tasks of its group: ', spread),
+      summary: oneLine('A setting made on one TID applied to other tasks of its group: ', spreadBrief),
     };
   }
   const base = `Each of the ${tasksSeen} tasks was scheduled on its own: ${perTask.join('. ')}.${limits}`;
@@ -215,7 +223,7 @@ function decideA6(o: ObservationIndex) {
     if (left && withTgid.length) {
       const ranOn = `${withTgid.length} other threads ran on with Tgid ${r.tgid} (states ${list(withTgid.map((s) => s.state))})`;
       clauses.push(`after ${r.method} in main (TGID ${r.tgid}) ${ranOn} while the PID = TGID task was ${left} (state ${r.leaderState})`);
-      briefs.push(`after ${r.method} in main, ${withTgid.length} threads of TGID ${r.tgid} ran on with it ${left}`);
+      briefs.push(`after ${r.method} in main, ${withTgid.length} threads of TGID ${r.tgid} ran on while it was ${left}`);
     } else if (!r.survivors.length) {
       plain.push(`after ${r.method} in main no other thread of TGID ${r.tgid} was left`);
     } else {
