@@ -15,7 +15,7 @@ const claimReading = (env: Claim['env'], read: (o: ObservationIndex) => unknown)
   excerpt: 'a claim for this test',
   needs: ['threadGroupIds'],
   ...(env ? { env } : {}),
-  decide: (o) => ({ verdict: 'confirmed', explanation: `read ${String(read(o))}` }),
+  decide: (o) => ({ verdict: 'confirmed', explanation: `read ${String(read(o))}`, summary: `read ${String(read(o))}.` }),
   verdicts: ['confirmed'],
 });
 

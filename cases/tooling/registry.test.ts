@@ -234,7 +234,7 @@ describe('drift fails the check, with a message that says what to do', () => {
         withClaim('B5', (c) => ({ ...c, ...patch })),
         SCAN,
       );
-    expect(b5({ decide: () => ({ verdict: 'confirmed', explanation: 'x' }) })).toEqual([
+    expect(b5({ decide: () => ({ verdict: 'confirmed', explanation: 'x', summary: 'x.' }) })).toEqual([
       'Claim B5 (helpers/claims/thread-group.ts) has a rule and is declared not-testable: keep one.',
     ]);
     expect(b5({ needs: ['psView'] })).toContain(
@@ -570,6 +570,7 @@ describe('a rule that throws', () => {
     expect(e.verdict).toBe('inconclusive');
     expect(e.explanation).toMatch(/a defect of clonelab, not a finding about the kernel/);
     expect(e.broken).toMatch(/TypeError: Cannot read properties of undefined/);
+    expect(e.summary).toMatch(/^Not judged: the rule for \w+ threw TypeError, a defect of clonelab/);
     const report = buildClaimsReport({
       observations: [],
       tests: [],
@@ -584,10 +585,14 @@ describe('a rule that throws', () => {
 
   test('with Inconclusive is a rule that saw too little, not a defect', () => {
     const e = evaluate(
-      claim(() => ({ verdict: 'confirmed', explanation: `${nonEmpty([], 'thread group').length} groups` })),
+      claim(() => ({ verdict: 'confirmed', explanation: `${nonEmpty([], 'thread group').length} groups`, summary: 'x.' })),
       index,
     );
-    expect(e).toMatchObject({ verdict: 'inconclusive', explanation: 'No thread group was observed completely in this run.' });
+    expect(e).toMatchObject({
+      verdict: 'inconclusive',
+      explanation: 'No thread group was observed completely in this run.',
+      summary: 'Not judged: no thread group was observed completely.',
+    });
     expect(e.broken).toBeUndefined();
   });
 });

@@ -21,6 +21,7 @@ import { findCommand, needs } from '../../helpers/harness/needs.js';
 import { runCommand } from '../../helpers/cli.js';
 import { buildClaimsReport, casesLine, readClaimsReport, ReportInputError, type ClaimsReport, type TestOutcome } from '../../helpers/report/claims-report.js';
 import { buildMatrix, type Matrix, writeMatrix } from '../../helpers/report/matrix.js';
+import { esc } from '../../helpers/report/html.js';
 import { renderHtml, renderJunit, renderMarkdown } from '../../helpers/report/render.js';
 import ClaimsReporter from '../../helpers/report/reporter.js';
 import { reportFiles } from '../../helpers/report/write.js';
@@ -89,6 +90,10 @@ describe('npm run report', () => {
     for (const c of report.claims) {
       expect(md, c.id).toMatch(new RegExp(`^\\| ${c.id} \\| .* \\| \\*\\*${c.verdict}\\*\\* \\|`, 'm'));
       expect(html, c.id).toContain(`data-verdict="${c.verdict}" data-claim="${c.id}"`);
+      // The "why" is the rule's one-line summary, in every format.
+      expect(md, c.id).toContain(`** | ${c.partialRun ? '(partial run) ' : ''}${c.summary.replace(/\|/g, '\\|')} |`);
+      expect(html, c.id).toContain(`<td class="hide-narrow">${esc(c.summary)}</td>`);
+      expect(junit, c.id).toContain(`<system-out>${esc(c.summary)}</system-out>`);
     }
     for (const v of VERDICTS) expect(html).toContain(`data-count="${v}">${report.summary[v]}<`);
     expect(html).toContain(`data-tests="passed">${report.tests.passed}<`);
@@ -110,6 +115,7 @@ describe('npm run report', () => {
     const summary = readFileSync(stepSummary, 'utf8');
     expect(summary).toContain('| ID | claim (in our words) | verdict | why |');
     for (const c of report.claims) expect(summary).toContain(`| ${c.id} |`);
+    for (const c of report.claims) expect(summary, c.id).toContain(`${c.summary.replace(/\|/g, '\\|')} |`);
   });
 
   // A bad argument to the command (exit 2 with the usage) is checked in-process in cli-errors.test.ts.

@@ -14,7 +14,7 @@
  * how strace's log of a libc call becomes libcCreation, helpers/claims/clone-trace.ts.
  */
 import { Inconclusive, nonEmpty, present, type Claim, type EvidenceOnly } from './rule.js';
-import { list } from './prose.js';
+import { list, oneLine, plural } from './prose.js';
 import {
   acceptedAgainstDocs,
   apis,
@@ -110,6 +110,15 @@ export const CLONE_EVIDENCE_ONLY: EvidenceOnly = {
 const lseekSeen = (forks: readonly { offsetSeenByParent: number }[]): string =>
   `the parent saw the child's lseek: offset ${list(forks.map((f) => f.offsetSeenByParent))}`;
 
+/** The distinct flag rules of some cloneRules rows ("CLONE_THREAD needs CLONE_SIGHAND"), for a summary. */
+const ruleNames = (rows: readonly CloneRuleRow[]): string[] => [...new Set(rows.map((r) => r.rule))];
+
+/** The CLONE_NEW* flags (without CLONE_) of some cloneRules rows: "NEWPID", "NEWUSER". */
+const newNamespaces = (rows: readonly CloneRuleRow[]): string[] => [...new Set(rows.flatMap((r) => r.flags.split('|').filter((f) => f.startsWith('NEW'))))];
+
+/** A summary's clause for rows whose sharing did not follow the flags. */
+const mismatchBrief = (mism: readonly string[]): string => `in ${plural(mism.length, 'case')}, first ${mism[0]}`;
+
 export const CLONE_CLAIMS: Claim[] = [
   {
     id: 'A5',
@@ -126,13 +135,21 @@ export const CLONE_CLAIMS: Claim[] = [
       const lacking = sameGroup.filter((r) => !r.shared?.memory || !r.shared.sighand);
       if (lacking.length) {
         const said = (shared: boolean | undefined) => (shared ? 'shared' : 'not shared');
-        const rows = list(lacking.map((r) => `${r.api} ${r.flags} (memory ${said(r.shared?.memory)}, handlers ${said(r.shared?.sighand)})`));
-        return { verdict: 'refuted', explanation: `Children that shared their creator's TGID without sharing memory and signal handlers: ${rows}.` };
+        const rows = lacking.map((r) => `${r.api} ${r.flags} (memory ${said(r.shared?.memory)}, handlers ${said(r.shared?.sighand)})`);
+        return {
+          verdict: 'refuted',
+          explanation: `Children that shared their creator's TGID without sharing memory and signal handlers: ${list(rows)}.`,
+          summary: oneLine(`${plural(lacking.length, 'child', 'children')} shared the creator's TGID without its memory and handlers: `, rows),
+        };
       }
       const rules = ruleOutcome(o, DEPENDENCY_RULES);
       if (!rules.refused.length && !rules.accepted.length) {
         const flagSets = 'The flag sets that would make a thread without shared handlers or memory';
-        throw new Inconclusive(`${flagSets} were not judged: ${notJudged(rules.environment)}.`);
+        const why = rules.environment.length ? `${plural(rules.environment.length, 'flag set')} refused by the environment` : 'no such cloneRules row';
+        throw new Inconclusive(
+          `${flagSets} were not judged: ${notJudged(rules.environment)}.`,
+          `the flag sets that would break the sharing were not judged (${why})`,
+        );
       }
       // The matrix holds every CLONE_THREAD combination without CLONE_SIGHAND, and CLONE_SIGHAND without CLONE_VM.
       const loose = (r: ShareRow) => (hasFlag(r, 'THREAD') && !hasFlag(r, 'SIGHAND')) || (hasFlag(r, 'SIGHAND') && !hasFlag(r, 'VM'));
@@ -147,6 +164,11 @@ export const CLONE_CLAIMS: Claim[] = [
         matrixLooseAccepted.map((r) => `${r.api} ${r.flags}`),
         4,
       );
+      const briefs = [
+        rules.accepted.length ? `the kernel accepted flag sets against ${ruleNames(rules.accepted).join(' and ')}` : '',
+        matrixLooseAccepted.length ? `the matrix accepted ${matrixLooseAccepted.length} combinations ${looseText}` : '',
+        more.every((m) => m.n === 0) ? `none of them shared anything more, so "sometimes more" was not seen` : '',
+      ];
       const nuances = [
         rules.accepted.length ? `the kernel accepted ${acceptedAgainstDocs(rules.accepted)}, ${withoutSharing}` : '',
         matrixLooseAccepted.length ? `the matrix accepted ${matrixLooseAccepted.length} combinations ${looseText} (${looseAccepted})` : '',
@@ -162,8 +184,16 @@ export const CLONE_CLAIMS: Claim[] = [
       const added = more.map((m) => `${m.res} in ${m.n}`).join(', ');
       const moreText = more.some((m) => m.n > 0) ? ` "Sometimes more" matches what the other flags added: ${added} of them.` : '';
       return nuances.length
-        ? { verdict: 'nuanced', explanation: `${held}${moreText} But ${nuances.join('; and ')}.${environmentNote(rules.environment)}` }
-        : { verdict: 'confirmed', explanation: `${held}${enforced}${moreText}${environmentNote(rules.environment)}` };
+        ? {
+            verdict: 'nuanced',
+            explanation: `${held}${moreText} But ${nuances.join('; and ')}.${environmentNote(rules.environment)}`,
+            summary: oneLine('Not always: ', briefs),
+          }
+        : {
+            verdict: 'confirmed',
+            explanation: `${held}${enforced}${moreText}${environmentNote(rules.environment)}`,
+            summary: `All ${sameGroup.length} children sharing their creator's TGID shared its memory and signal handlers${enforcedParts.length ? ', and the kernel refused the flag sets that would break it' : ''}.`,
+          };
     },
   },
 
@@ -177,7 +207,13 @@ export const CLONE_CLAIMS: Claim[] = [
     verdicts: ['confirmed', 'refuted', 'inconclusive'],
     decide(o) {
       const rows = matrixRows(o).filter((r) => r.api === 'clone');
-      if (!rows.length) throw new Inconclusive(`The sharing matrix through legacy clone(2) was not observed completely in this run (only ${apis(o)}).`);
+      if (!rows.length) {
+        const only = `only ${apis(o)}`;
+        throw new Inconclusive(
+          `The sharing matrix through legacy clone(2) was not observed completely in this run (${only}).`,
+          `the sharing matrix through legacy clone(2) was not observed completely (${only})`,
+        );
+      }
       const kinds = [
         {
           kind: 'a process (fork-like: no sharing flag)',
@@ -208,7 +244,10 @@ export const CLONE_CLAIMS: Claim[] = [
         return { ...k, row, problem: row.accepted ? k.ok(row) : `clone(2) refused it with ${row.errno ?? 'no errno recorded'}` };
       });
       const failed = kinds.filter((k) => k.problem);
-      if (failed.length) return { verdict: 'refuted', explanation: `clone(2) did not create ${failed.map((k) => `${k.kind}: ${k.problem}`).join('; ')}.` };
+      if (failed.length) {
+        const each = failed.map((k) => `${k.kind}: ${k.problem}`);
+        return { verdict: 'refuted', explanation: `clone(2) did not create ${each.join('; ')}.`, summary: oneLine('clone(2) did not create ', each) };
+      }
       const libc = o.all('libcCreation').map(({ result: l }) => {
         const flags = l.flags ? `(${l.flags})` : ' with no flags';
         const returned = l.returned === l.made ? '' : `, which returned ${l.returned} while the task it made reported ${l.made}`;
@@ -219,7 +258,13 @@ export const CLONE_CLAIMS: Claim[] = [
         'the first had its own TGID and could be waited for, the second suspended its caller until it exited and shared its memory, ' +
         "the third joined the caller's thread group";
       const libcText = libc.length ? ` What libc itself calls, seen by strace: ${libc.join('; ')}.` : '';
-      return { verdict: 'confirmed', explanation: `Raw clone(2) created ${kinds.map((k) => k.kind).join(', ')}: ${each}.${libcText}` };
+      const made = kinds.map((k) => k.kind.replace(/ \(.*\)$/, ''));
+      const madeText = made.length > 1 ? `${made.slice(0, -1).join(', ')} and ${made.at(-1)}` : made.join('');
+      return {
+        verdict: 'confirmed',
+        explanation: `Raw clone(2) created ${kinds.map((k) => k.kind).join(', ')}: ${each}.${libcText}`,
+        summary: `Raw clone(2) created ${madeText}, each behaving as its kind does.`,
+      };
     },
   },
 
@@ -237,7 +282,12 @@ export const CLONE_CLAIMS: Claim[] = [
         'accepted child of the sharing matrix',
       );
       const mism = flagMismatches(rows);
-      if (mism.length) return { verdict: 'refuted', explanation: `Sharing did not follow the flags: ${list(mism)}.` };
+      if (mism.length)
+        return {
+          verdict: 'refuted',
+          explanation: `Sharing did not follow the flags: ${list(mism)}.`,
+          summary: `Sharing did not follow the flags ${mismatchBrief(mism)}.`,
+        };
       const forks = nonEmpty(o.all('forkLikeShares'), 'fork-like child (forkLikeShares)').map((f) => f.result);
       const rules = ruleOutcome(o);
       const refusedRules = rules.refused;
@@ -251,15 +301,31 @@ export const CLONE_CLAIMS: Claim[] = [
         offsets.length ? `a child made with no sharing flag still shared open file descriptions (${lseekSeen(offsets)})` : '',
         maps.length ? 'it still shared MAP_SHARED memory' : '',
       ].filter(Boolean);
+      const stillShared = [offsets.length ? 'open file descriptions' : '', maps.length ? 'MAP_SHARED memory' : ''].filter(Boolean);
+      const briefs = [
+        refusedMatrix.length
+          ? `the kernel refused ${refusedMatrix.length} of ${rows.length} flag combinations (${errnosOf(refusedMatrix)})`
+          : refusedRules.length
+            ? `the kernel refused ${plural(refusedRules.length, 'flag set')} (${ruleNames(refusedRules)[0]})`
+            : '',
+        stillShared.length ? `a child made with no sharing flag still shared ${stillShared.join(' and ')}` : '',
+      ];
       const exactly = 'memory, fd table, fs info, signal handlers and SysV undo were shared exactly when CLONE_VM, FILES, FS, SIGHAND and SYSVSEM were passed';
       const held = `In every one of the ${accepted.length} accepted combinations (${apis(o)}), ${exactly}.`;
       const againstDocs = acceptedDocRefused.length
         ? ` The kernel accepted flag sets documented Linux refuses: ${acceptedAgainstDocs(acceptedDocRefused)}.`
         : '';
       const notes = `${againstDocs}${environmentNote(rules.environment)}`;
-      if (nuances.length) return { verdict: 'nuanced', explanation: `${held} But the flags do not decide everything: ${nuances.join('; ')}.${notes}` };
+      if (nuances.length) {
+        return {
+          verdict: 'nuanced',
+          explanation: `${held} But the flags do not decide everything: ${nuances.join('; ')}.${notes}`,
+          summary: oneLine('The flags do not decide everything: ', briefs),
+        };
+      }
       return {
         verdict: 'confirmed',
+        summary: `In all ${accepted.length} accepted combinations the child shared exactly what its flags asked, and no flag set tried was refused.`,
         explanation:
           `${held} No flag set tried was refused, and a child made with no sharing flag shared neither the open file description ` +
           `(the parent's offset stayed ${list(forks.map((f) => f.offsetSeenByParent))}) nor MAP_SHARED memory.${notes}`,
@@ -284,14 +350,22 @@ export const CLONE_CLAIMS: Claim[] = [
       const dup = pids.filter((p, i) => pids.indexOf(p) !== i);
       if (dup.length) {
         const shared = `${list([...new Set(dup)])} (status Pid: of ${tasks.length} tasks)`;
-        return { verdict: 'refuted', explanation: `Tasks of one thread group shared a PID: ${shared}.` };
+        return {
+          verdict: 'refuted',
+          explanation: `Tasks of one thread group shared a PID: ${shared}.`,
+          summary: `Tasks of one thread group shared a PID: ${list([...new Set(dup)], 3)}.`,
+        };
       }
       const rows = matrixRows(o);
       const sameGroup = rows.filter((r) => r.accepted && r.sameTgid);
       const lacking = sameGroup.filter((r) => !r.shared?.memory || !r.shared.sighand);
       if (lacking.length) {
         const children = list(lacking.map((r) => `${r.api} ${r.flags}`));
-        return { verdict: 'refuted', explanation: `Children that joined their creator's thread group did not share memory and signal handlers: ${children}.` };
+        return {
+          verdict: 'refuted',
+          explanation: `Children that joined their creator's thread group did not share memory and signal handlers: ${children}.`,
+          summary: `${plural(lacking.length, 'child', 'children')} in the creator's thread group did not share memory and handlers, first ${lacking[0]!.api} ${lacking[0]!.flags}.`,
+        };
       }
       const pairs = [...new Set(rows.map((r) => r.api))].map((api) => {
         const without = present(
@@ -305,7 +379,8 @@ export const CLONE_CLAIMS: Claim[] = [
         if (!without.accepted || !withT.accepted) {
           const answer = (r: ShareRow) => (r.accepted ? 'accepted' : `refused (${r.errno ?? 'no errno recorded'})`);
           const cannot = 'A child sharing memory and handlers could not be compared with and without CLONE_THREAD';
-          throw new Inconclusive(`${cannot}: ${api} ${answer(without)} VM|SIGHAND and ${answer(withT)} VM|SIGHAND|THREAD.`);
+          const answers = `${api} ${answer(without)} VM|SIGHAND and ${answer(withT)} VM|SIGHAND|THREAD`;
+          throw new Inconclusive(`${cannot}: ${answers}.`, `${answers}, so the two could not be compared`);
         }
         const diffs = (['sameTgid', 'waitable', 'exitSignalToCaller'] as const).filter((k) => without[k] !== withT[k]);
         return { api, without, withT, diffs };
@@ -335,9 +410,18 @@ export const CLONE_CLAIMS: Claim[] = [
         inner.length ? `"its own PID" is per PID namespace: ${list(inner.map(bothPids), 4)}` : '',
       ].filter(Boolean);
       const held = `Each of the ${tasks.length} tasks of ${o.all('threadGroupIds').length} thread groups had a PID of its own.${sharedNote}`;
-      if (nuances.length) return { verdict: 'nuanced', explanation: `${held} But ${nuances.join('; and ')}.` };
+      const words = { sameTgid: 'thread group', waitable: 'being waitable', exitSignalToCaller: 'exit signal' } as const;
+      const differing = [...new Set(pairs.flatMap((p) => p.diffs))].map((d) => words[d]);
+      const briefs = [
+        differing.length
+          ? `without CLONE_THREAD a child sharing memory and handlers differed in ${differing.join(', ')}, so the kernel tells threads apart`
+          : '',
+        inner[0] ? `a PID is per namespace (task ${inner[0].outerPid} was ${inner[0].innerPid} inside)` : '',
+      ];
+      if (nuances.length) return { verdict: 'nuanced', explanation: `${held} But ${nuances.join('; and ')}.`, summary: oneLine('Not only sharing: ', briefs) };
       return {
         verdict: 'confirmed',
+        summary: `Each of the ${tasks.length} tasks had a PID of its own, and a memory-and-handlers child behaved alike with or without CLONE_THREAD.`,
         explanation:
           `${held} A child sharing memory and handlers behaved the same with or without CLONE_THREAD (thread group, waitable, exit signal) ` +
           `through ${pairs.map((p) => p.api).join(' and ')}.`,
@@ -356,7 +440,13 @@ export const CLONE_CLAIMS: Claim[] = [
     decide(o) {
       const threads = threadRows(o);
       const mism = flagMismatches(threads);
-      if (mism.length) return { verdict: 'refuted', explanation: `Threads' sharing did not follow the flags: ${list(mism)}.` };
+      if (mism.length) {
+        return {
+          verdict: 'refuted',
+          explanation: `Threads' sharing did not follow the flags: ${list(mism)}.`,
+          summary: `Threads' sharing did not follow the flags ${mismatchBrief(mism)}.`,
+        };
+      }
       const optional = RESOURCES.filter((res) => threads.some((r) => r.shared?.[res]) && threads.some((r) => !r.shared?.[res]));
       const forced = RESOURCES.filter((res) => threads.every((r) => r.shared?.[res]));
       const decided = optional.length
@@ -364,10 +454,18 @@ export const CLONE_CLAIMS: Claim[] = [
         : 'every resource was shared exactly when its flag was passed';
       const children = `For the ${threads.length} accepted CLONE_THREAD children (${apis(o)})`;
       if (!forced.length) {
-        return { verdict: 'confirmed', explanation: `${children}, ${decided}; no resource was shared by every thread whatever the flags.` };
+        return {
+          verdict: 'confirmed',
+          explanation: `${children}, ${decided}; no resource was shared by every thread whatever the flags.`,
+          summary: `For ${threads.length} CLONE_THREAD children every resource was shared exactly when its flag was passed.`,
+        };
       }
       // Why a resource was always shared, from what was observed: the THREAD rows lacking its flag, refused.
       const rows = matrixRows(o).filter((r) => hasFlag(r, 'THREAD'));
+      const refusedWithout = forced.filter((res) => {
+        const lacking = rows.filter((r) => !hasFlag(r, RESOURCE_FLAG[res]));
+        return lacking.length && lacking.every((r) => !r.accepted);
+      });
       const why = forced
         .map((res) => {
           const lacking = rows.filter((r) => !hasFlag(r, RESOURCE_FLAG[res]));
@@ -381,9 +479,13 @@ export const CLONE_CLAIMS: Claim[] = [
       const ruleText = rules.refused.length ? `; the rule rows agree: ${byRule(rules.refused).join('; ')}` : '';
       const forcedText = `${forced.join(' and ')} ${forced.length > 1 ? 'were' : 'was'}`;
       const whyText = why.length ? `: ${why.join(', ')}${ruleText}` : '';
+      const refusedText = refusedWithout.length
+        ? ` (CLONE_THREAD without CLONE_${refusedWithout.map((res) => RESOURCE_FLAG[res]).join(' or CLONE_')} was refused)`
+        : '';
       return {
         verdict: 'nuanced',
         explanation: `${children}, ${decided}; but ${forcedText} shared by every thread${whyText}.${environmentNote(rules.environment)}`,
+        summary: `The flags do not decide everything: ${forcedText} shared by every thread whatever the flags${refusedText}.`,
       };
     },
   },
@@ -403,10 +505,20 @@ export const CLONE_CLAIMS: Claim[] = [
       const refused = nones.filter((r) => !r.accepted);
       if (refused.length) {
         const refusals = list(refused.map((r) => `${r.api} refused it with ${r.errno ?? 'no errno recorded'}`));
-        return { verdict: 'refuted', explanation: `A child with no sharing flag could not be made: ${refusals}.` };
+        return {
+          verdict: 'refuted',
+          explanation: `A child with no sharing flag could not be made: ${refusals}.`,
+          summary: `A child with no sharing flag could not be made: ${refusals}.`,
+        };
       }
       const sharedAnyway = nones.flatMap((r) => RESOURCES.filter((res) => r.shared?.[res]).map((res) => `${res} (${r.api})`));
-      if (sharedAnyway.length) return { verdict: 'refuted', explanation: `A child made with no sharing flag shared ${list(sharedAnyway)}.` };
+      if (sharedAnyway.length) {
+        return {
+          verdict: 'refuted',
+          explanation: `A child made with no sharing flag shared ${list(sharedAnyway)}.`,
+          summary: `A child made with no sharing flag shared ${list(sharedAnyway, 4)}.`,
+        };
+      }
       const notProcess = nones
         .flatMap((r) => [
           r.sameTgid ? `through ${r.api} it joined the caller's thread group` : '',
@@ -416,7 +528,11 @@ export const CLONE_CLAIMS: Claim[] = [
         .filter(Boolean);
       const sharedNone = 'A child made with no sharing flag shared none of memory, fd table, fs info, signal handlers or SysV undo';
       if (notProcess.length) {
-        return { verdict: 'refuted', explanation: `${sharedNone}, but did not behave as a classic process: ${notProcess.join('; ')}.` };
+        return {
+          verdict: 'refuted',
+          explanation: `${sharedNone}, but did not behave as a classic process: ${notProcess.join('; ')}.`,
+          summary: oneLine('A child with no sharing flag did not behave as a classic process: ', notProcess),
+        };
       }
       const forks = nonEmpty(o.all('forkLikeShares'), 'fork-like child (forkLikeShares)').map((f) => f.result);
       const nsSame = [...new Set(forks.flatMap((f) => f.namespacesSame))];
@@ -430,9 +546,22 @@ export const CLONE_CLAIMS: Claim[] = [
       const held = `A child made by ${by} with no sharing flag shared none of memory, fd table, fs info, signal handlers or SysV undo, and ${classic}.`;
       const nsDiffer = [...new Set(forks.flatMap((f) => f.namespacesDiffer))];
       const differed = nsDiffer.length ? `, and its namespaces differed (${nsDiffer.join(', ')})` : '';
+      const stillBrief = [
+        forks.some((f) => f.offsetShared) ? 'open file descriptions' : '',
+        forks.some((f) => f.mapShared) ? 'MAP_SHARED memory' : '',
+        nsSame.length ? plural(nsSame.length, 'namespace') : '',
+      ].filter(Boolean);
       return still.length
-        ? { verdict: 'nuanced', explanation: `${held} But it was not sharing "nothing": it still shared ${still.join(', ')}.` }
-        : { verdict: 'confirmed', explanation: `${held} It shared no open file description and no MAP_SHARED memory${differed}.` };
+        ? {
+            verdict: 'nuanced',
+            explanation: `${held} But it was not sharing "nothing": it still shared ${still.join(', ')}.`,
+            summary: `Not "nothing": a child made with no sharing flag still shared ${stillBrief.join(', ')} with its creator.`,
+          }
+        : {
+            verdict: 'confirmed',
+            explanation: `${held} It shared no open file description and no MAP_SHARED memory${differed}.`,
+            summary: 'A child made with no sharing flag shared nothing observed with its creator and behaved as a classic process.',
+          };
     },
   },
 
@@ -454,15 +583,24 @@ export const CLONE_CLAIMS: Claim[] = [
         const ruleText = rules.refused.length ? `, and refused these flag sets with ${FLAG_RULE_ERRNO}: ${list(byRule(rules.refused), 4)}` : '';
         const accepted = rules.accepted.filter(EXPECTED_REFUSAL);
         const againstDocs = accepted.length ? ` It accepted flag sets documented Linux refuses: ${acceptedAgainstDocs(accepted)}.` : '';
-        return { verdict: 'refuted', explanation: `${matrixText}${ruleText}.${againstDocs}${environmentNote(rules.environment)}` };
+        const total = matrixRows(o).length;
+        const rulesBrief = rules.refused.length ? `${plural(rules.refused.length, 'other flag set')} with ${FLAG_RULE_ERRNO}` : '';
+        const summary = refused.length
+          ? `The kernel refused ${refused.length} of ${total} combinations of the eight sharing flags (${errnosOf(refused)}; first ${refused[0]!.api} ${refused[0]!.flags})${rulesBrief ? ` and ${rulesBrief}` : ''}.`
+          : `The kernel refused ${rulesBrief}, first: ${ruleNames(rules.refused)[0]}.`;
+        return { verdict: 'refuted', explanation: `${matrixText}${ruleText}.${againstDocs}${environmentNote(rules.environment)}`, summary };
       }
       if (rules.environment.length) {
         const refusals = list(rules.environment.map((r) => `${r.api}(${r.flags}) was refused with ${r.result}`));
         const acceptedAll = `The kernel accepted all ${matrixRows(o).length} matrix combinations (${apis(o)})`;
-        throw new Inconclusive(`${acceptedAll}, but the other flag sets could not be judged: ${refusals}, an environment refusal, not a flag rule.`);
+        throw new Inconclusive(
+          `${acceptedAll}, but the other flag sets could not be judged: ${refusals}, an environment refusal, not a flag rule.`,
+          `${plural(rules.environment.length, 'flag set')} beyond the matrix ${rules.environment.length === 1 ? 'was' : 'were'} refused by the environment (${list([...new Set(rules.environment.map((r) => r.result))], 3)}), not by a flag rule`,
+        );
       }
       return {
         verdict: 'confirmed',
+        summary: `The kernel accepted all ${matrixRows(o).length} combinations of the eight sharing flags and all ${rules.accepted.length} other flag sets tried.`,
         explanation:
           `The kernel accepted all ${matrixRows(o).length} combinations of the eight sharing flags (${apis(o)}) ` +
           `and all ${rules.accepted.length} other flag sets tried (${list(
@@ -486,11 +624,18 @@ export const CLONE_CLAIMS: Claim[] = [
       const notTid = threads.filter((r) => !r.returnedChildTid);
       if (notTid.length) {
         const children = list(notTid.map((r) => `${r.api} ${r.flags}`));
-        return { verdict: 'refuted', explanation: `clone did not return the new thread's own TID (its gettid(2)) for ${children}.` };
+        return {
+          verdict: 'refuted',
+          explanation: `clone did not return the new thread's own TID (its gettid(2)) for ${children}.`,
+          summary: `clone did not return the new thread's own TID for ${notTid.length} of ${threads.length} children, first ${notTid[0]!.api} ${notTid[0]!.flags}.`,
+        };
       }
       const notGetpid = threads.filter((r) => r.returnedChildGetpid === false);
       const nuances: string[] = [];
+      /** Each nuance in brief, for the summary. */
+      const briefs: string[] = [];
       if (notGetpid.length) {
+        briefs.push(`the ID clone returned was a TID, not what getpid(2) gave inside the thread (${notGetpid.length} of ${threads.length})`);
         const inGroup = notGetpid.filter((r) => r.sameTgid).length;
         const creators = inGroup ? ` (in ${inGroup} of them getpid(2) gave the creator's TGID)` : '';
         const notPosix = "it is a PID in the kernel's sense, a TID, not the POSIX process ID";
@@ -505,17 +650,25 @@ export const CLONE_CLAIMS: Claim[] = [
           const call = pc.flags ? `${pc.syscall}(${pc.flags})` : `${pc.syscall} with no flags`;
           if (pc.returned !== pc.made) {
             nuances.push(`this libc's pthread_create(3) called ${call}, which returned ${pc.returned}, while the new thread's gettid(2) was ${pc.made}`);
+            briefs.push(`pthread_create(3)'s ${pc.syscall} returned ${pc.returned}, not the new thread's TID ${pc.made}`);
             return '';
           }
-          if (pc.syscall !== 'clone') nuances.push(`this libc's pthread_create(3) made its thread with ${pc.syscall}, not clone(2) itself`);
+          if (pc.syscall !== 'clone') {
+            nuances.push(`this libc's pthread_create(3) made its thread with ${pc.syscall}, not clone(2) itself`);
+            briefs.push(`this libc's pthread_create(3) used ${pc.syscall}, not clone(2)`);
+          }
           const after = pc.failedFirst?.length ? ` (after ${pc.failedFirst.join(', ')})` : '';
           return ` This libc's pthread_create(3) called ${call}${after}, which returned ${pc.returned}, the new thread's TID (its gettid(2)).`;
         })
         .join('');
       const held = `For all ${threads.length} accepted CLONE_THREAD children (${apis(o)}), clone returned the new task's own ID, its gettid(2).${libc}`;
       return nuances.length
-        ? { verdict: 'nuanced', explanation: `${held} But ${nuances.join('; and ')}.` }
-        : { verdict: 'confirmed', explanation: `${held} That ID was also what getpid(2) returned inside each new thread.` };
+        ? { verdict: 'nuanced', explanation: `${held} But ${nuances.join('; and ')}.`, summary: oneLine('Not a process ID as POSIX means it: ', briefs) }
+        : {
+            verdict: 'confirmed',
+            explanation: `${held} That ID was also what getpid(2) returned inside each new thread.`,
+            summary: `For all ${threads.length} CLONE_THREAD children clone returned the new thread's ID, which getpid(2) also returned inside it.`,
+          };
     },
   },
 
@@ -529,12 +682,21 @@ export const CLONE_CLAIMS: Claim[] = [
     decide(o) {
       const threads = threadRows(o);
       const mism = flagMismatches(threads);
-      if (mism.length) return { verdict: 'refuted', explanation: `Threads' sharing did not follow the flags: ${list(mism)}.` };
+      if (mism.length) {
+        return {
+          verdict: 'refuted',
+          explanation: `Threads' sharing did not follow the flags: ${list(mism)}.`,
+          summary: `Threads' sharing did not follow the flags ${mismatchBrief(mism)}.`,
+        };
+      }
       const forced = RESOURCES.filter((res) => threads.every((r) => r.shared?.[res]));
       const optional = RESOURCES.filter((res): res is Resource => !forced.includes(res));
       const ns = ruleOutcome(o, THREAD_NS_RULES);
       if (!ns.refused.length && !ns.accepted.length) {
-        throw new Inconclusive(`Whether a thread can get a new PID or user namespace was not judged: ${notJudged(ns.environment)}.`);
+        throw new Inconclusive(
+          `Whether a thread can get a new PID or user namespace was not judged: ${notJudged(ns.environment)}.`,
+          `whether a thread can get a new PID or user namespace (${ns.environment.length ? `${plural(ns.environment.length, 'flag set')} refused by the environment` : 'no such cloneRules row'})`,
+        );
       }
       const followed = optional.length ? `${optional.join(', ')} followed their flags` : 'no resource was left to the flags';
       const held = `Across ${threads.length} accepted CLONE_THREAD children (${apis(o)}), ${followed}.`;
@@ -543,9 +705,25 @@ export const CLONE_CLAIMS: Claim[] = [
         ns.refused.length ? `a thread cannot be given a new namespace of these kinds: the kernel refused ${byRule(ns.refused).join('; ')}` : '',
       ].filter(Boolean);
       const accepted = ns.accepted.length ? ` The kernel accepted ${acceptedAgainstDocs(ns.accepted)}.` : '';
+      const briefs = [
+        forced.length ? `${forced.join(' and ')} ${forced.length > 1 ? 'were' : 'was'} shared by every thread whatever the flags` : '',
+        ns.refused.length
+          ? newNamespaces(ns.refused).length
+            ? `the kernel refused CLONE_THREAD with CLONE_${newNamespaces(ns.refused).join(' or CLONE_')}`
+            : `the kernel refused ${list(ruleNames(ns.refused))}`
+          : '',
+      ];
       return nuances.length
-        ? { verdict: 'nuanced', explanation: `Within limits. ${held} But ${nuances.join('; and ')}.${accepted}${environmentNote(ns.environment)}` }
-        : { verdict: 'confirmed', explanation: `${held}${accepted}${environmentNote(ns.environment)}` };
+        ? {
+            verdict: 'nuanced',
+            explanation: `Within limits. ${held} But ${nuances.join('; and ')}.${accepted}${environmentNote(ns.environment)}`,
+            summary: oneLine('Within limits: ', briefs),
+          }
+        : {
+            verdict: 'confirmed',
+            explanation: `${held}${accepted}${environmentNote(ns.environment)}`,
+            summary: `Across ${threads.length} CLONE_THREAD children ${followed}, and no resource was shared whatever the flags.`,
+          };
     },
   },
 ];

@@ -8,7 +8,7 @@
  * any task, the claim says so and is not confirmed.
  */
 import { type Claim, Inconclusive, nonEmpty, type ObservationIndex, type Usable } from './rule.js';
-import { list, plural } from './prose.js';
+import { list, oneLine, plural } from './prose.js';
 
 /** IDs one task reported about itself, and what its own /proc status said. */
 export interface TaskIds {
@@ -161,7 +161,7 @@ function judgeBothWays(
   tasks: SeenTask[],
   call: 'getpid' | 'gettid',
   field: 'Tgid' | 'Pid',
-): { libcWrong: SeenTask[]; rawWrong: SeenTask[]; noWrapper: SeenTask[]; text: string[] } {
+): { libcWrong: SeenTask[]; rawWrong: SeenTask[]; noWrapper: SeenTask[]; text: string[]; first: string } {
   const want = (t: SeenTask) => (field === 'Tgid' ? t.statusTgid : t.statusPid);
   const libcOf = (t: SeenTask) => (call === 'getpid' ? t.libcGetpid : t.libcGettid);
   const rawOf = (t: SeenTask) => (call === 'getpid' ? t.rawGetpid : t.rawGettid);
@@ -174,9 +174,15 @@ function judgeBothWays(
   if (isNonEmpty(rawWrong)) text.push(`the ${call} system call did ${wrongIn(rawWrong, tasks.length, rawOf, want, field)}`);
   if (libcWrong.length && !rawWrong.length) text.push(`while the ${call} system call returned the ${field} in all ${tasks.length}`);
   if (rawWrong.length && !libcWrong.length && withLibc.length) text.push(`while libc ${call} returned the ${field} in all ${withLibc.length}`);
+  // The first way of asking that went wrong, standing alone, for the one-line summary.
+  const first = isNonEmpty(libcWrong)
+    ? `Libc ${call} returned something other than the ${field} ${wrongIn(libcWrong, withLibc.length, libcOf, want, field)}.`
+    : isNonEmpty(rawWrong)
+      ? `The ${call} system call returned something other than the ${field} ${wrongIn(rawWrong, tasks.length, rawOf, want, field)}.`
+      : '';
   const split = disagreement(tasks, call);
   if (split) text[text.length - 1] += `.${split}`;
-  return { libcWrong, rawWrong, noWrapper, text };
+  return { libcWrong, rawWrong, noWrapper, text, first };
 }
 
 /**
@@ -209,34 +215,51 @@ export const IDS_CLAIMS: Claim[] = [
     verdicts: ['confirmed', 'refuted', 'inconclusive'],
     decide(o) {
       const seen = o.all('singleThreadProcess');
-      const problems = seen.flatMap((s) => {
+      // Each difference in full (the explanation) and in brief (the summary), from the same values.
+      const differences = seen.flatMap((s) => {
         const r = s.result;
-        const p: string[] = [];
-        if (r.task.statusPid !== r.pid) p.push(`its status said Pid ${r.task.statusPid}`);
-        if (r.task.statusTgid !== r.pid) p.push(`its status said Tgid ${r.task.statusTgid}`);
-        if (r.statusThreads !== 1) p.push(`its status said Threads: ${r.statusThreads}`);
-        if (!sameList(r.taskDir.map(String), [String(r.pid)])) p.push(`/proc/${r.pid}/task held ${list(r.taskDir)}`);
-        if (r.othersWithTgid.length) p.push(`other tasks had Tgid ${r.pid}: ${list(r.othersWithTgid.map((x) => `${x.tid} (in /proc/${x.pid}/task)`))}`);
-        return p.length ? [`process ${r.pid}: ${p.join('; ')}`] : [];
+        const p: { full: string; brief: string }[] = [];
+        if (r.task.statusPid !== r.pid) p.push({ full: `its status said Pid ${r.task.statusPid}`, brief: `Pid ${r.task.statusPid}` });
+        if (r.task.statusTgid !== r.pid) p.push({ full: `its status said Tgid ${r.task.statusTgid}`, brief: `Tgid ${r.task.statusTgid}` });
+        if (r.statusThreads !== 1) p.push({ full: `its status said Threads: ${r.statusThreads}`, brief: `Threads: ${r.statusThreads}` });
+        if (!sameList(r.taskDir.map(String), [String(r.pid)])) {
+          p.push({ full: `/proc/${r.pid}/task held ${list(r.taskDir)}`, brief: `${plural(r.taskDir.length, 'entry', 'entries')} in /proc/${r.pid}/task` });
+        }
+        if (r.othersWithTgid.length) {
+          const full = `other tasks had Tgid ${r.pid}: ${list(r.othersWithTgid.map((x) => `${x.tid} (in /proc/${x.pid}/task)`))}`;
+          p.push({ full, brief: `${plural(r.othersWithTgid.length, 'other task')} with Tgid ${r.pid}` });
+        }
+        return p.length ? [{ pid: r.pid, p }] : [];
       });
-      if (problems.length) {
-        return { verdict: 'refuted', explanation: `A single-threaded process did not look as claimed: ${problems.join('. ')}.` };
+      const problems = differences.map((x) => `process ${x.pid}: ${x.p.map((y) => y.full).join('; ')}`);
+      if (isNonEmpty(differences)) {
+        const [first, ...rest] = differences;
+        const more = rest.length ? ` (and ${plural(rest.length, 'other process', 'other processes')})` : '';
+        return {
+          verdict: 'refuted',
+          explanation: `A single-threaded process did not look as claimed: ${problems.join('. ')}.`,
+          summary: `Single-threaded process ${first.pid} had ${first.p.map((y) => y.brief).join(', ')}${more}.`,
+        };
       }
       // "No other task carries its TGID" is only as wide as the search that looked.
       const thin = seen.filter((s) => s.result.search.tasksRead < 2);
       if (thin.length) {
+        const read = (search: TgidSearch) => plural(search.tasksRead, 'task status', 'task statuses');
         throw new Inconclusive(
           `Process ${list(thin.map((s) => s.result.pid))} had Pid = Tgid and one task, but the search of /proc for other tasks with its TGID read only ${list(
             thin.map(({ result: { search } }) => {
               const unreadable = search.unreadable ? ` (${search.unreadable} unreadable: ${search.unreadableErrnos.join(', ')})` : '';
               const where = plural(search.processes, 'process directory', 'process directories');
-              return `${plural(search.tasksRead, 'task status', 'task statuses')} in ${where}${unreadable}`;
+              return `${read(search)} in ${where}${unreadable}`;
             }),
           )}: too little to say that no other task carries it.`,
+          `the search of /proc for another task with Tgid ${thin[0]!.result.pid} read only ${read(thin[0]!.result.search)}, too few to say none exists`,
         );
       }
+      const searched = seen.reduce((n, s) => n + s.result.search.tasksRead, 0);
       return {
         verdict: 'confirmed',
+        summary: `${plural(seen.length, 'single-threaded process', 'single-threaded processes')} had Pid = Tgid and one task, and no other of the ${searched} task statuses searched had its Tgid.`,
         explanation: seen
           .map((s) => {
             const r = s.result;
@@ -262,6 +285,8 @@ export const IDS_CLAIMS: Claim[] = [
       const { judged, partial } = wholeGroups(o);
       nonEmpty(judged, 'thread group whose every task reported its IDs');
       const problems: string[] = [];
+      /** The first difference of each group, for the summary. */
+      const firsts: string[] = [];
       for (const g of judged) {
         const r = g.result;
         const p: string[] = [];
@@ -284,14 +309,21 @@ export const IDS_CLAIMS: Claim[] = [
         if (missing.length) p.push(`/proc/${r.tgid}/task did not list ${list(missing)}`);
         if (extra.length) p.push(`/proc/${r.tgid}/task listed ${list(extra)}, which no task of the group reported`);
         if (p.length) problems.push(`${g.variant}: ${p.join('; ')}`);
+        if (p.length) firsts.push(`In ${g.variant} (TGID ${r.tgid}), ${foreign.length ? `${plural(foreign.length, 'task')} had another Tgid` : p[0]}`);
       }
       if (problems.length) {
         const notShared = 'The tasks of a thread group did not share one TGID as claimed.';
-        return { verdict: 'refuted', explanation: `${notShared} ${problems.join('. ')}.${partialNote(partial)}` };
+        const others = firsts.length > 1 ? ` (and in ${plural(firsts.length - 1, 'other group')})` : '';
+        return {
+          verdict: 'refuted',
+          explanation: `${notShared} ${problems.join('. ')}.${partialNote(partial)}`,
+          summary: `${firsts[0]}${others}.`,
+        };
       }
       const n = judged.reduce((a, g) => a + g.result.tasks.length, 0);
       return {
         verdict: 'confirmed',
+        summary: `All ${n} tasks of ${plural(judged.length, 'thread group')} had their group's TGID as Tgid, each with a Pid of its own.`,
         explanation:
           `In ${groupsLabel(judged)}, ${n} tasks in all, every task's status had the group's TGID as Tgid and a Pid of its own, ` +
           `the Threads line of /proc/TGID/status counted them all, and /proc/TGID/task listed exactly their TIDs.${partialNote(partial)}`,
@@ -310,11 +342,16 @@ export const IDS_CLAIMS: Claim[] = [
       const { tasks, groups, partial, singles } = judgedTasks(o);
       const j = judgeBothWays(tasks, 'getpid', 'Tgid');
       if (j.libcWrong.length || j.rawWrong.length) {
-        return { verdict: 'refuted', explanation: `getpid did not return the TGID in every task: ${j.text.join(', ')}.${partialNote(partial)}` };
+        return {
+          verdict: 'refuted',
+          explanation: `getpid did not return the TGID in every task: ${j.text.join(', ')}.${partialNote(partial)}`,
+          summary: j.first,
+        };
       }
       const singleText = plural(singles, 'single-threaded process', 'single-threaded processes');
       return {
         verdict: 'confirmed',
+        summary: `In all ${tasks.length} tasks observed, libc getpid and the getpid system call both returned the Tgid shown in /proc.`,
         explanation:
           `In all ${tasks.length} tasks observed (${groupsLabel(groups)}, and ${singleText}), ` +
           `both libc getpid and the getpid system call returned the Tgid that /proc/TGID/task/TID/status showed.${partialNote(partial)}`,
@@ -338,7 +375,11 @@ export const IDS_CLAIMS: Claim[] = [
           `so in ${allOr(j.noWrapper.length, tasks.length)} tasks only the system call, syscall(SYS_gettid), was asked.`
         : '';
       if (j.libcWrong.length || j.rawWrong.length) {
-        return { verdict: 'refuted', explanation: `gettid did not return the task's own PID: ${j.text.join(', ')}.${wrapper}${partialNote(partial)}` };
+        return {
+          verdict: 'refuted',
+          explanation: `gettid did not return the task's own PID: ${j.text.join(', ')}.${wrapper}${partialNote(partial)}`,
+          summary: j.first,
+        };
       }
       const distinct = new Set(tasks.map((t) => t.statusPid)).size;
       const both = tasks.length - j.noWrapper.length;
@@ -350,6 +391,7 @@ export const IDS_CLAIMS: Claim[] = [
             : 'the gettid system call';
       return {
         verdict: 'confirmed',
+        summary: `In all ${tasks.length} tasks observed, ${asked} returned the task's own Pid (${distinct} distinct values).`,
         explanation:
           `In all ${tasks.length} tasks observed, ${asked} returned the Pid of the task's own /proc/TGID/task/TID/status ` +
           `(${distinct} distinct values).${wrapper}${partialNote(partial)}`,
@@ -373,6 +415,9 @@ export const IDS_CLAIMS: Claim[] = [
       ];
       const split: string[] = [];
       const offGroup: string[] = [];
+      /** The first split and the first off-group value, in brief, for the summary. */
+      let splitBrief: string | undefined;
+      let offBrief: string | undefined;
       for (const g of judged) {
         const r = g.result;
         for (const w of ways) {
@@ -382,10 +427,13 @@ export const IDS_CLAIMS: Claim[] = [
             const ownText = own ? `, to ${own === 1 ? 'one thread its' : `${own} threads their`} own TID` : '';
             const returned = `returned ${values.length} different values to its ${r.tasks.length} tasks (${list(values)})`;
             split.push(`in ${g.variant} (TGID ${r.tgid}) ${w.name} ${returned}${ownText}`);
+            splitBrief ??= `In ${g.variant} (TGID ${r.tgid}), ${w.name} returned ${values.length} different values to the ${r.tasks.length} tasks of one process.`;
           } else {
             const off = r.tasks.filter((t) => w.of(t) !== t.statusTgid);
             const said = list([...new Set(off.map((t) => t.statusTgid))]);
             if (off.length) offGroup.push(`in ${g.variant} ${w.name} returned ${values[0]} to every task, while their status said Tgid ${said}`);
+            if (off.length)
+              offBrief ??= `In ${g.variant}, ${w.name} returned one value, ${values[0]}, to every task, but not the Tgid ${said} the kernel shows.`;
           }
         }
       }
@@ -396,7 +444,7 @@ export const IDS_CLAIMS: Claim[] = [
       const disagreeNote = disagree ? `${disagree}.` : '';
       if (split.length) {
         const notSame = 'Threads of one process did not all get the same value from getpid';
-        return { verdict: 'refuted', explanation: `${notSame}: ${split.join('; ')}.${disagreeNote}${partialNote(partial)}` };
+        return { verdict: 'refuted', explanation: `${notSame}: ${split.join('; ')}.${disagreeNote}${partialNote(partial)}`, summary: splitBrief! };
       }
       const threads = judged.flatMap((g) => g.result.tasks.filter((t) => t.role === 'thread'));
       const ownTid = threads.filter((t) => t.rawGettid !== t.rawGetpid && t.rawGettid === t.statusPid).length;
@@ -406,6 +454,7 @@ export const IDS_CLAIMS: Claim[] = [
       if (offGroup.length) {
         return {
           verdict: 'nuanced',
+          summary: offBrief!,
           explanation:
             `In ${groupsLabel(judged)} all threads of a process got one value from getpid, as POSIX wants, ` +
             `but not the thread group's ID that the kernel shows: ${offGroup.join('; ')}.${disagreeNote}${tidNote}${partialNote(partial)}`,
@@ -413,6 +462,7 @@ export const IDS_CLAIMS: Claim[] = [
       }
       return {
         verdict: 'confirmed',
+        summary: `Every task of ${plural(judged.length, 'thread group')} got its group's TGID from libc getpid and the getpid system call.`,
         explanation:
           `In ${groupsLabel(judged)} every task got its group's TGID, the Tgid of its /proc status, ` +
           `from both libc getpid and the getpid system call.${tidNote}${partialNote(partial)}`,
@@ -437,14 +487,18 @@ export const IDS_CLAIMS: Claim[] = [
       for (const p of procs) nonEmpty(p.result.statusKeys, `field of process ${p.result.pid}'s /proc status`);
       for (const g of judged) nonEmpty(g.result.statusKeySets, `list of status fields of the tasks of ${g.variant}`);
       const problems: string[] = [];
+      /** Each problem in brief (counts, not lists), for the summary. */
+      const briefs: string[] = [];
       // A PID of its own: not shared with another task of the group, and not the TGID.
       for (const g of judged) {
         const r = g.result;
         const pids = r.tasks.map((t) => t.statusPid);
         const dup = [...new Set(pids.filter((x, i) => pids.indexOf(x) !== i))];
         if (dup.length) problems.push(`in ${g.variant} Pid ${list(dup)} belonged to more than one task`);
+        if (dup.length) briefs.push(`in ${g.variant} Pid ${list(dup, 2)} belonged to more than one task`);
         const asTgid = r.tasks.filter((t) => t.role === 'thread' && t.statusPid === t.statusTgid);
         if (asTgid.length) problems.push(`in ${g.variant} threads ${list(asTgid.map((t) => t.tid))} had the TGID as their Pid`);
+        if (asTgid.length) briefs.push(`in ${g.variant} ${plural(asTgid.length, 'thread')} had the TGID as Pid`);
       }
       // A status like a process's: the same fields as an independent single-threaded process's /proc/PID/status.
       for (const p of procs) {
@@ -459,11 +513,22 @@ export const IDS_CLAIMS: Claim[] = [
               !missing.length && !extra.length ? 'had the same fields in another order' : '',
             ];
             problems.push(`the status of tasks in ${g.variant} ${differences.filter(Boolean).join(' and ')} compared with process ${p.result.pid}'s`);
+            const their = `process ${p.result.pid}'s`;
+            const counted = [
+              missing.length ? `lacked ${plural(missing.length, 'field')} of ${their}` : '',
+              extra.length ? `had ${plural(extra.length, 'field')} that ${their} lacks` : '',
+              !missing.length && !extra.length ? `had ${their} fields in another order` : '',
+            ];
+            briefs.push(`the status of tasks in ${g.variant} ${counted.filter(Boolean).join(' and ')}`);
           }
         }
       }
       if (problems.length) {
-        return { verdict: 'refuted', explanation: `Threads did not each look like a process to the kernel: ${problems.join('; ')}.${partialNote(partial)}` };
+        return {
+          verdict: 'refuted',
+          explanation: `Threads did not each look like a process to the kernel: ${problems.join('; ')}.${partialNote(partial)}`,
+          summary: oneLine('A thread did not look like a process to the kernel: ', briefs),
+        };
       }
       const n = threads.length;
       const sameStatus =
@@ -478,7 +543,11 @@ export const IDS_CLAIMS: Claim[] = [
       const own = ways.map((w) => threads.filter((t) => w.of(t) === t.statusPid));
       if (own.every((x) => x.length === n)) {
         const both = "And libc getpid and the getpid system call both returned each thread's own PID: nothing told them from processes.";
-        return { verdict: 'confirmed', explanation: `${base} ${both}${partialNote(partial)}` };
+        return {
+          verdict: 'confirmed',
+          explanation: `${base} ${both}${partialNote(partial)}`,
+          summary: `Each of the ${n} threads had a Pid and a /proc status like a process's, and getpid returned its own PID.`,
+        };
       }
       const disagree = threads.filter((t) => t.libcGetpid !== t.rawGetpid);
       // Where libc and the kernel agree in every thread, one clause says it for both.
@@ -497,8 +566,10 @@ export const IDS_CLAIMS: Claim[] = [
       });
       const split = disagreement(threads, 'getpid');
       const disagreeNote = split ? `${split}.` : '';
+      const notOwn = threads.filter((t) => t.rawGetpid !== t.statusPid || t.libcGetpid !== t.statusPid).length;
       return {
         verdict: 'nuanced',
+        summary: `Each thread is a task with a PID of its own, but getpid did not return it in ${allOr(notOwn, n)} threads: user space sees the process, not the thread.`,
         explanation:
           `${base} But the process identity user space sees through getpid is not the thread's own: ` +
           `${clauses.join('; ')}.${disagreeNote}${partialNote(partial)}`,

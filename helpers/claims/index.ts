@@ -34,6 +34,7 @@ import { PROC_CLAIMS } from './proc.js';
 import { PS_CLAIMS } from './ps.js';
 import { SIGNALS_CLAIMS } from './signals.js';
 import { THREAD_GROUP_CLAIMS } from './thread-group.js';
+import { list, plural, SUMMARY_MAX } from './prose.js';
 
 export {
   VERDICTS,
@@ -115,15 +116,34 @@ export interface Evaluation extends Decision {
   broken?: string;
 }
 
+/**
+ * The one-line summary of an inconclusive verdict that evaluate() writes
+ * itself (a needed kind not observed, a rule that saw too little or threw):
+ * `missing` is the clause naming what was missing.
+ */
+const notJudged = (missing: string): string => `Not judged: ${/^[A-Z][a-z]/.test(missing) ? missing[0]!.toLowerCase() + missing.slice(1) : missing}.`;
+
 const setAsideText = (s: Evaluation['setAside']): string =>
   s.map((x) => `${x.observation.kind}/${x.observation.variant} (${x.observation.test}): ${x.reason}`).join('; ');
 
 /** The verdict of one claim over this run's observations, with what it read and what it set aside. */
 export function evaluate(claim: Claim, index: ObservationIndex): Evaluation {
-  if (claim.notTestable) return { verdict: 'not-testable', explanation: claim.notTestable, read: [], readEnv: [], used: [], setAside: [] };
+  if (claim.notTestable) {
+    // The reason is one sentence of the registry's (checked by the rule tests like any summary).
+    return { verdict: 'not-testable', explanation: claim.notTestable, summary: claim.notTestable, read: [], readEnv: [], used: [], setAside: [] };
+  }
   const setAside = readsOf(claim).flatMap((k) => index.setAside(k));
   if (!claim.decide) {
-    return { verdict: 'inconclusive', explanation: 'No rule of this version of clonelab judges this claim.', read: [], readEnv: [], used: [], setAside };
+    const explanation = 'No rule of this version of clonelab judges this claim.';
+    return {
+      verdict: 'inconclusive',
+      explanation,
+      summary: notJudged('no rule of this version of clonelab judges it'),
+      read: [],
+      readEnv: [],
+      used: [],
+      setAside,
+    };
   }
   const missing = claim.needs.filter((k) => !index.has(k));
   if (missing.length) {
@@ -138,6 +158,9 @@ export function evaluate(claim: Claim, index: ObservationIndex): Evaluation {
       ]
         .filter(Boolean)
         .join(' '),
+      summary: notJudged(
+        `this run did not completely observe ${list(missing, 3)}, which the rule needs${aside.length ? ` (${plural(aside.length, 'observation')} set aside)` : ''}`,
+      ),
       read: [],
       readEnv: [],
       used: [],
@@ -151,13 +174,16 @@ export function evaluate(claim: Claim, index: ObservationIndex): Evaluation {
     decision = claim.decide(view);
   } catch (e) {
     if (e instanceof Inconclusive) {
-      decision = { verdict: 'inconclusive', explanation: e.message };
+      decision = { verdict: 'inconclusive', explanation: e.message, summary: notJudged(e.missing) };
     } else {
       broken = e instanceof Error ? (e.stack ?? e.message) : String(e);
       const message = e instanceof Error ? e.message : String(e);
+      // The message is the rule's own and may be long or hold anything: the summary names the error, the explanation quotes it.
+      const thrown = e instanceof Error ? e.name : typeof e;
       decision = {
         verdict: 'inconclusive',
         explanation: `The rule for ${claim.id} failed on this run's observations (${message}): a defect of clonelab, not a finding about the kernel.`,
+        summary: notJudged(`the rule for ${claim.id} threw ${thrown}, a defect of clonelab, not a finding about the kernel`),
       };
     }
   }
@@ -196,6 +222,91 @@ export function findPlaceholder(explanation: string): string | undefined {
   for (const p of patterns) {
     const m = explanation.match(p);
     if (m) return m[0] || '(empty)';
+  }
+  return undefined;
+}
+
+export { SUMMARY_MAX } from './prose.js';
+
+/** Abbreviations a sentence cannot end on: a summary ending in one was cut (the old first-sentence "why" stopped at "e.g."). */
+const ABBREVIATION_END = /(?:^|[\s(])(?:e\.g|i\.e|cf|etc|vs|approx|incl|resp|viz)\.$/i;
+
+/**
+ * The first sentence of an explanation: up to the first '.' that ends a
+ * sentence, not one inside an abbreviation ("e.g.") or a number, nor inside
+ * parentheses or quotes. The rule tests compare a nuanced summary with it.
+ */
+export function firstSentence(text: string): string {
+  let depth = 0;
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (ch === '(' || ch === '[') depth++;
+    else if ((ch === ')' || ch === ']') && depth > 0) depth--;
+    else if (ch === '"') quoted = !quoted;
+    else if ((ch === '.' || ch === '!' || ch === '?') && depth === 0 && !quoted && /\s|$/.test(text[i + 1] ?? '')) {
+      if (!ABBREVIATION_END.test(text.slice(Math.max(0, i - 7), i + 1))) return text.slice(0, i + 1);
+    }
+  }
+  return text;
+}
+
+/** Pairs that a whole sentence opens and closes. */
+const unbalanced = (s: string): string | undefined => {
+  const count = (c: string) => s.split(c).length - 1;
+  if (count('(') !== count(')')) return 'unbalanced parentheses';
+  if (count('[') !== count(']')) return 'unbalanced brackets';
+  if (count('"') % 2) return 'an unclosed double quote';
+  if (count('`') % 2) return 'an unclosed backquote';
+  return undefined;
+};
+
+/**
+ * Tokens of a text that carry a fact of the run rather than prose: numbers and
+ * IDs, ERRNO and CLONE_ names, calls like kill(2), /proc paths, observation
+ * kinds (camelCase). A summary that names what contradicted or was missing
+ * shares one with the explanation it sums up.
+ */
+export const factTokens = (text: string): Set<string> =>
+  new Set(text.match(/\/proc[\w/.-]*|\b\w+\(\d*\)|\b[A-Z][A-Z0-9_|]{2,}\b|\b[a-z]+[A-Z]\w*\b|\b\d+\b/g) ?? []);
+
+/** Every run of `n` consecutive words of a text, lower-cased: a phrase the summary takes from its explanation. */
+const wordRuns = (text: string, n: number): Set<string> => {
+  const words = text.toLowerCase().match(/[\w'/-]+/g) ?? [];
+  return new Set(words.slice(0, Math.max(0, words.length - n + 1)).map((_, i) => words.slice(i, i + n).join(' ')));
+};
+
+/**
+ * What is wrong with a claim's one-line summary (Decision.summary), or
+ * undefined: more than one line, longer than SUMMARY_MAX, cut (not ending
+ * with '.', ending in an abbreviation, parentheses or quotes left open), an
+ * unobserved value (findPlaceholder); for nuanced, the explanation's first
+ * (confirming) sentence instead of the nuance; for refuted and inconclusive,
+ * no fact of the explanation named (the contradicting observation, what was
+ * missing: a value, call, path or kind, or a phrase of three words, of the
+ * explanation). Checked for every rule case (helpers/claims/rule-cases.ts).
+ */
+export function summaryFault(d: Pick<Decision, 'verdict' | 'explanation' | 'summary'>): string | undefined {
+  const s = d.summary;
+  if (typeof s !== 'string' || !s.trim()) return 'there is no summary';
+  if (/[\n\r]/.test(s)) return 'it is more than one line';
+  if (s.length > SUMMARY_MAX) return `it is ${s.length} characters long, more than ${SUMMARY_MAX}`;
+  if (!s.endsWith('.')) return "it does not end with '.', as if cut";
+  if (ABBREVIATION_END.test(s)) return 'it ends in an abbreviation, as if cut';
+  const open = unbalanced(s);
+  if (open) return `it has ${open}, as if cut`;
+  const placeholder = findPlaceholder(s);
+  if (placeholder !== undefined) return `it holds an unobserved value '${placeholder}'`;
+  if (d.verdict === 'nuanced') {
+    const norm = (x: string) => x.replace(/\s+/g, ' ').trim();
+    if (norm(s) === norm(firstSentence(d.explanation))) return 'a nuanced summary repeats the confirming first sentence instead of naming the nuance';
+  }
+  if (d.verdict === 'refuted' || d.verdict === 'inconclusive') {
+    const facts = factTokens(d.explanation);
+    const phrases = wordRuns(d.explanation, 3);
+    if (![...factTokens(s)].some((t) => facts.has(t)) && ![...wordRuns(s, 3)].some((w) => phrases.has(w))) {
+      return `a ${d.verdict} summary names no fact of the explanation (${d.verdict === 'refuted' ? 'the contradicting observation' : 'what was missing'})`;
+    }
   }
   return undefined;
 }

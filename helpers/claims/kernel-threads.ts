@@ -3,7 +3,7 @@
  * of T1 over it.
  */
 import { Inconclusive, nonEmpty, type Claim, type Decision, type RuleEnvironment } from './rule.js';
-import { list } from './prose.js';
+import { list, oneLine, plural } from './prose.js';
 
 export interface KernelThreadsObservations {
   /**
@@ -59,13 +59,13 @@ const REFUSALS: Record<string, string> = {
   EPERM: 'this reader was refused before the kernel looked',
 };
 
-function judgeCensus(k: Census, vantage: Vantage): { verdict: 'confirmed' | 'nuanced' | 'refuted'; text: string } {
+function judgeCensus(k: Census, vantage: Vantage): { verdict: 'confirmed' | 'nuanced' | 'refuted'; text: string; summary: string } {
   const from = ` from ${whereFrom(vantage.initialPidNamespace)}`;
   if (k.count === 0) {
     const mount = `/proc mounted "${vantage.procMountOptions ?? 'with options that could not be read'}"`;
     const looked = vantage.euid === null ? mount : `${mount}, euid ${vantage.euid}`;
     const exited = k.vanished ? `; ${k.vanished} listed ones exited before they could be examined` : '';
-    throw new Inconclusive(`No kernel thread was visible${from} (${looked})${exited}: T1 could not be observed.`);
+    throw new Inconclusive(`No kernel thread was visible${from} (${looked})${exited}: T1 could not be observed.`, `no kernel thread was visible${from}`);
   }
   const n = k.count;
   const of = (x: number) => (x === n ? `all ${n}` : `${x} of ${n}`);
@@ -99,14 +99,26 @@ function judgeCensus(k: Census, vantage: Vantage): { verdict: 'confirmed' | 'nua
 
   // Differences, each only from its count.
   const unlike: string[] = [];
-  if (k.noVmSize) unlike.push(`${of(k.noVmSize)} have no VmSize line in status, i.e. no user address space`);
-  if (k.maps.empty) unlike.push(`${of(k.maps.empty)} have an empty /proc/PID/maps`);
+  /** Each difference in brief, for the summary. */
+  const unlikeBrief: string[] = [];
+  if (k.noVmSize) {
+    unlike.push(`${of(k.noVmSize)} have no VmSize line in status, i.e. no user address space`);
+    unlikeBrief.push(`no user address space in ${of(k.noVmSize)}`);
+  }
+  if (k.maps.empty) {
+    unlike.push(`${of(k.maps.empty)} have an empty /proc/PID/maps`);
+    unlikeBrief.push(`empty maps in ${of(k.maps.empty)}`);
+  }
   const noExe = k.exe.unreadable.ENOENT ?? 0;
-  if (noExe) unlike.push(`the exe link of ${of(noExe)} gave ENOENT: no executable file behind them`);
+  if (noExe) {
+    unlike.push(`the exe link of ${of(noExe)} gave ENOENT: no executable file behind them`);
+    unlikeBrief.push(`no executable in ${of(noExe)}`);
+  }
   if (k.kthreadd && k.childrenOfKthreadd) {
     const children = k.childrenOfKthreadd === n - 1 ? `all ${n - 1} others` : `${k.childrenOfKthreadd} of the other ${n - 1}`;
     const started = "started by the kernel, not by a user process's clone(2)";
     unlike.push(`kthreadd (PID ${k.kthreadd.pid}) has parent ${k.kthreadd.ppid}, and ${children} are its children: ${started}`);
+    unlikeBrief.push(`${children} started by kthreadd, not by a process`);
   }
 
   // What could not be looked at: limits, not differences.
@@ -119,14 +131,17 @@ function judgeCensus(k: Census, vantage: Vantage): { verdict: 'confirmed' | 'nua
 
   // What a process never shows.
   const against: string[] = [];
+  const againstBrief: string[] = [];
   if (k.tgidDiffers.length) {
     const differing = list(k.tgidDiffers.map((t) => `${t.pid} ${t.comm}: Tgid ${t.tgid}`));
     against.push(`${of(k.tgidDiffers.length)} have Tgid different from Pid (${differing}), as only a non-leader thread has`);
+    againstBrief.push(`${of(k.tgidDiffers.length)} have Tgid different from Pid, as only a non-leader thread has`);
   }
   const lost = k.signal0.filter((s) => s.result === 'ESRCH');
   if (lost.length) {
     const gone = list(lost.map((s) => `${s.pid} ${s.comm}`));
     against.push(`kill(pid, 0) answered ESRCH for ${gone}, still listed in /proc: kill(2) does not find it as a process`);
+    againstBrief.push(`kill(pid, 0) answered ESRCH for ${plural(lost.length, 'listed one')}`);
   }
   const odd = k.signal0.filter((s) => !['ok', 'EPERM', 'ESRCH'].includes(s.result));
   if (odd.length) limits.push(`kill(pid, 0) gave ${list(odd.map((s) => `${s.pid}: ${s.result}`))}`);
@@ -135,10 +150,24 @@ function judgeCensus(k: Census, vantage: Vantage): { verdict: 'confirmed' | 'nua
   const notSeen = limits.length ? ` Not observed: ${limits.join('; ')}.` : '';
   const likeText = like.filter(Boolean).join('; ');
   if (against.length) {
-    return { verdict: 'refuted', text: `${found}. Unlike any process: ${against.join('; ')}. Otherwise: ${likeText}.${differ ? ` ${differ}` : ''}${notSeen}` };
+    return {
+      verdict: 'refuted',
+      text: `${found}. Unlike any process: ${against.join('; ')}. Otherwise: ${likeText}.${differ ? ` ${differ}` : ''}${notSeen}`,
+      summary: oneLine(`Of ${n} kernel threads, unlike any process: `, againstBrief),
+    };
   }
-  if (unlike.length) return { verdict: 'nuanced', text: `${found}. Like processes: ${likeText}. ${differ}${notSeen}` };
-  return { verdict: 'confirmed', text: `${found}. In every property observed they are like processes: ${likeText}.${notSeen}` };
+  if (unlike.length) {
+    return {
+      verdict: 'nuanced',
+      text: `${found}. Like processes: ${likeText}. ${differ}${notSeen}`,
+      summary: oneLine(`${n} kernel threads look like processes in /proc, but unlike them: `, unlikeBrief, ', '),
+    };
+  }
+  return {
+    verdict: 'confirmed',
+    text: `${found}. In every property observed they are like processes: ${likeText}.${notSeen}`,
+    summary: `All ${n} kernel threads observed were like processes in every property observed.`,
+  };
 }
 
 export const KERNEL_THREADS_CLAIMS: Claim[] = [
@@ -166,7 +195,9 @@ export const KERNEL_THREADS_CLAIMS: Claim[] = [
       const judged = censuses.map((c) => judgeCensus(c.result, vantage));
       const rank = { confirmed: 0, nuanced: 1, refuted: 2 } as const;
       const verdict = judged.reduce((a, b) => (rank[b.verdict] > rank[a.verdict] ? b : a)).verdict;
-      return { verdict, explanation: judged.map((j, i) => (judged.length > 1 ? `(${i + 1}) ${j.text}` : j.text)).join(' ') };
+      // The summary of the census that gave the verdict (the first such, when there are several).
+      const summary = judged.find((j) => j.verdict === verdict)!.summary;
+      return { verdict, explanation: judged.map((j, i) => (judged.length > 1 ? `(${i + 1}) ${j.text}` : j.text)).join(' '), summary };
     },
   },
 ];

@@ -4,7 +4,7 @@
  */
 import { nonEmpty, type Claim } from './rule.js';
 import { whereFrom } from './kernel-threads.js';
-import { list } from './prose.js';
+import { list, oneLine, plural } from './prose.js';
 
 export interface NamespacesObservations {
   /** Tasks in new PID namespaces: every PID each has, one per level (NSpid), and what a /proc mounted inside lists. */
@@ -55,6 +55,8 @@ export const NAMESPACES_CLAIMS: Claim[] = [
         'task in a new PID namespace',
       );
       const problems: string[] = [];
+      /** Each problem in brief, for the summary. */
+      const problemBriefs: string[] = [];
       const tgidNotes: string[] = [];
       for (const x of obs) {
         const tasks = x.result.tasks;
@@ -63,11 +65,15 @@ export const NAMESPACES_CLAIMS: Claim[] = [
         for (const t of tasks) byOuter.set(t.nspid[0]!, [...(byOuter.get(t.nspid[0]!) ?? []), t]);
         for (const [pid, ts] of byOuter) {
           const holders = list(ts.map((t) => `the ${t.role} at level ${t.level}`));
-          if (ts.length > 1) problems.push(`in "${x.variant}", ${holders} had the same outermost PID ${pid} while alive at once`);
+          if (ts.length > 1) {
+            problems.push(`in "${x.variant}", ${holders} had the same outermost PID ${pid} while alive at once`);
+            problemBriefs.push(`${plural(ts.length, 'task')} alive at once had the outermost PID ${pid}`);
+          }
         }
         for (const t of tasks) {
           if (t.nspid.at(-1) !== t.gettid) {
             problems.push(`${who(t, x.variant)} had NSpid ${t.nspid.join(' / ')}, whose last (own-level) PID is not the ${t.gettid} its gettid returned`);
+            problemBriefs.push(`NSpid ${t.nspid.join(' / ')} did not end in the ${t.gettid} gettid returned`);
           }
           // The TGID: a process leads its own group; a thread's group is its creator's.
           if (t.role !== 'thread' && t.getpid !== t.gettid) tgidNotes.push(`${who(t, x.variant)} got getpid ${t.getpid} and gettid ${t.gettid}`);
@@ -82,7 +88,10 @@ export const NAMESPACES_CLAIMS: Claim[] = [
         const seen = new Map<number, number>();
         for (const t of g.tasks) seen.set(t.tid, (seen.get(t.tid) ?? 0) + 1);
         const dup = [...seen].filter(([, n]) => n > 1).map(([tid]) => tid);
-        if (dup.length) problems.push(`in thread group ${g.tgid} (${g.variant}), several live tasks had the TID ${list(dup)}`);
+        if (dup.length) {
+          problems.push(`in thread group ${g.tgid} (${g.variant}), several live tasks had the TID ${list(dup)}`);
+          problemBriefs.push(`in thread group ${g.tgid}, several live tasks had the TID ${list(dup, 3)}`);
+        }
         const leader = g.tasks.find((t) => t.role === 'leader');
         if (!leader) tgidNotes.push(`thread group ${g.tgid} (${g.variant}) reported no leader`);
         else if (leader.tid !== g.tgid) tgidNotes.push(`in thread group ${g.tgid} (${g.variant}), the leader's TID was ${leader.tid}`);
@@ -91,7 +100,11 @@ export const NAMESPACES_CLAIMS: Claim[] = [
         }
       }
       if (problems.length) {
-        return { verdict: 'refuted', explanation: `PIDs were not unique, or not the task's own: ${problems.join('; ')}.` };
+        return {
+          verdict: 'refuted',
+          explanation: `PIDs were not unique, or not the task's own: ${problems.join('; ')}.`,
+          summary: oneLine("PIDs were not unique, or not the task's own: ", problemBriefs),
+        };
       }
 
       const count = `${all.length} tasks in ${obs.length} runs of new PID namespaces`;
@@ -110,6 +123,7 @@ export const NAMESPACES_CLAIMS: Claim[] = [
 
       const multi = all.filter(({ t }) => distinct(t) > 1);
       const limits: string[] = [];
+      const limitBriefs: string[] = [];
       if (multi.length) {
         const deepest = multi.reduce((a, b) => (distinct(b.t) > distinct(a.t) ? b : a));
         // Numbers that named different tasks alive at once, at different levels.
@@ -136,9 +150,13 @@ export const NAMESPACES_CLAIMS: Claim[] = [
         const inside = repeats.length ? `, while inside, numbers named several tasks: ${list(repeats, 2)}` : '';
         const hostDistinct = `the host's numbers were distinct among tasks alive at once${inside}${pid1 ? `; ${pid1}` : ''}`;
         limits.push(`a task in a PID namespace has one PID per level: ${multi.length} of ${all.length} had several, e.g. ${example}; ${hostDistinct}`);
+        limitBriefs.push(
+          `${multi.length} of ${all.length} tasks in PID namespaces had one PID per level (NSpid ${deepest.t.nspid.join(' / ')}), unique only on the host`,
+        );
       }
       if (initial === false) {
         limits.push(`this run itself looked from ${whereFrom(initial)}, so even its outermost PIDs are one namespace's, not the whole system's`);
+        limitBriefs.push(`this run looked from ${whereFrom(initial)}, so its PIDs are not the whole system's`);
       }
       const innerProc = obs.find((x) => x.result.innerProcEntries)?.result.innerProcEntries;
       const innerText = innerProc ? ` A /proc mounted inside a namespace listed only ${list(innerProc)}.` : '';
@@ -148,11 +166,13 @@ export const NAMESPACES_CLAIMS: Claim[] = [
           verdict: 'nuanced',
           explanation:
             `Across ${count}, every task had a PID of its own and ${outerUnique}; ${tgidText}. ` + `But ${limits.join('; and ')}.${innerText}${unknownVantage}`,
+          summary: oneLine('Not one PID: ', limitBriefs),
         };
       }
       const lookedFrom = initial !== null ? ` This run looked from ${whereFrom(initial)}.` : '';
       return {
         verdict: 'confirmed',
+        summary: `Across ${count}, every task had a single PID, distinct among the tasks alive at once, and a TGID.`,
         explanation:
           `Across ${count}, every task had a single PID (its NSpid named one number only, the one its gettid returned), ` +
           `and ${outerUnique}; ${tgidText}.${lookedFrom}${innerText}${unknownVantage}`,

@@ -5,7 +5,7 @@
 import { Inconclusive, nonEmpty, present, type Claim } from './rule.js';
 import { lookupIds, lookupSteps, noSuchTask, reached, type LookupOutcome } from '../harness/lookup-outcome.js';
 import { whereFrom } from './kernel-threads.js';
-import { list } from './prose.js';
+import { list, oneLine, plural } from './prose.js';
 
 /** The observation types below are made of lookups (helpers/harness/lookup-outcome.ts). */
 export type { LookupOutcome };
@@ -150,7 +150,15 @@ export const PROC_CLAIMS: Claim[] = [
           leaked.length ? `non-leader TIDs ${list(leaked)}` : '',
           mismatches.length ? `entries whose status did not say Tgid = Pid = the entry's name: ${list(mismatches.map(idsOf))}` : '',
         ].filter(Boolean);
-        return { verdict: 'refuted', explanation: `The /proc listing held entries that are not TGIDs: ${what.join('; ')}.` };
+        const briefs = [
+          leaked.length ? `non-leader TID ${leaked[0]}${leaked.length > 1 ? ` and ${leaked.length - 1} more` : ''}` : '',
+          mismatches[0] ? `${plural(mismatches.length, 'entry', 'entries')} not Tgid = Pid = its name, first ${idsOf(mismatches[0])}` : '',
+        ];
+        return {
+          verdict: 'refuted',
+          explanation: `The /proc listing held entries that are not TGIDs: ${what.join('; ')}.`,
+          summary: oneLine('The /proc listing held entries that are not TGIDs: ', briefs),
+        };
       }
       const checked = sum(scans.map((x) => x.checked));
       const entries = sum(scans.map((x) => x.entries));
@@ -158,7 +166,10 @@ export const PROC_CLAIMS: Claim[] = [
       if (!checked) {
         const scanned = scans.length === 1 ? 'the scan' : `${scans.length} scans`;
         const read = `read the status of none of ${entries} numeric entries (${vanished} vanished between the listing and the read)`;
-        throw new Inconclusive(`No entry of the /proc listing could be judged: ${scanned} ${read}.`);
+        throw new Inconclusive(
+          `No entry of the /proc listing could be judged: ${scanned} ${read}.`,
+          `the status of none of the ${entries} numeric /proc entries listed could be read`,
+        );
       }
       const readdirs = scans.length === 1 ? 'one readdir' : `${scans.length} readdirs`;
       const vanishedText = `(${vanished} of ${entries} vanished between the listing and the read)`;
@@ -175,9 +186,17 @@ export const PROC_CLAIMS: Claim[] = [
         return {
           verdict: 'nuanced',
           explanation: `${scanText}; ${held}. But the listing did not hold every TGID: ${absent}, so not every thread group has a listed directory.`,
+          summary: `Not every TGID was listed: the live probe process${many ? 'es' : ''} ${list(
+            missing.map((l) => l.tgid),
+            3,
+          )} ${many ? 'were' : 'was'} missing from /proc.`,
         };
       }
-      return { verdict: 'confirmed', explanation: `${scanText}; ${held}, and each probe's TGID was listed.` };
+      return {
+        verdict: 'confirmed',
+        explanation: `${scanText}; ${held}, and each probe's TGID was listed.`,
+        summary: `All ${checked} /proc entries read had Tgid = Pid = their name, and none of ${plural(nonLeaders, 'live non-leader TID')} was listed.`,
+      };
     },
   },
 
@@ -195,9 +214,15 @@ export const PROC_CLAIMS: Claim[] = [
         .filter((l) => l.tids.length > 0);
       const groups = nonEmpty(reported, 'thread group with the TIDs its tasks reported');
       const wrong = groups.filter((l) => !sortedEqual(l.taskDir, l.tids));
-      if (wrong.length) {
+      const w = wrong[0];
+      if (w) {
+        const extra = w.taskDir.filter((t) => !w.tids.includes(t)).length;
+        const lacked = w.tids.filter((t) => !w.taskDir.includes(t)).length;
+        const how = [extra ? `${extra} extra` : '', lacked ? `${lacked} missing` : '', !extra && !lacked ? 'repeated entries' : ''].filter(Boolean).join(', ');
+        const others = wrong.length > 1 ? ` (and ${plural(wrong.length - 1, 'other group')})` : '';
         return {
           verdict: 'refuted',
+          summary: `/proc/${w.tgid}/task did not list exactly the TIDs its tasks reported: ${how}${others}.`,
           explanation: `/proc/TGID/task did not list the group's TIDs: ${wrong
             .map((l) => {
               const extra = l.taskDir.filter((t) => !l.tids.includes(t));
@@ -214,6 +239,7 @@ export const PROC_CLAIMS: Claim[] = [
       }
       return {
         verdict: 'confirmed',
+        summary: `For ${plural(groups.length, 'thread group')}, /proc/TGID/task listed exactly the TIDs the tasks got from the gettid system call.`,
         explanation:
           `For ${groups.length} thread groups of ${list(groups.map((l) => l.tids.length))} tasks, ` +
           '/proc/TGID/task listed exactly the TIDs the tasks got from the raw gettid system call (SYS_gettid), no more, no fewer.',
@@ -250,33 +276,50 @@ export const PROC_CLAIMS: Claim[] = [
       const shells = o.all('shellCd').map((x) => x.result);
       const inner = o.all('pidnsInnerLookup').map((n) => n.result);
       const refuting: string[] = [];
+      /** Each refuting fact in brief, for the summary. */
+      const refutingBrief: string[] = [];
       for (const h of hidden) {
-        if (h.listedInProc) refuting.push(`TID ${h.tid} (a thread of ${h.tgid}) was in the readdir of /proc, so it was not hidden from the listing`);
+        if (h.listedInProc) {
+          refuting.push(`TID ${h.tid} (a thread of ${h.tgid}) was in the readdir of /proc, so it was not hidden from the listing`);
+          refutingBrief.push(`TID ${h.tid} was listed in /proc`);
+        }
         if (!reached(h.lookup)) {
           const butProcess = h.processLookup && reached(h.processLookup) ? `, while /proc/${h.tgid} was entered in the same run` : '';
           refuting.push(`from C, /proc/${h.tid} (a thread of ${h.tgid}) failed: ${lookupSteps(h.lookup)}${butProcess}`);
+          refutingBrief.push(`from C, /proc/${h.tid} (a thread of ${h.tgid}) could not be entered`);
         } else if (h.statusPid !== h.tid || h.statusTgid !== h.tgid) {
           const pid = present(h.statusPid, `the Pid line of /proc/${h.tid}/status`);
           const tgid = present(h.statusTgid, `the Tgid line of /proc/${h.tid}/status`);
           const whose = pid === h.tgid ? "the group leader's entry" : "another task's entry";
           refuting.push(`from C, /proc/${h.tid} was entered, but the status there said Pid ${pid}, Tgid ${tgid}: ${whose}, not the thread's`);
+          refutingBrief.push(`from C, /proc/${h.tid} led to ${whose} (Pid ${pid})`);
         }
       }
       for (const s of shells) {
         if (s.lsGrepExit !== 0 && s.lsGrepExit !== 1) {
-          throw new Inconclusive(`ls /proc | grep -x ${s.tid} in ${s.shell} exited ${s.lsGrepExit}: neither found (0) nor not found (1).`);
+          throw new Inconclusive(
+            `ls /proc | grep -x ${s.tid} in ${s.shell} exited ${s.lsGrepExit}: neither found (0) nor not found (1).`,
+            `whether ${s.shell}'s ls /proc listed TID ${s.tid} (grep exited ${s.lsGrepExit})`,
+          );
         }
-        if (s.lsGrepExit === 0) refuting.push(`ls /proc | grep -x ${s.tid} found "${s.lsGrepOut.trim()}" in ${s.shell}, so TID ${s.tid} was listed`);
+        if (s.lsGrepExit === 0) {
+          refuting.push(`ls /proc | grep -x ${s.tid} found "${s.lsGrepOut.trim()}" in ${s.shell}, so TID ${s.tid} was listed`);
+          refutingBrief.push(`${s.shell}'s ls /proc listed TID ${s.tid}`);
+        }
         if (s.exitCode !== 0 || s.pwd !== `/proc/${s.tid}`) {
           const pwd = s.pwd !== undefined ? ` with pwd ${s.pwd}` : '';
           const stderr = s.cdStderr ? ` ("${s.cdStderr}")` : '';
           const butProcess = s.processCdExit === 0 ? `, while cd /proc/${s.tgid} worked in the same shell` : '';
           refuting.push(`${s.shell} (${s.shellPath}): cd /proc/${s.tid} exited ${s.exitCode}${pwd}${stderr}${butProcess}`);
+          refutingBrief.push(
+            `in ${s.shell}, cd /proc/${s.tid} exited ${s.exitCode}${s.pwd !== undefined && s.pwd !== `/proc/${s.tid}` ? ` with pwd ${s.pwd}` : ''}`,
+          );
         } else if (s.statusPid !== s.tid || s.statusTgid !== s.tgid) {
           const pid = present(s.statusPid, `the Pid line ${s.shell} read in /proc/${s.tid}`);
           const tgid = present(s.statusTgid, `the Tgid line ${s.shell} read in /proc/${s.tid}`);
           const whose = pid === s.tgid ? "the group leader's entry" : "another task's entry";
           refuting.push(`${s.shell}: cd /proc/${s.tid} worked, but the status there said Pid ${pid}, Tgid ${tgid}: ${whose}, not the thread's`);
+          refutingBrief.push(`in ${s.shell}, cd /proc/${s.tid} led to ${whose} (Pid ${pid})`);
         }
       }
       for (const n of inner) {
@@ -284,11 +327,16 @@ export const PROC_CLAIMS: Claim[] = [
           if (t.outerLookup && !(reached(t.outerLookup) && t.outerSameTask)) {
             const outcome = reached(t.outerLookup) ? 'was entered but held another task' : `failed: ${lookupSteps(t.outerLookup)}`;
             refuting.push(`/proc/${t.outerPid}, the PID in this /proc of the ${t.role} of a child PID namespace, ${outcome}`);
+            refutingBrief.push(`/proc/${t.outerPid} (a namespaced ${t.role}) ${reached(t.outerLookup) ? 'held another task' : 'could not be entered'}`);
           }
         }
       }
       if (refuting.length) {
-        return { verdict: 'refuted', explanation: `Entering a PID that ls /proc does not list did not work as claimed: ${refuting.join('; ')}.` };
+        return {
+          verdict: 'refuted',
+          explanation: `Entering a PID that ls /proc does not list did not work as claimed: ${refuting.join('; ')}.`,
+          summary: oneLine('Not as claimed: ', refutingBrief),
+        };
       }
 
       const outerEntered = inner.flatMap((n) => n.tasks.filter((t) => t.outerLookup).map((t) => `${t.outerPid} (${t.role})`));
@@ -307,6 +355,8 @@ export const PROC_CLAIMS: Claim[] = [
         .join(' ');
 
       const limits: string[] = [];
+      /** Each limit in brief, for the summary. */
+      const limitBriefs: string[] = [];
       const bounds: string[] = [];
       for (const e of o.all('exitedTidLookup').map((x) => x.result)) {
         const poll = e.gone
@@ -315,14 +365,18 @@ export const PROC_CLAIMS: Claim[] = [
         const exited = 'the TID of a thread that had exited and been joined';
         if (reached(e.lookup)) {
           limits.push(`/proc/${e.tid}, ${exited}, could still be entered (${poll}), so entering /proc/N did not show that a task N was running`);
+          limitBriefs.push(`/proc/${e.tid} of an exited, joined thread could still be entered`);
         } else {
           const gave = noSuchTask(e.lookup) ? 'ENOENT, as expected for a task that no longer exists' : lookupSteps(e.lookup);
           bounds.push(`${exited} gave ${gave} (${poll})`);
         }
       }
       for (const u of o.all('unusedPidLookup').map((x) => x.result)) {
-        if (reached(u.lookup)) limits.push(`/proc/${u.pid}, a number at pid_max (${u.pidMax}) that no task can have, could be entered`);
-        else bounds.push(`pid_max itself (${u.pidMax}), which no task can have, gave ${noSuchTask(u.lookup) ? 'ENOENT, as expected' : lookupSteps(u.lookup)}`);
+        if (reached(u.lookup)) {
+          limits.push(`/proc/${u.pid}, a number at pid_max (${u.pidMax}) that no task can have, could be entered`);
+          limitBriefs.push(`/proc/${u.pid}, at pid_max, could be entered`);
+        } else
+          bounds.push(`pid_max itself (${u.pidMax}), which no task can have, gave ${noSuchTask(u.lookup) ? 'ENOENT, as expected' : lookupSteps(u.lookup)}`);
       }
 
       const hidepids = o.all('hidepidLookup').map((h) => h.result);
@@ -347,6 +401,7 @@ export const PROC_CLAIMS: Claim[] = [
         const separate = hidepids.length ? `; observed on a separate mount: ${hidepids.map(hidepidSeen).join('; ')}` : '';
         const keeps = "which (proc(5)) keeps other users' /proc/PID from whoever may not ptrace them";
         limits.push(`this run's own /proc is mounted with hidepid=${hp} ("${mountOptions}"), ${keeps}${separate}`);
+        limitBriefs.push(`this run's /proc is mounted hidepid=${hp}, which keeps other users' PIDs from being entered`);
         scope.push(from);
       } else {
         scope.push(`${from}, through a /proc mounted "${mountOptions}" (no hidepid)`);
@@ -380,8 +435,19 @@ export const PROC_CLAIMS: Claim[] = [
         scope.length ? ` Scope: ${scope.join('; ')}.` : '',
         notSeen.length ? ` Not observed in this run: ${notSeen.join('; ')}.` : '',
       ].join('');
-      if (limits.length) return { verdict: 'nuanced', explanation: `${held} But not for every PID: ${limits.join('; ')}.${tail}` };
-      return { verdict: 'confirmed', explanation: `${held}${tail}` };
+      if (limits.length) {
+        return {
+          verdict: 'nuanced',
+          explanation: `${held} But not for every PID: ${limits.join('; ')}.${tail}`,
+          summary: oneLine('Not for every PID: ', limitBriefs),
+        };
+      }
+      const enteredBy = `from C (${plural(hidden.length, 'TID')}) and with cd in ${both(shells.map((s) => s.shell))}`;
+      return {
+        verdict: 'confirmed',
+        explanation: `${held}${tail}`,
+        summary: `Thread TIDs absent from ls /proc were entered ${enteredBy}, each reaching the thread's own entry.`,
+      };
     },
   },
 ];

@@ -79,13 +79,25 @@ export const PS_CLAIMS: Claim[] = [
       const threadOk = threadViews.filter((v) => v.exitCode === 0);
       const pByTid = views.filter((v) => v.kind === 'byTid').map(byTid);
       const tail = pByTid.length ? ` ${pByTid.join('; ')}.` : '';
+      /** Commands, quoted, a few named and the rest counted: for the summary. */
+      const cmds = (vs: readonly Seen[]) =>
+        list(
+          vs.map((v) => `\`${v.cmd}\``),
+          2,
+        );
 
       if (!plainOk.length && !threadOk.length) {
-        throw new Inconclusive(`No ps view worked (${procps}): ${all([...plain, ...threadViews])}. This is a broken ps, not an observation of threads.`);
+        throw new Inconclusive(
+          `No ps view worked (${procps}): ${all([...plain, ...threadViews])}. This is a broken ps, not an observation of threads.`,
+          `no ps view worked (${procps}: ${cmds([...plain, ...threadViews])} all failed)`,
+        );
       }
       if (!plainOk.length) {
         const notObserved = 'so whether threads appear without asking for them was not observed';
-        throw new Inconclusive(`Every default ps view failed (${procps}: ${all(plain)}), ${notObserved}; thread views: ${all(threadViews)}.`);
+        throw new Inconclusive(
+          `Every default ps view failed (${procps}: ${all(plain)}), ${notObserved}; thread views: ${all(threadViews)}.`,
+          `every default ps view failed (${cmds(plain)}), so ps without a thread option was not observed`,
+        );
       }
       const plainThreads = plainOk.filter((v) => v.showsThreads);
       const plainOne = plainOk.filter((v) => !v.showsThreads);
@@ -96,23 +108,26 @@ export const PS_CLAIMS: Claim[] = [
         return {
           verdict: 'confirmed',
           explanation: `ps (${procps}) lists threads without being asked: ${all(plainOk)}. ${threadViewText}.${failedText}${tail}`,
+          summary: `ps (${procps}) listed the threads without being asked: ${cmds(plainOk)} printed a row per task.`,
         };
       }
       const threadShown = threadOk.filter((v) => v.showsThreads);
       if (!threadOk.length) {
         const byDefault = `ps (${procps}) showed the process, not its threads, by default (${all(plainOne)})`;
-        throw new Inconclusive(`${byDefault}, and every thread view failed: ${all(threadViews)}.`);
+        throw new Inconclusive(`${byDefault}, and every thread view failed: ${all(threadViews)}.`, `every ps thread view failed (${cmds(threadViews)})`);
       }
       if (!threadShown.length && !plainThreads.length) {
         return {
           verdict: 'refuted',
           explanation: `No ps view showed the threads (${procps}): ${all([...plainOk, ...threadOk])}.${failedText}${tail}`,
+          summary: `No ps view showed the threads (${procps}), not even ${cmds(threadOk)}, which ask for them.`,
         };
       }
       const though = plainThreads.length ? `; though ${all(plainThreads)}` : '';
       const but = threadOk.length > threadShown.length ? `; but ${all(threadOk.filter((v) => !v.showsThreads))}` : '';
       return {
         verdict: 'nuanced',
+        summary: `Only when asked: ${cmds(plainOne)} printed one row per process, while ${cmds(threadShown)} printed a row per thread.`,
         explanation: [
           `Threads appear in ps only when asked for (${procps}). Without a thread option: ${all(plainOne)}${though}.`,
           `Asked for threads: ${all(threadShown)}${but}.${failedText}${tail}`,

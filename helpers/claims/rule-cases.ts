@@ -9,14 +9,27 @@
  * without being asked: each needed kind set aside makes the claim
  * inconclusive with the reason; each environment fact it declares, unknown,
  * leaves it judging without an unobserved value; it reads exactly the facts
- * it declares; no explanation holds an unobserved value; and the cases reach
- * every verdict the claim declares, and no other.
+ * it declares; no explanation holds an unobserved value; every one-line
+ * summary is whole and says why (summaryFault: one line, not cut, no
+ * unobserved value, the nuance for nuanced, a fact of the explanation for
+ * refuted and inconclusive); and the cases reach every verdict the claim
+ * declares, and no other.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { PROJECT_ROOT } from '../harness/paths.js';
-import { CLAIMS, evaluate, findPlaceholder, ObservationIndex, ruleEnvironment, type RuleEnvironment, type Verdict } from './index.js';
+import {
+  CLAIMS,
+  evaluate,
+  type Evaluation,
+  findPlaceholder,
+  ObservationIndex,
+  ruleEnvironment,
+  type RuleEnvironment,
+  summaryFault,
+  type Verdict,
+} from './index.js';
 import type { CompleteObservation, ObservationKind, ObservationResults, RecordedObservation } from '../observations.js';
 
 export const FIXTURE_DIR = join(PROJECT_ROOT, 'cases', 'rules', 'fixtures');
@@ -102,6 +115,8 @@ export interface RuleCase {
   says?: (string | RegExp)[];
   /** Things it must not state (a clause that was not observed in this input). */
   saysNot?: (string | RegExp)[];
+  /** Facts the one-line summary must state (the nuance, the contradicting observation, what was missing). */
+  summarySays?: (string | RegExp)[];
 }
 
 /** Evaluate one claim over a list of observations, in an environment (the healthy run's by default). */
@@ -112,6 +127,11 @@ export function judge(claimId: string, list: RecordedObservation[], env: RuleEnv
 }
 
 const matches = (text: string, p: string | RegExp) => (typeof p === 'string' ? text.includes(p) : p.test(text));
+
+/** The one-line summary is whole and says why (summaryFault), shown with the explanation it sums up. */
+function expectSummary(e: Evaluation): void {
+  expect(summaryFault(e), `summary: ${e.summary}\nexplanation: ${e.explanation}`).toBeUndefined();
+}
 
 /**
  * The rule tests of one claim: the healthy run (`healthy`: its verdict
@@ -134,6 +154,8 @@ export function ruleCases(claimId: string, healthy: Omit<RuleCase, 'name' | 'mut
         expect(findPlaceholder(e.explanation), e.explanation).toBeUndefined();
         for (const p of c.says ?? []) expect(matches(e.explanation, p), `should say ${p}:\n${e.explanation}`).toBe(true);
         for (const p of c.saysNot ?? []) expect(matches(e.explanation, p), `should not say ${p}:\n${e.explanation}`).toBe(false);
+        expectSummary(e);
+        for (const p of c.summarySays ?? []) expect(matches(e.summary, p), `the summary should say ${p}:\n${e.summary}`).toBe(true);
       });
     }
     for (const kind of claim?.needs ?? []) {
@@ -143,6 +165,8 @@ export function ruleCases(claimId: string, healthy: Omit<RuleCase, 'name' | 'mut
         expect(e.verdict).toBe('inconclusive');
         expect(e.explanation).toContain('tgkill: EPERM (a fault of the rule test)');
         expect(e.setAside.map((x) => x.observation.kind)).toContain(kind);
+        expectSummary(e);
+        expect(e.summary).toContain(kind);
       });
     }
     for (const fact of claim?.env ?? []) {
@@ -152,6 +176,7 @@ export function ruleCases(claimId: string, healthy: Omit<RuleCase, 'name' | 'mut
         expect(e.broken, `the rule threw:\n${e.broken}`).toBeUndefined();
         expect(claim?.verdicts).toContain(e.verdict);
         expect(findPlaceholder(e.explanation), e.explanation).toBeUndefined();
+        expectSummary(e);
       });
     }
     test('reads exactly the environment facts it declares, on the healthy run', () => {

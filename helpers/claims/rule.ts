@@ -15,26 +15,44 @@ export type Verdict = (typeof VERDICTS)[number];
 export interface Decision {
   verdict: Verdict;
   explanation: string;
+  /**
+   * The reason in one line, for tables (the "why" column of claims.html and
+   * claims.md, the step summary, JUnit): why the verdict is what it is. For
+   * nuanced it names the nuance, not the part that held; for refuted, the
+   * observation that contradicts the claim; for inconclusive, what was
+   * missing. Built from the same values as the explanation, one sentence
+   * ending with '.', about 200 characters at most (checked for every rule
+   * case by summaryFault, helpers/claims/index.ts).
+   */
+  summary: string;
 }
 
 /**
  * Thrown by a rule that, over complete observations, still saw too little to
  * judge (an empty set, a row it needs absent): the verdict is inconclusive
- * with this message. Never confirm over nothing.
+ * with this message. Never confirm over nothing. `missing` says, as a clause
+ * ("no thread group was observed completely"), what was missing: evaluate()
+ * makes the claim's one-line summary of it.
  */
 export class Inconclusive extends Error {
   override name = 'Inconclusive';
+  constructor(
+    message: string,
+    readonly missing: string,
+  ) {
+    super(message);
+  }
 }
 
 /** `xs` if it has at least one element; otherwise the rule saw nothing: Inconclusive. */
 export function nonEmpty<T>(xs: readonly T[], what: string): readonly [T, ...T[]] {
-  if (!xs.length) throw new Inconclusive(`No ${what} was observed completely in this run.`);
+  if (!xs.length) throw new Inconclusive(`No ${what} was observed completely in this run.`, `no ${what} was observed completely`);
   return xs as readonly [T, ...T[]];
 }
 
 /** `x` if defined; otherwise Inconclusive naming what was missing. */
 export function present<T>(x: T | undefined, what: string): T {
-  if (x === undefined) throw new Inconclusive(`${what} was not observed completely in this run.`);
+  if (x === undefined) throw new Inconclusive(`${what} was not observed completely in this run.`, `${what} was not observed completely`);
   return x;
 }
 

@@ -116,7 +116,8 @@ function refusedAlike(tid: SignalSend | undefined, tgid: SignalSend | undefined)
 }
 
 const RANK = { confirmed: 0, nuanced: 1, refuted: 2 } as const;
-type Judged = { verdict: keyof typeof RANK; text: string; sameAsProcess?: boolean };
+/** One landing judged: the verdict, its text, and the one-line summary of why. */
+type Judged = { verdict: keyof typeof RANK; text: string; summary: string; sameAsProcess?: boolean };
 
 /**
  * kill(TID) judged against kill(TGID) in the same probe run, for one way of
@@ -129,21 +130,30 @@ function judgeKill(l: Landing, method: 'kill' | 'libc-kill'): Judged {
   const g = l.sends.find((s) => s.method === method && s.to === l.tgid);
   if (!t || !g) {
     const missing = [t ? '' : `the non-leader TID ${l.target}`, g ? '' : `its TGID ${l.tgid} (the process baseline)`].filter(Boolean);
-    throw new Inconclusive(`${capital(name)} was not sent to ${missing.join(' nor to ')} in this run.`);
+    throw new Inconclusive(`${capital(name)} was not sent to ${missing.join(' nor to ')} in this run.`, `${name} was not sent to ${missing.join(' nor to ')}`);
   }
   const env = refusedAlike(t, g);
   if (env) {
     const why = 'an environment refusal (a seccomp filter, a missing privilege), not a difference between a thread and a process';
-    throw new Inconclusive(`${capital(name)} was refused (${env}) for the non-leader TID ${l.target} and for its TGID ${l.tgid} alike: ${why}.`);
+    throw new Inconclusive(
+      `${capital(name)} was refused (${env}) for the non-leader TID ${l.target} and for its TGID ${l.tgid} alike: ${why}.`,
+      `${name} was refused (${env}) for the TID and the TGID alike, an environment refusal`,
+    );
   }
   if (g.result !== 'ok') {
     const cannot = "with no working baseline this run cannot say whether a thread's ID is signalled like a process's";
     const failed = `failed with ${g.result} (on the TID ${l.target}: ${t.result})`;
-    throw new Inconclusive(`${capital(name)} on the TGID ${l.tgid}, the process baseline, ${failed}: ${cannot}.`);
+    throw new Inconclusive(
+      `${capital(name)} on the TGID ${l.tgid}, the process baseline, ${failed}: ${cannot}.`,
+      `${name} on the TGID ${l.tgid}, the process baseline, failed with ${g.result}`,
+    );
   }
   if (g.landed === 'none') {
     const nowhere = '/proc showed its signal in no pending set of the group, so this run could not see where signals are queued';
-    throw new Inconclusive(`${capital(name)} on the TGID ${l.tgid} returned 0, but ${nowhere}.`);
+    throw new Inconclusive(
+      `${capital(name)} on the TGID ${l.tgid} returned 0, but ${nowhere}.`,
+      `where ${name} on the TGID ${l.tgid} queued its signal (no pending set in /proc)`,
+    );
   }
   if (t.result !== 'ok') {
     return {
@@ -152,13 +162,20 @@ function judgeKill(l: Landing, method: 'kill' | 'libc-kill'): Judged {
         `${name} on the non-leader TID ${l.target} failed with ${t.result}, ` +
         `while on its TGID ${l.tgid} it returned 0 and queued the signal ${whereQueued(g, l.tgid)}: ` +
         "a thread's ID could not be signalled the way a process's is",
+      summary: `${capital(name)} on the non-leader TID ${l.target} failed with ${t.result}, while on its TGID ${l.tgid} it worked.`,
     };
   }
   const same = placeOf(t, l.tgid) !== undefined && placeOf(t, l.tgid) === placeOf(g, l.tgid);
   const landing = `${name} on the non-leader TID ${l.target} returned 0 and queued the signal ${whereQueued(t, l.tgid)}`;
   const compared = `; on the TGID ${l.tgid} it queued its signal in ${same ? 'that same set' : setOf(g, l.tgid)}`;
   const verdict = t.landed === 'target' ? 'confirmed' : t.landed === 'shared' ? 'nuanced' : 'refuted';
-  return { verdict, text: `${landing}${compared}`, sameAsProcess: same };
+  const summary =
+    verdict === 'confirmed'
+      ? `${capital(name)} on the non-leader TID ${l.target} queued the signal for that thread alone, in its own set (SigPnd).`
+      : verdict === 'nuanced'
+        ? `${capital(name)} accepted the non-leader TID ${l.target} but queued the signal for the whole group (ShdPnd): it cannot single out a thread.`
+        : `${capital(name)} on the non-leader TID ${l.target} queued the signal in ${setOf(t, l.tgid)}, neither that thread's nor the group's.`;
+  return { verdict, text: `${landing}${compared}`, summary, sameAsProcess: same };
 }
 
 /** What the other methods did with the same TID, each from its send. */
@@ -206,7 +223,8 @@ function judgeLanding(l: Landing): Judged {
   const rt = l.sends.find((s) => s.method === 'kill' && s.to === l.target);
   const lt = l.sends.find((s) => s.method === 'libc-kill' && s.to === l.target);
   const agreed = rt && lt && rt.result === lt.result && rt.landed === lt.landed ? lt : undefined;
-  const verdict = libc && RANK[libc.verdict] > RANK[raw.verdict] ? libc.verdict : raw.verdict;
+  const decisive = libc && RANK[libc.verdict] > RANK[raw.verdict] ? libc : raw;
+  const verdict = decisive.verdict;
   const parts: string[] = [raw.text];
   const wrapper = "libc's kill(2) wrapper, which programs call,";
   if (libc && agreed) parts.push(agreed.result === 'ok' ? `${wrapper} queued it in ${setOf(agreed, l.tgid)} too` : `${wrapper} failed the same way`);
@@ -230,7 +248,7 @@ function judgeLanding(l: Landing): Judged {
   if (others.length) sentences.push(`Per method, to the same TID: ${others.join('; ')}.`);
   const exited = l.errors.filter((e) => e.target.startsWith('exited'));
   if (exited.length) sentences.push(`Signal 0 to an exited TID: ${exited.map((e) => `${e.method} gave ${e.result}`).join(', ')}.`);
-  return { verdict, text: sentences.join(' ') };
+  return { verdict, text: sentences.join(' '), summary: decisive.summary };
 }
 
 export const SIGNALS_CLAIMS: Claim[] = [
@@ -246,16 +264,20 @@ export const SIGNALS_CLAIMS: Claim[] = [
       const landings = nonEmpty(o.all('signalLanding'), 'signal landing');
       const judged: Judged[] = [];
       const unjudged: string[] = [];
+      const missing: string[] = [];
       for (const x of landings) {
         try {
           judged.push(judgeLanding(x.result));
         } catch (e) {
           if (!(e instanceof Inconclusive)) throw e;
           unjudged.push(e.message);
+          missing.push(e.missing);
         }
       }
-      if (!judged.length) throw new Inconclusive(unjudged.join(' '));
-      const verdict = judged.reduce((a, b) => (RANK[b.verdict] > RANK[a.verdict] ? b : a)).verdict;
+      if (!judged.length)
+        throw new Inconclusive(unjudged.join(' '), `${missing[0]}${missing.length > 1 ? ` (and in ${missing.length - 1} more landings)` : ''}`);
+      const decisive = judged.reduce((a, b) => (RANK[b.verdict] > RANK[a.verdict] ? b : a));
+      const verdict = decisive.verdict;
       const shells = o.all('shellKill').map(({ result: s }) => {
         const command = `${s.shell}'s \`kill -${s.sig} ${s.tid}\``;
         return s.exitCode === 0 ? `${command} queued it in ${setOf({ landed: s.landed, to: s.tid })}` : `${command} exited ${s.exitCode}`;
@@ -263,6 +285,7 @@ export const SIGNALS_CLAIMS: Claim[] = [
       const texts = judged.length > 1 ? judged.map((j, i) => `(${i + 1}) ${j.text}`) : judged.map((j) => j.text);
       return {
         verdict,
+        summary: decisive.summary,
         explanation: [
           ...texts,
           shells.length ? `From a shell, with a thread's TID: ${list(shells)}.` : '',

@@ -4,7 +4,7 @@
  */
 import { type Claim, Inconclusive, nonEmpty, type ObservationIndex, present } from './rule.js';
 import { hasFlag, matrixRows } from './clone-matrix.js';
-import { list } from './prose.js';
+import { list, oneLine, plural } from './prose.js';
 
 /**
  * What one member's ending took with it, seen from an observer process
@@ -105,8 +105,12 @@ export interface ThreadGroupObservations {
 function decideA1(o: ObservationIndex) {
   const runs = nonEmpty(o.all('schedPerTask'), 'scheduling experiment (schedPerTask)');
   const spread: string[] = [];
+  /** Each spread setting in brief (counts, not lists), for the summary. */
+  const spreadBrief: string[] = [];
   const perTask: string[] = [];
   const groupPid: string[] = [];
+  /** Each finding in brief, for the summary. */
+  const groupPidBrief: string[] = [];
   const notCompared: string[] = [];
   let tasksSeen = 0;
   for (const { result: sp } of runs) {
@@ -121,11 +125,17 @@ function decideA1(o: ObservationIndex) {
     tasksSeen += sp.tasks.length;
     if (target.nice !== sp.niceWanted) {
       const call = `setpriority(PRIO_PROCESS, ${sp.target}, ${sp.niceWanted})`;
-      throw new Inconclusive(`${call} returned 0 but TID ${sp.target}'s nice stayed ${target.nice}: the setting had no visible effect to compare.`);
+      throw new Inconclusive(
+        `${call} returned 0 but TID ${sp.target}'s nice stayed ${target.nice}: the setting had no visible effect to compare.`,
+        `a visible effect of ${call} (TID ${sp.target}'s nice stayed ${target.nice})`,
+      );
     }
     const niceMoved = others.filter((t) => t.nice === sp.niceWanted && t.niceBefore !== sp.niceWanted);
     const moved = list(niceMoved.map((t) => `${t.tid} (${t.niceBefore} to ${t.nice})`));
-    if (niceMoved.length) spread.push(`setpriority(PRIO_PROCESS, ${sp.target}, ${sp.niceWanted}) also changed the nice value of TID ${moved}`);
+    if (niceMoved.length) {
+      spread.push(`setpriority(PRIO_PROCESS, ${sp.target}, ${sp.niceWanted}) also changed the nice value of TID ${moved}`);
+      spreadBrief.push(`nice ${sp.niceWanted} set on TID ${sp.target} also reached ${plural(niceMoved.length, 'other task')}`);
+    }
     let affinityText: string;
     if (sp.cpu === undefined) {
       affinityText = '';
@@ -134,10 +144,16 @@ function decideA1(o: ObservationIndex) {
       const cpu = String(sp.cpu);
       if (target.cpusAllowed !== cpu) {
         const was = `TID ${sp.target}'s Cpus_allowed_list was ${target.cpusAllowed}`;
-        throw new Inconclusive(`sched_setaffinity(${sp.target}, CPU ${cpu}) returned 0 but ${was}: the setting had no visible effect to compare.`);
+        throw new Inconclusive(
+          `sched_setaffinity(${sp.target}, CPU ${cpu}) returned 0 but ${was}: the setting had no visible effect to compare.`,
+          `a visible effect of sched_setaffinity(${sp.target}, CPU ${cpu}) (${was})`,
+        );
       }
       const affMoved = others.filter((t) => t.cpusAllowed === cpu && t.cpusBefore !== cpu);
-      if (affMoved.length) spread.push(`sched_setaffinity(${sp.target}, CPU ${cpu}) also pinned TID ${list(affMoved.map((t) => t.tid))} to CPU ${cpu}`);
+      if (affMoved.length) {
+        spread.push(`sched_setaffinity(${sp.target}, CPU ${cpu}) also pinned TID ${list(affMoved.map((t) => t.tid))} to CPU ${cpu}`);
+        spreadBrief.push(`CPU ${cpu} affinity set on TID ${sp.target} also pinned ${plural(affMoved.length, 'other task')}`);
+      }
       affinityText = ` and affinity to CPU ${cpu} (Cpus_allowed_list ${sp.tasks.map((t) => `${t.tid}: ${t.cpusBefore} to ${t.cpusAllowed}`).join(', ')})`;
     }
     const nices = sp.tasks.map((t) => `${t.tid}: ${t.niceBefore} to ${t.nice}`).join(', ');
@@ -146,12 +162,19 @@ function decideA1(o: ObservationIndex) {
     const named = sp.tasks.filter((t) => t.getpid !== t.tid);
     const returned = list([...new Set(named.map((t) => t.getpid))]);
     const inTasks = `in ${named.length} of ${sp.tasks.length} tasks (TID ${list(named.map((t) => t.tid))})`;
-    if (named.length) groupPid.push(`${inTasks} the kernel's getpid returned ${returned}, the group's ID, not the task's own`);
+    if (named.length) {
+      groupPid.push(`${inTasks} the kernel's getpid returned ${returned}, the group's ID, not the task's own`);
+      groupPidBrief.push(`in ${named.length} of ${sp.tasks.length} tasks getpid returned the group's ID ${returned}`);
+    }
   }
   const limits = notCompared.length ? ` ${notCompared.join('; ')}.` : '';
   if (spread.length) {
     const applied = `A scheduling setting made on one TID applied to other tasks of its group: ${spread.join('; ')}.`;
-    return { verdict: 'refuted' as const, explanation: `${applied} The thing scheduled was not each task on its own.${limits}` };
+    return {
+      verdict: 'refuted' as const,
+      explanation: `${applied} The thing scheduled was not each task on its own.${limits}`,
+      summary: oneLine('A setting made on one TID applied to other tasks of its group: ', spreadBrief),
+    };
   }
   const base = `Each of the ${tasksSeen} tasks was scheduled on its own: ${perTask.join('. ')}.${limits}`;
   if (groupPid.length) {
@@ -160,9 +183,14 @@ function decideA1(o: ObservationIndex) {
       explanation:
         `${base} But what the kernel schedules is not what its process-ID call names: ${groupPid.join('; ')}. ` +
         'The scheduled unit is a task (/proc/TGID/task/TID); getpid names its thread group.',
+      summary: oneLine('The kernel schedules each task, but getpid names its group, not the task: ', groupPidBrief),
     };
   }
-  return { verdict: 'confirmed' as const, explanation: `${base} Every one of them got its own ID from getpid as well.` };
+  return {
+    verdict: 'confirmed' as const,
+    explanation: `${base} Every one of them got its own ID from getpid as well.`,
+    summary: `Each of the ${tasksSeen} tasks was scheduled on its own and got its own ID from getpid.`,
+  };
 }
 
 // ------------------------------------------------------------------ A6
@@ -176,12 +204,18 @@ function decideA6(o: ObservationIndex) {
   nonEmpty(leaders, 'task recorded as the one that ran main (threadGroupIds, role leader)');
   const wrong = leaders.filter(({ g, t }) => t.statusPid !== g.result.tgid);
   if (wrong.length) {
-    const where = list(wrong.map(({ g, t }) => `${g.variant} (status Pid ${t.statusPid}, TGID ${g.result.tgid})`));
-    return { verdict: 'refuted' as const, explanation: `The thread that ran main did not have PID = TGID in ${where}.` };
+    const each = wrong.map(({ g, t }) => `${g.variant} (status Pid ${t.statusPid}, TGID ${g.result.tgid})`);
+    return {
+      verdict: 'refuted' as const,
+      explanation: `The thread that ran main did not have PID = TGID in ${list(each)}.`,
+      summary: `The thread that ran main did not have PID = TGID in ${list(each, 2)}.`,
+    };
   }
   const base = `In ${leaders.length} thread groups (${list(leaders.map(({ g }) => g.variant))}) the task that ran main had PID = TGID.`;
   const exits = nonEmpty(o.all('leaderExitFirst'), 'leader-exit experiment (leaderExitFirst)');
   const clauses: string[] = [];
+  /** Each nuance in brief, for the summary. */
+  const briefs: string[] = [];
   const plain: string[] = [];
   for (const { result: r } of exits) {
     const left = EXITED_STATES[r.leaderState];
@@ -189,6 +223,7 @@ function decideA6(o: ObservationIndex) {
     if (left && withTgid.length) {
       const ranOn = `${withTgid.length} other threads ran on with Tgid ${r.tgid} (states ${list(withTgid.map((s) => s.state))})`;
       clauses.push(`after ${r.method} in main (TGID ${r.tgid}) ${ranOn} while the PID = TGID task was ${left} (state ${r.leaderState})`);
+      briefs.push(`after ${r.method} in main, ${withTgid.length} threads of TGID ${r.tgid} ran on while it was ${left}`);
     } else if (!r.survivors.length) {
       plain.push(`after ${r.method} in main no other thread of TGID ${r.tgid} was left`);
     } else {
@@ -198,6 +233,7 @@ function decideA6(o: ObservationIndex) {
   for (const { result: l } of o.all('leaderExitSignal')) {
     if (l.leaderState === 'Z' && l.handled && l.handlerTid === l.workerTid) {
       clauses.push(`with the leader of TGID ${l.tgid} a zombie, a SIGUSR1 sent to that TGID was handled by thread ${l.handlerTid}`);
+      briefs.push(`with the leader of TGID ${l.tgid} a zombie, thread ${l.handlerTid} handled a signal sent to it`);
     }
   }
   for (const { result: x } of o.all('execFromThread')) {
@@ -207,6 +243,7 @@ function decideA6(o: ObservationIndex) {
     } else {
       const ran = `the new program ran with gettid ${x.gettid} and getpid ${x.getpid}`;
       clauses.push(`after execve in non-leader thread ${x.oldTid}, ${ran}: no task of it had PID = TGID ${x.oldTgid}`);
+      briefs.push(`after execve in thread ${x.oldTid}, no task had PID = TGID ${x.oldTgid}`);
     }
   }
   const also = plain.length ? ` ${plain.map((p) => p.charAt(0).toUpperCase() + p.slice(1)).join('. ')}.` : '';
@@ -214,15 +251,20 @@ function decideA6(o: ObservationIndex) {
     return {
       verdict: 'nuanced' as const,
       explanation: `${base} But a thread group can run with no live main thread whose PID equals its TGID: ${clauses.join('; ')}.${also}`,
+      summary: oneLine('The PID = TGID task is not always a live main thread: ', briefs),
     };
   }
-  return { verdict: 'confirmed' as const, explanation: `${base}${also}` };
+  return {
+    verdict: 'confirmed' as const,
+    explanation: `${base}${also}`,
+    summary: `In all ${leaders.length} thread groups the task that ran main had PID = TGID, and no group ran on without it.`,
+  };
 }
 
 // ------------------------------------------------------------------ B1
 
 /** One behaviour compared between a thread and a process: differs, same, or could not be compared (why). */
-type Comparison = { differs: string } | { same: string } | { unobserved: string };
+type Comparison = { differs: string; brief: string } | { same: string } | { unobserved: string };
 
 const ofUnit = <T extends Ending>(xs: readonly { result: T }[], unit: Ending['unit']): T[] => xs.map((x) => x.result).filter((r) => r.unit === unit);
 
@@ -247,7 +289,10 @@ function compareEnding(action: string, prep: 'in' | 'to', threads: Ending[], pro
     const status = statusText(p) ? `${statusText(p)}; ` : '';
     const after = `${status}its parent ${p.leaderWentOn ? 'went on' : 'remained'} and its sibling ${sibling} was still there`;
     const inThread = `${action} ${prep} thread ${t.actor} ${endedText(t)} within ${t.waitedMs} ms`;
-    return { differs: `${inThread}, where ${action} ${prep} child process ${p.actor} ended only that process (${after})${runs}${extra}` };
+    return {
+      differs: `${inThread}, where ${action} ${prep} child process ${p.actor} ended only that process (${after})${runs}${extra}`,
+      brief: `${action} ${prep} a thread ended ${t.ended.length} of the ${t.members.length} tasks of its group, ${prep} a child process only that process`,
+    };
   }
   return { same: `${action} ${prep} thread ${t.actor} ${endedText(t)}, and ${prep} child process ${p.actor} it ${endedText(p)}` };
 }
@@ -288,7 +333,10 @@ function decideB1(o: ObservationIndex) {
       const tookTgid = x.gettid === x.oldTgid ? `, and that thread now had the old TGID ${x.oldTgid} as its TID` : '';
       const inProcess = `execve in child process ${b.childPid} left its parent's ${b.parentThreadsAfter} threads running`;
       const inThread = `execve in thread ${x.oldTid} left its group with ${x.threadsAfter} of ${x.threadsBefore} threads${tookTgid}`;
-      comparisons.push({ differs: `${inThread}, where ${inProcess}` });
+      comparisons.push({
+        differs: `${inThread}, where ${inProcess}`,
+        brief: `execve in thread ${x.oldTid} ended the ${x.threadsBefore - x.threadsAfter} other threads of its group, in a child process none of its parent's`,
+      });
     } else {
       const inProcess = `execve in child process ${b.childPid} left its parent ${b.parentThreadsAfter} of ${b.parentThreadsBefore}`;
       comparisons.push({ same: `execve in thread ${x.oldTid} left ${x.threadsAfter} of ${x.threadsBefore} threads, and ${inProcess}` });
@@ -299,7 +347,10 @@ function decideB1(o: ObservationIndex) {
     if (p.nestedPpid === p.leaderPpid && p.nestedPpid !== p.threadTid && p.forkedPpid === p.tgid) {
       const forked = `a process forked by that same thread reported getppid ${p.forkedPpid}, its creator's process`;
       const made = `a thread made by thread ${p.threadTid} reported getppid ${p.nestedPpid}, its group's parent, not its creator`;
-      comparisons.push({ differs: `${made}, where ${forked}` });
+      comparisons.push({
+        differs: `${made}, where ${forked}`,
+        brief: `getppid in a thread made by thread ${p.threadTid} named its group's parent, not its creator`,
+      });
     } else {
       comparisons.push({ same: `a thread made by thread ${p.threadTid} reported getppid ${p.nestedPpid} and a process it forked reported ${p.forkedPpid}` });
     }
@@ -312,7 +363,10 @@ function decideB1(o: ObservationIndex) {
       comparisons.push({ unobserved: `signals to TID ${l.target}: kill ${kill?.result ?? 'not tried'}, tgkill ${tgkill?.result ?? 'not tried'}` });
     } else if (kill.landed === 'shared' && tgkill.landed === 'target') {
       const tgkilled = 'tgkill(2) to that thread queued it on the thread alone';
-      comparisons.push({ differs: `kill(2) on thread ${l.target}'s ID queued the signal for its whole process (the shared set), where ${tgkilled}` });
+      comparisons.push({
+        differs: `kill(2) on thread ${l.target}'s ID queued the signal for its whole process (the shared set), where ${tgkilled}`,
+        brief: `kill(2) on thread ${l.target}'s ID signalled its whole process, tgkill(2) the thread alone`,
+      });
     } else {
       comparisons.push({ same: `kill(2) on thread ${l.target}'s ID queued the signal in ${QUEUE[kill.landed]}, tgkill(2) to it in ${QUEUE[tgkill.landed]}` });
     }
@@ -328,7 +382,10 @@ function decideB1(o: ObservationIndex) {
     const procsOf = (n: number) => `${n} of ${procRows.length} children without CLONE_THREAD`;
     comparisons.push(
       unwaited.length && waited.length
-        ? { differs: `${threadsUnwaited} and sent no exit signal to their creator, where ${procsOf(waited.length)} could be waited for` }
+        ? {
+            differs: `${threadsUnwaited} and sent no exit signal to their creator, where ${procsOf(waited.length)} could be waited for`,
+            brief: `${unwaited.length} CLONE_THREAD children could not be waited for, where ${waited.length} children without it could`,
+          }
         : { same: `${threadsUnwaited}, and ${procsOf(procRows.length - waited.length)} could not either` },
     );
   }
@@ -342,10 +399,16 @@ function decideB1(o: ObservationIndex) {
     const rawOnlyCaller = rc.length === 1 && rc[0] === raw.changedIn;
     if (rc.length === raw.uids.length && rc.length > 1) {
       const all = `changed the credentials of all ${rc.length} tasks of its group`;
-      comparisons.push({ differs: `a raw setresuid in thread ${raw.changedIn} ${all}, where a process changes only its own` });
+      comparisons.push({
+        differs: `a raw setresuid in thread ${raw.changedIn} ${all}, where a process changes only its own`,
+        brief: `a raw setresuid in thread ${raw.changedIn} ${all}`,
+      });
     } else if (rawOnlyCaller && libc && changed(libc).length === libc.uids.length && libc.uids.length > 1) {
       const perTask = `the kernel keeps credentials per task (a raw setresuid in thread ${raw.changedIn} changed ${rc.length} of ${raw.uids.length} tasks)`;
-      comparisons.push({ differs: `${perTask}, but libc's setresuid changed all ${libc.uids.length} threads of its process together` });
+      comparisons.push({
+        differs: `${perTask}, but libc's setresuid changed all ${libc.uids.length} threads of its process together`,
+        brief: `libc's setresuid changed all ${libc.uids.length} threads of a process together`,
+      });
     } else if (rawOnlyCaller) {
       const libcText = libc ? `, libc's setresuid ${changed(libc).length} of ${libc.uids.length}` : '';
       comparisons.push({ same: `credentials changed per task: the raw setresuid changed ${rc.length} of ${raw.uids.length} tasks${libcText}` });
@@ -362,6 +425,7 @@ function decideB1(o: ObservationIndex) {
     .map((l) => `after the main thread exited (its task a zombie), a SIGUSR1 sent to TGID ${l.result.tgid} was handled by thread ${l.result.handlerTid}`);
 
   const differs = comparisons.flatMap((c) => ('differs' in c ? [c.differs] : []));
+  const differBriefs = comparisons.flatMap((c) => ('differs' in c ? [c.brief] : []));
   const same = comparisons.flatMap((c) => ('same' in c ? [c.same] : []));
   const unobserved = comparisons.flatMap((c) => ('unobserved' in c ? [c.unobserved] : []));
   const notCompared = unobserved.length ? ` Not compared: ${unobserved.join('; ')}.` : '';
@@ -372,13 +436,22 @@ function decideB1(o: ObservationIndex) {
     return {
       verdict: 'refuted' as const,
       explanation: `Observed differences, each against a process doing the same in this run: ${numbered}.${alike}${also}${notCompared}`,
+      summary: oneLine(`${plural(differs.length, 'difference')} from a process: `, differBriefs),
     };
   }
   if (unobserved.length) {
     const compared = `No difference between a thread and a process was seen in what could be compared${same.length ? ` (${same.join('; ')})` : ''}`;
-    throw new Inconclusive(`${compared}, but not everything could be compared: ${unobserved.join('; ')}.`);
+    const more = unobserved.length > 1 ? ` (and ${unobserved.length - 1} more)` : '';
+    throw new Inconclusive(
+      `${compared}, but not everything could be compared: ${unobserved.join('; ')}.`,
+      `not everything could be compared, first ${unobserved[0]}${more}`,
+    );
   }
-  return { verdict: 'confirmed' as const, explanation: `In every behaviour compared, a thread did what a process did: ${same.join('; ')}.` };
+  return {
+    verdict: 'confirmed' as const,
+    explanation: `In every behaviour compared, a thread did what a process did: ${same.join('; ')}.`,
+    summary: `In all ${plural(same.length, 'behaviour')} compared, a thread did what a process did.`,
+  };
 }
 
 export const THREAD_GROUP_CLAIMS: Claim[] = [

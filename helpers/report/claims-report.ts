@@ -32,6 +32,14 @@ export interface ClaimResult {
   statement: string;
   verdict: Verdict;
   explanation: string;
+  /**
+   * Why the verdict is what it is, in one line (Decision.summary in
+   * helpers/claims/rule.ts): for nuanced the nuance, for refuted the
+   * contradicting observation, for inconclusive what was missing. The "why"
+   * of claims.md, claims.html, the step summary and JUnit. Added within
+   * schema 2: absent from reports written before it.
+   */
+  summary: string;
   /** Observation kinds the rule reads. */
   needs: string[];
   /** The observations this claim's rule read: ids into the report's `observations`. */
@@ -123,6 +131,7 @@ export function buildClaimsReport(input: {
       statement: c.statement,
       verdict: d.verdict,
       explanation: d.explanation,
+      summary: d.summary,
       needs: c.needs,
       observations: d.used.map(ref),
       setAside: d.setAside.map((x) => ({ ...ref(x.observation), reason: x.reason })),

@@ -8,11 +8,13 @@ import { casesLine, shownResult, type ClaimResult, type ClaimsReport, type Repor
 import { badge, envList, esc, filters, page } from './html.js';
 import { figureLinks, figureSection } from './figures/index.js';
 
-/** The first sentence of an explanation: the "one-line why" of summary tables. */
-export function oneLineWhy(explanation: string): string {
-  const m = explanation.match(/^(.*?[.!?])(\s|$)/s);
-  return (m ? m[1]! : explanation).replace(/\s+/g, ' ');
-}
+/**
+ * A claim's reason in one line, the "why" of the summary tables and JUnit:
+ * the summary its rule wrote (ClaimResult.summary). A report written before
+ * rules wrote one (an older matrix input) says so instead of guessing.
+ */
+export const whyOf = (c: ClaimResult): string =>
+  (c as Partial<ClaimResult>).summary ?? 'No one-line reason in this report (written before clonelab recorded them): see the explanation.';
 
 function trim(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max)}\n… (${text.length - max} more characters in claims.json)`;
@@ -41,9 +43,7 @@ export function renderMarkdownSummary(r: ClaimsReport): string {
     '',
     '| ID | claim (in our words) | verdict | why |',
     '|---|---|---|---|',
-    ...r.claims.map(
-      (c) => `| ${c.id} | ${mdCell(c.statement)} | **${c.verdict}** | ${c.partialRun ? '(partial run) ' : ''}${mdCell(oneLineWhy(c.explanation))} |`,
-    ),
+    ...r.claims.map((c) => `| ${c.id} | ${mdCell(c.statement)} | **${c.verdict}** | ${c.partialRun ? '(partial run) ' : ''}${mdCell(whyOf(c))} |`),
     '',
   ].join('\n');
 }
@@ -240,7 +240,7 @@ export function renderHtml(r: ClaimsReport): string {
 ${c.partialRun ? `<p class="muted partial-run"><em>${esc(c.partialRun)}</em></p>\n` : ''}<p>${esc(c.explanation)}</p>
 ${figureLinks(c.id)}<h3 class="muted">Evidence</h3>${evidence}${aside}${broken}</details></td>
 <td>${badge(c.verdict)}${c.partialRun ? ' <span class="muted">(partial run)</span>' : ''}</td>
-<td class="hide-narrow">${esc(oneLineWhy(c.explanation))}</td>
+<td class="hide-narrow">${esc(whyOf(c))}</td>
 </tr>`;
     })
     .join('\n');
@@ -313,12 +313,13 @@ export function renderJunit(r: ClaimsReport): string {
       .join('\n');
     return `  <testsuite name="${xml(file)}" tests="${tests.length}" failures="${n('failed')}" skipped="${n('skipped') + n('pending')}" errors="0">\n${props}\n${cases}\n  </testsuite>`;
   });
-  // The rules themselves, one case per claim: a rule that threw is an <error> (a defect of clonelab, not a finding).
+  // The rules themselves, one case per claim, its reason in one line as the case's output (CI systems show it
+  // beside the case): a rule that threw is an <error> with that line as its message (a defect of clonelab, not a finding).
   const broken = r.claims.filter((c) => c.broken);
   const ruleCases = r.claims
     .map(
       (c) =>
-        `    <testcase classname="claim rules" name="${xml(`${c.id}: ${c.verdict}`)}">${c.broken ? `<error message="${xml(`the rule for ${c.id} threw`)}">${xml(c.broken)}</error>` : ''}</testcase>`,
+        `    <testcase classname="claim rules" name="${xml(`${c.id}: ${c.verdict}`)}">${c.broken ? `<error message="${xml(whyOf(c))}">${xml(c.broken)}</error>` : ''}<system-out>${xml(whyOf(c))}</system-out></testcase>`,
     )
     .join('\n');
   suites.push(
