@@ -1,9 +1,10 @@
 /**
- * A headless Chromium for the tests that open a report in a real browser
- * (cases/tooling/figures.test.ts; reports.test.ts launches the same way).
- * A test file starts it in beforeAll without awaiting it, beside its other
- * work, and the browser test awaits it: the launch (most of a browser test's
- * time) overlaps the rest of the file instead of adding to it.
+ * A headless Chromium for the tests that open a report in a real browser,
+ * all in cases/tooling/browser.test.ts so that the suite launches one.
+ * The file starts it in beforeAll without awaiting it, beside its other
+ * work (making the pages), and each browser test awaits it: the launch (most
+ * of a browser test's time) overlaps the rest of the file instead of adding
+ * to it.
  */
 import type { Browser } from 'playwright-core';
 import { findCommand } from '../../helpers/harness/needs.js';

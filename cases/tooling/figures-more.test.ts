@@ -2,66 +2,37 @@
  * The clone sharing grid, the kernel-threads figure and the matrix's
  * verdict grid, drawn from a report made of a real healthy run's
  * observations (cases/rules/fixtures/, recorded by scripts/rule-fixture.ts
- * from a real reports/claims.json): each figure holds as many elements of
- * each role as the observations say, moves when they change, and gives the
- * reason instead of a drawing when they are missing. The matrix grid has one
- * cell per claim and column in its verdict's colour, linked to the claim in
- * the column's claims.html when that page lies beside the report. One
- * Chromium check opens matrix.html and the two figures at 420 px and saves
- * screenshots under reports/figures/.
+ * from a real reports/claims.json; built by report-fixtures.ts): each figure
+ * holds as many elements of each role as the observations say, moves when
+ * they change, and gives the reason instead of a drawing when they are
+ * missing. The matrix grid has one cell per claim and column in its
+ * verdict's colour, linked to the claim in the column's claims.html when
+ * that page lies beside the report. The matrix grid in Chromium at 420 px
+ * (and its screenshot under reports/figures/) is checked by browser.test.ts.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
 import { dir as tmpDir } from 'tmp-promise';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { environment } from '../../helpers/harness/environment.js';
-import { findCommand, needs } from '../../helpers/harness/needs.js';
-import { defaultReportDir } from '../../helpers/harness/paths.js';
-import { ENVIRONMENT_FIXTURE, healthyObservations } from '../../helpers/claims/rule-cases.js';
-import { CLAIM_CASE_FILES, familyFiles } from '../../helpers/claims/families.js';
+import { healthyObservations } from '../../helpers/claims/rule-cases.js';
+import { familyFiles } from '../../helpers/claims/families.js';
 import type { RecordedObservation } from '../../helpers/observations.js';
-import { buildClaimsReport, type ClaimsReport } from '../../helpers/report/claims-report.js';
-import { page, VERDICT_COLOURS } from '../../helpers/report/html.js';
-import { buildMatrix, matrixGrid } from '../../helpers/report/matrix.js';
+import type { ClaimsReport } from '../../helpers/report/claims-report.js';
+import { VERDICT_COLOURS } from '../../helpers/report/html.js';
+import { matrixGrid } from '../../helpers/report/matrix.js';
 import { cloneGrid } from '../../helpers/report/figures/clone-grid.js';
 import { countRoles, type Figure } from '../../helpers/report/figures/figure.js';
 import { kernelThreads } from '../../helpers/report/figures/kernel-threads.js';
+import { reportOf, twoColumns } from './report-fixtures.js';
 
-const CHROMIUM = findCommand('chromium');
-/** Started in beforeAll, beside the rest of the file's work (undefined: no Chromium on this host). */
-let browser: Promise<Browser> | undefined;
 let work: { path: string; cleanup: () => Promise<void> };
 
 beforeAll(async () => {
-  if (CHROMIUM) {
-    browser = import('playwright-core').then(({ chromium }) =>
-      chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] }),
-    );
-    browser.catch(() => {}); // a failed launch is reported by the browser test, which awaits it
-  }
   work = await tmpDir({ unsafeCleanup: true, prefix: 'clonelab-figures-more-' });
 });
 
 afterAll(async () => {
-  await browser?.then(
-    (b) => b.close(),
-    () => {},
-  );
   await work?.cleanup();
 });
-
-/** A report of the healthy run's observations, every claim-bearing file counted as run unless `notRun`. */
-function reportOf(observations: RecordedObservation[], notRun: string[] = []): ClaimsReport {
-  const files = CLAIM_CASE_FILES.filter((f) => !notRun.includes(f));
-  return buildClaimsReport({
-    observations,
-    tests: files.map((file) => ({ name: `a test of ${file}`, file, state: 'passed' as const })),
-    environment: { ...environment(), ...(JSON.parse(readFileSync(ENVIRONMENT_FIXTURE, 'utf8')) as object), clone3: 'not probed by this test' },
-    reason: 'passed',
-    unhandledErrors: [],
-  });
-}
 
 const healthy = () => structuredClone(healthyObservations());
 /** The complete results of a kind, to change in place. */
@@ -176,30 +147,8 @@ describe('kernel threads next to a user process', () => {
 });
 
 describe('the matrix verdict grid', () => {
-  /** Two columns: `a` with its claims.html beside claims.json, `b` with claims.json alone and one verdict changed. */
-  function twoColumns() {
-    const r = reportOf(healthy());
-    const other = structuredClone(r);
-    other.claims.find((c) => c.id === 'T1')!.verdict = 'inconclusive';
-    other.claims.find((c) => c.id === 'T1')!.explanation = 'No kernel thread was visible from a child PID namespace.';
-    const a = join(work.path, 'a');
-    const b = join(work.path, 'b');
-    for (const [dir, rep] of [
-      [a, r],
-      [b, other],
-    ] as const) {
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(join(dir, 'claims.json'), JSON.stringify(rep));
-    }
-    writeFileSync(join(a, 'claims.html'), '<p>the report</p>');
-    return buildMatrix([
-      { source: a, report: r, label: 'host' },
-      { source: join(b, 'claims.json'), report: other, label: 'pid-namespace' },
-    ]);
-  }
-
   test('one cell per claim and column, in its verdict colour; a link where claims.html lies beside, else the explanation', () => {
-    const m = twoColumns();
+    const m = twoColumns(work.path);
     const html = matrixGrid(m, join(work.path, 'out'));
     const cells = [
       ...html.matchAll(
@@ -222,34 +171,4 @@ describe('the matrix verdict grid', () => {
     // Rendered without knowing where it is written: no links, every cell titled with its explanation.
     expect(matrixGrid(m)).not.toContain('href=');
   });
-
-  test(
-    'in Chromium at 420 px: the matrix grid holds a cell per claim and column, coloured and linked; a screenshot under reports/figures/',
-    needs({ cmds: ['chromium'] }),
-    async () => {
-      // Written where matrix.html would be, so the grid's relative links resolve as they would there.
-      // (The figures of claims.html, these two included, are checked in Chromium by figures.test.ts.)
-      const m = twoColumns();
-      const out = join(work.path, 'out');
-      mkdirSync(out, { recursive: true });
-      const body = `<div id="fig-matrix-grid">${matrixGrid(m, out)}</div>`;
-      writeFileSync(join(out, 'figures.html'), page('figures', body));
-      const b = await browser!;
-      const p = await b.newPage({ viewport: { width: 420, height: 900 } });
-      await p.goto(`file://${join(out, 'figures.html')}`);
-      expect(await p.locator('svg[data-figure="matrix-grid"] [data-role="verdict-cell"]').count()).toBe(m.claims.length * m.columns.length);
-      // Page-side expressions as strings: this project's TypeScript has no DOM types.
-      const t1 = '[data-role="verdict-cell"][data-claim="T1"][data-column="pid-namespace"] rect';
-      expect(await p.evaluate(`getComputedStyle(document.querySelector('${t1}')).fill`)).toBe('rgb(87, 96, 106)'); // inconclusive: #57606a
-      const a5 = 'a[data-role="verdict-cell"][data-claim="A5"]';
-      expect(await p.evaluate(`new URL(document.querySelector('${a5}').getAttribute('href'), document.baseURI).href`)).toBe(
-        `file://${join(work.path, 'a', 'claims.html')}#claim-A5`,
-      );
-      expect(await p.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(420);
-      const shots = join(defaultReportDir(), 'figures');
-      mkdirSync(shots, { recursive: true });
-      await p.locator('#fig-matrix-grid').screenshot({ path: join(shots, 'matrix-grid.png') });
-      await p.close();
-    },
-  );
 });

@@ -1,50 +1,23 @@
 /**
  * The figures of claims.html (helpers/report/figures/): drawn from a report
- * made of a real run's observations (the rule fixtures, cases/rules/fixtures),
- * each element counted against the observations; replaced by the reason when
- * the observations are removed or set aside, never drawn from defaults; placed
- * where a reader of each claim finds them. Then, in a real Chromium, every
- * figure of FIGURES holds exactly the elements its observations call for, and
- * a screenshot of each is saved under reports/figures/ (defaultReportDir()).
+ * made of a real run's observations (the rule fixtures, cases/rules/fixtures,
+ * through report-fixtures.ts), each element counted against the
+ * observations; replaced by the reason when the observations are removed or
+ * set aside, never drawn from defaults; placed where a reader of each claim
+ * finds them. That every figure holds the same elements in a real Chromium
+ * is checked by browser.test.ts.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { dir as tmpDir } from 'tmp-promise';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { CLAIM_CASE_FILES } from '../../helpers/claims/families.js';
 import { healthyObservations } from '../../helpers/claims/rule-cases.js';
-import { environment } from '../../helpers/harness/environment.js';
-import { needs } from '../../helpers/harness/needs.js';
-import { defaultReportDir } from '../../helpers/harness/paths.js';
 import type { CompleteObservation, ObservationKind, RecordedObservation } from '../../helpers/observations.js';
-import { buildClaimsReport, type ClaimsReport } from '../../helpers/report/claims-report.js';
+import type { ClaimsReport } from '../../helpers/report/claims-report.js';
 import { FIGURES, type Figure } from '../../helpers/report/figures/index.js';
 import { renderHtml } from '../../helpers/report/render.js';
-import { startChromium } from './chromium.js';
-
-/** A report of these observations, as if every claim-bearing case file had run. */
-const reportOf = (observations: RecordedObservation[]): ClaimsReport =>
-  buildClaimsReport({
-    observations,
-    tests: [],
-    caseFiles: CLAIM_CASE_FILES.map((file) => ({ file, tests: 1 })),
-    environment: { ...environment(), clone3: 'not probed by this test' },
-    reason: 'passed',
-    unhandledErrors: [],
-  });
+import { nonZero, reportOf } from './report-fixtures.js';
 
 /** The kinds each figure of this helper draws from (the ones removed to make it missing). */
 const NEEDS: Record<string, ObservationKind> = { 'thread-group': 'procListing', 'signal-landing': 'signalLanding' };
-
-/** The little of the DOM the browser test reads (this project compiles without the DOM library). */
-interface Dom {
-  getAttribute(name: string): string | null;
-  querySelectorAll(selector: string): Iterable<Dom>;
-  querySelector(selector: string): Dom | null;
-  getBoundingClientRect(): { width: number };
-  parentElement: { clientWidth: number } | null;
-}
 
 /** A complete observation of `kind`, typed as such. */
 const isComplete = <K extends ObservationKind>(o: RecordedObservation, kind: K): o is CompleteObservation<K> & RecordedObservation<K> =>
@@ -56,33 +29,15 @@ const drawn = (f: Figure, r: ClaimsReport): string => {
   if (!('svg' in out)) throw new Error(`figure ${f.id} was not drawn: ${out.missing}`);
   return out.svg;
 };
-/** How many elements of each data-role an SVG holds, read from its text (the browser test reads the DOM). */
+/** How many elements of each data-role an SVG holds, read from its text (browser.test.ts reads the DOM). */
 const rolesIn = (svg: string): Record<string, number> => {
   const counts: Record<string, number> = {};
   for (const m of svg.matchAll(/ data-role="([^"]+)"/g)) counts[m[1]!] = (counts[m[1]!] ?? 0) + 1;
   return counts;
 };
-/** The non-zero counts of an elements() answer: an absent role and a role counted 0 mean the same. */
-const nonZero = (e: Record<string, number> | undefined) => Object.fromEntries(Object.entries(e ?? {}).filter(([, n]) => n > 0));
 
 const healthy = healthyObservations();
 const report = reportOf(healthy);
-/** Started at load, beside the unit tests below; the browser test awaits it. */
-let browser: Promise<Browser> | undefined;
-let work: { path: string; cleanup: () => Promise<void> };
-
-beforeAll(async () => {
-  browser = startChromium();
-  work = await tmpDir({ unsafeCleanup: true, prefix: 'clonelab-figures-' });
-});
-
-afterAll(async () => {
-  await browser?.then(
-    (b) => b.close(),
-    () => {},
-  );
-  await work?.cleanup();
-});
 
 describe('figures drawn from a real run', () => {
   test('the figures have distinct ids and bear on claims of the registry', () => {
@@ -157,14 +112,10 @@ describe('a figure whose observations are missing gives the reason, and no drawi
   });
 
   test('in a partial run, the reason names the case files that did not run', () => {
-    const r = buildClaimsReport({
-      observations: healthy.filter((o) => o.kind !== 'signalLanding'),
-      tests: [],
-      caseFiles: CLAIM_CASE_FILES.filter((f) => !f.includes('signals')).map((file) => ({ file, tests: 1 })),
-      environment: { ...environment(), clone3: 'not probed by this test' },
-      reason: 'passed',
-      unhandledErrors: [],
-    });
+    const r = reportOf(
+      healthy.filter((o) => o.kind !== 'signalLanding'),
+      CLAIM_CASE_FILES.filter((f) => f.includes('signals')),
+    );
     expect(figure('signal-landing').render(r)).toEqual({
       missing: 'no signalLanding observation was recorded in this run (this run did not run cases/claims/signals.test.ts)',
     });
@@ -197,39 +148,5 @@ describe('placement in claims.html', () => {
     // A claim no figure bears on carries no figure link.
     const bare = report.claims.find((c) => !FIGURES.some((f) => f.claims.includes(c.id)))!;
     expect(html.match(new RegExp(`<tr id="claim-${bare.id}"[^]*?</tr>`))![0]).not.toContain('data-figure-link');
-  });
-});
-
-describe('in a real browser', needs({ cmds: ['chromium'] }), () => {
-  test('every figure holds the elements its observations call for; a screenshot of each under reports/figures/', async () => {
-    const file = join(work.path, 'claims.html');
-    writeFileSync(file, renderHtml(report));
-    const shots = join(defaultReportDir(), 'figures');
-    mkdirSync(shots, { recursive: true });
-    const b = await browser!; // launched in beforeAll, beside the tests above
-    const page = await b.newPage({ viewport: { width: 420, height: 900 } }); // the narrow window the figures are laid out for
-    await page.goto(`file://${file}`);
-    // What the page holds, read in one round trip: each figure's count of every data-role, and whether its drawing fits.
-    const seen = await page.locator('[data-figure]').evaluateAll((figs) =>
-      (figs as unknown as Dom[]).map((fig) => {
-        const roles: Record<string, number> = {};
-        for (const e of fig.querySelectorAll('[data-role]')) roles[e.getAttribute('data-role')!] = (roles[e.getAttribute('data-role')!] ?? 0) + 1;
-        const svg = fig.querySelector('svg');
-        return { id: fig.getAttribute('data-figure')!, roles, fits: !!svg && svg.getBoundingClientRect().width <= (svg.parentElement?.clientWidth ?? 0) + 1 };
-      }),
-    );
-    expect(seen.map((x) => x.id)).toEqual(FIGURES.map((f) => f.id));
-    for (const f of FIGURES) {
-      const expected = f.elements(report);
-      expect(expected, `figure ${f.id} is missing from a healthy run`).toBeDefined();
-      const onPage = seen.find((x) => x.id === f.id)!;
-      // Every role counted holds (a count of 0: none on the page), and no role is drawn that is not counted.
-      expect(onPage.roles, `figure ${f.id}: [data-role] counts on the page`).toEqual(nonZero(expected));
-      expect(onPage.fits, `figure ${f.id} fits a 420 px window`).toBe(true);
-      const shot = join(shots, `${f.id}.png`);
-      await page.locator(`[data-figure="${f.id}"]`).screenshot({ path: shot, animations: 'disabled' });
-      expect(readFileSync(shot).subarray(1, 4).toString()).toBe('PNG');
-    }
-    await page.close();
   });
 });

@@ -2,14 +2,14 @@
  * The claim-verification reports: one real `npm run report` on a part of the
  * suite, whose four files must agree and say which cases ran; the reporter's
  * choice to leave a report alone after a run that bore on no claim; the
- * matrix merge; bad report input; and the HTML in a real headless Chromium.
+ * matrix merge; and bad report input. (claims.html in a real headless
+ * Chromium is checked by browser.test.ts, from a report made in-process.)
  * Everything that is not about a command's own behaviour (exit status, what
  * it prints) calls the report functions in-process rather than spawn tsx.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import type { Browser } from 'playwright-core';
 import { dir as tmpDir } from 'tmp-promise';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import type { TestModule } from 'vitest/node';
@@ -17,7 +17,6 @@ import { PROJECT_ROOT } from '../../helpers/harness/paths.js';
 import { VERDICTS } from '../../helpers/claims/index.js';
 import { CLAIM_CASE_FILES } from '../../helpers/claims/families.js';
 import { environment } from '../../helpers/harness/environment.js';
-import { findCommand, needs } from '../../helpers/harness/needs.js';
 import { runCommand } from '../../helpers/cli.js';
 import { buildClaimsReport, casesLine, readClaimsReport, ReportInputError, type ClaimsReport, type TestOutcome } from '../../helpers/report/claims-report.js';
 import { buildMatrix, type Matrix, writeMatrix } from '../../helpers/report/matrix.js';
@@ -35,42 +34,17 @@ let out: string;
 let report: ClaimsReport;
 let run: Awaited<ReturnType<typeof script>>;
 let stepSummary: string;
-/** A headless Chromium, started while the report is being made (undefined: none on this host). */
-let browser: Promise<Browser> | undefined;
-const CHROMIUM = findCommand('chromium');
 
 beforeAll(async () => {
   work = await tmpDir({ unsafeCleanup: true, prefix: 'clonelab-reports-' });
   out = join(work.path, 'out');
   stepSummary = join(work.path, 'step-summary.md');
-  // The browser starts at the same time as the run below, not after it.
-  if (CHROMIUM) {
-    browser = import('playwright-core').then(({ chromium }) =>
-      chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      }),
-    );
-    browser.catch(() => {}); // a failed launch is reported by the browser test, which awaits it
-  }
   // A real run of the main job, on one test file to keep it quick.
   run = await script('report.ts', ['--out', out, 'cases/claims/ids.test.ts'], { GITHUB_STEP_SUMMARY: stepSummary });
   report = readClaimsReport(out);
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.then(
-    (b) => b.close(),
-    () => {},
-  );
   await work?.cleanup();
 });
 
@@ -329,44 +303,5 @@ describe('matrix', () => {
     const r = await matrixCommand(['--out', join(blocker, 'sub'), out]);
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/cannot write to .*a-file\/sub \((ENOTDIR|EEXIST)\)/);
-  });
-});
-
-describe('in a real browser', needs({ cmds: ['chromium'] }), () => {
-  test('claims.html renders every claim with its verdict, expands to evidence, filters, and prints a screenshot', async () => {
-    const b = await browser!; // launched in beforeAll, beside the report run
-    const page = await b.newPage({ viewport: { width: 420, height: 900 } }); // a narrow window
-    const requests: string[] = [];
-    page.on('request', (r) => {
-      if (!r.url().startsWith('file:')) requests.push(r.url());
-    });
-    await page.goto(`file://${reportFiles(out).html}`);
-    const rows = page.locator('#claims-table tbody tr');
-    expect(await rows.count()).toBe(26);
-    expect(await page.locator('[data-cases]').textContent()).toBe(casesLine(report));
-    for (const c of report.claims) {
-      await expect.poll(() => page.locator(`tr[data-claim="${c.id}"] .badge`).textContent()).toBe(c.verdict);
-    }
-    const a7 = page.locator('tr[data-claim="A7"] details.claim');
-    await a7.locator(':scope > summary').click();
-    await expect.poll(() => a7.locator('details.evidence > summary').first().isVisible()).toBe(true);
-    // Evidence is put in when its section opens, from the page's one copy of the observations.
-    await a7.locator('details.evidence > summary').first().click();
-    await expect.poll(() => a7.locator('details.evidence pre').first().textContent()).toContain('rawGetpid');
-    // Its "full evidence" link opens that observation, listed once below, with its evidence.
-    await a7.locator('details.evidence a').first().click();
-    const href = (await a7.locator('details.evidence a').first().getAttribute('href'))!;
-    const full = page.locator(`details${href}`);
-    await expect.poll(() => full.getAttribute('open')).not.toBeNull();
-    await expect.poll(() => full.locator('pre').textContent()).toContain('"evidence"');
-    await page.selectOption('#verdict', report.claims[0]!.verdict);
-    const visible = await page.locator('#claims-table tbody tr:not([hidden])').count();
-    expect(visible).toBe(report.claims.filter((c) => c.verdict === report.claims[0]!.verdict).length);
-    const shot = join(work.path, 'claims.png');
-    if (process.env.CLONELAB_KEEP_SCREENSHOT) await page.screenshot({ path: process.env.CLONELAB_KEEP_SCREENSHOT, fullPage: false });
-    await page.screenshot({ path: shot, fullPage: false });
-    expect(readFileSync(shot).subarray(1, 4).toString()).toBe('PNG');
-    expect(requests).toEqual([]);
-    await page.close();
   });
 });

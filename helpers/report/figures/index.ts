@@ -7,7 +7,7 @@
  *
  * Each figure also says, independently of its drawing, how many elements of
  * each data-role its SVG must hold, counted straight from the observations:
- * cases/tooling/figures.test.ts opens the page in Chromium and compares.
+ * cases/tooling/browser.test.ts opens the page in Chromium and compares.
  */
 import type { ClaimsReport } from '../claims-report.js';
 import { esc } from '../html.js';

@@ -4,7 +4,7 @@
  * classes (html.ts, "figures") so that it follows the dark scheme and prints.
  *
  * Figures are laid out on a 420-unit-wide viewBox: the narrowest window the
- * report is checked in (cases/tooling/reports.test.ts) shows it at about 1:1,
+ * report is checked in (cases/tooling/browser.test.ts) shows it at about 1:1,
  * so a 12-unit font stays readable there, and a wider page scales it up.
  */
 import { esc } from '../html.js';
