@@ -12,7 +12,7 @@ import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { execa } from 'execa';
 import { CLAIM_CASE_FILES } from '../helpers/claims/families.js';
-import { defineCommand, directory, fail, option, runMain, UsageError } from '../helpers/cli.js';
+import { defineCommand, directory, fail, option, runMain, UsageError, type Io, type ValuesOf } from '../helpers/cli.js';
 import { defaultReportDir, PROJECT_ROOT, VITEST } from '../helpers/harness/paths.js';
 import { readClaimsReport, summaryLine } from '../helpers/report/claims-report.js';
 import { renderMarkdownSummary } from '../helpers/report/render.js';
@@ -45,13 +45,18 @@ export function selectCaseFiles(filters: readonly string[]): string[] {
   return CLAIM_CASE_FILES.filter((file) => filters.some((f) => matches(file, f)));
 }
 
-await runMain(import.meta.url, command, async ({ out, positionals }) => {
+/**
+ * The main job, apart from process exit (the tests run it in-process through
+ * runCommand): vitest's own output goes to this terminal ('inherit'), or is
+ * kept out of the way ('pipe') when a test runs it.
+ */
+export async function main({ out, positionals }: ValuesOf<typeof command>, io: Io, vitestOutput: 'inherit' | 'pipe' = 'inherit'): Promise<number> {
   const caseFiles = selectCaseFiles(positionals);
   const files = reportFiles(out);
   const before = existsSync(files.json) ? readFileSync(files.json, 'utf8') : undefined;
   const run = await execa(process.execPath, [VITEST, 'run', ...caseFiles], {
     cwd: PROJECT_ROOT,
-    stdio: 'inherit',
+    stdio: vitestOutput,
     reject: false,
     env: { CLONELAB_REPORT_DIR: out },
   });
@@ -60,12 +65,14 @@ await runMain(import.meta.url, command, async ({ out, positionals }) => {
     fail(`the suite wrote no new report to ${out} (vitest exit ${run.exitCode ?? run.signal}); see the output above.`);
   const report = readClaimsReport(files.json);
   const rel = (f: string) => relative(process.cwd(), f) || f;
-  console.log(
+  io.out(
     `\nclaim-verification report (${caseFiles.length} claim case file${caseFiles.length === 1 ? '' : 's'}):\n${(Object.values(files) as string[])
       .map((f) => `  ${rel(f)}`)
-      .join('\n')}`,
+      .join('\n')}\n`,
   );
-  console.log(summaryLine(report));
+  io.out(`${summaryLine(report)}\n`);
   if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, `${renderMarkdownSummary(report)}\n`);
   return run.exitCode ?? 1;
-});
+}
+
+await runMain(import.meta.url, command, main);

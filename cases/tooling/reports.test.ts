@@ -9,7 +9,6 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { dir as tmpDir } from 'tmp-promise';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import type { TestModule } from 'vitest/node';
@@ -18,6 +17,7 @@ import { VERDICTS } from '../../helpers/claims/index.js';
 import { CLAIM_CASE_FILES } from '../../helpers/claims/families.js';
 import { environment } from '../../helpers/harness/environment.js';
 import { runCommand } from '../../helpers/cli.js';
+import { command as reportCommand, main as reportMain } from '../../scripts/report.js';
 import { buildClaimsReport, casesLine, readClaimsReport, ReportInputError, type ClaimsReport, type TestOutcome } from '../../helpers/report/claims-report.js';
 import { buildMatrix, type Matrix, writeMatrix } from '../../helpers/report/matrix.js';
 import { esc } from '../../helpers/report/html.js';
@@ -25,22 +25,33 @@ import { renderHtml, renderJunit, renderMarkdown } from '../../helpers/report/re
 import ClaimsReporter from '../../helpers/report/reporter.js';
 import { reportFiles } from '../../helpers/report/write.js';
 
-const TSX = join(PROJECT_ROOT, 'node_modules/tsx/dist/cli.mjs');
-const script = (name: string, args: string[], env: Record<string, string> = {}) =>
-  execa(process.execPath, [TSX, join(PROJECT_ROOT, 'scripts', name), ...args], { cwd: PROJECT_ROOT, reject: false, env: { CI: '', ...env } });
 
 let work: { path: string; cleanup: () => Promise<void> };
 let out: string;
 let report: ClaimsReport;
-let run: Awaited<ReturnType<typeof script>>;
+let run: { exitCode: number; stdout: string; stderr: string };
 let stepSummary: string;
 
 beforeAll(async () => {
   work = await tmpDir({ unsafeCleanup: true, prefix: 'clonelab-reports-' });
   out = join(work.path, 'out');
   stepSummary = join(work.path, 'step-summary.md');
-  // A real run of the main job, on one test file to keep it quick.
-  run = await script('report.ts', ['--out', out, 'cases/claims/ids.test.ts'], { GITHUB_STEP_SUMMARY: stepSummary });
+  // A real run of the main job (its vitest run, its report, its summary), on one test file to keep it
+  // quick; in-process through runCommand, as the script runs it before exiting (the exit wiring itself
+  // is proven by cli-errors.test.ts's one spawned run).
+  const said = { out: '', err: '' };
+  const before = process.env.GITHUB_STEP_SUMMARY;
+  process.env.GITHUB_STEP_SUMMARY = stepSummary;
+  try {
+    const exitCode = await runCommand(reportCommand, ['--out', out, 'cases/claims/ids.test.ts'], (v, io) => reportMain(v, io, 'pipe'), {
+      out: (x) => (said.out += x),
+      err: (x) => (said.err += x),
+    });
+    run = { exitCode, stdout: said.out, stderr: said.err };
+  } finally {
+    if (before === undefined) delete process.env.GITHUB_STEP_SUMMARY;
+    else process.env.GITHUB_STEP_SUMMARY = before;
+  }
   report = readClaimsReport(out);
 }, 120_000);
 
