@@ -5,14 +5,14 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { dir as tmpDir } from 'tmp-promise';
 import { describe, expect, test } from 'vitest';
 import { buildProbes, ProbeBuildError } from '../../helpers/harness/build.js';
-import { PROJECT_ROOT } from '../../helpers/harness/paths.js';
 import { ProbeFailure, Probe, runProbe, startProbe } from '../../helpers/harness/probe.js';
 import { parseRecord } from '../../helpers/harness/records.js';
 import { eventually } from '../../helpers/harness/poll.js';
+import { runCommand } from '../../helpers/cli.js';
+import { command as buildCommand, main as buildMain } from '../../scripts/build-probes.js';
 
 /** Each misbehaviour, and what the failure message must say about it. */
 const BROKEN = [
@@ -98,18 +98,17 @@ describe('no C compiler', () => {
     }
   });
 
-  test('the build command exits non-zero with that message', async () => {
-    // A PATH with node but no compiler: the CLI, not a function, is what users run.
+  test('the build command exits 1 with that message', async () => {
+    // A PATH with no compiler: the command users run, through runCommand as the script runs it before exiting.
     const { path, cleanup } = await tmpDir({ unsafeCleanup: true });
     try {
-      const r = await execa(process.execPath, [join(PROJECT_ROOT, 'node_modules/tsx/dist/cli.mjs'), 'scripts/build-probes.ts'], {
-        cwd: PROJECT_ROOT,
-        env: { PATH: path, CC: '', CLONELAB_CACHE_DIR: path },
-        extendEnv: false,
-        reject: false,
+      let stderr = '';
+      const exitCode = await runCommand(buildCommand, [], (v, io) => buildMain(v, io, { PATH: path, CC: '', CLONELAB_CACHE_DIR: path }), {
+        out: () => {},
+        err: (x) => (stderr += x),
       });
-      expect(r.exitCode).not.toBe(0);
-      expect(r.stderr).toMatch(/clonelab needs a C compiler[\s\S]*apt-get install gcc/);
+      expect(exitCode).toBe(1);
+      expect(stderr).toMatch(/^build:probes: clonelab needs a C compiler[\s\S]*apt-get install gcc/);
     } finally {
       await cleanup();
     }

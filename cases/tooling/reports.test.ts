@@ -25,7 +25,6 @@ import { renderHtml, renderJunit, renderMarkdown } from '../../helpers/report/re
 import ClaimsReporter from '../../helpers/report/reporter.js';
 import { reportFiles } from '../../helpers/report/write.js';
 
-
 let work: { path: string; cleanup: () => Promise<void> };
 let out: string;
 let report: ClaimsReport;
