@@ -36,12 +36,16 @@ export const FIXTURE_DIR = join(PROJECT_ROOT, 'cases', 'rules', 'fixtures');
 /** The environment facts of the same healthy run (a directory of its own, apart from the kinds). */
 export const ENVIRONMENT_FIXTURE = join(FIXTURE_DIR, 'environment', 'healthy.json');
 
-/** The healthy run's complete observations, every kind that has a fixture file. */
+/** The fixture files' text, read once per process (hundreds of rule cases each start from it). */
+let fixtureTexts: string[] | undefined;
+
+/** The healthy run's complete observations, every kind that has a fixture file: a fresh copy each call, to mutate. */
 export function healthyObservations(): RecordedObservation[] {
-  return readdirSync(FIXTURE_DIR)
+  fixtureTexts ??= readdirSync(FIXTURE_DIR)
     .filter((f) => f.endsWith('.json'))
     .sort()
-    .flatMap((f) => JSON.parse(readFileSync(join(FIXTURE_DIR, f), 'utf8')) as RecordedObservation[]);
+    .map((f) => readFileSync(join(FIXTURE_DIR, f), 'utf8'));
+  return fixtureTexts.flatMap((text) => JSON.parse(text) as RecordedObservation[]);
 }
 
 /** The environment facts the healthy run recorded; a fact missing from the file is unknown. */
