@@ -17,6 +17,7 @@ import { CLAIM_CASE_FILES } from '../helpers/claims/families.js';
 import { cacheRoot, defaultReportDir, PROJECT_ROOT, VITEST } from '../helpers/harness/paths.js';
 import { KernelFetchError, PrivateApt, type KernelSpec } from '../helpers/kernels/apt.js';
 import { kvmUsable, runGuest, type GuestResult } from '../helpers/kernels/guest.js';
+import { findKernelFiles } from '../helpers/kernels/layout.js';
 import { readClaimsReport, summaryLine } from '../helpers/report/claims-report.js';
 import { buildMatrix, writeMatrix, type MatrixInput } from '../helpers/report/matrix.js';
 import { unmet } from '../helpers/harness/needs.js';
@@ -131,21 +132,20 @@ await runMain(import.meta.url, command, async (o) => {
       console.log(`${tag} fetching ${pkg}`);
       const deb = await apt.download(pkg, opts.refresh);
       const tree = join(cacheRoot(), 'kernels', pkg);
-      if (!existsSync(join(tree, 'boot')) || opts.refresh) {
+      if (!existsSync(tree) || readdirSync(tree).length === 0 || opts.refresh) {
         mkdirSync(tree, { recursive: true });
         await execa('dpkg-deb', ['-x', deb, tree]);
       }
-      const vmlinuz = readdirSync(join(tree, 'boot')).find((f) => f.startsWith('vmlinuz-'));
-      const release = vmlinuz?.slice('vmlinuz-'.length);
-      const modulesDir = [join(tree, 'lib/modules', release ?? ''), join(tree, 'usr/lib/modules', release ?? '')].find((d) => existsSync(d));
-      if (!vmlinuz || !modulesDir) throw new Error(`${pkg} holds no /boot/vmlinuz-* with its modules`);
+      const found = findKernelFiles(tree);
+      if (typeof found === 'string') throw new Error(`${pkg}: ${found}`);
+      const release = found.release;
       const workDir = join(opts.out, spec.version);
       mkdirSync(workDir, { recursive: true });
       console.log(`${tag} booting ${release} (${accel})${opts.hang.has(spec.version) ? ', told to hang' : ''}`);
       const result = await runGuest({
-        label: release!,
-        vmlinuz: join(tree, 'boot', vmlinuz),
-        modulesDir,
+        label: release,
+        vmlinuz: found.image,
+        modulesDir: found.modulesDir,
         workDir,
         timeoutMs: opts.timeoutS * 1000,
         accel,
