@@ -9,7 +9,7 @@
  * kernel list lives in kernels.json. Exits non-zero when any kernel's tests
  * fail or any guest breaks or hangs.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { execa } from 'execa';
 import { buildProbes, ProbeBuildError } from '../helpers/harness/build.js';
@@ -17,7 +17,7 @@ import { CLAIM_CASE_FILES } from '../helpers/claims/families.js';
 import { cacheRoot, defaultReportDir, PROJECT_ROOT, VITEST } from '../helpers/harness/paths.js';
 import { KernelFetchError, PrivateApt, type KernelSpec } from '../helpers/kernels/apt.js';
 import { kvmUsable, runGuest, type GuestResult } from '../helpers/kernels/guest.js';
-import { findKernelFiles } from '../helpers/kernels/layout.js';
+import { findKernelFiles, packagesOf } from '../helpers/kernels/layout.js';
 import { readClaimsReport, summaryLine } from '../helpers/report/claims-report.js';
 import { buildMatrix, writeMatrix, type MatrixInput } from '../helpers/report/matrix.js';
 import { unmet } from '../helpers/harness/needs.js';
@@ -129,12 +129,16 @@ await runMain(import.meta.url, command, async (o) => {
     const t0 = Date.now();
     try {
       const pkg = await apt.resolve(spec);
-      console.log(`${tag} fetching ${pkg}`);
-      const deb = await apt.download(pkg, opts.refresh);
       const tree = join(cacheRoot(), 'kernels', pkg);
-      if (!existsSync(tree) || readdirSync(tree).length === 0 || opts.refresh) {
+      // Unpacked once per package set; the marker is written last, so an interrupted unpack is done again.
+      const unpacked = join(tree, '.clonelab-unpacked');
+      if (!existsSync(unpacked) || opts.refresh) {
         mkdirSync(tree, { recursive: true });
-        await execa('dpkg-deb', ['-x', deb, tree]);
+        for (const p of packagesOf(pkg)) {
+          console.log(`${tag} fetching ${p}`);
+          await execa('dpkg-deb', ['-x', await apt.download(p, opts.refresh), tree]);
+        }
+        writeFileSync(unpacked, `${packagesOf(pkg).join('\n')}\n`);
       }
       const found = findKernelFiles(tree);
       if (typeof found === 'string') throw new Error(`${pkg}: ${found}`);

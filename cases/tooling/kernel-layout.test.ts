@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { dir as tmpDir, type DirectoryResult } from 'tmp-promise';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { findKernelFiles } from '../../helpers/kernels/layout.js';
+import { findKernelFiles, packagesOf } from '../../helpers/kernels/layout.js';
 
 let work: DirectoryResult;
 beforeAll(async () => {
@@ -69,4 +69,15 @@ test('a package with neither layout is refused with what was looked for', () => 
 test('an image in /boot whose modules are not in the package is not taken for a bootable kernel', () => {
   const root = tree('image-without-modules', ['boot/vmlinuz-6.1.0-40-amd64']);
   expect(typeof findKernelFiles(root)).toBe('string');
+});
+
+test.for([
+  { pkg: 'linux-image-6.1.0-40-amd64', want: ['linux-image-6.1.0-40-amd64'] },
+  // 7.x: the image alone; its modules, and modules.builtin (which says what needs no loading), in two more.
+  {
+    pkg: 'linux-binary-7.2.13+deb14-amd64',
+    want: ['linux-binary-7.2.13+deb14-amd64', 'linux-modules-7.2.13+deb14-amd64', 'linux-base-7.2.13+deb14-amd64'],
+  },
+])('the packages unpacked for $pkg', ({ pkg, want }) => {
+  expect(packagesOf(pkg)).toEqual(want);
 });

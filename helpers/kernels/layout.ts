@@ -23,6 +23,17 @@ export interface KernelFiles {
 
 const MODULE_ROOTS = ['lib/modules', 'usr/lib/modules'];
 
+/**
+ * The packages to unpack into one tree for a kernel package: up to 6.x
+ * linux-image-RELEASE holds image and modules; from 7.x linux-binary-RELEASE
+ * holds only the image, linux-modules-RELEASE the modules and
+ * linux-base-RELEASE modules.builtin (what is built in, needing no loading).
+ */
+export function packagesOf(kernelPackage: string): string[] {
+  const m = /^linux-binary-(.+)$/.exec(kernelPackage);
+  return m ? [kernelPackage, `linux-modules-${m[1]}`, `linux-base-${m[1]}`] : [kernelPackage];
+}
+
 const list = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir) : []);
 
 /** The image and modules of an unpacked kernel package at `tree`; a message naming what was looked for, when none is there. */
