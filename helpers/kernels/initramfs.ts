@@ -110,7 +110,11 @@ mount -t devtmpfs dev /dev
 echo "clonelab-guest: kernel $(uname -r)"
 ${opts.modules.map((m) => `insmod /modules/${m}.ko || echo "clonelab-guest: insmod ${m} failed"`).join('\n')}
 mkdir -p /lower /rw /root
-mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,ro root /lower || { echo "clonelab-guest: cannot mount the host root"; poweroff -f; }
+# cache=loose: the host's root is read-only to the guest and does not change
+# during a run, so the guest may keep what it read (pages, attributes,
+# directory entries) instead of asking the host again (Documentation/
+# filesystems/9p.rst). Node resolves and reads thousands of small files.
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,ro,cache=loose root /lower || { echo "clonelab-guest: cannot mount the host root"; poweroff -f; }
 mount -t tmpfs -o size=2g tmpfs /rw
 mkdir -p /rw/upper /rw/work
 mount -t overlay overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work /root || { echo "clonelab-guest: overlay failed"; poweroff -f; }
