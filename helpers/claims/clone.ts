@@ -13,7 +13,7 @@
  * How the rows are read (APIs, flags, flag rules) is helpers/claims/clone-matrix.ts;
  * how strace's log of a libc call becomes libcCreation, helpers/claims/clone-trace.ts.
  */
-import { Inconclusive, nonEmpty, present, type Claim, type EvidenceOnly } from './rule.js';
+import { Inconclusive, nonEmpty, present, type Claim, type Decision, type EvidenceOnly } from './rule.js';
 import { list, oneLine, plural } from './prose.js';
 import {
   acceptedAgainstDocs,
@@ -118,6 +118,17 @@ const newNamespaces = (rows: readonly CloneRuleRow[]): string[] => [...new Set(r
 
 /** A summary's clause for rows whose sharing did not follow the flags. */
 const mismatchBrief = (mism: readonly string[]): string => `in ${plural(mism.length, 'case')}, first ${mism[0]}`;
+
+/** B2 and C5 alike: the threads whose sharing did not follow their flags refute both. */
+function threadsAgainstFlags(threads: Parameters<typeof flagMismatches>[0]): Decision | undefined {
+  const mism = flagMismatches(threads);
+  if (!mism.length) return undefined;
+  return {
+    verdict: 'refuted',
+    explanation: `Threads' sharing did not follow the flags: ${list(mism)}.`,
+    summary: `Threads' sharing did not follow the flags ${mismatchBrief(mism)}.`,
+  };
+}
 
 export const CLONE_CLAIMS: Claim[] = [
   {
@@ -439,14 +450,8 @@ export const CLONE_CLAIMS: Claim[] = [
     verdicts: ['confirmed', 'refuted', 'nuanced', 'inconclusive'],
     decide(o) {
       const threads = threadRows(o);
-      const mism = flagMismatches(threads);
-      if (mism.length) {
-        return {
-          verdict: 'refuted',
-          explanation: `Threads' sharing did not follow the flags: ${list(mism)}.`,
-          summary: `Threads' sharing did not follow the flags ${mismatchBrief(mism)}.`,
-        };
-      }
+      const refuted = threadsAgainstFlags(threads);
+      if (refuted) return refuted;
       const optional = RESOURCES.filter((res) => threads.some((r) => r.shared?.[res]) && threads.some((r) => !r.shared?.[res]));
       const forced = RESOURCES.filter((res) => threads.every((r) => r.shared?.[res]));
       const decided = optional.length
@@ -681,14 +686,8 @@ export const CLONE_CLAIMS: Claim[] = [
     verdicts: ['confirmed', 'refuted', 'nuanced', 'inconclusive'],
     decide(o) {
       const threads = threadRows(o);
-      const mism = flagMismatches(threads);
-      if (mism.length) {
-        return {
-          verdict: 'refuted',
-          explanation: `Threads' sharing did not follow the flags: ${list(mism)}.`,
-          summary: `Threads' sharing did not follow the flags ${mismatchBrief(mism)}.`,
-        };
-      }
+      const refuted = threadsAgainstFlags(threads);
+      if (refuted) return refuted;
       const forced = RESOURCES.filter((res) => threads.every((r) => r.shared?.[res]));
       const optional = RESOURCES.filter((res): res is Resource => !forced.includes(res));
       const ns = ruleOutcome(o, THREAD_NS_RULES);
