@@ -1,12 +1,14 @@
 /**
  * npm run kernels [-- --kernel VERSION ...] [-j N] [--refresh] [--timeout SECONDS]
- *                 [--out DIR] [--host-report FILE | --no-host] [--hang VERSION]
+ *                 [--out DIR] [--host-report FILE | --no-host] [--hang VERSION] [--claim ID ...]
  *
  * Boots Debian kernels under QEMU (KVM when usable, TCG otherwise), runs the
  * claim-bearing cases (helpers/claims/families.ts) in each and on the host,
  * and writes the matrix report for the host plus every kernel: the tests of
  * clonelab itself say nothing of a kernel, so neither column runs them. The
- * kernel list lives in kernels.json. Exits non-zero when any kernel's tests
+ * kernel list lives in kernels.json. --claim narrows every column to the case
+ * files the named claims read (helpers/claims/scope.ts); while guests run,
+ * their progress is shown (helpers/kernels/progress.ts). Exits non-zero when any kernel's tests
  * fail or any guest breaks or hangs.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -21,6 +23,8 @@ import { findKernelFiles, packagesOf } from '../helpers/kernels/layout.js';
 import { readClaimsReport, summaryLine } from '../helpers/report/claims-report.js';
 import { buildMatrix, writeMatrix, type MatrixInput } from '../helpers/report/matrix.js';
 import { unmet } from '../helpers/harness/needs.js';
+import { applyScope, claimIds, claimScope, recordedKinds, type ClaimScope } from '../helpers/claims/scope.js';
+import { ProgressBoard, watchResults } from '../helpers/kernels/progress.js';
 import { defineCommand, directory, fail, flag, oneOf, option, path, repeated, runMain, UsageError, wholeNumber } from '../helpers/cli.js';
 
 /** kernels.json, read when first needed (not on import). */
@@ -54,8 +58,20 @@ export const command = defineCommand({
     }),
     'no-host': flag('no host column'),
     hang: repeated({ value: 'VERSION', description: 'make this guest hang (tests the deadline)', convert: kernelVersion }),
+    claim: repeated({
+      value: 'ID',
+      description: 'run only the case files this claim reads, on the host and in each guest; the matrix marks the claims they do not cover out-of-scope',
+      convert: oneOf(() => claimIds(), 'CLAIMS.md'),
+    }),
   },
   check: (o) => {
+    if (o.claim.length) {
+      try {
+        claimScope(o.claim, recordedKinds());
+      } catch (e) {
+        throw new UsageError(`--claim: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
     if (o['host-report'] !== undefined && o['no-host'])
       throw new UsageError('--host-report and --no-host are exclusive: the host column comes from a file or is left out');
   },
@@ -77,7 +93,9 @@ await runMain(import.meta.url, command, async (o) => {
     out: o.out,
     host: o['no-host'] ? 'none' : (o['host-report'] ?? 'run'),
     hang: new Set(o.hang),
+    scope: o.claim.length ? claimScope(o.claim, recordedKinds()) : undefined,
   };
+  const caseFiles = opts.scope?.caseFiles ?? CLAIM_CASE_FILES;
   const missing = unmet({ cmds: GUEST_TOOLS });
   if (missing) fail(missing);
   const kvm = kvmUsable();
@@ -85,6 +103,7 @@ await runMain(import.meta.url, command, async (o) => {
   console.log(
     `kernels: ${opts.kernels.join(', ')}; ${accel === 'kvm' ? 'KVM' : `TCG (${kvm.why})`}; ${opts.jobs} at a time; results in ${relative(process.cwd(), opts.out) || opts.out}`,
   );
+  if (opts.scope) console.log(scopeLine(opts.scope));
   mkdirSync(opts.out, { recursive: true });
 
   try {
@@ -99,7 +118,7 @@ await runMain(import.meta.url, command, async (o) => {
     const t0 = Date.now();
     const hostDir = join(opts.out, 'host');
     console.log('[host] running the claim-bearing cases, as the guests do');
-    const r = await execa(process.execPath, [VITEST, 'run', ...CLAIM_CASE_FILES], { cwd: PROJECT_ROOT, reject: false, env: { CLONELAB_REPORT_DIR: hostDir } });
+    const r = await execa(process.execPath, [VITEST, 'run', ...caseFiles], { cwd: PROJECT_ROOT, reject: false, env: { CLONELAB_REPORT_DIR: hostDir } });
     if (existsSync(join(hostDir, 'claims.json'))) {
       const rep = readClaimsReport(hostDir);
       inputs.push({ source: hostDir, report: rep, label: `host ${rep.environment.kernelRelease}` });
@@ -127,6 +146,9 @@ await runMain(import.meta.url, command, async (o) => {
   async function oneKernel(spec: KernelSpec): Promise<MatrixInput & { result?: GuestResult }> {
     const tag = `[${spec.version}]`;
     const t0 = Date.now();
+    board.add(spec.version, opts.timeoutS);
+    board.on(spec.version, { type: 'phase', phase: 'fetching', at: Date.now() });
+    let stopWatching = () => {};
     try {
       const pkg = await apt.resolve(spec);
       const tree = join(cacheRoot(), 'kernels', pkg);
@@ -154,7 +176,15 @@ await runMain(import.meta.url, command, async (o) => {
         timeoutMs: opts.timeoutS * 1000,
         accel,
         hang: opts.hang.has(spec.version),
+        caseFiles,
+        onPhase: ({ results }) => {
+          board.on(spec.version, { type: 'phase', phase: 'booting', at: Date.now() });
+          stopWatching = watchResults(results, caseFiles, (e) => board.on(spec.version, e));
+        },
       });
+      stopWatching();
+      board.on(spec.version, { type: 'phase', phase: 'collecting', at: Date.now() });
+      board.on(spec.version, { type: 'end', outcome: result.status, at: Date.now() });
       if (result.report) {
         const dest = join(workDir, 'claims.json');
         copyFileSync(result.report, dest);
@@ -172,6 +202,8 @@ await runMain(import.meta.url, command, async (o) => {
       return { source: workDir, label: `${spec.version}: ${release}`, broken: `${result.status}: ${result.why}\nconsole tail:\n${result.consoleTail}`, result };
     } catch (e) {
       const why = e instanceof Error ? e.message : String(e);
+      stopWatching();
+      board.on(spec.version, { type: 'end', outcome: 'broken', at: Date.now() });
       console.log(`${tag} BROKEN after ${((Date.now() - t0) / 1000).toFixed(0)} s: ${why}`);
       return { source: spec.version, label: spec.version, broken: why };
     }
@@ -180,18 +212,33 @@ await runMain(import.meta.url, command, async (o) => {
   // A small pool: -j N guests at once, each kernel once.
   const queue = [...specs];
   const done: (MatrixInput & { result?: GuestResult })[] = [];
-  await Promise.all(
-    Array.from({ length: Math.min(opts.jobs, queue.length) }, async () => {
-      for (let s = queue.shift(); s; s = queue.shift()) done.push(await oneKernel(s));
-    }),
-  );
+  // Live lines on a terminal, a line per phase change in a log (CI).
+  const board = new ProgressBoard({ tty: Boolean(process.stdout.isTTY), write: (s) => process.stdout.write(s) });
+  const releaseConsole = board.tty ? board.captureConsole() : () => {};
+  try {
+    await Promise.all(
+      Array.from({ length: Math.min(opts.jobs, queue.length) }, async () => {
+        for (let s = queue.shift(); s; s = queue.shift()) done.push(await oneKernel(s));
+      }),
+    );
+  } finally {
+    board.close();
+    releaseConsole();
+  }
   done.sort((a, b) => specs.findIndex((s) => (a.label ?? '').startsWith(s.version)) - specs.findIndex((s) => (b.label ?? '').startsWith(s.version)));
-  const matrix = buildMatrix([...inputs, ...done]);
+  const built = buildMatrix([...inputs, ...done]);
+  const matrix = opts.scope ? applyScope(built, opts.scope) : built;
   const files = writeMatrix(matrix, opts.out);
   console.log(
     `matrix: ${matrix.claims.filter((c) => c.differs).length} claims and ${matrix.tests.filter((t) => t.differs).length} tests differ between ${matrix.columns.length} columns`,
   );
   for (const f of files) console.log(`  ${relative(process.cwd(), f) || f}`);
+  if (opts.scope) console.log(`  ${scopeLine(opts.scope)}`);
   const bad = done.filter((d) => 'broken' in d || d.result?.status !== 'passed');
   return bad.length ? 1 : 0;
 });
+
+/** What a narrowed run covers, in one line. */
+function scopeLine(s: ClaimScope): string {
+  return `scope: --claim ${s.asked.join(', ')} runs ${s.caseFiles.join(', ')}; claims in scope: ${s.claims.join(', ')} (the others are out-of-scope in the matrix)`;
+}

@@ -68,6 +68,10 @@ export async function runGuest(opts: {
   accel: 'kvm' | 'tcg';
   hang?: boolean;
   memoryMb?: number;
+  /** The case files the guest runs, relative to the project root (default: every claim-bearing one). */
+  caseFiles?: readonly string[];
+  /** Called as QEMU is started, with the results share its suite writes into (helpers/kernels/progress.ts watches it). */
+  onPhase?: (e: { phase: 'booting'; results: string }) => void;
 }): Promise<GuestResult> {
   const t0 = Date.now();
   const results = join(opts.workDir, 'results');
@@ -90,10 +94,11 @@ export async function runGuest(opts: {
   // 15 s probe deadline with four).
   const command = opts.hang
     ? 'echo "clonelab-guest: told to hang"; while :; do sleep 3600; done'
-    : `cd ${shellQuote(PROJECT_ROOT)} && env ${env} ${shellQuote(node)} node_modules/vitest/vitest.mjs run --maxWorkers=2 ${CLAIM_CASE_FILES.join(' ')} > /clonelab-results/suite.log 2>&1; echo $? > /clonelab-results/exit-status`;
+    : `cd ${shellQuote(PROJECT_ROOT)} && env ${env} ${shellQuote(node)} node_modules/vitest/vitest.mjs run --maxWorkers=2 ${(opts.caseFiles ?? CLAIM_CASE_FILES).join(' ')} > /clonelab-results/suite.log 2>&1; echo $? > /clonelab-results/exit-status`;
   const initramfs = join(opts.workDir, 'initramfs.cpio');
   writeFileSync(initramfs, await buildInitramfs({ modulesDir: opts.modulesDir, command, hide: hide.dirs, hideFiles: hide.files }));
 
+  opts.onPhase?.({ phase: 'booting', results });
   const qemu = execa(
     'qemu-system-x86_64',
     [
