@@ -19,7 +19,7 @@ import { KernelFetchError, PrivateApt, type KernelSpec } from '../helpers/kernel
 import { kvmUsable, runGuest, type GuestResult } from '../helpers/kernels/guest.js';
 import { findKernelFiles, packagesOf } from '../helpers/kernels/layout.js';
 import { readClaimsReport, summaryLine } from '../helpers/report/claims-report.js';
-import { buildMatrix, writeMatrix, type MatrixInput } from '../helpers/report/matrix.js';
+import { buildMatrix, differenceSummary, writeMatrix, type MatrixInput } from '../helpers/report/matrix.js';
 import { unmet } from '../helpers/harness/needs.js';
 import { defineCommand, directory, fail, flag, oneOf, option, path, repeated, runMain, UsageError, wholeNumber } from '../helpers/cli.js';
 
@@ -188,9 +188,7 @@ await runMain(import.meta.url, command, async (o) => {
   done.sort((a, b) => specs.findIndex((s) => (a.label ?? '').startsWith(s.version)) - specs.findIndex((s) => (b.label ?? '').startsWith(s.version)));
   const matrix = buildMatrix([...inputs, ...done]);
   const files = writeMatrix(matrix, opts.out);
-  console.log(
-    `matrix: ${matrix.claims.filter((c) => c.differs).length} claims and ${matrix.tests.filter((t) => t.differs).length} tests differ between ${matrix.columns.length} columns`,
-  );
+  console.log(`matrix: ${differenceSummary(matrix)}`);
   for (const f of files) console.log(`  ${relative(process.cwd(), f) || f}`);
   const bad = done.filter((d) => 'broken' in d || d.result?.status !== 'passed');
   return bad.length ? 1 : 0;

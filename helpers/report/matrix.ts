@@ -10,7 +10,7 @@ import { SCHEMA_VERSION } from './claims-report.js';
 import { writeFileAtomic } from '../harness/fs.js';
 import { checkedJson } from './schema.js';
 import { badge, envList, esc, filters, page, VERDICT_COLOURS } from './html.js';
-import { factDifferences, factValue, type FactDifference } from './observation-diff.js';
+import { factDifferences, factRows, factValue, type FactDifference } from './observation-diff.js';
 
 export type { FactDifference } from './observation-diff.js';
 
@@ -117,24 +117,36 @@ export function factsNote(c: MatrixClaim): string {
   return c.differs ? n : `same verdict, ${n}`;
 }
 
-/** At most this many facts per claim in matrix.md and matrix.html (a whole clone flag matrix can change at once); matrix.json holds them all. */
+/**
+ * At most this many rows of facts per claim in matrix.md and matrix.html (a
+ * whole clone flag matrix can change at once); matrix.json holds them all.
+ */
 export const FACTS_SHOWN = 30;
 
-/** The facts of a claim beyond FACTS_SHOWN, as a line for the pages; empty when all are shown. */
-const moreFacts = (c: MatrixClaim) => (c.facts.length > FACTS_SHOWN ? `and ${c.facts.length - FACTS_SHOWN} more facts (matrix.json lists them all)` : '');
+/** The rows of a claim's facts beyond FACTS_SHOWN, as a line for the pages; empty when all are shown. */
+const moreFacts = (c: MatrixClaim) => {
+  const n = factRows(c.facts).length - FACTS_SHOWN;
+  return n > 0 ? `and ${n} more rows of facts (matrix.json lists them all)` : '';
+};
 
-/** The headline both pages share: what differs, verdicts and facts apart. */
-function headline(m: Matrix): string {
+/**
+ * What differs, verdicts and facts apart, in one line: the pages' headline and
+ * what npm run kernels and npm run report:matrix print.
+ */
+export function differenceSummary(m: Matrix): string {
   const diffClaims = m.claims.filter((c) => c.differs).length;
   const diffTests = m.tests.filter((t) => t.differs).length;
   const factClaims = m.claims.filter((c) => c.facts.length).length;
   const sameVerdict = m.claims.filter((c) => c.facts.length && !c.differs).length;
   const facts = m.claims.reduce((n, c) => n + c.facts.length, 0);
   return (
-    `${m.columns.length} columns; ${diffClaims} claims and ${diffTests} tests differ between them (listed first, marked ≠); ` +
-    `${factClaims} claims read observations whose facts differ (${facts} facts; ${sameVerdict} of these claims with the same verdict, marked Δ)`
+    `${diffClaims} claims and ${diffTests} tests differ between ${m.columns.length} columns; ` +
+    `${factClaims} claims read observations whose facts differ (${facts} facts; ${sameVerdict} of these claims with the same verdict)`
   );
 }
+
+/** The headline both pages share. */
+const headline = (m: Matrix) => `${differenceSummary(m)}. Verdicts that differ come first, marked ≠, then facts alone, marked Δ`;
 
 /** A claim's row label, with its facts note. */
 const claimLabel = (c: MatrixClaim) => `${c.id}: ${c.statement}${c.facts.length ? ` (${factsNote(c)})` : ''}`;
@@ -144,16 +156,16 @@ export function renderMatrixMarkdown(m: Matrix): string {
   const row = (label: string, cells: Record<string, string>, differs: boolean, mark = differs ? '**≠** ' : '') =>
     `| ${mark}${mdCell(label)} | ${m.columns.map((c) => (differs ? `**${cells[c.label]}**` : cells[c.label])).join(' | ')} |`;
   const withReport = m.columns.filter((c) => !c.broken);
-  const factHead = `| observation | fact | ${withReport.map((c) => mdCell(c.label)).join(' | ')} |\n|---|---|${withReport.map(() => '---').join('|')}|`;
+  const factHead = `| observations | fact | ${withReport.map((c) => mdCell(c.label)).join(' | ')} |\n|---|---|${withReport.map(() => '---').join('|')}|`;
   const factSections = m.claims
     .filter((c) => c.facts.length)
     .flatMap((c) => [
       `### ${c.id}: ${factsNote(c)}`,
       '',
       factHead,
-      ...c.facts
+      ...factRows(c.facts)
         .slice(0, FACTS_SHOWN)
-        .map((f) => `| ${mdCell(f.observation)} | \`${mdCell(f.path)}\` | ${withReport.map((col) => mdCell(factValue(f, col.label))).join(' | ')} |`),
+        .map((f) => `| ${mdCell(f.observations)} | \`${mdCell(f.path)}\` | ${withReport.map((col) => mdCell(factValue(f, col.label))).join(' | ')} |`),
       ...(moreFacts(c) ? ['', moreFacts(c)] : []),
       '',
     ]);
@@ -170,7 +182,7 @@ export function renderMatrixMarkdown(m: Matrix): string {
     '## Facts that differ',
     '',
     factSections.length
-      ? 'Per claim, the leaves of the observations its rule read whose values differ between columns (task IDs renamed #1, #2… per observation; times, ticks and system-wide counts left out: helpers/report/observation-diff.ts).'
+      ? 'Per claim, the leaves of the observations its rule read whose values differ between columns (task IDs renamed #1, #2… per observation; times, ticks and system-wide counts left out: helpers/report/observation-diff.ts; one row for the variants of a kind that changed alike).'
       : 'None: every observation the claims read has the same facts in every column with a report (task IDs, times, ticks and system-wide counts left out).',
     '',
     ...factSections,
@@ -305,19 +317,19 @@ export function renderMatrixHtml(m: Matrix, opts: { outDir?: string } = {}): str
     .filter((c) => c.facts.length)
     .map(
       (c) =>
-        `<h3 id="facts-${esc(encodeURIComponent(c.id))}">${esc(c.id)}: ${esc(factsNote(c))}</h3><div class="scroll"><table data-role="facts" data-claim="${esc(c.id)}"><thead><tr><th scope="col">observation</th><th scope="col">fact</th>${withReport
+        `<h3 id="facts-${esc(encodeURIComponent(c.id))}">${esc(c.id)}: ${esc(factsNote(c))}</h3><div class="scroll"><table data-role="facts" data-claim="${esc(c.id)}"><thead><tr><th scope="col">observations</th><th scope="col">fact</th>${withReport
           .map((col) => `<th scope="col">${esc(col.label)}</th>`)
-          .join('')}</tr></thead><tbody>${c.facts
+          .join('')}</tr></thead><tbody>${factRows(c.facts)
           .slice(0, FACTS_SHOWN)
           .map(
             (f) =>
-              `<tr><td>${esc(f.observation)}</td><td><code>${esc(f.path)}</code></td>${withReport.map((col) => `<td><code>${esc(factValue(f, col.label))}</code></td>`).join('')}</tr>`,
+              `<tr><td>${esc(f.observations)}</td><td><code>${esc(f.path)}</code></td>${withReport.map((col) => `<td><code>${esc(factValue(f, col.label))}</code></td>`).join('')}</tr>`,
           )
           .join('')}</tbody></table></div>${moreFacts(c) ? `<p class="muted">${esc(moreFacts(c))}</p>` : ''}`,
     )
     .join('\n');
   const body = `<h1>clonelab matrix</h1>
-<p class="muted">${m.columns.length} columns, generated ${esc(m.generatedAt)}. ${esc(headline(m))}.</p>
+<p class="muted">Generated ${esc(m.generatedAt)}. ${esc(headline(m))}.</p>
 <h2 id="grid">Verdicts at a glance</h2>${matrixGrid(m, opts.outDir)}
 ${filters(['differs', 'same'], 'rows')}
 <h2>Claims</h2>${table(m.claims.map((c) => ({ label: `${c.id}: ${c.statement}`, cells: c.cells, differs: c.differs, facts: c })))}

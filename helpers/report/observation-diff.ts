@@ -63,10 +63,10 @@ const LITERAL_ID_MAX = 3;
 
 /**
  * Values that differ on every run, whatever the kernel: times (names ending
- * Ms, Us, Ns), CPU ticks, and command names (a kworker's comm names the work
+ * ms, us, ns or ending Ms, Us, Ns), CPU ticks, and command names (a kworker's comm names the work
  * it is doing at that moment: kworker/1:2-events).
  */
-const VOLATILE_FIELD = /(?:Ms|Us|Ns)$|^(?:utime|stime|cpuTicks|comm)$/;
+const VOLATILE_FIELD = /(?:Ms|Us|Ns)$|^(?:ms|us|ns|utime|stime|cpuTicks|comm)$/;
 
 /**
  * Per kind, the leaves (dotted paths, array indices dropped) that depend on
@@ -234,5 +234,27 @@ export function factDifferences(reports: [label: string, report: ClaimsReport][]
 /** The facts that differ between columns for one claim (factDifferences, for one claim). */
 export const claimFactDifferences = (claimId: string, reports: [label: string, report: ClaimsReport][]): FactDifference[] => factDifferences(reports)(claimId);
 
+/** Facts shown as one row: the same leaf, changed the same way, in several variants of one kind (threadGroupIds pthread x1, x4, x64...). */
+export interface FactRow {
+  /** The kind and its variants: "threadGroupIds/pthread x1, pthread x4". */
+  observations: string;
+  path: string;
+  values: Record<string, string>;
+}
+
+/** A claim's facts as rows for the pages, in order of first appearance, variants with the same change folded into one row. */
+export function factRows(facts: readonly FactDifference[]): FactRow[] {
+  const rows = new Map<string, { kind: string; variants: string[]; path: string; values: Record<string, string> }>();
+  for (const f of facts) {
+    const slash = f.observation.indexOf('/');
+    const kind = slash < 0 ? f.observation : f.observation.slice(0, slash);
+    const key = JSON.stringify([kind, f.path, Object.entries(f.values)]);
+    const row = rows.get(key);
+    if (row) row.variants.push(f.observation.slice(slash + 1));
+    else rows.set(key, { kind, variants: [f.observation.slice(slash + 1)], path: f.path, values: f.values });
+  }
+  return [...rows.values()].map((r) => ({ observations: `${r.kind}/${r.variants.join(', ')}`, path: r.path, values: r.values }));
+}
+
 /** A fact's value in a column, for the pages: absent where that column has no such leaf. */
-export const factValue = (f: FactDifference, label: string): string => f.values[label] ?? 'absent';
+export const factValue = (f: { values: Record<string, string> }, label: string): string => f.values[label] ?? 'absent';
