@@ -21,7 +21,7 @@ import { KernelFetchError, PrivateApt, type KernelSpec } from '../helpers/kernel
 import { kvmUsable, runGuest, type GuestResult } from '../helpers/kernels/guest.js';
 import { findKernelFiles, packagesOf } from '../helpers/kernels/layout.js';
 import { readClaimsReport, summaryLine } from '../helpers/report/claims-report.js';
-import { buildMatrix, writeMatrix, type MatrixInput } from '../helpers/report/matrix.js';
+import { buildMatrix, differenceSummary, writeMatrix, type MatrixInput } from '../helpers/report/matrix.js';
 import { unmet } from '../helpers/harness/needs.js';
 import { applyScope, claimIds, claimScope, recordedKinds, type ClaimScope } from '../helpers/claims/scope.js';
 import { ProgressBoard, watchResults } from '../helpers/kernels/progress.js';
@@ -229,9 +229,7 @@ await runMain(import.meta.url, command, async (o) => {
   const built = buildMatrix([...inputs, ...done]);
   const matrix = opts.scope ? applyScope(built, opts.scope) : built;
   const files = writeMatrix(matrix, opts.out);
-  console.log(
-    `matrix: ${matrix.claims.filter((c) => c.differs).length} claims and ${matrix.tests.filter((t) => t.differs).length} tests differ between ${matrix.columns.length} columns`,
-  );
+  console.log(`matrix: ${differenceSummary(matrix)}`);
   for (const f of files) console.log(`  ${relative(process.cwd(), f) || f}`);
   if (opts.scope) console.log(`  ${scopeLine(opts.scope)}`);
   const bad = done.filter((d) => 'broken' in d || d.result?.status !== 'passed');
