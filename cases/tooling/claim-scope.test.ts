@@ -77,10 +77,10 @@ function matrix(): Matrix {
     generatedAt: '2026-01-01T00:00:00.000Z',
     columns: [],
     claims: [
-      { id: 'A5', statement: 'a5', cells: cols('confirmed', 'inconclusive'), explanations: { host: 'x', '5.10': 'y' }, differs: true },
-      { id: 'C3', statement: 'c3', cells: cols('nuanced', 'confirmed'), explanations: { host: 'x', '5.10': 'y' }, differs: true },
-      { id: 'T1', statement: 't1', cells: cols('confirmed', 'inconclusive'), explanations: { host: 'x', '5.10': 'y' }, differs: true },
-      { id: 'B5', statement: 'b5', cells: cols('not-testable', 'not-testable'), explanations: { host: 'x', '5.10': 'y' }, differs: false },
+      { id: 'A5', statement: 'a5', cells: cols('confirmed', 'inconclusive'), explanations: { host: 'x', '5.10': 'y' }, differs: true, facts: [] },
+      { id: 'C3', statement: 'c3', cells: cols('nuanced', 'confirmed'), explanations: { host: 'x', '5.10': 'y' }, differs: true, facts: [] },
+      { id: 'T1', statement: 't1', cells: cols('confirmed', 'inconclusive'), explanations: { host: 'x', '5.10': 'y' }, differs: true, facts: [] },
+      { id: 'B5', statement: 'b5', cells: cols('not-testable', 'not-testable'), explanations: { host: 'x', '5.10': 'y' }, differs: false, facts: [] },
     ],
     tests: [
       { name: 'kill', file: 'cases/claims/signals.test.ts', cells: cols('passed', 'passed'), differs: false },

@@ -103,7 +103,7 @@ export function applyScope(m: Matrix, scope: Pick<ClaimScope, 'claims' | 'caseFi
   const outOfScope = m.claims
     .filter((c) => !inScope.has(c.id))
     .sort((a, b) => CLAIMS.findIndex((c) => c.id === a.id) - CLAIMS.findIndex((c) => c.id === b.id))
-    .map((c) => ({ ...c, cells: Object.fromEntries(Object.keys(c.cells).map((label) => [label, OUT_OF_SCOPE])), explanations: {}, differs: false }));
+    .map((c) => ({ ...c, cells: Object.fromEntries(Object.keys(c.cells).map((label) => [label, OUT_OF_SCOPE])), explanations: {}, differs: false, facts: [] }));
   return {
     ...m,
     claims: [...m.claims.filter((c) => inScope.has(c.id)), ...outOfScope],
