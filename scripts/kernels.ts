@@ -52,9 +52,26 @@ export const command = defineCommand({
   options: {
     kernel: repeated({
       value: 'NAME',
-      description: 'a kernel of kernels.json to boot (without it or the three below: the default list)',
+      description: 'a kernel of kernels.json to boot (without it, --kernel-package, --kernel-deb or --kernel-image: the default list)',
       convert: kernelVersion,
     }),
+    jobs: option({ value: 'N', short: 'j', description: 'guests booted at a time', convert: wholeNumber(1), default: 1 }),
+    refresh: flag('fetch the package lists and kernels again'),
+    timeout: option({ value: 'SECONDS', description: "each guest's deadline", convert: wholeNumber(10), default: 900 }),
+    out: option({
+      value: 'DIR',
+      description: 'where the reports and the matrix are written',
+      convert: directory,
+      default: () => join(defaultReportDir(), 'kernels'),
+      defaultText: 'reports/kernels',
+    }),
+    'host-report': option({
+      value: 'FILE',
+      description: "the host's column from this claims.json instead of a run on the host",
+      convert: path('a claims.json, or a directory holding one'),
+    }),
+    'no-host': flag('no host column'),
+    hang: repeated({ value: 'NAME', description: 'make this guest hang (tests the deadline)', convert: kernelVersion }),
     'kernel-package': repeated({
       value: 'NAME',
       description: 'a Debian kernel package to boot, flavours included (linux-image-6.1.0-28-cloud-amd64, or a metapackage such as linux-image-rt-amd64)',
@@ -81,23 +98,6 @@ export const command = defineCommand({
       description: "the --kernel-image's .config, when it lies neither beside the image nor in it (IKCONFIG)",
       convert: path('a kernel .config'),
     }),
-    jobs: option({ value: 'N', short: 'j', description: 'guests booted at a time', convert: wholeNumber(1), default: 1 }),
-    refresh: flag('fetch the package lists and kernels again'),
-    timeout: option({ value: 'SECONDS', description: "each guest's deadline", convert: wholeNumber(10), default: 900 }),
-    out: option({
-      value: 'DIR',
-      description: 'where the reports and the matrix are written',
-      convert: directory,
-      default: () => join(defaultReportDir(), 'kernels'),
-      defaultText: 'reports/kernels',
-    }),
-    'host-report': option({
-      value: 'FILE',
-      description: "the host's column from this claims.json instead of a run on the host",
-      convert: path('a claims.json, or a directory holding one'),
-    }),
-    'no-host': flag('no host column'),
-    hang: repeated({ value: 'NAME', description: 'make this guest hang (tests the deadline)', convert: kernelVersion }),
   },
   check: (o) => {
     if (o['host-report'] !== undefined && o['no-host'])
