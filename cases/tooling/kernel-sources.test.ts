@@ -6,6 +6,7 @@
  * kernels.json entries, --modules directories, the metapackage walk, and
  * the column label that says what was booted.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -14,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { nextKernelPackage } from '../../helpers/kernels/apt.js';
 import { NEEDED_MODULES } from '../../helpers/kernels/initramfs.js';
 import {
+  bzImagePayload,
   bzImageRelease,
   checkKernelConfig,
   configCandidates,
@@ -100,17 +102,17 @@ describe('the config check', () => {
 });
 
 describe('finding the config', () => {
-  test('IKCONFIG in an uncompressed image, and inside a gzip payload as in a bzImage', async () => {
+  test('IKCONFIG in an uncompressed image, and inside a gzip payload as in a bzImage', () => {
     const text = config('y');
     const vmlinux = Buffer.concat([Buffer.alloc(4096, 7), Buffer.from('IKCFG_ST'), gzipSync(text), Buffer.from('IKCFG_ED'), Buffer.alloc(100, 1)]);
-    expect(await extractIkconfig(vmlinux)).toBe(text);
+    expect(extractIkconfig(vmlinux)).toBe(text);
     // A bzImage: setup code, then the compressed vmlinux, then trailing data.
     const bz = Buffer.concat([Buffer.alloc(2048, 0x90), gzipSync(vmlinux), Buffer.alloc(512, 3)]);
-    expect(await extractIkconfig(bz)).toBe(text);
-    expect(await extractIkconfig(Buffer.concat([Buffer.alloc(2048, 0x90), gzipSync(Buffer.alloc(4096, 5))]))).toBeUndefined();
+    expect(extractIkconfig(bz)).toBe(text);
+    expect(extractIkconfig(Buffer.concat([Buffer.alloc(2048, 0x90), gzipSync(Buffer.alloc(4096, 5))]))).toBeUndefined();
   });
 
-  test('beside the image first (config-RELEASE, 7.x config, a build tree .config), then embedded', async () => {
+  test('beside the image first (config-RELEASE, 7.x config, a build tree .config), then embedded', () => {
     const boot = join(work.path, 'tree', 'boot');
     mkdirSync(boot, { recursive: true });
     const image = join(boot, 'vmlinuz-6.1.0-9-cloud-amd64');
@@ -123,14 +125,45 @@ describe('finding the config', () => {
       '/src/linux/arch/x86/boot/.config',
       '/src/linux/.config',
     ]);
-    const embedded = await findKernelConfig({ image });
+    const embedded = findKernelConfig({ image });
     expect(embedded).toEqual({ text: 'CONFIG_EMBEDDED=y\n', from: `embedded in ${image} (IKCONFIG)`, hash: configHash('CONFIG_EMBEDDED=y\n') });
     writeFileSync(join(boot, 'config-6.1.0-9-cloud-amd64'), 'CONFIG_BESIDE=y\n');
-    expect((await findKernelConfig({ image }))?.from).toBe(join(boot, 'config-6.1.0-9-cloud-amd64'));
+    expect(findKernelConfig({ image })?.from).toBe(join(boot, 'config-6.1.0-9-cloud-amd64'));
     const explicit = join(work.path, 'my.config');
     writeFileSync(explicit, 'CONFIG_MINE=y\n');
-    expect(await findKernelConfig({ image, explicit })).toMatchObject({ from: explicit, text: 'CONFIG_MINE=y\n' });
+    expect(findKernelConfig({ image, explicit })).toMatchObject({ from: explicit, text: 'CONFIG_MINE=y\n' });
     expect(configHash('CONFIG_MINE=y\n')).toMatch(/^[0-9a-f]{12}$/);
+  });
+
+  test('IKCONFIG in the payload a bzImage header locates (protocol 2.08+), with a stray gzip magic before it', () => {
+    const text = 'CONFIG_IKCONFIG=y\nCONFIG_9P_FS=y\n';
+    const vmlinux = Buffer.concat([Buffer.alloc(300, 1), Buffer.from('IKCFG_ST'), gzipSync(text), Buffer.from('IKCFG_ED')]);
+    const payload = gzipSync(vmlinux);
+    const setupSects = 1; // the protected-mode code starts at (1 + 1) * 512
+    const offset = 64;
+    const img = Buffer.alloc(1024 + offset + payload.length + 256);
+    img[0x1f1] = setupSects;
+    img.write('HdrS', 0x202, 'latin1');
+    img.writeUInt16LE(0x020f, 0x206);
+    img.writeUInt32LE(offset, 0x248);
+    img.writeUInt32LE(payload.length, 0x24c);
+    Buffer.from([0x1f, 0x8b, 0x08, 0, 0]).copy(img, 1024); // a stray gzip magic, not the payload
+    payload.copy(img, 1024 + offset);
+    expect(bzImagePayload(img)?.equals(payload)).toBe(true);
+    expect(extractIkconfig(img)).toBe(text);
+    expect(bzImagePayload(Buffer.alloc(0x300))).toBeUndefined();
+  });
+
+  // The compressions Debian's kernels use (xz up to 6.1, zstd since), through the same tools initramfs.ts needs.
+  test.for([
+    { tool: 'xz', args: ['-zc', '--check=crc32'] },
+    { tool: 'zstd', args: ['-qc'] },
+  ])('IKCONFIG in a $tool payload', ({ tool, args }) => {
+    const text = `CONFIG_${tool.toUpperCase()}=y\n`;
+    const vmlinux = Buffer.concat([Buffer.alloc(5000, 2), Buffer.from('IKCFG_ST'), gzipSync(text), Buffer.from('IKCFG_ED'), Buffer.alloc(100)]);
+    const packed = spawnSync(tool, args, { input: vmlinux });
+    if (packed.error) throw new Error(`${tool} is needed by npm run kernels and by this test: ${packed.error.message}`);
+    expect(extractIkconfig(Buffer.concat([Buffer.alloc(1500, 0x90), packed.stdout, Buffer.alloc(64, 9)]))).toBe(text);
   });
 
   test('the release in a bzImage setup header; none in something else', () => {

@@ -267,7 +267,7 @@ export async function prepareKernel(src: KernelSource, ctx: PrepareContext): Pro
     release = files.release;
   }
 
-  const config = await findKernelConfig({ image, release, modulesDir, explicit: explicitConfig });
+  const config = findKernelConfig({ image, release, modulesDir, explicit: explicitConfig });
   const check = config ? checkKernelConfig(parseKernelConfig(config.text), modulesDir !== undefined) : undefined;
   return {
     image,
