@@ -305,7 +305,7 @@ describe('a real run: exit status 2, the problem, the usage line', () => {
       script: 'kernels.ts',
       args: ['--frobnicate'],
       says: /^kernels: unknown option '--frobnicate'/,
-      usage: /^usage: npm run kernels -- \[--kernel VERSION\]\.\.\. \[-j N\]/,
+      usage: /^usage: npm run kernels -- \[--kernel NAME\]\.\.\. \[-j N\]/,
     },
     // (A refusal inside main(), e.g. check:faults' syscall lookup, takes the same runCommand path: checked in-process above.)
   ])('$script $args', async ({ script, args, says, usage }) => {

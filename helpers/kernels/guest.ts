@@ -4,7 +4,7 @@
  * itself, which say nothing of the kernel), and collects its claims.json. KVM when it
  * works, TCG otherwise; a deadline kills a guest that panics or hangs.
  */
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { CLAIM_CASE_FILES } from '../claims/families.js';
@@ -28,7 +28,7 @@ export function kvmUsable(): { usable: boolean; why: string } {
  * it. Any that holds the project or node is kept, or the suite could not run.
  */
 export function pathsToHide(nodePath: string): { dirs: string[]; files: string[] } {
-  const keep = [PROJECT_ROOT, dirname(nodePath)];
+  const keep = [PROJECT_ROOT, dirname(nodePath), realpathSync(join(PROJECT_ROOT, 'node_modules'))];
   const candidates = ['/root', '/home', '/var', '/run', '/srv', '/mnt', '/media', '/opt', '/boot', '/etc/ssh', '/etc/ssl/private', '/work', '/tmp'];
   const dirs = candidates.filter((d) => existsSync(d) && !keep.some((k) => k === d || k.startsWith(`${d}/`)));
   // Under a kept parent (the project's /work, say), hide its siblings instead.
