@@ -16,6 +16,7 @@ import { buildProbes, ProbeBuildError } from '../helpers/harness/build.js';
 import { CLAIM_CASE_FILES } from '../helpers/claims/families.js';
 import { cacheRoot, defaultReportDir, PROJECT_ROOT, VITEST } from '../helpers/harness/paths.js';
 import { KernelFetchError, PrivateApt, type KernelSpec } from '../helpers/kernels/apt.js';
+import { writeBreakdowns } from '../helpers/kernels/breakdown.js';
 import { kvmUsable, runGuest, type GuestResult } from '../helpers/kernels/guest.js';
 import { findKernelFiles, packagesOf } from '../helpers/kernels/layout.js';
 import { readClaimsReport, summaryLine } from '../helpers/report/claims-report.js';
@@ -187,7 +188,11 @@ await runMain(import.meta.url, command, async (o) => {
   );
   done.sort((a, b) => specs.findIndex((s) => (a.label ?? '').startsWith(s.version)) - specs.findIndex((s) => (b.label ?? '').startsWith(s.version)));
   const matrix = buildMatrix([...inputs, ...done]);
-  const files = writeMatrix(matrix, opts.out);
+  // Where each guest's time went: <out>/<version>/breakdown.json and one table, <out>/breakdown.md.
+  const timed = done.flatMap((d) =>
+    d.result ? [{ dir: specs.find((s) => (d.label ?? '').startsWith(s.version))!.version, breakdown: d.result.breakdown }] : [],
+  );
+  const files = [...writeMatrix(matrix, opts.out), ...(timed.length ? writeBreakdowns(opts.out, timed).slice(-1) : [])];
   console.log(
     `matrix: ${matrix.claims.filter((c) => c.differs).length} claims and ${matrix.tests.filter((t) => t.differs).length} tests differ between ${matrix.columns.length} columns`,
   );
