@@ -51,7 +51,8 @@ test('the phases of a whole run follow one another and add up to the host total'
     'kernel boot to /init': 4.31,
     modules: 1.29,
     'mounts (9p, overlay, results share)': 1.65,
-    'node and vitest start-up': 5.25,
+    'node and vitest start-up': 2.75,
+    'global setup (probes found or built)': 2.5,
     'case files (wall, 2 files)': 25.5,
     'vitest exit and report': 2,
     'power-off': 0.12,
@@ -71,13 +72,14 @@ test('a guest that hung after its mounts names the phases it never reached, as u
   expect(b.phases.filter((p) => p.seconds === null).map((p) => p.phase)).toEqual([
     'QEMU start, firmware, kernel decompression',
     'node and vitest start-up',
+    'global setup (probes found or built)',
     'case files (wall, 0 files)',
     'vitest exit and report',
     'power-off',
   ]);
-  expect(b.missing).toEqual(['QEMU start', 'node and vitest start-up', 'case files', 'vitest exit', 'power-off']);
+  expect(b.missing).toEqual(['QEMU start', 'node and vitest start-up', 'global setup', 'case files', 'vitest exit', 'power-off']);
   const table = breakdownTable([computeBreakdown({ label: '7.2', totalSeconds: 43, consoleText: consoleLog, timing }), b]);
-  expect(table).toContain('| node and vitest start-up | 5.3 | — |');
+  expect(table).toContain('| node and vitest start-up | 2.8 | — |');
   expect(table).toContain('| ↳ cases/claims/proc.test.ts (import / tests) | 17.0 (2.5 / 16.9) | — |');
   expect(table).toContain('- 5.10: not measured (the guest did not get there): QEMU start, node and vitest start-up');
 });

@@ -83,9 +83,10 @@ export function computeBreakdown(opts: { label: string; totalSeconds: number; co
     { phase: 'mounts (9p, overlay, results share)', seconds: span('mounts', s.modules, s.mounts) },
     {
       phase: 'node and vitest start-up',
-      seconds: span('node and vitest start-up', s.mounts, t?.runStart),
-      note: 'switch_root, node, vitest config and global setup',
+      seconds: span('node and vitest start-up', s.mounts, t?.loaded),
+      note: 'switch_root, node, vitest and its config, up to the reporters',
     },
+    { phase: 'global setup (probes found or built)', seconds: span('global setup', t?.loaded, t?.runStart) },
     {
       phase: `case files (wall, ${files.length} files)`,
       seconds: span('case files', t?.runStart, t?.runEnd),
