@@ -98,7 +98,8 @@ export function computeBreakdown(opts: { label: string; totalSeconds: number; co
   return { label: opts.label, totalSeconds: round(opts.totalSeconds), phases, files, missing };
 }
 
-const round = (n: number): number => Math.round(n * 100) / 100;
+// `|| 0`: no -0 from clocks that agree to the hundredth (a stamp and the power-off line).
+const round = (n: number): number => Math.round(n * 100) / 100 || 0;
 const cell = (n: number | null | undefined): string => (n === null || n === undefined ? '—' : n.toFixed(1));
 
 /** One markdown table for a run: a row per phase and per case file, a column per guest. */
