@@ -5,7 +5,7 @@
  * is booted. The phases must add up to the host's total, and a guest that
  * stopped early must say which phases it never reached rather than show 0.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -107,19 +107,9 @@ test('one breakdown.json per guest directory and one breakdown.md for the run', 
 
 describe('a guest given the probe build of the host (CLONELAB_PROBE_DIR)', () => {
   test('uses it as is, compiling nothing', async () => {
-    // A build as helpers/harness/build.ts leaves it: the marker and what the libc provides.
-    const built = mkdtempSync(join(tmpdir(), 'clonelab-probes-'));
-    try {
-      const libc = { gettid: true };
-      writeFileSync(join(built, 'libc-features.json'), JSON.stringify(libc));
-      writeFileSync(join(built, '.complete'), '');
-      // No compiler at all: the build must not look for one.
-      const guest = await buildProbes({ env: { ...process.env, CLONELAB_PROBE_DIR: built, CC: '/nonexistent/cc' } });
-      expect(guest).toMatchObject({ dir: built, libc, compiled: false });
-      expect(guest.names).toContain('ids');
-    } finally {
-      rmSync(built, { recursive: true, force: true });
-    }
+    const host = await buildProbes();
+    const guest = await buildProbes({ env: { ...process.env, CLONELAB_PROBE_DIR: host.dir, CC: '/nonexistent/cc' } });
+    expect(guest).toMatchObject({ dir: host.dir, names: host.names, libc: host.libc, compiled: false });
   });
 
   test('refuses a directory that holds no complete build, and says how to go on', async () => {
