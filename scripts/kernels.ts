@@ -88,9 +88,8 @@ await runMain(import.meta.url, command, async (o) => {
   );
   mkdirSync(opts.out, { recursive: true });
 
-  let probeDir: string;
   try {
-    probeDir = (await buildProbes()).dir; // the guests reuse them through the shared root
+    await buildProbes(); // the guests reuse them through the shared root
   } catch (e) {
     if (e instanceof ProbeBuildError) fail(e.message);
     throw e;
@@ -156,7 +155,6 @@ await runMain(import.meta.url, command, async (o) => {
         timeoutMs: opts.timeoutS * 1000,
         accel,
         hang: opts.hang.has(spec.version),
-        probeDir,
       });
       if (result.report) {
         const dest = join(workDir, 'claims.json');

@@ -8,8 +8,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
-import { buildProbes } from '../../helpers/harness/build.js';
+import { expect, test } from 'vitest';
 import { breakdownTable, computeBreakdown, parseConsole, stampCommand, writeBreakdowns, type GuestTiming } from '../../helpers/kernels/breakdown.js';
 
 const consoleLog = [
@@ -103,23 +102,4 @@ test('one breakdown.json per guest directory and one breakdown.md for the run', 
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
-});
-
-describe('a guest given the probe build of the host (CLONELAB_PROBE_DIR)', () => {
-  test('uses it as is, compiling nothing', async () => {
-    const host = await buildProbes();
-    const guest = await buildProbes({ env: { ...process.env, CLONELAB_PROBE_DIR: host.dir, CC: '/nonexistent/cc' } });
-    expect(guest).toMatchObject({ dir: host.dir, names: host.names, libc: host.libc, compiled: false });
-  });
-
-  test('refuses a directory that holds no complete build, and says how to go on', async () => {
-    const empty = mkdtempSync(join(tmpdir(), 'clonelab-noprobes-'));
-    try {
-      await expect(buildProbes({ env: { ...process.env, CLONELAB_PROBE_DIR: empty } })).rejects.toThrow(
-        `CLONELAB_PROBE_DIR=${empty} is not a complete probe build (no .complete or libc-features.json): unset it to build the probes here`,
-      );
-    } finally {
-      rmSync(empty, { recursive: true, force: true });
-    }
-  });
 });

@@ -113,24 +113,11 @@ export interface BuiltProbes {
 export async function buildProbes(opts: { env?: NodeJS.ProcessEnv; root?: string } = {}): Promise<BuiltProbes> {
   const t0 = performance.now();
   const env = opts.env ?? process.env;
+  const cc = findCompiler(env);
   const sources = readdirSync(NATIVE_DIR)
     .filter((f) => f.endsWith('.c') || f.endsWith('.h'))
     .sort();
   const names = sources.filter((f) => f.endsWith('.c')).map((f) => f.slice(0, -2));
-  // A kernel guest runs the host's own userspace (compiler, libc) over a
-  // read-only share: the host built the probes before booting it
-  // (scripts/kernels.ts) and names the build here, which spares the guest
-  // compiling the libc checks again under emulation (about 15 s under TCG).
-  const prebuilt = env.CLONELAB_PROBE_DIR;
-  if (prebuilt) {
-    const libc = builtLibcFeatures(prebuilt);
-    if (!libc || !existsSync(join(prebuilt, '.complete')))
-      throw new ProbeBuildError(
-        `CLONELAB_PROBE_DIR=${prebuilt} is not a complete probe build (no .complete or ${FEATURES_FILE}): unset it to build the probes here`,
-      );
-    return { dir: prebuilt, names, libc, compiled: false, ms: performance.now() - t0 };
-  }
-  const cc = findCompiler(env);
   const [version, libc] = await Promise.all([execa(cc, ['--version'], { env, reject: false }), checkLibc(cc, env, opts.root ?? cacheRoot())]);
   const flags = [...CFLAGS, ...featureDefines(libc)];
   const hash = createHash('sha256');

@@ -74,8 +74,6 @@ export async function runGuest(opts: {
   accel: 'kvm' | 'tcg';
   hang?: boolean;
   memoryMb?: number;
-  /** The probe build the host made for this userspace (helpers/harness/build.ts CLONELAB_PROBE_DIR). */
-  probeDir?: string;
 }): Promise<GuestResult> {
   const t0 = Date.now();
   const results = join(opts.workDir, 'results');
@@ -92,7 +90,6 @@ export async function runGuest(opts: {
     'CLONELAB_REPORT_DIR=/clonelab-results',
     // vitest.config.ts adds helpers/kernels/timing-reporter.ts when this is set.
     'CLONELAB_TIMING_FILE=/clonelab-results/timing.json',
-    ...(opts.probeDir ? [`CLONELAB_PROBE_DIR=${shellQuote(opts.probeDir)}`] : []),
   ].join(' ');
   const bb = '/.clonelab/busybox';
   // The guest runs the claim-bearing cases only: the tests of clonelab itself
