@@ -59,7 +59,7 @@ test('the phases of a whole run follow one another and add up to the host total'
     modules: 1.29,
     'mounts (9p, overlay, results share)': 1.65,
     'node and vitest start-up': 2.75,
-    'global setup (probes found or built)': 2.5,
+    'global setup (helpers/harness/global-setup.ts, transformed and run)': 2.5,
     'case files (wall, 2 files)': 25.5,
     'vitest exit and report': 2,
     'power-off': 0.12,
@@ -79,7 +79,7 @@ test('a guest that hung after its mounts names the phases it never reached, as u
   expect(b.phases.filter((p) => p.seconds === null).map((p) => p.phase)).toEqual([
     'QEMU start, firmware, kernel decompression',
     'node and vitest start-up',
-    'global setup (probes found or built)',
+    'global setup (helpers/harness/global-setup.ts, transformed and run)',
     'case files (wall, 0 files)',
     'vitest exit and report',
     'power-off',

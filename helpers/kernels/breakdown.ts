@@ -86,7 +86,7 @@ export function computeBreakdown(opts: { label: string; totalSeconds: number; co
       seconds: span('node and vitest start-up', s.mounts, t?.loaded),
       note: 'switch_root, node, vitest and its config, up to the reporters',
     },
-    { phase: 'global setup (probes found or built)', seconds: span('global setup', t?.loaded, t?.runStart) },
+    { phase: 'global setup (helpers/harness/global-setup.ts, transformed and run)', seconds: span('global setup', t?.loaded, t?.runStart) },
     {
       phase: `case files (wall, ${files.length} files)`,
       seconds: span('case files', t?.runStart, t?.runEnd),
