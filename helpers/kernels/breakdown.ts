@@ -93,12 +93,15 @@ export function computeBreakdown(opts: { label: string; totalSeconds: number; co
       note: 'workers, transforms and the tests themselves',
     },
     { phase: 'vitest exit and report', seconds: span('vitest exit', t?.runEnd, s['suite-done']) },
-    { phase: 'power-off', seconds: span('power-off', s['suite-done'], s['power-down']) },
+    // The power-off line is timed by printk's clock, the stamps by /proc/uptime's:
+    // they disagree by hundredths, which must not show as a negative phase.
+    { phase: 'power-off', seconds: clampTiny(span('power-off', s['suite-done'], s['power-down'])) },
   ];
   return { label: opts.label, totalSeconds: round(opts.totalSeconds), phases, files, missing };
 }
 
 // `|| 0`: no -0 from clocks that agree to the hundredth (a stamp and the power-off line).
+const clampTiny = (n: number | null): number | null => (n !== null && n < 0 && n > -0.1 ? 0 : n);
 const round = (n: number): number => Math.round(n * 100) / 100 || 0;
 const cell = (n: number | null | undefined): string => (n === null || n === undefined ? '—' : n.toFixed(1));
 
