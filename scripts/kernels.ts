@@ -22,6 +22,7 @@ import { buildProbes, ProbeBuildError } from '../helpers/harness/build.js';
 import { CLAIM_CASE_FILES } from '../helpers/claims/families.js';
 import { cacheRoot, defaultReportDir, PROJECT_ROOT, VITEST } from '../helpers/harness/paths.js';
 import { KernelFetchError, PrivateApt } from '../helpers/kernels/apt.js';
+import { writeBreakdowns } from '../helpers/kernels/breakdown.js';
 import { kvmUsable, runGuest, type GuestResult } from '../helpers/kernels/guest.js';
 import {
   columnLabel,
@@ -39,6 +40,9 @@ import { unmet } from '../helpers/harness/needs.js';
 import { applyScope, claimIds, claimScope, recordedKinds, type ClaimScope } from '../helpers/claims/scope.js';
 import { ProgressBoard, watchResults } from '../helpers/kernels/progress.js';
 import { defineCommand, directory, fail, flag, oneOf, option, path, repeated, runMain, text, UsageError, wholeNumber, type ValuesOf } from '../helpers/cli.js';
+
+/** A kernel's directory under --out, named after its entry. */
+const workDirName = (name: string): string => name.replace(/[^\w.+-]+/g, '_');
 
 /** kernels.json, read when first needed (not on import). */
 let configCache: KernelsFile | undefined;
@@ -214,7 +218,7 @@ await runMain(import.meta.url, command, async (o) => {
     board.add(spec.name, opts.timeoutS);
     board.on(spec.name, { type: 'phase', phase: 'fetching', at: Date.now() });
     let stopWatching = () => {};
-    const workDir = join(opts.out, spec.name.replace(/[^\w.+-]+/g, '_'));
+    const workDir = join(opts.out, workDirName(spec.name));
     mkdirSync(workDir, { recursive: true });
     try {
       const k = await prepareKernel(spec, { apt, cacheRoot: cacheRoot(), workDir, refresh: opts.refresh, log: (m) => console.log(`${tag} ${m}`) });
@@ -285,7 +289,9 @@ await runMain(import.meta.url, command, async (o) => {
   done.sort((a, b) => a.order - b.order);
   const built = buildMatrix([...inputs, ...done]);
   const matrix = opts.scope ? applyScope(built, opts.scope) : built;
-  const files = writeMatrix(matrix, opts.out);
+  // Where each guest's time went: <out>/<kernel>/breakdown.json and one table, <out>/breakdown.md.
+  const timed = done.flatMap((d) => (d.result ? [{ dir: workDirName(sources[d.order]!.name), breakdown: d.result.breakdown }] : []));
+  const files = [...writeMatrix(matrix, opts.out), ...(timed.length ? writeBreakdowns(opts.out, timed).slice(-1) : [])];
   console.log(`matrix: ${differenceSummary(matrix)}`);
   for (const f of files) console.log(`  ${relative(process.cwd(), f) || f}`);
   if (opts.scope) console.log(`  ${scopeLine(opts.scope)}`);

@@ -7,6 +7,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { stampCommand } from './breakdown.js';
 
 /** What the guest must load: PCI virtio transport, 9p over virtio, overlayfs. */
 export const NEEDED_MODULES = ['virtio_pci', '9pnet_virtio', '9p', 'overlay'];
@@ -105,12 +106,18 @@ export function initScript(opts: { modules: string[]; command: string; hide: str
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
+${stampCommand('init', '/bin/busybox')}
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 echo "clonelab-guest: kernel $(uname -r)"
 ${opts.modules.map((m) => `insmod /modules/${m}.ko || echo "clonelab-guest: insmod ${m} failed"`).join('\n')}
+${stampCommand('modules', '/bin/busybox')}
 mkdir -p /lower /rw /root
-mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,ro root /lower || { echo "clonelab-guest: cannot mount the host root"; poweroff -f; }
+# cache=loose: the host's root is read-only to the guest and does not change
+# during a run, so the guest may keep what it read (pages, attributes,
+# directory entries) instead of asking the host again (Documentation/
+# filesystems/9p.rst). Node resolves and reads thousands of small files.
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,ro,cache=loose root /lower || { echo "clonelab-guest: cannot mount the host root"; poweroff -f; }
 mount -t tmpfs -o size=2g tmpfs /rw
 mkdir -p /rw/upper /rw/work
 mount -t overlay overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work /root || { echo "clonelab-guest: overlay failed"; poweroff -f; }
@@ -124,6 +131,7 @@ mount -t sysfs sys /root/sys
 mount -t devtmpfs dev /root/dev
 # /tmp stays what the overlay gives (writable, in memory): the project may live under it.
 mkdir -p /root/.clonelab && cp /bin/busybox /root/.clonelab/busybox
+${stampCommand('mounts', '/bin/busybox')}
 echo "clonelab-guest: running"
 # switch_root, not chroot: it moves the new root onto / so the suite is not "chrooted",
 # which would make CLONE_NEWUSER fail with EPERM (user_namespaces(7)). We stay PID 1.
