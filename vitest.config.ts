@@ -57,7 +57,8 @@ export default defineConfig({
     maxWorkers: availableParallelism() > 1 ? Math.max(4, availableParallelism() - 1) : 1,
     testTimeout: 60_000,
     hookTimeout: 30_000,
-    reporters: ['default', './helpers/report/reporter.ts'],
+    // A kernel guest also records when each case file ran (helpers/kernels/breakdown.ts).
+    reporters: ['default', './helpers/report/reporter.ts', ...(process.env.CLONELAB_TIMING_FILE ? ['./helpers/kernels/timing-reporter.ts'] : [])],
     // Transformed modules kept on disk between runs, and shared by the nested
     // runs some tests start (vitest writes each entry atomically): about a
     // sixth of npm test's CPU time on 2 cores. Beside the checkout's other

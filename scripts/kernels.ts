@@ -1,42 +1,68 @@
 /**
- * npm run kernels [-- --kernel VERSION ...] [-j N] [--refresh] [--timeout SECONDS]
- *                 [--out DIR] [--host-report FILE | --no-host] [--hang VERSION]
+ * npm run kernels [-- --kernel NAME ...] [--kernel-package NAME ... [--suite SUITE]]
+ *                 [--kernel-deb FILE.deb ...] [--kernel-image PATH [--modules DIR] [--config FILE]]
+ *                 [-j N] [--refresh] [--timeout SECONDS] [--claim ID ...]
+ *                 [--out DIR] [--host-report FILE | --no-host] [--hang NAME]
  *
  * Boots Debian kernels under QEMU (KVM when usable, TCG otherwise), runs the
  * claim-bearing cases (helpers/claims/families.ts) in each and on the host,
  * and writes the matrix report for the host plus every kernel: the tests of
  * clonelab itself say nothing of a kernel, so neither column runs them. The
- * kernel list lives in kernels.json. Exits non-zero when any kernel's tests
+ * kernel list lives in kernels.json (helpers/kernels/sources.ts says what an
+ * entry may name); --kernel-package, --kernel-deb and --kernel-image add any
+ * other Debian package or a kernel built by hand. --claim narrows every column
+ * to the case files the named claims read (helpers/claims/scope.ts); while
+ * guests run, their progress is shown (helpers/kernels/progress.ts). Exits non-zero when any kernel's tests
  * fail or any guest breaks or hangs.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { execa } from 'execa';
 import { buildProbes, ProbeBuildError } from '../helpers/harness/build.js';
 import { CLAIM_CASE_FILES } from '../helpers/claims/families.js';
 import { cacheRoot, defaultReportDir, PROJECT_ROOT, VITEST } from '../helpers/harness/paths.js';
-import { KernelFetchError, PrivateApt, type KernelSpec } from '../helpers/kernels/apt.js';
+import { KernelFetchError, PrivateApt } from '../helpers/kernels/apt.js';
+import { writeBreakdowns } from '../helpers/kernels/breakdown.js';
 import { kvmUsable, runGuest, type GuestResult } from '../helpers/kernels/guest.js';
-import { findKernelFiles, packagesOf } from '../helpers/kernels/layout.js';
+import {
+  columnLabel,
+  KernelSourceError,
+  parseKernelsFile,
+  prepareKernel,
+  sourcesFromOptions,
+  suitesOf,
+  type KernelsFile,
+  type KernelSource,
+} from '../helpers/kernels/sources.js';
 import { readClaimsReport, summaryLine } from '../helpers/report/claims-report.js';
-import { buildMatrix, writeMatrix, type MatrixInput } from '../helpers/report/matrix.js';
+import { buildMatrix, differenceSummary, writeMatrix, type MatrixInput } from '../helpers/report/matrix.js';
 import { unmet } from '../helpers/harness/needs.js';
-import { defineCommand, directory, fail, flag, oneOf, option, path, repeated, runMain, UsageError, wholeNumber } from '../helpers/cli.js';
+import { applyScope, claimIds, claimScope, recordedKinds, type ClaimScope } from '../helpers/claims/scope.js';
+import { ProgressBoard, watchResults } from '../helpers/kernels/progress.js';
+import { defineCommand, directory, fail, flag, oneOf, option, path, repeated, runMain, text, UsageError, wholeNumber, type ValuesOf } from '../helpers/cli.js';
+
+/** A kernel's directory under --out, named after its entry. */
+const workDirName = (name: string): string => name.replace(/[^\w.+-]+/g, '_');
 
 /** kernels.json, read when first needed (not on import). */
-let configCache: { default: string[]; kernels: KernelSpec[] } | undefined;
-function config(): { default: string[]; kernels: KernelSpec[] } {
-  configCache ??= JSON.parse(readFileSync(join(PROJECT_ROOT, 'kernels.json'), 'utf8')) as { default: string[]; kernels: KernelSpec[] };
+let configCache: KernelsFile | undefined;
+function config(): KernelsFile {
+  const file = join(PROJECT_ROOT, 'kernels.json');
+  configCache ??= parseKernelsFile(readFileSync(file, 'utf8'), file);
   return configCache;
 }
-const kernelVersion = oneOf(() => config().kernels.map((k) => k.version), 'kernels.json');
+const kernelVersion = oneOf(() => config().kernels.map((k) => k.name), 'kernels.json');
 
 export const command = defineCommand({
   name: 'kernels',
   summary:
     "Boots Debian kernels under QEMU (KVM when usable, TCG otherwise), runs the claim-bearing cases in each and on the host, and writes the matrix report for the host plus every kernel. Exit status 1 when any kernel's tests fail or any guest breaks or hangs.",
   options: {
-    kernel: repeated({ value: 'VERSION', description: 'a kernel to boot (without it: the default list, below)', convert: kernelVersion }),
+    kernel: repeated({
+      value: 'NAME',
+      description: 'a kernel of kernels.json to boot (without it, --kernel-package, --kernel-deb or --kernel-image: the default list)',
+      convert: kernelVersion,
+    }),
     jobs: option({ value: 'N', short: 'j', description: 'guests booted at a time', convert: wholeNumber(1), default: 1 }),
     refresh: flag('fetch the package lists and kernels again'),
     timeout: option({ value: 'SECONDS', description: "each guest's deadline", convert: wholeNumber(10), default: 900 }),
@@ -53,31 +79,93 @@ export const command = defineCommand({
       convert: path('a claims.json, or a directory holding one'),
     }),
     'no-host': flag('no host column'),
-    hang: repeated({ value: 'VERSION', description: 'make this guest hang (tests the deadline)', convert: kernelVersion }),
+    hang: repeated({ value: 'NAME', description: 'make this guest hang (tests the deadline)', convert: kernelVersion }),
+    claim: repeated({
+      value: 'ID',
+      description: 'run only the case files this claim reads, on the host and in each guest; the matrix marks the claims they do not cover out-of-scope',
+      convert: oneOf(() => claimIds(), 'CLAIMS.md'),
+    }),
+    'kernel-package': repeated({
+      value: 'NAME',
+      description: 'a Debian kernel package to boot, flavours included (linux-image-6.1.0-28-cloud-amd64, or a metapackage such as linux-image-rt-amd64)',
+      convert: text('a Debian package name'),
+    }),
+    suite: option({
+      value: 'SUITE',
+      description: "the Debian suite of the --kernel-package packages (default: kernels.json's suites)",
+      convert: text('a Debian suite'),
+    }),
+    'kernel-deb': repeated({
+      value: 'FILE.deb',
+      description: 'a Debian kernel package file to boot (7.x: its linux-modules and linux-base .debs beside it)',
+      convert: path('a .deb file'),
+    }),
+    'kernel-image': option({ value: 'PATH', description: 'a kernel image to boot (a bzImage or vmlinuz you built)', convert: path('a kernel image') }),
+    modules: option({
+      value: 'DIR',
+      description: "the --kernel-image's modules (what make modules_install wrote), when what the guest needs is not built in",
+      convert: directory,
+    }),
+    config: option({
+      value: 'FILE',
+      description: "the --kernel-image's .config, when it lies neither beside the image nor in it (IKCONFIG)",
+      convert: path('a kernel .config'),
+    }),
   },
   check: (o) => {
+    if (o.claim.length) {
+      try {
+        claimScope(o.claim, recordedKinds());
+      } catch (e) {
+        throw new UsageError(`--claim: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
     if (o['host-report'] !== undefined && o['no-host'])
       throw new UsageError('--host-report and --no-host are exclusive: the host column comes from a file or is left out');
+    try {
+      extraSources(o);
+    } catch (e) {
+      if (e instanceof KernelSourceError) throw new UsageError(e.message);
+      throw e;
+    }
   },
   epilog: () =>
     `kernels (kernels.json): ${config()
-      .kernels.map((k) => k.version)
+      .kernels.map((k) => k.name)
       .join(', ')}; default: ${config().default.join(', ')}`,
 });
+
+/** The kernels named by --kernel-package, --kernel-deb and --kernel-image. */
+function extraSources(o: ValuesOf<typeof command>): KernelSource[] {
+  return sourcesFromOptions({
+    packages: o['kernel-package'],
+    suite: o.suite,
+    debs: o['kernel-deb'],
+    image: o['kernel-image'],
+    modules: o.modules,
+    config: o.config,
+  });
+}
 
 /** What booting a guest takes (helpers/harness/needs.ts COMMANDS says which package has each). */
 const GUEST_TOOLS = ['qemu-system-x86_64', 'busybox', 'dpkg-deb', 'xz', 'zstd', 'apt-get'];
 
 await runMain(import.meta.url, command, async (o) => {
+  const extra = extraSources(o);
+  // --kernel names entries; without it, the default list unless another kernel is named.
+  const named = o.kernel.length ? o.kernel : extra.length ? [] : config().default;
+  const sources: KernelSource[] = [...named.map((n) => config().kernels.find((k) => k.name === n)!), ...extra];
   const opts = {
-    kernels: o.kernel.length ? o.kernel : config().default,
+    kernels: sources.map((s) => s.name),
     jobs: o.jobs,
     refresh: o.refresh,
     timeoutS: o.timeout,
     out: o.out,
     host: o['no-host'] ? 'none' : (o['host-report'] ?? 'run'),
     hang: new Set(o.hang),
+    scope: o.claim.length ? claimScope(o.claim, recordedKinds()) : undefined,
   };
+  const caseFiles = opts.scope?.caseFiles ?? CLAIM_CASE_FILES;
   const missing = unmet({ cmds: GUEST_TOOLS });
   if (missing) fail(missing);
   const kvm = kvmUsable();
@@ -85,6 +173,7 @@ await runMain(import.meta.url, command, async (o) => {
   console.log(
     `kernels: ${opts.kernels.join(', ')}; ${accel === 'kvm' ? 'KVM' : `TCG (${kvm.why})`}; ${opts.jobs} at a time; results in ${relative(process.cwd(), opts.out) || opts.out}`,
   );
+  if (opts.scope) console.log(scopeLine(opts.scope));
   mkdirSync(opts.out, { recursive: true });
 
   try {
@@ -99,7 +188,7 @@ await runMain(import.meta.url, command, async (o) => {
     const t0 = Date.now();
     const hostDir = join(opts.out, 'host');
     console.log('[host] running the claim-bearing cases, as the guests do');
-    const r = await execa(process.execPath, [VITEST, 'run', ...CLAIM_CASE_FILES], { cwd: PROJECT_ROOT, reject: false, env: { CLONELAB_REPORT_DIR: hostDir } });
+    const r = await execa(process.execPath, [VITEST, 'run', ...caseFiles], { cwd: PROJECT_ROOT, reject: false, env: { CLONELAB_REPORT_DIR: hostDir } });
     if (existsSync(join(hostDir, 'claims.json'))) {
       const rep = readClaimsReport(hostDir);
       inputs.push({ source: hostDir, report: rep, label: `host ${rep.environment.kernelRelease}` });
@@ -112,55 +201,57 @@ await runMain(import.meta.url, command, async (o) => {
   }
 
   const apt = new PrivateApt(cacheRoot());
-  const specs = opts.kernels.map((v) => config().kernels.find((k) => k.version === v)!);
-  try {
-    console.log(`[apt] updating the private package lists for ${[...new Set(specs.map((s) => s.suite))].join(', ')}`);
-    await apt.update(
-      specs.map((s) => s.suite),
-      opts.refresh,
-    );
-  } catch (e) {
-    if (e instanceof KernelFetchError) fail(e.message);
-    throw e;
+  const suites = suitesOf(sources, [...new Set(config().kernels.flatMap((k) => (k.kind === 'version' ? [k.suite] : [])))]);
+  if (suites.length) {
+    try {
+      console.log(`[apt] updating the private package lists for ${suites.join(', ')}`);
+      await apt.update(suites, opts.refresh);
+    } catch (e) {
+      if (e instanceof KernelFetchError) fail(e.message);
+      throw e;
+    }
   }
 
-  async function oneKernel(spec: KernelSpec): Promise<MatrixInput & { result?: GuestResult }> {
-    const tag = `[${spec.version}]`;
+  async function oneKernel(spec: KernelSource): Promise<MatrixInput & { result?: GuestResult }> {
+    const tag = `[${spec.name}]`;
     const t0 = Date.now();
+    board.add(spec.name, opts.timeoutS);
+    board.on(spec.name, { type: 'phase', phase: 'fetching', at: Date.now() });
+    let stopWatching = () => {};
+    const workDir = join(opts.out, workDirName(spec.name));
+    mkdirSync(workDir, { recursive: true });
     try {
-      const pkg = await apt.resolve(spec);
-      const tree = join(cacheRoot(), 'kernels', pkg);
-      // Unpacked once per package set; the marker is written last, so an interrupted unpack is done again.
-      const unpacked = join(tree, '.clonelab-unpacked');
-      if (!existsSync(unpacked) || opts.refresh) {
-        mkdirSync(tree, { recursive: true });
-        for (const p of packagesOf(pkg)) {
-          console.log(`${tag} fetching ${p}`);
-          await execa('dpkg-deb', ['-x', await apt.download(p, opts.refresh), tree]);
-        }
-        writeFileSync(unpacked, `${packagesOf(pkg).join('\n')}\n`);
-      }
-      const found = findKernelFiles(tree);
-      if (typeof found === 'string') throw new Error(`${pkg}: ${found}`);
-      const release = found.release;
-      const workDir = join(opts.out, spec.version);
-      mkdirSync(workDir, { recursive: true });
-      console.log(`${tag} booting ${release} (${accel})${opts.hang.has(spec.version) ? ', told to hang' : ''}`);
+      const k = await prepareKernel(spec, { apt, cacheRoot: cacheRoot(), workDir, refresh: opts.refresh, log: (m) => console.log(`${tag} ${m}`) });
+      const release = k.release ?? 'unknown release';
+      // What the kernel lacks, in one line, before booting it (helpers/kernels/kconfig.ts).
+      if (!k.config) console.log(`${tag} no config found (beside the image, --config, or IKCONFIG): booting unchecked`);
+      else console.log(`${tag} config ${k.config.hash} from ${k.config.from}`);
+      if (k.check?.suiteLine) console.log(`${tag} lacks what some claims need: ${k.check.suiteLine}`);
+      if (k.check?.bootLine) throw new KernelSourceError(`cannot run the suite, not booted: ${k.check.bootLine}`);
+      console.log(`${tag} booting ${k.booted}, ${release} (${accel})${opts.hang.has(spec.name) ? ', told to hang' : ''}`);
       const result = await runGuest({
         label: release,
-        vmlinuz: found.image,
-        modulesDir: found.modulesDir,
+        vmlinuz: k.image,
+        modulesDir: k.modulesDir,
         workDir,
         timeoutMs: opts.timeoutS * 1000,
         accel,
-        hang: opts.hang.has(spec.version),
+        hang: opts.hang.has(spec.name),
+        caseFiles,
+        onPhase: ({ results }) => {
+          board.on(spec.name, { type: 'phase', phase: 'booting', at: Date.now() });
+          stopWatching = watchResults(results, caseFiles, (e) => board.on(spec.name, e));
+        },
       });
+      stopWatching();
+      board.on(spec.name, { type: 'phase', phase: 'collecting', at: Date.now() });
+      board.on(spec.name, { type: 'end', outcome: result.status, at: Date.now() });
       if (result.report) {
         const dest = join(workDir, 'claims.json');
         copyFileSync(result.report, dest);
         const rep = readClaimsReport(dest);
         console.log(`${tag} ${result.status} in ${result.seconds.toFixed(0)} s: ${summaryLine(rep)}`);
-        return { source: dest, report: rep, label: `${spec.version}: ${release}`, result };
+        return { source: dest, report: rep, label: columnLabel(spec.name, k, rep.environment.kernelRelease), result };
       }
       console.log(
         `${tag} ${result.status.toUpperCase()} after ${result.seconds.toFixed(0)} s: ${result.why}\n${result.consoleTail
@@ -169,29 +260,46 @@ await runMain(import.meta.url, command, async (o) => {
           .map((l) => `${tag}   ${l}`)
           .join('\n')}`,
       );
-      return { source: workDir, label: `${spec.version}: ${release}`, broken: `${result.status}: ${result.why}\nconsole tail:\n${result.consoleTail}`, result };
+      return { source: workDir, label: columnLabel(spec.name, k), broken: `${result.status}: ${result.why}\nconsole tail:\n${result.consoleTail}`, result };
     } catch (e) {
       const why = e instanceof Error ? e.message : String(e);
+      stopWatching();
+      board.on(spec.name, { type: 'end', outcome: 'broken', at: Date.now() });
       console.log(`${tag} BROKEN after ${((Date.now() - t0) / 1000).toFixed(0)} s: ${why}`);
-      return { source: spec.version, label: spec.version, broken: why };
+      return { source: spec.name, label: spec.name, broken: why };
     }
   }
 
   // A small pool: -j N guests at once, each kernel once.
-  const queue = [...specs];
-  const done: (MatrixInput & { result?: GuestResult })[] = [];
-  await Promise.all(
-    Array.from({ length: Math.min(opts.jobs, queue.length) }, async () => {
-      for (let s = queue.shift(); s; s = queue.shift()) done.push(await oneKernel(s));
-    }),
-  );
-  done.sort((a, b) => specs.findIndex((s) => (a.label ?? '').startsWith(s.version)) - specs.findIndex((s) => (b.label ?? '').startsWith(s.version)));
-  const matrix = buildMatrix([...inputs, ...done]);
-  const files = writeMatrix(matrix, opts.out);
-  console.log(
-    `matrix: ${matrix.claims.filter((c) => c.differs).length} claims and ${matrix.tests.filter((t) => t.differs).length} tests differ between ${matrix.columns.length} columns`,
-  );
+  const queue = sources.map((s, i) => ({ s, i }));
+  const done: (MatrixInput & { result?: GuestResult; order: number })[] = [];
+  // Live lines on a terminal, a line per phase change in a log (CI).
+  const board = new ProgressBoard({ tty: Boolean(process.stdout.isTTY), write: (s) => process.stdout.write(s) });
+  const releaseConsole = board.tty ? board.captureConsole() : () => {};
+  try {
+    await Promise.all(
+      Array.from({ length: Math.min(opts.jobs, queue.length) }, async () => {
+        for (let q = queue.shift(); q; q = queue.shift()) done.push({ ...(await oneKernel(q.s)), order: q.i });
+      }),
+    );
+  } finally {
+    board.close();
+    releaseConsole();
+  }
+  done.sort((a, b) => a.order - b.order);
+  const built = buildMatrix([...inputs, ...done]);
+  const matrix = opts.scope ? applyScope(built, opts.scope) : built;
+  // Where each guest's time went: <out>/<kernel>/breakdown.json and one table, <out>/breakdown.md.
+  const timed = done.flatMap((d) => (d.result ? [{ dir: workDirName(sources[d.order]!.name), breakdown: d.result.breakdown }] : []));
+  const files = [...writeMatrix(matrix, opts.out), ...(timed.length ? writeBreakdowns(opts.out, timed).slice(-1) : [])];
+  console.log(`matrix: ${differenceSummary(matrix)}`);
   for (const f of files) console.log(`  ${relative(process.cwd(), f) || f}`);
+  if (opts.scope) console.log(`  ${scopeLine(opts.scope)}`);
   const bad = done.filter((d) => 'broken' in d || d.result?.status !== 'passed');
   return bad.length ? 1 : 0;
 });
+
+/** What a narrowed run covers, in one line. */
+function scopeLine(s: ClaimScope): string {
+  return `scope: --claim ${s.asked.join(', ')} runs ${s.caseFiles.join(', ')}; claims in scope: ${s.claims.join(', ')} (the others are out-of-scope in the matrix)`;
+}

@@ -10,7 +10,7 @@ import { relative } from 'node:path';
 import { defineCommand, directory, fail, option, runMain, type Io, type ValuesOf } from '../helpers/cli.js';
 import { defaultReportDir } from '../helpers/harness/paths.js';
 import { readClaimsReport, ReportInputError } from '../helpers/report/claims-report.js';
-import { buildMatrix, writeMatrix } from '../helpers/report/matrix.js';
+import { buildMatrix, differenceSummary, writeMatrix } from '../helpers/report/matrix.js';
 
 export const command = defineCommand({
   name: 'report:matrix',
@@ -40,9 +40,7 @@ export function main({ out, positionals: inputs }: ValuesOf<typeof command>, io:
   }
   const matrix = buildMatrix(reports);
   const files = writeMatrix(matrix, out);
-  io.out(
-    `matrix of ${matrix.columns.length} reports: ${matrix.claims.filter((c) => c.differs).length} claims and ${matrix.tests.filter((t) => t.differs).length} tests differ\n`,
-  );
+  io.out(`matrix: ${differenceSummary(matrix)}\n`);
   for (const f of files) io.out(`  ${relative(process.cwd(), f) || f}\n`);
 }
 

@@ -104,16 +104,52 @@ export class PrivateApt {
     return best;
   }
 
-  /** Download a package into the cache (kept across runs) and return the .deb path. */
-  async download(pkg: string, refresh: boolean): Promise<string> {
+  /**
+   * The package holding the kernel a name leads to: a versioned
+   * linux-image-RELEASE or linux-binary-RELEASE as is; a metapackage
+   * (linux-image-cloud-amd64, linux-image-rt-amd64, and from 7.x
+   * linux-image-RELEASE itself, which pulls linux-binary-RELEASE) followed
+   * through its Depends, a few steps at most.
+   */
+  async kernelPackageOf(name: string, suite?: string): Promise<string> {
+    let pkg = name;
+    for (let step = 0; step < 4; step++) {
+      const d = await execa('apt-cache', [...this.options(), 'depends', '--no-recommends', '--no-suggests', suite ? `${pkg}/${suite}` : pkg], {
+        reject: false,
+        all: true,
+      });
+      if (d.exitCode !== 0)
+        throw new KernelFetchError(`no package ${pkg}${suite ? ` in Debian ${suite}` : ''} (apt-cache depends: ${d.all?.trim().split('\n').at(-1)})`);
+      const next = nextKernelPackage(pkg, d.stdout);
+      if (!next) return pkg;
+      pkg = next;
+    }
+    throw new KernelFetchError(`${name}: still a metapackage after 4 steps (at ${pkg}): name the linux-image-RELEASE package`);
+  }
+
+  /** Download a package (from `suite`, when named) into the cache (kept across runs) and return the .deb path. */
+  async download(pkg: string, refresh: boolean, suite?: string): Promise<string> {
     const dir = join(this.root, 'debs');
     const have = readdirSync(dir).find((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'));
     if (have && !refresh) return join(dir, have);
-    const d = await execa('apt-get', [...this.options(), 'download', pkg], { cwd: dir, reject: false, all: true });
+    const d = await execa('apt-get', [...this.options(), 'download', suite ? `${pkg}/${suite}` : pkg], { cwd: dir, reject: false, all: true });
     const got = readdirSync(dir).find((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'));
     if (d.exitCode !== 0 || !got) throw new KernelFetchError(`apt-get download ${pkg} failed:\n${d.all}`);
     return join(dir, got);
   }
+}
+
+/**
+ * From `apt-cache depends PKG` output, the package one step nearer the kernel,
+ * or undefined when PKG holds it: linux-binary-X for a 7.x linux-image-X,
+ * the versioned linux-image-RELEASE a flavour metapackage depends on.
+ */
+export function nextKernelPackage(pkg: string, dependsOutput: string): string | undefined {
+  const deps = [...dependsOutput.matchAll(/^\s*\|?(?:Pre)?Depends:\s*(\S+)/gm)].map((m) => m[1]!.replace(/:amd64$/, ''));
+  const binary = deps.find((d) => /^linux-binary-\d/.test(d));
+  if (binary) return binary;
+  if (/^linux-(image|binary)-\d/.test(pkg)) return undefined;
+  return deps.find((d) => /^linux-image-\d/.test(d));
 }
 
 /** Compare dotted/dashed version strings numerically where they are numbers. */

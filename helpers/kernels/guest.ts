@@ -4,11 +4,12 @@
  * itself, which say nothing of the kernel), and collects its claims.json. KVM when it
  * works, TCG otherwise; a deadline kills a guest that panics or hangs.
  */
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { CLAIM_CASE_FILES } from '../claims/families.js';
 import { PROJECT_ROOT } from '../harness/paths.js';
+import { computeBreakdown, stampCommand, type Breakdown, type GuestTiming } from './breakdown.js';
 import { buildInitramfs, shellQuote } from './initramfs.js';
 
 /** KVM needs /dev/kvm we may open and a CPU that offers virtualisation (vmx/svm) to this VM. */
@@ -28,7 +29,10 @@ export function kvmUsable(): { usable: boolean; why: string } {
  * it. Any that holds the project or node is kept, or the suite could not run.
  */
 export function pathsToHide(nodePath: string): { dirs: string[]; files: string[] } {
-  const keep = [PROJECT_ROOT, dirname(nodePath)];
+  // node_modules may be a symlink out of the checkout (a git worktree sharing
+  // another checkout's): its target is kept too.
+  const modules = join(PROJECT_ROOT, 'node_modules');
+  const keep = [PROJECT_ROOT, dirname(nodePath), ...(existsSync(modules) ? [realpathSync(modules)] : [])];
   const candidates = ['/root', '/home', '/var', '/run', '/srv', '/mnt', '/media', '/opt', '/boot', '/etc/ssh', '/etc/ssl/private', '/work', '/tmp'];
   const dirs = candidates.filter((d) => existsSync(d) && !keep.some((k) => k === d || k.startsWith(`${d}/`)));
   // Under a kept parent (the project's /work, say), hide its siblings instead.
@@ -57,6 +61,8 @@ export interface GuestResult {
   suiteExit?: number;
   why?: string;
   consoleTail: string;
+  /** Where the time went (helpers/kernels/breakdown.ts). */
+  breakdown: Breakdown;
 }
 
 export async function runGuest(opts: {
@@ -68,6 +74,10 @@ export async function runGuest(opts: {
   accel: 'kvm' | 'tcg';
   hang?: boolean;
   memoryMb?: number;
+  /** The case files the guest runs, relative to the project root (default: every claim-bearing one). */
+  caseFiles?: readonly string[];
+  /** Called as QEMU is started, with the results share its suite writes into (helpers/kernels/progress.ts watches it). */
+  onPhase?: (e: { phase: 'booting'; results: string }) => void;
 }): Promise<GuestResult> {
   const t0 = Date.now();
   const results = join(opts.workDir, 'results');
@@ -82,7 +92,10 @@ export async function runGuest(opts: {
     `PATH=${dirname(node)}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin`,
     `CLONELAB_ENVIRONMENT=${shellQuote(`guest ${opts.label}`)}`,
     'CLONELAB_REPORT_DIR=/clonelab-results',
+    // vitest.config.ts adds helpers/kernels/timing-reporter.ts when this is set.
+    'CLONELAB_TIMING_FILE=/clonelab-results/timing.json',
   ].join(' ');
+  const bb = '/.clonelab/busybox';
   // The guest runs the claim-bearing cases only: the tests of clonelab itself
   // (reports, CLIs, rule tests) say nothing about the guest's kernel. Two
   // workers for its two vCPUs: under emulation more workers only lengthen each
@@ -90,10 +103,11 @@ export async function runGuest(opts: {
   // 15 s probe deadline with four).
   const command = opts.hang
     ? 'echo "clonelab-guest: told to hang"; while :; do sleep 3600; done'
-    : `cd ${shellQuote(PROJECT_ROOT)} && env ${env} ${shellQuote(node)} node_modules/vitest/vitest.mjs run --maxWorkers=2 ${CLAIM_CASE_FILES.join(' ')} > /clonelab-results/suite.log 2>&1; echo $? > /clonelab-results/exit-status`;
+    : `${stampCommand('suite-start', bb)}; cd ${shellQuote(PROJECT_ROOT)} && env ${env} ${shellQuote(node)} node_modules/vitest/vitest.mjs run --maxWorkers=2 ${(opts.caseFiles ?? CLAIM_CASE_FILES).join(' ')} > /clonelab-results/suite.log 2>&1; echo $? > /clonelab-results/exit-status; ${stampCommand('suite-done', bb)}`;
   const initramfs = join(opts.workDir, 'initramfs.cpio');
   writeFileSync(initramfs, await buildInitramfs({ modulesDir: opts.modulesDir, command, hide: hide.dirs, hideFiles: hide.files }));
 
+  opts.onPhase?.({ phase: 'booting', results });
   const qemu = execa(
     'qemu-system-x86_64',
     [
@@ -132,7 +146,14 @@ export async function runGuest(opts: {
   const seconds = (Date.now() - t0) / 1000;
   const consoleText = existsSync(consoleLog) ? readFileSync(consoleLog, 'utf8') : '';
   const consoleTail = consoleText.split('\n').slice(-40).join('\n');
-  if (r.timedOut) return { status: 'hung', seconds, why: `no power-off within ${opts.timeoutMs / 1000} s: killed`, consoleTail };
+  const timingFile = join(results, 'timing.json');
+  const breakdown = computeBreakdown({
+    label: opts.label,
+    totalSeconds: seconds,
+    consoleText,
+    timing: existsSync(timingFile) ? (JSON.parse(readFileSync(timingFile, 'utf8')) as GuestTiming) : undefined,
+  });
+  if (r.timedOut) return { status: 'hung', seconds, why: `no power-off within ${opts.timeoutMs / 1000} s: killed`, consoleTail, breakdown };
   const exitFile = join(results, 'exit-status');
   const report = join(results, 'claims.json');
   if (!existsSync(exitFile) || !existsSync(report)) {
@@ -141,8 +162,9 @@ export async function runGuest(opts: {
       seconds,
       why: `the guest ended without a report (qemu exit ${r.exitCode}${r.all ? `: ${r.all.trim().split('\n').slice(-3).join(' ')}` : ''})`,
       consoleTail,
+      breakdown,
     };
   }
   const suiteExit = Number(readFileSync(exitFile, 'utf8').trim());
-  return { status: suiteExit === 0 ? 'passed' : 'failed', seconds, report, suiteExit, consoleTail };
+  return { status: suiteExit === 0 ? 'passed' : 'failed', seconds, report, suiteExit, consoleTail, breakdown };
 }

@@ -7,6 +7,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { stampCommand } from './breakdown.js';
 
 /** What the guest must load: PCI virtio transport, 9p over virtio, overlayfs. */
 export const NEEDED_MODULES = ['virtio_pci', '9pnet_virtio', '9p', 'overlay'];
@@ -105,10 +106,12 @@ export function initScript(opts: { modules: string[]; command: string; hide: str
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
+${stampCommand('init', '/bin/busybox')}
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 echo "clonelab-guest: kernel $(uname -r)"
 ${opts.modules.map((m) => `insmod /modules/${m}.ko || echo "clonelab-guest: insmod ${m} failed"`).join('\n')}
+${stampCommand('modules', '/bin/busybox')}
 mkdir -p /lower /rw /root
 # cache=loose: the host's root is read-only to the guest and does not change
 # during a run, so the guest may keep what it read (pages, attributes,
@@ -128,6 +131,7 @@ mount -t sysfs sys /root/sys
 mount -t devtmpfs dev /root/dev
 # /tmp stays what the overlay gives (writable, in memory): the project may live under it.
 mkdir -p /root/.clonelab && cp /bin/busybox /root/.clonelab/busybox
+${stampCommand('mounts', '/bin/busybox')}
 echo "clonelab-guest: running"
 # switch_root, not chroot: it moves the new root onto / so the suite is not "chrooted",
 # which would make CLONE_NEWUSER fail with EPERM (user_namespaces(7)). We stay PID 1.

@@ -18,6 +18,7 @@ export const VERDICT_COLOURS: Record<string, string> = {
   failed: '#cf222e',
   skipped: '#57606a',
   missing: '#57606a',
+  'out-of-scope': '#8c959f',
 };
 
 export const badge = (v: string): string =>

@@ -10,6 +10,9 @@ import { SCHEMA_VERSION } from './claims-report.js';
 import { writeFileAtomic } from '../harness/fs.js';
 import { checkedJson } from './schema.js';
 import { badge, envList, esc, filters, page, VERDICT_COLOURS } from './html.js';
+import { factDifferences, factRows, factValue, type FactDifference } from './observation-diff.js';
+
+export type { FactDifference } from './observation-diff.js';
 
 export interface MatrixColumn {
   label: string;
@@ -31,7 +34,14 @@ export interface Matrix {
     cells: Record<string, string>;
     /** Each column's explanation of its verdict, by column label (absent for a column with no report or without the claim). */
     explanations: Record<string, string>;
+    /** Whether the verdicts differ. */
     differs: boolean;
+    /**
+     * The facts of the observations this claim's rule read that differ
+     * between the columns with a report (helpers/report/observation-diff.ts),
+     * whether or not the verdicts do.
+     */
+    facts: FactDifference[];
   }[];
   tests: { name: string; file: string; cells: Record<string, string>; differs: boolean }[];
 }
@@ -66,6 +76,7 @@ export function buildMatrix(inputs: MatrixInput[]): Matrix {
     };
   });
   const reports = inputs.map((i) => ('report' in i ? i.report : undefined));
+  const factsOf = factDifferences(columns.flatMap((c, k): [string, ClaimsReport][] => (reports[k] ? [[c.label, reports[k]]] : [])));
   const claimIds = [...new Set(reports.flatMap((r) => r?.claims.map((c) => c.id) ?? []))];
   const differs = (cells: Record<string, string>) => new Set(Object.values(cells)).size > 1;
   const claims = claimIds.map((id) => {
@@ -79,7 +90,7 @@ export function buildMatrix(inputs: MatrixInput[]): Matrix {
         return claim ? [[c.label, claim.explanation]] : [];
       }),
     );
-    return { id, statement, cells, explanations, differs: differs(cells) };
+    return { id, statement, cells, explanations, differs: differs(cells), facts: factsOf(id) };
   });
   const testKeys = [...new Set(reports.flatMap((r) => r?.tests.list.map((t) => `${t.file}\u0000${t.name}`) ?? []))];
   const tests = testKeys.map((key) => {
@@ -89,29 +100,92 @@ export function buildMatrix(inputs: MatrixInput[]): Matrix {
     );
     return { name, file, cells, differs: differs(cells) };
   });
-  // Disagreements first, then in registry / file order.
+  // Disagreements first, then in registry / file order; among claims, a differing verdict before differing facts alone.
   const firstDiffering = <T extends { differs: boolean }>(xs: T[]) => [...xs.filter((x) => x.differs), ...xs.filter((x) => !x.differs)];
-  return { schemaVersion: SCHEMA_VERSION, generatedAt: new Date().toISOString(), columns, claims: firstDiffering(claims), tests: firstDiffering(tests) };
+  const byFacts = firstDiffering(claims.map((c) => ({ c, differs: c.facts.length > 0 }))).map((x) => x.c);
+  return { schemaVersion: SCHEMA_VERSION, generatedAt: new Date().toISOString(), columns, claims: firstDiffering(byFacts), tests: firstDiffering(tests) };
 }
 
 const mdCell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-export function renderMatrixMarkdown(m: Matrix): string {
-  const head = `| | ${m.columns.map((c) => mdCell(c.label)).join(' | ')} |\n|---|${m.columns.map(() => '---').join('|')}|`;
-  const row = (label: string, cells: Record<string, string>, differs: boolean) =>
-    `| ${differs ? '**≠** ' : ''}${mdCell(label)} | ${m.columns.map((c) => (differs ? `**${cells[c.label]}**` : cells[c.label])).join(' | ')} |`;
+type MatrixClaim = Matrix['claims'][number];
+
+/** How many facts of a claim's observations differ, beside its verdict row: "same verdict, 2 facts differ"; empty when none do. */
+export function factsNote(c: MatrixClaim): string {
+  if (!c.facts.length) return '';
+  const n = `${c.facts.length} fact${c.facts.length === 1 ? '' : 's'} differ${c.facts.length === 1 ? 's' : ''}`;
+  return c.differs ? n : `same verdict, ${n}`;
+}
+
+/**
+ * At most this many rows of facts per claim in matrix.md and matrix.html (a
+ * whole clone flag matrix can change at once); matrix.json holds them all.
+ */
+export const FACTS_SHOWN = 30;
+
+/** The rows of a claim's facts beyond FACTS_SHOWN, as a line for the pages; empty when all are shown. */
+const moreFacts = (c: MatrixClaim) => {
+  const n = factRows(c.facts).length - FACTS_SHOWN;
+  return n > 0 ? `and ${n} more rows of facts (matrix.json lists them all)` : '';
+};
+
+/**
+ * What differs, verdicts and facts apart, in one line: the pages' headline and
+ * what npm run kernels and npm run report:matrix print.
+ */
+export function differenceSummary(m: Matrix): string {
   const diffClaims = m.claims.filter((c) => c.differs).length;
   const diffTests = m.tests.filter((t) => t.differs).length;
+  const factClaims = m.claims.filter((c) => c.facts.length).length;
+  const sameVerdict = m.claims.filter((c) => c.facts.length && !c.differs).length;
+  const facts = m.claims.reduce((n, c) => n + c.facts.length, 0);
+  return (
+    `${diffClaims} claims and ${diffTests} tests differ between ${m.columns.length} columns; ` +
+    `${factClaims} claims read observations whose facts differ (${facts} facts; ${sameVerdict} of these claims with the same verdict)`
+  );
+}
+
+/** The headline both pages share. */
+const headline = (m: Matrix) => `${differenceSummary(m)}. Verdicts that differ come first, marked ≠, then facts alone, marked Δ`;
+
+/** A claim's row label, with its facts note. */
+const claimLabel = (c: MatrixClaim) => `${c.id}: ${c.statement}${c.facts.length ? ` (${factsNote(c)})` : ''}`;
+
+export function renderMatrixMarkdown(m: Matrix): string {
+  const head = `| | ${m.columns.map((c) => mdCell(c.label)).join(' | ')} |\n|---|${m.columns.map(() => '---').join('|')}|`;
+  const row = (label: string, cells: Record<string, string>, differs: boolean, mark = differs ? '**≠** ' : '') =>
+    `| ${mark}${mdCell(label)} | ${m.columns.map((c) => (differs ? `**${cells[c.label]}**` : cells[c.label])).join(' | ')} |`;
+  const withReport = m.columns.filter((c) => !c.broken);
+  const factHead = `| observations | fact | ${withReport.map((c) => mdCell(c.label)).join(' | ')} |\n|---|---|${withReport.map(() => '---').join('|')}|`;
+  const factSections = m.claims
+    .filter((c) => c.facts.length)
+    .flatMap((c) => [
+      `### ${c.id}: ${factsNote(c)}`,
+      '',
+      factHead,
+      ...factRows(c.facts)
+        .slice(0, FACTS_SHOWN)
+        .map((f) => `| ${mdCell(f.observations)} | \`${mdCell(f.path)}\` | ${withReport.map((col) => mdCell(factValue(f, col.label))).join(' | ')} |`),
+      ...(moreFacts(c) ? ['', moreFacts(c)] : []),
+      '',
+    ]);
   return [
     '# clonelab matrix',
     '',
-    `${m.columns.length} columns; ${diffClaims} claims and ${diffTests} tests differ between them (listed first, marked ≠).`,
+    `${headline(m)}.`,
     '',
     '## Claims',
     '',
     head,
-    ...m.claims.map((c) => row(`${c.id}: ${c.statement}`, c.cells, c.differs)),
+    ...m.claims.map((c) => row(claimLabel(c), c.cells, c.differs, c.differs ? '**≠** ' : c.facts.length ? '**Δ** ' : '')),
     '',
+    '## Facts that differ',
+    '',
+    factSections.length
+      ? 'Per claim, the leaves of the observations its rule read whose values differ between columns (task IDs renamed #1, #2… per observation; times, ticks and system-wide counts left out: helpers/report/observation-diff.ts; one row for the variants of a kind that changed alike).'
+      : 'None: every observation the claims read has the same facts in every column with a report (task IDs, times, ticks and system-wide counts left out).',
+    '',
+    ...factSections,
     '## Tests',
     '',
     head,
@@ -180,7 +254,10 @@ export function matrixGrid(m: Matrix, outDir?: string): string {
   });
   m.claims.forEach((claim, i) => {
     const y = TOP + i * cellH;
-    out.push(`<text x="0" y="${y + cellH - 5}"${claim.differs ? ' font-weight="700"' : ''}>${claim.differs ? '≠ ' : ''}${esc(claim.id)}</text>`);
+    const mark = claim.differs ? '≠ ' : claim.facts.length ? 'Δ ' : '';
+    out.push(
+      `<text x="0" y="${y + cellH - 5}"${mark ? ' font-weight="700"' : ''}>${mark}${esc(claim.id)}${claim.facts.length ? `<title>${esc(`${claim.id}: ${factsNote(claim)}`)}</title>` : ''}</text>`,
+    );
     m.columns.forEach((c, k) => {
       const verdict = claim.cells[c.label] ?? 'missing';
       const colour = VERDICT_COLOURS[verdict] ?? '#57606a';
@@ -221,24 +298,46 @@ export function matrixGrid(m: Matrix, outDir?: string): string {
     `<svg xmlns="http://www.w3.org/2000/svg" data-figure="matrix-grid" viewBox="0 0 ${width} ${y + 6}" width="100%" style="max-width:${width}px;height:auto" ` +
     `role="img" aria-label="Verdicts by claim and column" font-family="system-ui, sans-serif" font-size="10" fill="currentColor"><title>Verdicts by claim and column</title>${out.join('')}</svg>`;
   const key = `<ol class="muted">${m.columns.map((c, k) => `<li value="${k + 1}">${esc(c.label)}${links[k] ? ` (<a href="${esc(links[k])}">claims.html</a>)` : ''}</li>`).join('')}</ol>`;
-  return `<figure class="matrix-grid" style="margin:1rem 0">${svg}<figcaption class="muted">Claims (rows, those that differ first, marked ≠) by column. ${how}</figcaption>${key}</figure>`;
+  return `<figure class="matrix-grid" style="margin:1rem 0">${svg}<figcaption class="muted">Claims (rows, those whose verdicts differ first, marked ≠, then those whose observations differ in facts alone, marked Δ) by column. ${how}</figcaption>${key}</figure>`;
 }
 
 /** matrix.html; with `outDir`, where it is written, the grid's cells link to each column's claims.html beside its report. */
 export function renderMatrixHtml(m: Matrix, opts: { outDir?: string } = {}): string {
   const head = `<thead><tr><th scope="col">row</th>${m.columns.map((c) => `<th scope="col">${esc(c.label)}</th>`).join('')}</tr></thead>`;
-  const table = (rows: { label: string; cells: Record<string, string>; differs: boolean }[]) =>
+  const table = (rows: { label: string; cells: Record<string, string>; differs: boolean; facts?: MatrixClaim }[]) =>
     `<div class="scroll"><table>${head}<tbody>${rows
-      .map(
-        (r) =>
-          `<tr data-verdict="${r.differs ? 'differs' : 'same'}"><th scope="row">${r.differs ? '<strong>≠</strong> ' : ''}${esc(r.label)}</th>${m.columns.map((c) => `<td>${badge(r.cells[c.label] ?? 'missing')}</td>`).join('')}</tr>`,
-      )
+      .map((r) => {
+        const mark = r.differs ? '<strong>≠</strong> ' : r.facts?.facts.length ? '<strong>Δ</strong> ' : '';
+        const note = r.facts?.facts.length ? ` <a href="#facts-${encodeURIComponent(r.facts.id)}" data-role="facts-note">${esc(factsNote(r.facts))}</a>` : '';
+        return `<tr data-verdict="${r.differs ? 'differs' : 'same'}"><th scope="row">${mark}${esc(r.label)}${note}</th>${m.columns.map((c) => `<td>${badge(r.cells[c.label] ?? 'missing')}</td>`).join('')}</tr>`;
+      })
       .join('\n')}</tbody></table></div>`;
+  const withReport = m.columns.filter((c) => !c.broken);
+  const factTables = m.claims
+    .filter((c) => c.facts.length)
+    .map(
+      (c) =>
+        `<h3 id="facts-${esc(encodeURIComponent(c.id))}">${esc(c.id)}: ${esc(factsNote(c))}</h3><div class="scroll"><table data-role="facts" data-claim="${esc(c.id)}"><thead><tr><th scope="col">observations</th><th scope="col">fact</th>${withReport
+          .map((col) => `<th scope="col">${esc(col.label)}</th>`)
+          .join('')}</tr></thead><tbody>${factRows(c.facts)
+          .slice(0, FACTS_SHOWN)
+          .map(
+            (f) =>
+              `<tr><td>${esc(f.observations)}</td><td><code>${esc(f.path)}</code></td>${withReport.map((col) => `<td><code>${esc(factValue(f, col.label))}</code></td>`).join('')}</tr>`,
+          )
+          .join('')}</tbody></table></div>${moreFacts(c) ? `<p class="muted">${esc(moreFacts(c))}</p>` : ''}`,
+    )
+    .join('\n');
   const body = `<h1>clonelab matrix</h1>
-<p class="muted">${m.columns.length} columns, generated ${esc(m.generatedAt)}. Rows where the columns disagree come first.</p>
+<p class="muted">Generated ${esc(m.generatedAt)}. ${esc(headline(m))}.</p>
 <h2 id="grid">Verdicts at a glance</h2>${matrixGrid(m, opts.outDir)}
 ${filters(['differs', 'same'], 'rows')}
-<h2>Claims</h2>${table(m.claims.map((c) => ({ label: `${c.id}: ${c.statement}`, cells: c.cells, differs: c.differs })))}
+<h2>Claims</h2>${table(m.claims.map((c) => ({ label: `${c.id}: ${c.statement}`, cells: c.cells, differs: c.differs, facts: c })))}
+<h2 id="facts">Facts that differ</h2>${
+    factTables
+      ? `<p class="muted">Per claim, the leaves of the observations its rule read whose values differ between columns (task IDs renamed #1, #2… per observation; times, ticks and system-wide counts left out).</p>${factTables}`
+      : '<p class="muted">None: every observation the claims read has the same facts in every column with a report.</p>'
+  }
 <h2>Tests</h2>${table(m.tests.map((t) => ({ label: `${t.name} (${t.file})`, cells: t.cells, differs: t.differs })))}
 <h2>Columns</h2>${m.columns
     .map(

@@ -1,0 +1,180 @@
+/**
+ * helpers/kernels/progress.ts with synthetic events and a clock: the phase
+ * state machine, the line a guest gets (running, done, hung), the count of
+ * finished case files read from a guest's suite.log, and the board on a
+ * terminal (live lines redrawn below the log) and in a log (a line per phase
+ * change). No guest boots here.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test } from 'vitest';
+import {
+  advance,
+  finishedCaseFiles,
+  newGuest,
+  ProgressBoard,
+  renderLine,
+  watchResults,
+  type GuestProgress,
+  type ProgressEvent,
+} from '../../helpers/kernels/progress.js';
+
+const S = 1000;
+const run = (events: ProgressEvent[], s: GuestProgress = newGuest('5.10', 900, 0)) => events.reduce(advance, s);
+
+test('a guest goes waiting, fetching, booting, running tests N/M, collecting, done; the deadline starts at booting', () => {
+  const s = run([
+    { type: 'phase', phase: 'fetching', at: 1 * S },
+    { type: 'phase', phase: 'booting', at: 5 * S },
+    { type: 'tests', done: 0, total: 8, at: 20 * S },
+    { type: 'tests', done: 3, total: 8, at: 40 * S },
+  ]);
+  expect(s.phase).toBe('running');
+  expect(s.phaseAt).toBe(20 * S);
+  expect(s.bootedAt).toBe(5 * S);
+  expect(renderLine(s, 47 * S)).toBe('[5.10] running tests 3/8, 47 s, deadline in 858 s of 900 s');
+  expect(renderLine(newGuest('6.1', 900, 0), 2 * S)).toBe('[6.1] waiting, 2 s, deadline 900 s from boot');
+  const end = run(
+    [
+      { type: 'phase', phase: 'collecting', at: 58 * S },
+      { type: 'end', outcome: 'passed', at: 60 * S },
+    ],
+    s,
+  );
+  expect(renderLine(end, 99 * S)).toBe('[5.10] passed after 60 s');
+});
+
+test('phases only move forward: a late count after collecting, or any event after the end, changes nothing', () => {
+  const collecting = run([
+    { type: 'phase', phase: 'booting', at: 1 },
+    { type: 'phase', phase: 'collecting', at: 2 },
+  ]);
+  expect(advance(collecting, { type: 'tests', done: 8, total: 8, at: 3 })).toBe(collecting);
+  const done = advance(collecting, { type: 'end', outcome: 'failed', at: 4 });
+  expect(advance(done, { type: 'phase', phase: 'booting', at: 5 })).toBe(done);
+  // The same phase again keeps the time it was entered.
+  const booting = run([{ type: 'phase', phase: 'booting', at: 1 }]);
+  expect(advance(booting, { type: 'phase', phase: 'booting', at: 9 }).phaseAt).toBe(1);
+});
+
+test.for([
+  {
+    what: 'a hang while running',
+    events: [{ type: 'tests', done: 3, total: 8 }],
+    outcome: 'hung',
+    says: '[5.10] hung after 905 s, last phase: running tests 3/8',
+  },
+  { what: 'a hang before vitest started', events: [], outcome: 'hung', says: '[5.10] hung after 905 s, last phase: booting' },
+  { what: 'a broken fetch', events: null, outcome: 'broken', says: '[5.10] broken after 905 s, last phase: fetching' },
+] as const)('$what: the end line names the last phase reached', ({ events, outcome, says }) => {
+  const start: ProgressEvent[] = [{ type: 'phase', phase: 'fetching', at: 0 }];
+  if (events) start.push({ type: 'phase', phase: 'booting', at: 5 * S }, ...events.map((e) => ({ ...e, at: 30 * S })));
+  const s = run([...start, { type: 'end', outcome, at: 905 * S }]);
+  expect(renderLine(s, 905 * S)).toBe(says);
+});
+
+// vitest's default reporter as a guest writes it: colours, a line per finished file, its tests indented below.
+const LOG = [
+  '',
+  '\x1b[1m\x1b[30m\x1b[46m RUN \x1b[49m\x1b[39m\x1b[22m \x1b[36mv4.1.12 \x1b[39m\x1b[90m/work/main\x1b[39m',
+  '',
+  ' \x1b[32m✓\x1b[39m cases/claims/proc.test.ts \x1b[2m(\x1b[22m\x1b[2m10 tests\x1b[22m\x1b[2m)\x1b[22m\x1b[33m 8164\x1b[2mms\x1b[22m\x1b[39m',
+  '     \x1b[33m\x1b[2m✓\x1b[22m\x1b[39m cd /proc/TID works in cases/claims/ids.test.ts \x1b[33m 890\x1b[2mms\x1b[22m\x1b[39m',
+  ' \x1b[31m❯\x1b[39m cases/claims/clone.test.ts \x1b[2m(\x1b[22m\x1b[2m19 tests | 1 failed\x1b[22m\x1b[2m)\x1b[22m',
+  ' \x1b[32m✓\x1b[39m cases/claims/proc.test.ts (10 tests) 1ms',
+  ' \x1b[32m✓\x1b[39m cases/tooling/lab.test.ts (3 tests) 1ms',
+].join('\n');
+
+test('finished case files are counted from suite.log: each once, a failed one too, indented test lines and other files not', () => {
+  const files = ['cases/claims/ids.test.ts', 'cases/claims/proc.test.ts', 'cases/claims/clone.test.ts', 'cases/claims/ps.test.ts'];
+  expect(finishedCaseFiles(LOG, files)).toBe(2);
+  expect(finishedCaseFiles('', files)).toBe(0);
+});
+
+test('watchResults: suite.log gives tests N/M, exit-status collecting', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'clonelab-progress-'));
+  try {
+    const seen: ProgressEvent[] = [];
+    const stop = watchResults(dir, ['cases/claims/proc.test.ts', 'cases/claims/ps.test.ts'], (e) => seen.push(e), 10);
+    const until = async (ok: () => boolean) => {
+      for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 10));
+    };
+    await new Promise((r) => setTimeout(r, 40));
+    expect(seen).toEqual([]); // nothing in the share yet: still booting
+    writeFileSync(join(dir, 'suite.log'), LOG);
+    await until(() => seen.length > 0);
+    expect(seen[0]).toMatchObject({ type: 'tests', done: 1, total: 2 });
+    writeFileSync(join(dir, 'exit-status'), '0\n');
+    await until(() => seen.some((e) => e.type === 'phase'));
+    stop();
+    expect(seen.at(-1)).toMatchObject({ type: 'phase', phase: 'collecting' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+function board(tty: boolean) {
+  let now = 0;
+  let out = '';
+  const b = new ProgressBoard({ tty, write: (s) => (out += s), now: () => now, intervalMs: 0 });
+  return { b, tick: (t: number) => (now = t), out: () => out, reset: () => (out = '') };
+}
+
+test('without a terminal: one line per phase change, none for a count within the phase, log lines as they come', () => {
+  const { b, tick, out } = board(false);
+  b.add('5.10', 900);
+  b.on('5.10', { type: 'phase', phase: 'fetching', at: 0 });
+  tick(4 * S);
+  b.on('5.10', { type: 'phase', phase: 'booting', at: 4 * S });
+  b.log('[5.10] booting 5.10.0-32-amd64 (tcg)');
+  tick(20 * S);
+  b.on('5.10', { type: 'tests', done: 0, total: 8, at: 20 * S });
+  tick(30 * S);
+  b.on('5.10', { type: 'tests', done: 1, total: 8, at: 30 * S });
+  tick(904 * S);
+  b.on('5.10', { type: 'end', outcome: 'hung', at: 904 * S });
+  b.on('other', { type: 'phase', phase: 'booting', at: 0 }); // not on the board: ignored
+  b.close();
+  expect(out().split('\n')).toEqual([
+    '[5.10] fetching, 0 s, deadline 900 s from boot',
+    '[5.10] booting, 4 s, deadline in 900 s of 900 s',
+    '[5.10] booting 5.10.0-32-amd64 (tcg)',
+    '[5.10] running tests 0/8, 20 s, deadline in 884 s of 900 s',
+    '[5.10] hung after 904 s, last phase: running tests 1/8',
+    '',
+  ]);
+  expect(out()).not.toContain('\x1b');
+});
+
+test('on a terminal: a live line per guest, redrawn in place; a log line goes above them', () => {
+  const { b, tick, out, reset } = board(true);
+  b.add('5.10', 900);
+  b.add('6.1', 900);
+  const waiting = (label: string) => `[${label}] waiting, 0 s, deadline 900 s from boot\n`;
+  // The first line drawn where the cursor is; with the second guest, one line up and both.
+  expect(out()).toBe(`\r\x1b[J${waiting('5.10')}\x1b[1F\x1b[J${waiting('5.10')}${waiting('6.1')}`);
+  reset();
+  tick(3 * S);
+  b.on('6.1', { type: 'phase', phase: 'booting', at: 3 * S });
+  // Two lines up, clear, both lines again.
+  expect(out()).toBe('\x1b[2F\x1b[J[5.10] waiting, 3 s, deadline 900 s from boot\n[6.1] booting, 3 s, deadline in 900 s of 900 s\n');
+  reset();
+  b.log('[6.1] booting 6.1.0-40-amd64 (tcg)');
+  expect(out()).toBe(
+    '\x1b[2F\x1b[J[6.1] booting 6.1.0-40-amd64 (tcg)\n\r\x1b[J[5.10] waiting, 3 s, deadline 900 s from boot\n[6.1] booting, 3 s, deadline in 900 s of 900 s\n',
+  );
+});
+
+test('on a terminal, console.log goes through the board while captured, and straight out after', () => {
+  const { b, out } = board(true);
+  const original = console.log;
+  const release = b.captureConsole();
+  try {
+    console.log('[host] %s', 'passed');
+  } finally {
+    release();
+  }
+  expect(out()).toContain('[host] passed\n');
+  expect(console.log).toBe(original);
+});
