@@ -19,7 +19,7 @@ import { environment } from '../../helpers/harness/environment.js';
 import { runCommand } from '../../helpers/cli.js';
 import { command as reportCommand, main as reportMain } from '../../scripts/report.js';
 import { buildClaimsReport, casesLine, readClaimsReport, ReportInputError, type ClaimsReport, type TestOutcome } from '../../helpers/report/claims-report.js';
-import { buildMatrix, type Matrix, writeMatrix } from '../../helpers/report/matrix.js';
+import { buildMatrix, renderMatrixMarkdown, type Matrix, writeMatrix } from '../../helpers/report/matrix.js';
 import { esc } from '../../helpers/report/html.js';
 import { renderHtml, renderJunit, renderMarkdown } from '../../helpers/report/render.js';
 import ClaimsReporter from '../../helpers/report/reporter.js';
@@ -231,6 +231,30 @@ describe('matrix', () => {
     expect(m.claims.slice(1).every((c) => !c.differs)).toBe(true);
     expect(m.tests[0]!.differs).toBe(true);
     expect(m.tests[0]!.name).toBe(report.tests.list.at(-1)!.name);
+  });
+
+  test('every column names its world; labels name the parts that differ (libc, wrapper, runtime, user...)', () => {
+    const world = (patch: Record<string, unknown>): ClaimsReport => {
+      const r = structuredClone(report);
+      Object.assign(r.environment, patch);
+      return r;
+    };
+    const m = buildMatrix([
+      { source: 'glibc', report: world({ euid: 0, libc: 'glibc 2.36', probeWrapper: null, runtime: null }) },
+      { source: 'musl', report: world({ euid: 0, libc: 'musl 1.2.3', probeWrapper: null, runtime: null }) },
+      { source: 'qemu', report: world({ euid: 0, libc: 'glibc 2.36', probeWrapper: 'qemu-x86_64 7.2.22', runtime: null }) },
+      { source: 'old', report: world({ libc: 'glibc 2.36', euid: 1000, capabilities: [] }) },
+    ]);
+    expect(m.columns.map((c) => c.label)).toEqual([
+      'host glibc 2.36 no runtime no wrapper euid 0',
+      'host musl 1.2.3 no runtime no wrapper euid 0',
+      'host glibc 2.36 no runtime qemu-x86_64 euid 0',
+      'host glibc 2.36 runtime unrecorded wrapper unrecorded euid 1000',
+    ]);
+    // A report from before the runtime and wrapper facts says so, rather than "none".
+    expect(m.columns[3]!.world).toMatchObject({ runtime: 'not recorded', wrapper: 'not recorded', user: 'euid 1000, no capabilities' });
+    const md = renderMatrixMarkdown(m);
+    for (const c of m.columns) expect(md).toContain(`kernel ${c.environment.kernelRelease}; arch ${c.environment.arch}; libc ${c.environment.libc}; runtime`);
   });
 
   test('what npm run report:matrix does with a file and a directory: matrix.json, .md and .html', () => {

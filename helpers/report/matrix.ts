@@ -11,6 +11,7 @@ import { writeFileAtomic } from '../harness/fs.js';
 import { checkedJson } from './schema.js';
 import { badge, envList, esc, filters, page, VERDICT_COLOURS } from './html.js';
 import { factDifferences, factRows, factValue, type FactDifference } from './observation-diff.js';
+import { describeWorld, worldLabels, worldOf, type World } from './world.js';
 
 export type { FactDifference } from './observation-diff.js';
 
@@ -20,6 +21,8 @@ export interface MatrixColumn {
   environment: ClaimsReport['environment'];
   summary: ClaimsReport['summary'];
   tests: { passed: number; failed: number; skipped: number; total: number };
+  /** What world its report was made in (helpers/report/world.ts); absent for a column without a report. */
+  world?: World;
   /** A column that has no report (a guest that hung or panicked): why. */
   broken?: string;
 }
@@ -51,8 +54,11 @@ export type MatrixInput = { source: string; report: ClaimsReport; label?: string
 
 export function buildMatrix(inputs: MatrixInput[]): Matrix {
   const used = new Set<string>();
-  const columns: MatrixColumn[] = inputs.map((i) => {
-    const base = i.label ?? ('report' in i ? `${i.report.environment.name} ${i.report.environment.kernelRelease}` : i.source);
+  const worlds = inputs.map((i) => ('report' in i ? worldOf(i.report.environment) : undefined));
+  const withWorld = inputs.flatMap((i, k) => ('report' in i && worlds[k] ? [{ k, name: i.report.environment.name, world: worlds[k] }] : []));
+  const defaultLabels = new Map(worldLabels(withWorld).map((l, n) => [withWorld[n]!.k, l]));
+  const columns: MatrixColumn[] = inputs.map((i, k) => {
+    const base = i.label ?? defaultLabels.get(k) ?? i.source;
     let label = base;
     for (let n = 2; used.has(label); n++) label = `${base} #${n}`;
     used.add(label);
@@ -71,6 +77,7 @@ export function buildMatrix(inputs: MatrixInput[]): Matrix {
       label,
       source: i.source,
       environment: i.report.environment,
+      world: worlds[k],
       summary: i.report.summary,
       tests: { passed: t.passed, failed: t.failed, skipped: t.skipped, total: t.total },
     };
@@ -196,7 +203,7 @@ export function renderMatrixMarkdown(m: Matrix): string {
     ...m.columns.map((c) =>
       c.broken
         ? `- **${c.label}** (${c.source}): no report: ${c.broken}`
-        : `- **${c.label}** (${c.source}): kernel ${c.environment.kernelRelease}, ${c.environment.arch}, ${c.environment.libc}, euid ${c.environment.euid}, ${c.environment.initialPidNamespace === false ? 'a child PID namespace' : 'the initial PID namespace'}; tests ${c.tests.passed} passed, ${c.tests.failed} failed, ${c.tests.skipped} skipped`,
+        : `- **${c.label}** (${c.source}): ${describeWorld(c.world ?? worldOf(c.environment))}; tests ${c.tests.passed} passed, ${c.tests.failed} failed, ${c.tests.skipped} skipped`,
     ),
     '',
   ].join('\n');
@@ -342,7 +349,7 @@ ${filters(['differs', 'same'], 'rows')}
 <h2>Columns</h2>${m.columns
     .map(
       (c) =>
-        `<h3>${esc(c.label)}</h3>${c.broken ? `<p>${badge('failed')} no report: ${esc(c.broken)}</p>` : envList(c.environment as unknown as Record<string, unknown>)}<p class="muted">from ${esc(c.source)}</p>`,
+        `<h3>${esc(c.label)}</h3>${c.broken ? `<p>${badge('failed')} no report: ${esc(c.broken)}</p>` : `<p>${esc(describeWorld(c.world ?? worldOf(c.environment)))}</p>${envList(c.environment as unknown as Record<string, unknown>)}`}<p class="muted">from ${esc(c.source)}</p>`,
     )
     .join('')}`;
   return page('clonelab matrix', body);
