@@ -24,7 +24,7 @@ import { execa } from 'execa';
 import { buildProbes, ProbeBuildError } from '../helpers/harness/build.js';
 import { CLAIM_CASE_FILES } from '../helpers/claims/families.js';
 import { cacheRoot, defaultReportDir, PROJECT_ROOT, VITEST } from '../helpers/harness/paths.js';
-import { chooseDebianMirror, DEBIAN_REDIRECTOR, debianKeyring, KernelFetchError, PrivateApt } from '../helpers/kernels/apt.js';
+import { aptSourceLine, chooseDebianMirror, DEBIAN_REDIRECTOR, debianKeyring, KernelFetchError, PrivateApt } from '../helpers/kernels/apt.js';
 import { writeBreakdowns } from '../helpers/kernels/breakdown.js';
 import { runGuest, type GuestResult } from '../helpers/kernels/guest.js';
 import { accelLine, chooseAccel } from '../helpers/kernels/host.js';
@@ -194,7 +194,7 @@ await runMain(import.meta.url, command, async (o) => {
       if (e instanceof KernelFetchError) fail(e.message);
       throw e;
     }
-    console.log(`[apt] mirror ${mirror.uri} (${mirror.from}); verified with ${keyring.path} (${keyring.from})`);
+    console.log(aptSourceLine(mirror, keyring));
     aptSource = { mirror: mirror.uri, keyring: keyring.path };
   }
   mkdirSync(opts.out, { recursive: true });

@@ -130,6 +130,11 @@ export function debianKeyring(o: { env?: NodeJS.ProcessEnv; path?: string } = {}
   );
 }
 
+/** The run's line saying where packages come from and what verifies them. */
+export function aptSourceLine(mirror: DebianMirror, keyring: { path: string; from: string }): string {
+  return `[apt] mirror ${mirror.uri} (${mirror.from}); verified with ${keyring.path} (${keyring.from})`;
+}
+
 /** The private sources.list: each suite's main component from the mirror, verified by the keyring (signed-by, man 5 sources.list). */
 export function privateSourcesList(suites: string[], mirror: string, keyring: string): string {
   return [...new Set(suites)].map((s) => `deb [signed-by=${keyring}] ${mirror} ${s} main`).join('\n') + '\n';
@@ -137,8 +142,11 @@ export function privateSourcesList(suites: string[], mirror: string, keyring: st
 
 export class PrivateApt {
   readonly root: string;
+  /** The downloaded .deb files, kept across runs (what .github/workflows/kernels.yml caches). */
+  readonly debs: string;
   constructor(cacheRoot: string) {
     this.root = join(cacheRoot, 'apt');
+    this.debs = join(this.root, 'debs');
   }
 
   private options(): string[] {
@@ -232,7 +240,7 @@ export class PrivateApt {
 
   /** Download a package (from `suite`, when named) into the cache (kept across runs) and return the .deb path. */
   async download(pkg: string, refresh: boolean, suite?: string): Promise<string> {
-    const dir = join(this.root, 'debs');
+    const dir = this.debs;
     const have = readdirSync(dir).find((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'));
     if (have && !refresh) return join(dir, have);
     const d = await execa('apt-get', [...this.options(), 'download', suite ? `${pkg}/${suite}` : pkg], { cwd: dir, reject: false, all: true });
