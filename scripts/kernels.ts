@@ -1,7 +1,7 @@
 /**
  * npm run kernels [-- --kernel NAME ...] [--kernel-package NAME ... [--suite SUITE]]
  *                 [--kernel-deb FILE.deb ...] [--kernel-image PATH [--modules DIR] [--config FILE]]
- *                 [-j N] [--refresh] [--timeout SECONDS] [--claim ID ...]
+ *                 [-j N] [--refresh] [--timeout SECONDS] [--claim ID ...] [--mirror URI]
  *                 [--out DIR] [--host-report FILE | --no-host] [--hang NAME]
  *
  * Boots Debian kernels under QEMU (KVM when usable, TCG otherwise), runs the
@@ -12,8 +12,11 @@
  * entry may name); --kernel-package, --kernel-deb and --kernel-image add any
  * other Debian package or a kernel built by hand. --claim narrows every column
  * to the case files the named claims read (helpers/claims/scope.ts); while
- * guests run, their progress is shown (helpers/kernels/progress.ts). Exits non-zero when any kernel's tests
- * fail or any guest breaks or hangs.
+ * guests run, their progress is shown (helpers/kernels/progress.ts). The Debian
+ * mirror and the keyring that verifies it are chosen in helpers/kernels/apt.ts
+ * and the accelerator in helpers/kernels/host.ts; the run's first lines say
+ * which and why. Exits non-zero when any kernel's tests fail or any guest
+ * breaks or hangs.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -21,9 +24,10 @@ import { execa } from 'execa';
 import { buildProbes, ProbeBuildError } from '../helpers/harness/build.js';
 import { CLAIM_CASE_FILES } from '../helpers/claims/families.js';
 import { cacheRoot, defaultReportDir, PROJECT_ROOT, VITEST } from '../helpers/harness/paths.js';
-import { KernelFetchError, PrivateApt } from '../helpers/kernels/apt.js';
+import { aptSourceLine, chooseDebianMirror, DEBIAN_REDIRECTOR, debianKeyring, KernelFetchError, PrivateApt } from '../helpers/kernels/apt.js';
 import { writeBreakdowns } from '../helpers/kernels/breakdown.js';
-import { kvmUsable, runGuest, type GuestResult } from '../helpers/kernels/guest.js';
+import { runGuest, type GuestResult } from '../helpers/kernels/guest.js';
+import { accelLine, chooseAccel } from '../helpers/kernels/host.js';
 import {
   columnLabel,
   KernelSourceError,
@@ -111,6 +115,11 @@ export const command = defineCommand({
       description: "the --kernel-image's .config, when it lies neither beside the image nor in it (IKCONFIG)",
       convert: path('a kernel .config'),
     }),
+    mirror: option({
+      value: 'URI',
+      description: `the Debian mirror (default: CLONELAB_DEBIAN_MIRROR, else the host's Debian APT source, else ${DEBIAN_REDIRECTOR})`,
+      convert: text('a Debian mirror URI'),
+    }),
   },
   check: (o) => {
     if (o.claim.length) {
@@ -168,12 +177,26 @@ await runMain(import.meta.url, command, async (o) => {
   const caseFiles = opts.scope?.caseFiles ?? CLAIM_CASE_FILES;
   const missing = unmet({ cmds: GUEST_TOOLS });
   if (missing) fail(missing);
-  const kvm = kvmUsable();
-  const accel = kvm.usable ? 'kvm' : 'tcg';
-  console.log(
-    `kernels: ${opts.kernels.join(', ')}; ${accel === 'kvm' ? 'KVM' : `TCG (${kvm.why})`}; ${opts.jobs} at a time; results in ${relative(process.cwd(), opts.out) || opts.out}`,
-  );
+  const chosen = chooseAccel();
+  const accel = chosen.accel;
+  console.log(`kernels: ${opts.kernels.join(', ')}; ${accelLine(chosen)}; ${opts.jobs} at a time; results in ${relative(process.cwd(), opts.out) || opts.out}`);
   if (opts.scope) console.log(scopeLine(opts.scope));
+  // Where Debian packages come from and what verifies them, decided before any
+  // work so that a missing keyring stops the run at once.
+  const suites = suitesOf(sources, [...new Set(config().kernels.flatMap((k) => (k.kind === 'version' ? [k.suite] : [])))]);
+  let aptSource: { mirror: string; keyring: string } | undefined;
+  if (suites.length) {
+    const mirror = chooseDebianMirror(o.mirror !== undefined ? { flag: o.mirror } : {});
+    let keyring;
+    try {
+      keyring = debianKeyring();
+    } catch (e) {
+      if (e instanceof KernelFetchError) fail(e.message);
+      throw e;
+    }
+    console.log(aptSourceLine(mirror, keyring));
+    aptSource = { mirror: mirror.uri, keyring: keyring.path };
+  }
   mkdirSync(opts.out, { recursive: true });
 
   try {
@@ -201,11 +224,10 @@ await runMain(import.meta.url, command, async (o) => {
   }
 
   const apt = new PrivateApt(cacheRoot());
-  const suites = suitesOf(sources, [...new Set(config().kernels.flatMap((k) => (k.kind === 'version' ? [k.suite] : [])))]);
-  if (suites.length) {
+  if (aptSource) {
     try {
       console.log(`[apt] updating the private package lists for ${suites.join(', ')}`);
-      await apt.update(suites, opts.refresh);
+      await apt.update(suites, opts.refresh, aptSource);
     } catch (e) {
       if (e instanceof KernelFetchError) fail(e.message);
       throw e;

@@ -1,8 +1,9 @@
 /**
  * Debian kernel packages fetched with apt-get through a private APT
  * configuration: its own sources list, state and cache under the project's
- * cache, never /etc/apt, and it works as non-root. The mirror is the one the
- * host's own APT uses (read from its sources), or CLONELAB_DEBIAN_MIRROR.
+ * cache, never /etc/apt, and it works as non-root. Where the mirror comes from
+ * and which keyring verifies it are decided here (chooseDebianMirror,
+ * debianKeyring) and said in the run's output.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,26 +18,135 @@ export class KernelFetchError extends Error {
   override name = 'KernelFetchError';
 }
 
-/** The Debian mirror URI the host's APT already uses. */
-export function hostDebianMirror(): string {
-  if (process.env.CLONELAB_DEBIAN_MIRROR) return process.env.CLONELAB_DEBIAN_MIRROR;
-  const texts: string[] = [];
-  for (const dir of ['/etc/apt/sources.list.d']) {
-    if (existsSync(dir)) for (const f of readdirSync(dir)) if (/\.(sources|list)$/.test(f)) texts.push(readFileSync(join(dir, f), 'utf8'));
+/** Debian's own redirector to a nearby mirror (https://deb.debian.org): the mirror of last resort. */
+export const DEBIAN_REDIRECTOR = 'http://deb.debian.org/debian';
+/** Where Debian and Ubuntu both install the `debian-archive-keyring` package's keyring. */
+export const DEBIAN_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
+
+export interface DebianMirror {
+  uri: string;
+  /** Where the URI came from, in words: the run prints it beside the URI. */
+  from: string;
+}
+
+/**
+ * A Debian suite as an APT source names it: a codename (bullseye ... forky,
+ * sid) or stable/testing/unstable, with an optional -updates/-backports
+ * suffix (-security lives at .../debian-security, not .../debian).
+ */
+const DEBIAN_SUITE = /^[a-z]+(?:-(?:updates|backports|backports-sloppy|proposed-updates))?$/;
+
+/**
+ * One APT source is a Debian archive when it serves a Debian suite's `main`
+ * from a path ending in /debian: archive.ubuntu.com and PPAs end otherwise,
+ * and Docker's download.docker.com/linux/debian serves `stable`, not `main`.
+ */
+function isDebianArchive(uri: string, suites: string[], components: string[]): boolean {
+  return /\/debian\/?$/.test(uri) && components.includes('main') && suites.some((s) => DEBIAN_SUITE.test(s));
+}
+
+/**
+ * The Debian mirror in these APT source files (sources.list one-line entries,
+ * or deb822 .sources stanzas; man 5 sources.list), or undefined. Only `deb`
+ * entries serving a Debian suite's main component from a path ending in
+ * /debian count, so an Ubuntu runner's archive.ubuntu.com, a PPA or Docker's
+ * /linux/debian repository is never taken for Debian.
+ */
+export function debianMirrorIn(files: { file: string; text: string }[]): { uri: string; file: string } | undefined {
+  for (const { file, text } of files) {
+    const lines = text.split('\n').filter((l) => !/^\s*#/.test(l));
+    // one-line: deb [options] URI SUITE COMPONENT...
+    for (const l of lines) {
+      const m = l.match(/^\s*deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+(\S+)((?:\s+\S+)*)\s*$/);
+      if (m && isDebianArchive(m[1]!, [m[2]!], m[3]!.trim().split(/\s+/))) return { uri: m[1]!.replace(/\/$/, ''), file };
+    }
+    // deb822: stanzas separated by blank lines, fields "Name: value".
+    for (const stanza of lines.join('\n').split(/\n\s*\n/)) {
+      const field = (name: string) =>
+        stanza
+          .match(new RegExp(`^${name}:\\s*(.*)$`, 'mi'))?.[1]
+          ?.trim()
+          .split(/\s+/) ?? [];
+      if (!field('Types').includes('deb') || /^Enabled:\s*no\s*$/im.test(stanza)) continue;
+      const uri = field('URIs').find((u) => isDebianArchive(u, field('Suites'), field('Components')));
+      if (uri) return { uri: uri.replace(/\/$/, ''), file };
+    }
   }
-  if (existsSync('/etc/apt/sources.list')) texts.push(readFileSync('/etc/apt/sources.list', 'utf8'));
-  for (const t of texts) {
-    // deb822: "URIs: http://.../debian" in a stanza of Debian suites; one-line: "deb http://.../debian suite main"
-    const m = t.match(/^URIs:\s*(\S+\/debian)\/?\s*$/m) ?? t.match(/^deb\s+(?:\[[^\]]*\]\s+)?(\S+\/debian)\/?\s+\S+/m);
-    if (m) return m[1]!;
-  }
-  throw new KernelFetchError('cannot tell which Debian mirror to use: the host has no Debian APT source; set CLONELAB_DEBIAN_MIRROR to a Debian mirror URI');
+  return undefined;
+}
+
+/** The APT source files under an etc/apt directory (sources.list.d/*.{list,sources}, then sources.list), with their text. */
+export function aptSourceFiles(aptDir: string): { file: string; text: string }[] {
+  const files: string[] = [];
+  const parts = join(aptDir, 'sources.list.d');
+  if (existsSync(parts))
+    files.push(
+      ...readdirSync(parts)
+        .filter((f) => /\.(sources|list)$/.test(f))
+        .sort()
+        .map((f) => join(parts, f)),
+    );
+  if (existsSync(join(aptDir, 'sources.list'))) files.push(join(aptDir, 'sources.list'));
+  return files.map((file) => ({ file, text: readFileSync(file, 'utf8') }));
+}
+
+/**
+ * The Debian mirror a run fetches from, first found of: --mirror, the
+ * CLONELAB_DEBIAN_MIRROR environment variable (empty counts as unset, so a
+ * workflow may pass an unset repository variable), the host's own Debian APT
+ * source (a Debian host already knows its nearest mirror), and else Debian's
+ * redirector, which is what a GitHub Ubuntu runner gets. `aptDir` stands for
+ * /etc/apt in tests (a runner has no Debian source there).
+ */
+export function chooseDebianMirror(o: { flag?: string; env?: NodeJS.ProcessEnv; aptDir?: string } = {}): DebianMirror {
+  const env = o.env ?? process.env;
+  const aptDir = o.aptDir ?? '/etc/apt';
+  if (o.flag) return { uri: o.flag, from: '--mirror' };
+  if (env.CLONELAB_DEBIAN_MIRROR) return { uri: env.CLONELAB_DEBIAN_MIRROR, from: 'CLONELAB_DEBIAN_MIRROR' };
+  const host = debianMirrorIn(aptSourceFiles(aptDir));
+  if (host) return { uri: host.uri, from: `the host's APT source ${host.file}` };
+  return { uri: DEBIAN_REDIRECTOR, from: `Debian's redirector: no Debian source in ${aptDir}, no --mirror or CLONELAB_DEBIAN_MIRROR` };
+}
+
+/**
+ * The keyring that verifies the private APT's Release files:
+ * CLONELAB_DEBIAN_KEYRING (a mirror or snapshot signed with its own key), else
+ * Debian's archive keyring. A missing keyring is an error, never a fall-back
+ * to `[trusted=yes]`, and there is deliberately no opt-out: the mirror is
+ * usually plain http, the signature is the only thing that ties a package to
+ * Debian, and what is fetched is a kernel that boots with the host's root
+ * mounted in it. Unsigned kernels a user trusts still boot with --kernel-deb.
+ */
+export function debianKeyring(o: { env?: NodeJS.ProcessEnv; path?: string } = {}): { path: string; from: string } {
+  const env = o.env ?? process.env;
+  const chosen = env.CLONELAB_DEBIAN_KEYRING
+    ? { path: env.CLONELAB_DEBIAN_KEYRING, from: 'CLONELAB_DEBIAN_KEYRING' }
+    : { path: o.path ?? DEBIAN_KEYRING, from: "Debian's archive keyring" };
+  if (existsSync(chosen.path)) return chosen;
+  if (chosen.from === 'CLONELAB_DEBIAN_KEYRING')
+    throw new KernelFetchError(`CLONELAB_DEBIAN_KEYRING=${chosen.path}: no such file; name the keyring that signs your mirror`);
+  throw new KernelFetchError(
+    `cannot verify Debian's packages: ${chosen.path} is missing. Install Debian's archive keyring (Debian and Ubuntu both ship it: sudo apt-get install debian-archive-keyring), or set CLONELAB_DEBIAN_KEYRING to the keyring that signs your mirror. Kernels are never fetched unverified.`,
+  );
+}
+
+/** The run's line saying where packages come from and what verifies them. */
+export function aptSourceLine(mirror: DebianMirror, keyring: { path: string; from: string }): string {
+  return `[apt] mirror ${mirror.uri} (${mirror.from}); verified with ${keyring.path} (${keyring.from})`;
+}
+
+/** The private sources.list: each suite's main component from the mirror, verified by the keyring (signed-by, man 5 sources.list). */
+export function privateSourcesList(suites: string[], mirror: string, keyring: string): string {
+  return [...new Set(suites)].map((s) => `deb [signed-by=${keyring}] ${mirror} ${s} main`).join('\n') + '\n';
 }
 
 export class PrivateApt {
   readonly root: string;
+  /** The downloaded .deb files, kept across runs (what .github/workflows/kernels.yml caches). */
+  readonly debs: string;
   constructor(cacheRoot: string) {
     this.root = join(cacheRoot, 'apt');
+    this.debs = join(this.root, 'debs');
   }
 
   private options(): string[] {
@@ -64,15 +174,16 @@ export class PrivateApt {
     ];
   }
 
-  /** Write the sources for these suites and `apt-get update` (once per run unless refresh or missing). */
-  async update(suites: string[], refresh: boolean): Promise<void> {
+  /**
+   * Write the sources for these suites and `apt-get update` (once per run
+   * unless refresh, the lists are missing, or the sources changed: a new
+   * mirror or keyring updates again).
+   */
+  async update(suites: string[], refresh: boolean, source: { mirror: string; keyring: string }): Promise<void> {
     const r = this.root;
     for (const d of ['lists/partial', 'cache/archives/partial', 'debs']) mkdirSync(join(r, d), { recursive: true });
     if (!existsSync(join(r, 'status'))) writeFileSync(join(r, 'status'), '');
-    const mirror = hostDebianMirror();
-    const keyring = '/usr/share/keyrings/debian-archive-keyring.gpg';
-    const signed = existsSync(keyring) ? `[signed-by=${keyring}] ` : '[trusted=yes] ';
-    const sources = [...new Set(suites)].map((s) => `deb ${signed}${mirror} ${s} main`).join('\n') + '\n';
+    const sources = privateSourcesList(suites, source.mirror, source.keyring);
     const listFile = join(r, 'sources.list');
     const same = existsSync(listFile) && readFileSync(listFile, 'utf8') === sources;
     const haveLists = readdirSync(join(r, 'lists')).some((f) => f.endsWith('_Packages'));
@@ -129,7 +240,7 @@ export class PrivateApt {
 
   /** Download a package (from `suite`, when named) into the cache (kept across runs) and return the .deb path. */
   async download(pkg: string, refresh: boolean, suite?: string): Promise<string> {
-    const dir = join(this.root, 'debs');
+    const dir = this.debs;
     const have = readdirSync(dir).find((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'));
     if (have && !refresh) return join(dir, have);
     const d = await execa('apt-get', [...this.options(), 'download', suite ? `${pkg}/${suite}` : pkg], { cwd: dir, reject: false, all: true });

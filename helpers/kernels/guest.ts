@@ -4,25 +4,13 @@
  * itself, which say nothing of the kernel), and collects its claims.json. KVM when it
  * works, TCG otherwise; a deadline kills a guest that panics or hangs.
  */
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { CLAIM_CASE_FILES } from '../claims/families.js';
 import { PROJECT_ROOT } from '../harness/paths.js';
 import { computeBreakdown, stampCommand, type Breakdown, type GuestTiming } from './breakdown.js';
 import { buildInitramfs, shellQuote } from './initramfs.js';
-
-/** KVM needs /dev/kvm we may open and a CPU that offers virtualisation (vmx/svm) to this VM. */
-export function kvmUsable(): { usable: boolean; why: string } {
-  try {
-    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
-  } catch {
-    return { usable: false, why: '/dev/kvm is missing or not accessible' };
-  }
-  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
-  if (!/\b(vmx|svm)\b/.test(cpuinfo)) return { usable: false, why: '/dev/kvm exists but the CPU offers no vmx/svm (nested virtualisation is off)' };
-  return { usable: true, why: 'KVM' };
-}
 
 /**
  * Host directories the guest has no business reading: mounted empty inside
