@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { dir as tmpDir, type DirectoryResult } from 'tmp-promise';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { nextKernelPackage } from '../../helpers/kernels/apt.js';
+import { nextKernelPackage, packagesInSuite } from '../../helpers/kernels/apt.js';
 import { NEEDED_MODULES } from '../../helpers/kernels/initramfs.js';
 import {
   bzImagePayload,
@@ -238,6 +238,18 @@ describe('kernels.json entries and command-line sources', () => {
     expect(nextKernelPackage('linux-image-7.2.13+deb14-amd64', dep('linux-binary-7.2.13+deb14-amd64'))).toBe('linux-binary-7.2.13+deb14-amd64');
     expect(nextKernelPackage('linux-binary-7.2.13+deb14-amd64', dep('linux-modules-7.2.13+deb14-amd64', 'linux-base-7.2.13+deb14-amd64'))).toBeUndefined();
   });
+});
+
+test('a version is taken only from the suite it was asked of (one apt-cache madison for every candidate)', () => {
+  const madison = [
+    'linux-image-6.1.0-50-amd64 |   6.1.176-1 | http://deb.debian.org/debian bookworm/main amd64 Packages',
+    'linux-image-6.12.117+deb13-amd64 | 6.12.117-1 | http://deb.debian.org/debian trixie/main amd64 Packages',
+    'linux-image-6.12.117+deb13-amd64 | 6.12.117-1~bpo12+1 | http://deb.debian.org/debian bookworm-backports/main amd64 Packages',
+  ].join('\n');
+  expect([...packagesInSuite(madison, 'bookworm')]).toEqual(['linux-image-6.1.0-50-amd64']);
+  expect([...packagesInSuite(madison, 'trixie')]).toEqual(['linux-image-6.12.117+deb13-amd64']);
+  expect([...packagesInSuite(madison, 'sid')]).toEqual([]);
+  expect([...packagesInSuite('', 'bookworm')]).toEqual([]);
 });
 
 describe('modules and column labels', () => {

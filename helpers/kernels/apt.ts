@@ -5,7 +5,8 @@
  * and which keyring verifies it are decided here (chooseDebianMirror,
  * debianKeyring) and said in the run's output.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '../harness/fs.js';
 import { join } from 'node:path';
 import { execa } from 'execa';
 
@@ -183,29 +184,56 @@ export class PrivateApt {
     const r = this.root;
     for (const d of ['lists/partial', 'cache/archives/partial', 'debs']) mkdirSync(join(r, d), { recursive: true });
     if (!existsSync(join(r, 'status'))) writeFileSync(join(r, 'status'), '');
-    const sources = privateSourcesList(suites, source.mirror, source.keyring);
     const listFile = join(r, 'sources.list');
-    const same = existsSync(listFile) && readFileSync(listFile, 'utf8') === sources;
+    const before = existsSync(listFile) ? readFileSync(listFile, 'utf8') : '';
+    // The suites already listed stay: a run of one kernel after a run of another does not fetch every list again.
+    const listed = before.split('\n').flatMap((l) => (l.includes(` ${source.mirror} `) && l.includes(source.keyring) ? [l.split(/\s+/).at(-2) ?? ''] : []));
+    const sources = privateSourcesList([...new Set([...listed.filter(Boolean), ...suites])], source.mirror, source.keyring);
     const haveLists = readdirSync(join(r, 'lists')).some((f) => f.endsWith('_Packages'));
-    if (same && haveLists && !refresh) return;
+    if (before === sources && haveLists && !refresh) return;
     writeFileSync(listFile, sources);
     const u = await execa('apt-get', [...this.options(), 'update'], { reject: false, all: true });
     if (u.exitCode !== 0) throw new KernelFetchError(`apt-get update for ${suites.join(', ')} failed:\n${u.all}`);
   }
 
-  /** The newest kernel image package of this version in its suite. */
+  /**
+   * The newest kernel image package of this version in its suite. Remembered
+   * in resolved.json until the lists change (apt-cache loads every suite's
+   * lists on each call: 10-15 s per kernel on 2 cores).
+   */
   async resolve(spec: KernelSpec): Promise<string> {
+    const memoFile = join(this.root, 'resolved.json');
+    const lists = readdirSync(join(this.root, 'lists'))
+      .filter((f) => f.endsWith('Release'))
+      .sort()
+      .map((f) => `${f}:${statSync(join(this.root, 'lists', f)).mtimeMs}`)
+      .join(',');
+    const key = `${spec.version}@${spec.suite}`;
+    let memo: { lists: string; packages: Record<string, string> } = { lists, packages: {} };
+    try {
+      const m = JSON.parse(readFileSync(memoFile, 'utf8')) as typeof memo;
+      if (m.lists === lists) memo = m;
+    } catch {
+      // no memo yet, or an unreadable one: resolve again
+    }
+    const known = memo.packages[key];
+    if (known) return known;
+    const found = await this.resolveFromLists(spec);
+    memo.packages[key] = found;
+    writeFileAtomic(memoFile, JSON.stringify(memo));
+    return found;
+  }
+
+  private async resolveFromLists(spec: KernelSpec): Promise<string> {
     const names = await execa('apt-cache', [...this.options(), 'pkgnames', 'linux-'], { reject: false });
     const candidates = names.stdout
       .split('\n')
       .filter((n) => /^linux-(image|binary)-\d[\w.+~-]*-amd64$/.test(n) && !/(dbg|unsigned|cloud|rt)-/.test(n))
       .filter((n) => spec.version === 'newest' || n.replace(/^linux-(image|binary)-/, '').startsWith(`${spec.version}.`));
-    // Only packages of this spec's suite: ask for each candidate's versions' origin.
-    const inSuite = [];
-    for (const n of candidates) {
-      const policy = await execa('apt-cache', [...this.options(), 'policy', n], { reject: false });
-      if (new RegExp(`\\s${spec.suite}/main\\s`).test(policy.stdout)) inSuite.push(n);
-    }
+    // Only packages of this spec's suite: one `apt-cache madison` for all candidates (a `policy` call per
+    // candidate took about 170 s for the four default kernels: each call loads all the suites' lists again).
+    const madison = candidates.length ? await execa('apt-cache', [...this.options(), 'madison', ...candidates], { reject: false }) : undefined;
+    const inSuite = [...packagesInSuite(madison?.stdout ?? '', spec.suite)];
     // From 7.x, linux-image-* is a metapackage and linux-binary-* holds the kernel.
     const byVersion = inSuite.sort(
       (a, b) => compareVersions(a.replace(/^linux-\w+-/, ''), b.replace(/^linux-\w+-/, '')) || (a.startsWith('linux-binary') ? 1 : -1),
@@ -248,6 +276,19 @@ export class PrivateApt {
     if (d.exitCode !== 0 || !got) throw new KernelFetchError(`apt-get download ${pkg} failed:\n${d.all}`);
     return join(dir, got);
   }
+}
+
+/**
+ * The packages that `apt-cache madison` lists with a version from `suite`'s main
+ * component. Its lines read `NAME | VERSION | URI SUITE/main ARCH Packages`.
+ */
+export function packagesInSuite(madison: string, suite: string): Set<string> {
+  const found = new Set<string>();
+  for (const line of madison.split('\n')) {
+    const [name, , origin] = line.split('|').map((f) => f.trim());
+    if (name && origin?.split(/\s+/).includes(`${suite}/main`)) found.add(name);
+  }
+  return found;
 }
 
 /**
