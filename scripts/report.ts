@@ -3,6 +3,8 @@
  * claim-bearing cases (helpers/claims/families.ts: one file per claim
  * family; the tests of clonelab itself run in `npm test`), the claims
  * reporter writes the report as the run ends, and this says where it went.
+ * --probe-wrapper runs every probe under a command (qemu-user: qemu's
+ * user-mode emulator), through CLONELAB_PROBE_WRAP (helpers/harness/probe.ts).
  * FILTERs narrow the claim cases the way vitest's file filters do (a part of
  * the path). Exits non-zero when a test failed; the report is written all
  * the same. With GITHUB_STEP_SUMMARY set, the summary table is appended
@@ -12,17 +14,47 @@ import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { execa } from 'execa';
 import { CLAIM_CASE_FILES } from '../helpers/claims/families.js';
-import { defineCommand, directory, fail, option, runMain, UsageError, type Io, type ValuesOf } from '../helpers/cli.js';
+import { defineCommand, directory, fail, option, runMain, UsageError, type Converter, type Io, type ValuesOf } from '../helpers/cli.js';
+import { PROBE_WRAP_VARIABLE, PROBE_WRAPPERS, probeWrapperWords } from '../helpers/harness/probe.js';
 import { defaultReportDir, PROJECT_ROOT, VITEST } from '../helpers/harness/paths.js';
 import { readClaimsReport, summaryLine } from '../helpers/report/claims-report.js';
 import { renderMarkdownSummary } from '../helpers/report/render.js';
 import { reportFiles } from '../helpers/report/write.js';
+
+/** --probe-wrapper's words, its command found on PATH (or given as a path) before a whole run is spent on it. */
+const wrapperCommand: Converter<string[]> = {
+  what: 'a command or a built-in wrapper name',
+  convert(raw) {
+    let words: string[];
+    try {
+      words = probeWrapperWords(raw);
+    } catch (e) {
+      throw new UsageError(`--probe-wrapper: ${(e as Error).message}`);
+    }
+    const bin = words[0]!;
+    const found = bin.includes('/') ? existsSync(bin) : (process.env.PATH ?? '').split(':').some((d) => d && existsSync(join(d, bin)));
+    if (!found) {
+      const hint = raw.trim() === 'qemu-user' ? ' (Debian: apt-get install qemu-user)' : '';
+      throw new UsageError(`--probe-wrapper: ${bin} was not found on PATH${hint}`);
+    }
+    return words;
+  },
+};
 
 export const command = defineCommand({
   name: 'report',
   summary: 'Runs the claim-bearing cases and writes claims.json, claims.md, claims.html and junit.xml to DIR.',
   options: {
     out: option({ value: 'DIR', description: 'where the report is written', convert: directory, default: () => defaultReportDir(), defaultText: 'reports/' }),
+    'probe-wrapper': option({
+      value: 'CMD',
+      description: `runs every probe under this command (words split at spaces; it must run the probe as its own process), or a built-in name: ${Object.entries(
+        PROBE_WRAPPERS,
+      )
+        .map(([name, w]) => `${name}, ${w.describe}`)
+        .join('; ')}`,
+      convert: wrapperCommand,
+    }),
   },
   positionals: { name: 'FILTER', description: `runs only the claim case files whose path contains it (${CLAIM_CASE_FILES.join(', ')})` },
   check: ({ positionals }) => void selectCaseFiles(positionals),
@@ -50,7 +82,11 @@ export function selectCaseFiles(filters: readonly string[]): string[] {
  * runCommand): vitest's own output goes to this terminal ('inherit'), or is
  * kept out of the way ('pipe') when a test runs it.
  */
-export async function main({ out, positionals }: ValuesOf<typeof command>, io: Io, vitestOutput: 'inherit' | 'pipe' = 'inherit'): Promise<number> {
+export async function main(
+  { out, 'probe-wrapper': probeWrapper, positionals }: ValuesOf<typeof command>,
+  io: Io,
+  vitestOutput: 'inherit' | 'pipe' = 'inherit',
+): Promise<number> {
   const caseFiles = selectCaseFiles(positionals);
   const files = reportFiles(out);
   const before = existsSync(files.json) ? readFileSync(files.json, 'utf8') : undefined;
@@ -58,7 +94,7 @@ export async function main({ out, positionals }: ValuesOf<typeof command>, io: I
     cwd: PROJECT_ROOT,
     stdio: vitestOutput,
     reject: false,
-    env: { CLONELAB_REPORT_DIR: out },
+    env: { CLONELAB_REPORT_DIR: out, ...(probeWrapper ? { [PROBE_WRAP_VARIABLE]: JSON.stringify(probeWrapper) } : {}) },
   });
   const after = existsSync(files.json) ? readFileSync(files.json, 'utf8') : undefined;
   if (after === undefined || after === before)

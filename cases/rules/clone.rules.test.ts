@@ -4,7 +4,10 @@
  * or environment would answer.
  */
 import { describe, expect, test } from 'vitest';
-import { ruleCases, type Draft } from '../../helpers/claims/rule-cases.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Draft, FIXTURE_DIR, healthyObservations, judge, ruleCases } from '../../helpers/claims/rule-cases.js';
+import type { RecordedObservation } from '../../helpers/observations.js';
 import type { CloneRuleRow, ShareRow } from '../../helpers/claims/clone.js';
 import { parseCreationTrace } from '../../helpers/claims/clone-trace.js';
 
@@ -235,8 +238,10 @@ ruleCases(
         for (const k of Object.keys(r) as (keyof ShareRow)[]) if (k !== 'flags') delete r[k];
         Object.assign(r, { accepted: false, errno: 'EINVAL' });
       },
-      verdict: 'nuanced',
-      says: ['129 of 256 through clone (EINVAL)'],
+      // copy_process() allows VM|FILES: an EINVAL for it is not the kernel's flag rule, so no EINVAL of the run is read as one.
+      verdict: 'inconclusive',
+      says: ['(clone VM|FILES)', 'refuses more than the kernel'],
+      saysNot: ['the kernel refused'],
     },
     {
       name: 'the fork-like child set aside (its lseek failed with EPERM)',
@@ -601,5 +606,65 @@ describe('parseCreationTrace (the strace log of one libc call)', () => {
   ])('%j is not an observation: %s', ([trace, problem]) => {
     const p = parseCreationTrace(trace!);
     expect('problem' in p && p.problem).toContain(problem);
+  });
+});
+
+/**
+ * A real run under qemu's user-mode emulator (`npm run report -- --probe-wrapper
+ * qemu-user`): its do_fork() (linux-user/syscall.c) refuses with EINVAL every
+ * CLONE_VM set but the whole thread set, and every set without CLONE_VM that
+ * carries a sharing flag, and makes CLONE_VM|CLONE_VFORK a plain fork. Its
+ * matrix and flag-rule rows take the place of the healthy run's.
+ */
+describe('under qemu-user (a real run: cases/rules/fixtures/emulator/qemu-user.json)', () => {
+  const qemu = JSON.parse(readFileSync(join(FIXTURE_DIR, 'emulator', 'qemu-user.json'), 'utf8')) as {
+    environment: { probeWrapper: string };
+    observations: RecordedObservation[];
+  };
+  const emulated = (): Draft => {
+    const d = new Draft(healthyObservations().filter((o) => o.kind !== 'cloneMatrix' && o.kind !== 'cloneRules'));
+    d.list.push(...structuredClone(qemu.observations));
+    return d.environment({ probeWrapper: qemu.environment.probeWrapper });
+  };
+  const verdicts = [
+    // Read from refusals: qemu refused flag sets the kernel allows (clone VM), so no EINVAL is the kernel's.
+    {
+      id: 'A5',
+      verdict: 'inconclusive',
+      says: [/refused with EINVAL \(clone VM, /, 'the wrapper qemu-x86_64', "no EINVAL of this run can be read as the kernel's flag rule"],
+    },
+    { id: 'B4', verdict: 'inconclusive', says: ['the wrapper qemu-x86_64', 'refuses more than the kernel'] },
+    // Accepted rows still count: qemu's vfork is a fork, so CLONE_VM|CLONE_VFORK shared no memory.
+    { id: 'A10', verdict: 'refuted', says: ['clone VM|VFORK: memory not shared', 'The probes ran under the wrapper qemu-x86_64'] },
+    { id: 'A9', verdict: 'refuted', says: ['the caller was not suspended and memory was not shared', 'qemu-x86_64'] },
+    { id: 'A14', verdict: 'inconclusive', says: ['refused (EINVAL) VM|SIGHAND', 'qemu-x86_64'] },
+    { id: 'B2', verdict: 'inconclusive', says: ['the wrapper qemu-x86_64'], saysNot: ['were refused (EINVAL)'] },
+    { id: 'C5', verdict: 'inconclusive', says: ['the wrapper qemu-x86_64'], saysNot: ['the kernel refused'] },
+  ] as const;
+  for (const v of verdicts) {
+    test(`${v.id} is ${v.verdict}, and says why`, () => {
+      const d = emulated();
+      const e = judge(v.id, d.list, d.env);
+      expect(e.broken, e.broken).toBeUndefined();
+      expect(e.verdict, e.explanation).toBe(v.verdict);
+      for (const p of v.says)
+        expect(typeof p === 'string' ? e.explanation.includes(p) : p.test(e.explanation), `should say ${p}:\n${e.explanation}`).toBe(true);
+      for (const p of 'saysNot' in v ? v.saysNot : []) expect(e.explanation, e.explanation).not.toContain(p);
+    });
+  }
+
+  test('without a wrapper recorded, the refusals beyond the flag rules are still told apart (unnamed)', () => {
+    const d = emulated().environment({ probeWrapper: null });
+    const e = judge('B4', d.list, d.env);
+    expect(e.verdict).toBe('inconclusive');
+    expect(e.explanation).toContain('something between the probe and the kernel');
+  });
+
+  test('one control the kernel accepts, refused with EINVAL, is enough to stop reading EINVAL as a flag rule', () => {
+    const d = new Draft(healthyObservations());
+    setRule(d, 'control: a thread-like flag set is accepted', 'EINVAL', 'clone');
+    const e = judge('A5', d.list, d.env);
+    expect(e.verdict).toBe('inconclusive');
+    expect(e.explanation).toContain('clone(VM|FS|FILES|SIGHAND|THREAD|SYSVSEM)');
   });
 });

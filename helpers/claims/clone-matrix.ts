@@ -6,7 +6,7 @@
  * resource each flag decides, and which refusals are the kernel's flag rules
  * (EINVAL) and which the environment's.
  */
-import { nonEmpty, type ObservationIndex } from './rule.js';
+import { Inconclusive, nonEmpty, type ObservationIndex } from './rule.js';
 import { list } from './prose.js';
 
 /** One child of the sharing matrix: accepted or the errno; when accepted, what it shared. */
@@ -152,3 +152,55 @@ export function acceptedAgainstDocs(rows: CloneRuleRow[]): string {
 export const DEPENDENCY_RULES = ['CLONE_THREAD needs CLONE_SIGHAND', 'CLONE_SIGHAND needs CLONE_VM'] as const;
 /** A thread cannot leave its creator's PID or user namespace: C5 and A10 read them. */
 export const THREAD_NS_RULES = ['CLONE_THREAD cannot go with CLONE_NEWPID', 'CLONE_THREAD cannot go with CLONE_NEWUSER'] as const;
+
+/** copy_process()'s own flag rules over the matrix's flags: CLONE_THREAD needs CLONE_SIGHAND, CLONE_SIGHAND needs CLONE_VM. */
+export const flagRulesAllow = (r: { flags: string }): boolean =>
+  (!hasFlag(r, 'THREAD') || hasFlag(r, 'SIGHAND')) && (!hasFlag(r, 'SIGHAND') || hasFlag(r, 'VM'));
+
+/**
+ * Flag sets refused with EINVAL although the kernel's flag rules allow them:
+ * matrix rows copy_process() accepts, and cloneRules controls documented
+ * Linux accepts. Any at all means something between the probe and the kernel
+ * refuses more than the kernel does, with the kernel's errno: qemu's
+ * user-mode emulator does (linux-user/syscall.c, do_fork(): a CLONE_VM set
+ * other than all of CLONE_VM|FS|FILES|SIGHAND|THREAD|SYSVSEM, or a set without
+ * CLONE_VM carrying any sharing or namespace flag, gets -TARGET_EINVAL
+ * before any host clone is made), so in that run an EINVAL cannot be told
+ * from the kernel's flag rules.
+ */
+export function refusedBeyondFlagRules(o: ObservationIndex): string[] {
+  const matrix = matrixRows(o)
+    .filter((r) => !r.accepted && r.errno === FLAG_RULE_ERRNO && flagRulesAllow(r))
+    .map((r) => `${r.api} ${r.flags}`);
+  const controls = o
+    .all('cloneRules')
+    .flatMap((x) => x.result.rows)
+    .filter((r) => r.expected === 'ok' && r.result === FLAG_RULE_ERRNO)
+    .map((r) => `${r.api}(${r.flags})`);
+  return [...matrix, ...controls];
+}
+
+/** " The probes ran under X: ..." for an explanation, or '' when they ran directly. */
+export function wrapperNote(wrapper: string | null): string {
+  return wrapper ? ` The probes ran under the wrapper ${wrapper}, which answers the calls it emulates in the kernel's place.` : '';
+}
+
+/**
+ * Throws Inconclusive when this run's EINVAL refusals cannot be the kernel's
+ * flag rules (refusedBeyondFlagRules): the claims that read refusals as what
+ * Linux allows (A5, A10, A14, B2, B4, C5) are then not judged on them, with
+ * the refusals named and the wrapper, if any. Inconclusive rather than
+ * refuted or nuanced: under an emulator the kernel never saw these flag sets
+ * (qemu's do_fork() returns before its host clone), so nothing was observed
+ * of what Linux allows; the accepted rows still count where a rule reads them
+ * first (a thread whose sharing did not follow its flags refutes all the same).
+ */
+export function refusalsMustBeTheKernels(o: ObservationIndex, wrapper: string | null, what: string): void {
+  const beyond = refusedBeyondFlagRules(o);
+  if (!beyond.length) return;
+  const by = wrapper ? `the wrapper ${wrapper}` : 'something between the probe and the kernel';
+  throw new Inconclusive(
+    `${what} was not judged: ${beyond.length} flag ${beyond.length === 1 ? 'set' : 'sets'} the kernel's flag rules allow ${beyond.length === 1 ? 'was' : 'were'} refused with ${FLAG_RULE_ERRNO} (${list(beyond, 4)}), so ${by} refuses more than the kernel, with the kernel's errno, and no ${FLAG_RULE_ERRNO} of this run can be read as the kernel's flag rule.`,
+    `${by} refused flag sets the kernel allows (${beyond[0]}), so its ${FLAG_RULE_ERRNO}s are not the kernel's flag rules`,
+  );
+}

@@ -31,9 +31,11 @@ import {
   RESOURCE_FLAG,
   RESOURCES,
   refusedCount,
+  refusalsMustBeTheKernels,
   ruleOutcome,
   THREAD_NS_RULES,
   threadRows,
+  wrapperNote,
   type CloneRuleRow,
   type Resource,
   type ShareRow,
@@ -120,12 +122,12 @@ const newNamespaces = (rows: readonly CloneRuleRow[]): string[] => [...new Set(r
 const mismatchBrief = (mism: readonly string[]): string => `in ${plural(mism.length, 'case')}, first ${mism[0]}`;
 
 /** B2 and C5 alike: the threads whose sharing did not follow their flags refute both. */
-function threadsAgainstFlags(threads: Parameters<typeof flagMismatches>[0]): Decision | undefined {
+function threadsAgainstFlags(threads: Parameters<typeof flagMismatches>[0], wrapper: string | null): Decision | undefined {
   const mism = flagMismatches(threads);
   if (!mism.length) return undefined;
   return {
     verdict: 'refuted',
-    explanation: `Threads' sharing did not follow the flags: ${list(mism)}.`,
+    explanation: `Threads' sharing did not follow the flags: ${list(mism)}.${wrapperNote(wrapper)}`,
     summary: `Threads' sharing did not follow the flags ${mismatchBrief(mism)}.`,
   };
 }
@@ -137,6 +139,7 @@ export const CLONE_CLAIMS: Claim[] = [
     excerpt: 'processes sharing a TGID share at least memory space and signal handlers (sometimes more)',
     statement: 'Tasks that share a TGID always share at least their address space and signal handlers, sometimes more.',
     needs: ['cloneMatrix', 'cloneRules'],
+    env: ['probeWrapper'],
     verdicts: ['confirmed', 'refuted', 'nuanced', 'inconclusive'],
     decide(o) {
       const sameGroup = nonEmpty(
@@ -153,6 +156,7 @@ export const CLONE_CLAIMS: Claim[] = [
           summary: oneLine(`${plural(lacking.length, 'child', 'children')} shared the creator's TGID without its memory and handlers: `, rows),
         };
       }
+      refusalsMustBeTheKernels(o, o.env('probeWrapper'), 'Whether the kernel refuses the flag sets that would break that sharing');
       const rules = ruleOutcome(o, DEPENDENCY_RULES);
       if (!rules.refused.length && !rules.accepted.length) {
         const flagSets = 'The flag sets that would make a thread without shared handlers or memory';
@@ -215,8 +219,10 @@ export const CLONE_CLAIMS: Claim[] = [
     statement: 'Every kind of task (process or thread) can be created with clone(2).',
     needs: ['cloneMatrix'],
     uses: ['libcCreation'],
+    env: ['probeWrapper'],
     verdicts: ['confirmed', 'refuted', 'inconclusive'],
     decide(o) {
+      const wrapper = o.env('probeWrapper');
       const rows = matrixRows(o).filter((r) => r.api === 'clone');
       if (!rows.length) {
         const only = `only ${apis(o)}`;
@@ -257,7 +263,11 @@ export const CLONE_CLAIMS: Claim[] = [
       const failed = kinds.filter((k) => k.problem);
       if (failed.length) {
         const each = failed.map((k) => `${k.kind}: ${k.problem}`);
-        return { verdict: 'refuted', explanation: `clone(2) did not create ${each.join('; ')}.`, summary: oneLine('clone(2) did not create ', each) };
+        return {
+          verdict: 'refuted',
+          explanation: `clone(2) did not create ${each.join('; ')}.${wrapperNote(wrapper)}`,
+          summary: oneLine('clone(2) did not create ', each),
+        };
       }
       const libc = o.all('libcCreation').map(({ result: l }) => {
         const flags = l.flags ? `(${l.flags})` : ' with no flags';
@@ -285,6 +295,7 @@ export const CLONE_CLAIMS: Claim[] = [
     excerpt: 'what is shared between processes is decided by flags passed to clone(2)',
     statement: 'What two tasks share is decided by the flags passed to clone(2).',
     needs: ['cloneMatrix', 'cloneRules', 'forkLikeShares'],
+    env: ['probeWrapper'],
     verdicts: ['confirmed', 'refuted', 'nuanced', 'inconclusive'],
     decide(o) {
       const rows = matrixRows(o);
@@ -296,9 +307,10 @@ export const CLONE_CLAIMS: Claim[] = [
       if (mism.length)
         return {
           verdict: 'refuted',
-          explanation: `Sharing did not follow the flags: ${list(mism)}.`,
+          explanation: `Sharing did not follow the flags: ${list(mism)}.${wrapperNote(o.env('probeWrapper'))}`,
           summary: `Sharing did not follow the flags ${mismatchBrief(mism)}.`,
         };
+      refusalsMustBeTheKernels(o, o.env('probeWrapper'), 'Which flag combinations the kernel refuses');
       const forks = nonEmpty(o.all('forkLikeShares'), 'fork-like child (forkLikeShares)').map((f) => f.result);
       const rules = ruleOutcome(o);
       const refusedRules = rules.refused;
@@ -351,8 +363,10 @@ export const CLONE_CLAIMS: Claim[] = [
     statement: 'The kernel knows only processes, each with its own PID; a thread is a process that shares at least memory and signal handlers with others.',
     needs: ['threadGroupIds', 'cloneMatrix'],
     uses: ['pidnsInnerLookup'],
+    env: ['probeWrapper'],
     verdicts: ['confirmed', 'refuted', 'nuanced', 'inconclusive'],
     decide(o) {
+      const wrapper = o.env('probeWrapper');
       const tasks = nonEmpty(
         o.all('threadGroupIds').flatMap((g) => g.result.tasks),
         'task of a thread group (threadGroupIds)',
@@ -391,7 +405,7 @@ export const CLONE_CLAIMS: Claim[] = [
           const answer = (r: ShareRow) => (r.accepted ? 'accepted' : `refused (${r.errno ?? 'no errno recorded'})`);
           const cannot = 'A child sharing memory and handlers could not be compared with and without CLONE_THREAD';
           const answers = `${api} ${answer(without)} VM|SIGHAND and ${answer(withT)} VM|SIGHAND|THREAD`;
-          throw new Inconclusive(`${cannot}: ${answers}.`, `${answers}, so the two could not be compared`);
+          throw new Inconclusive(`${cannot}: ${answers}.${wrapperNote(wrapper)}`, `${answers}, so the two could not be compared`);
         }
         const diffs = (['sameTgid', 'waitable', 'exitSignalToCaller'] as const).filter((k) => without[k] !== withT[k]);
         return { api, without, withT, diffs };
@@ -447,11 +461,13 @@ export const CLONE_CLAIMS: Claim[] = [
     statement: 'clone(2) flags decide what threads share and do not share.',
     needs: ['cloneMatrix'],
     uses: ['cloneRules'],
+    env: ['probeWrapper'],
     verdicts: ['confirmed', 'refuted', 'nuanced', 'inconclusive'],
     decide(o) {
       const threads = threadRows(o);
-      const refuted = threadsAgainstFlags(threads);
+      const refuted = threadsAgainstFlags(threads, o.env('probeWrapper'));
       if (refuted) return refuted;
+      refusalsMustBeTheKernels(o, o.env('probeWrapper'), 'Which resources every thread must share (read from the flag sets refused)');
       const optional = RESOURCES.filter((res) => threads.some((r) => r.shared?.[res]) && threads.some((r) => !r.shared?.[res]));
       const forced = RESOURCES.filter((res) => threads.every((r) => r.shared?.[res]));
       const decided = optional.length
@@ -576,8 +592,10 @@ export const CLONE_CLAIMS: Claim[] = [
     excerpt: 'you can share whichever components you want under Linux',
     statement: 'On Linux you can share any combination of components you like.',
     needs: ['cloneMatrix', 'cloneRules'],
+    env: ['probeWrapper'],
     verdicts: ['confirmed', 'refuted', 'inconclusive'],
     decide(o) {
+      refusalsMustBeTheKernels(o, o.env('probeWrapper'), 'Whether the kernel lets every combination be shared');
       const refused = matrixRows(o).filter((r) => !r.accepted);
       const rules = ruleOutcome(o);
       if (refused.length || rules.refused.length) {
@@ -683,11 +701,13 @@ export const CLONE_CLAIMS: Claim[] = [
     excerpt: "clone flags determine how much of the parent's environment the thread shares",
     statement: "clone(2) flags decide how much of the parent's environment a thread shares.",
     needs: ['cloneMatrix', 'cloneRules'],
+    env: ['probeWrapper'],
     verdicts: ['confirmed', 'refuted', 'nuanced', 'inconclusive'],
     decide(o) {
       const threads = threadRows(o);
-      const refuted = threadsAgainstFlags(threads);
+      const refuted = threadsAgainstFlags(threads, o.env('probeWrapper'));
       if (refuted) return refuted;
+      refusalsMustBeTheKernels(o, o.env('probeWrapper'), 'Which resources every thread must share (read from the flag sets refused)');
       const forced = RESOURCES.filter((res) => threads.every((r) => r.shared?.[res]));
       const optional = RESOURCES.filter((res): res is Resource => !forced.includes(res));
       const ns = ruleOutcome(o, THREAD_NS_RULES);

@@ -71,7 +71,7 @@ export function whySetAside(o: RecordedObservation): string | undefined {
  * what some claims' "every PID" or "listed in /proc" can cover. A rule reads
  * them through `o.env(fact)`, and a claim declares those it reads (`env`).
  */
-export const ENVIRONMENT_FACTS = ['initialPidNamespace', 'procMountOptions', 'euid'] as const;
+export const ENVIRONMENT_FACTS = ['initialPidNamespace', 'procMountOptions', 'euid', 'probeWrapper'] as const;
 export type EnvironmentFact = (typeof ENVIRONMENT_FACTS)[number];
 
 /** Those facts for the rules; null where this run could not tell (the rule says so, never guesses). */

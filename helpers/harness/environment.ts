@@ -8,7 +8,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { arch, hostname, release } from 'node:os';
 import { execaSync } from 'execa';
 import { builtLibcFeatures } from './build.js';
-import { probeDirectory, runProbe } from './probe.js';
+import { probeDirectory, probeWrap, runProbe } from './probe.js';
 import { errnoOf, readStatus, statusNumbers } from './procfs.js';
 import { unobservedReason } from '../unobserved.js';
 
@@ -93,6 +93,13 @@ export interface HostEnvironment {
   procps: string | null;
   /** Whether CI=true was set (CI runs as root with no stdin). */
   ci: boolean;
+  /**
+   * The command every probe ran under (CLONELAB_PROBE_WRAP: `npm run report --
+   * --probe-wrapper`, check:faults' seccomp wrapper) with its version line
+   * when it gives one (`qemu-x86_64 --version`), or null when the probes ran
+   * directly under the reaper.
+   */
+  probeWrapper: string | null;
 }
 
 /** What a report records of where it ran: the host's facts, and those a probe run finds (recordEnvironment()). */
@@ -148,6 +155,19 @@ function procps(): string | null {
   return r && r.exitCode === 0 ? r.stdout.trim() : null;
 }
 
+/**
+ * "qemu-x86_64 (qemu-x86_64 version 7.2.22 (Debian ...))": the wrapper's words
+ * and the first line its first word prints for --version, if it exits 0 with
+ * one (a wrapper that is a probe, like check:faults' fault, does not).
+ */
+function probeWrapperFact(): string | null {
+  const words = probeWrap();
+  if (!words.length) return null;
+  const r = tryRead(() => execaSync(words[0]!, ['--version'], { reject: false, timeout: 5_000 }));
+  const version = r?.exitCode === 0 ? r.stdout.split('\n')[0]?.trim() : undefined;
+  return version ? `${words.join(' ')} (${version})` : words.join(' ');
+}
+
 const PROC_PID_INIT_INO = 0xeffffffc;
 
 /**
@@ -182,6 +202,7 @@ export function environment(): HostEnvironment {
     procMountOptions: procMount(),
     procps: procps(),
     ci: process.env.CI === 'true' || process.env.CI === '1',
+    probeWrapper: probeWrapperFact(),
   };
   return cached;
 }

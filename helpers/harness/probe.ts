@@ -26,16 +26,68 @@ export function probeDirectory(): string {
 export const DEFAULT_PROBE_TIMEOUT_MS = 15_000;
 
 /**
- * A command put right before every probe binary, from CLONELAB_PROBE_WRAP (a
- * JSON array of words): `npm run check:faults` uses it to run each probe, and
- * only the probes, under a seccomp filter (native-helpers/fault.c). It must
- * exec the probe, so the probe stays what the reaper runs.
+ * Built-in wrappers by name: `--probe-wrapper qemu-user` is qemu's user-mode
+ * emulator for this machine's own architecture (Debian's qemu-user package),
+ * so the probes' system calls are the emulator's translation of them
+ * (linux-user/syscall.c) rather than the kernel's direct answers. Keyed by
+ * Node's process.arch; the binary names are those qemu-user installs.
  */
-function probeWrap(): string[] {
-  const raw = process.env.CLONELAB_PROBE_WRAP;
+const QEMU_USER_BINARY: Partial<Record<NodeJS.Architecture, string>> = {
+  x64: 'qemu-x86_64',
+  ia32: 'qemu-i386',
+  arm64: 'qemu-aarch64',
+  arm: 'qemu-arm',
+  riscv64: 'qemu-riscv64',
+  ppc64: 'qemu-ppc64le',
+  s390x: 'qemu-s390x',
+  loong64: 'qemu-loongarch64',
+};
+
+/** The named wrappers `--probe-wrapper NAME` knows, each giving its command's words. */
+export const PROBE_WRAPPERS: Record<string, { describe: string; words: () => string[] }> = {
+  'qemu-user': {
+    describe: "qemu's user-mode emulator of this machine's architecture (Debian: qemu-user)",
+    words: () => {
+      const bin = QEMU_USER_BINARY[process.arch];
+      if (!bin) throw new Error(`no qemu-user emulator is known for the architecture ${process.arch} (known: ${Object.keys(QEMU_USER_BINARY).join(', ')})`);
+      return [bin];
+    },
+  },
+};
+
+/**
+ * The words of a --probe-wrapper value: a built-in name (PROBE_WRAPPERS) or a
+ * command split at whitespace (no shell quoting: a word with a space needs
+ * CLONELAB_PROBE_WRAP's JSON form).
+ */
+export function probeWrapperWords(spec: string): string[] {
+  const named = PROBE_WRAPPERS[spec.trim()];
+  if (named) return named.words();
+  const words = spec.trim().split(/\s+/).filter(Boolean);
+  if (!words.length)
+    throw new Error('the probe wrapper is empty: give a command (e.g. "qemu-x86_64") or a name (' + Object.keys(PROBE_WRAPPERS).join(', ') + ')');
+  return words;
+}
+
+/** The variable that carries the wrapper to every process of a run (vitest's workers, nested suites). */
+export const PROBE_WRAP_VARIABLE = 'CLONELAB_PROBE_WRAP';
+
+/**
+ * A command put right before every probe binary, from CLONELAB_PROBE_WRAP (a
+ * JSON array of words): `npm run report -- --probe-wrapper` sets it to run
+ * every probe under an emulator, and `npm run check:faults` to run each
+ * probe, and only the probes, under a seccomp filter (native-helpers/fault.c).
+ * It must exec the probe or run it as its own process image (qemu-user loads
+ * the probe into its own process: same PID), so the probe stays what the
+ * reaper runs. Every probe of the run goes through here (lookup, the lab and
+ * the ps and strace cases included): this is the one place.
+ */
+export function probeWrap(): string[] {
+  const raw = process.env[PROBE_WRAP_VARIABLE];
   if (!raw) return [];
   const words: unknown = JSON.parse(raw);
-  if (!Array.isArray(words) || !words.every((w) => typeof w === 'string')) throw new Error(`CLONELAB_PROBE_WRAP must be a JSON array of strings, got ${raw}`);
+  if (!Array.isArray(words) || !words.every((w) => typeof w === 'string'))
+    throw new Error(`${PROBE_WRAP_VARIABLE} must be a JSON array of strings, got ${raw}`);
   return words.map((w) => w.replaceAll('{probeDir}', probeDir ?? ''));
 }
 
