@@ -43,9 +43,10 @@ describe('--probe-wrapper', () => {
   });
 
   test('CLONELAB_PROBE_WRAP must be a JSON array of strings', async () => {
-    await wrapped([], async () => {
+    await wrapped([], () => {
       process.env[PROBE_WRAP_VARIABLE] = '{"not": "an array"}';
       expect(() => probeWrap()).toThrow(/must be a JSON array of strings/);
+      return Promise.resolve();
     });
   });
 });
