@@ -666,7 +666,7 @@ export const CLONE_CLAIMS: Claim[] = [
             briefs.push(`${lib}'s pthread_create(3) used ${pc.syscall}, not clone(2)`);
           }
           const after = pc.failedFirst?.length ? ` (after ${pc.failedFirst.join(', ')})` : '';
-          return ` The pthread_create(3) of ${lib} called ${call}${after}, which returned ${pc.returned}, the new thread's TID (its gettid(2)).`;
+          return ` In ${lib}, pthread_create(3) called ${call}${after}, which returned ${pc.returned}, the new thread's TID (its gettid(2)).`;
         })
         .join('');
       const held = `For all ${threads.length} accepted CLONE_THREAD children (${apis(o)}), clone returned the new task's own ID, its gettid(2).${libc}`;
