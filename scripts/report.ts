@@ -61,7 +61,12 @@ export function selectCaseFiles(filters: readonly string[]): string[] {
 export async function main({ out, libc, positionals }: ValuesOf<typeof command>, io: Io, vitestOutput: 'inherit' | 'pipe' = 'inherit'): Promise<number> {
   const caseFiles = selectCaseFiles(positionals);
   // A missing toolchain (musl-gcc) is said here, plainly, rather than as a failed global setup inside vitest's output.
-  await toolchain(libc).catch((e: unknown) => (e instanceof ProbeBuildError ? fail(e.message) : Promise.reject(e)));
+  try {
+    await toolchain(libc);
+  } catch (e) {
+    if (e instanceof ProbeBuildError) fail(e.message);
+    throw e;
+  }
   const files = reportFiles(out);
   const before = existsSync(files.json) ? readFileSync(files.json, 'utf8') : undefined;
   const run = await execa(process.execPath, [VITEST, 'run', ...caseFiles], {

@@ -43,7 +43,12 @@ test('without an environment every fact is unknown (null), never a default', () 
 
 test("the rules' facts are taken from this process's environment as the report records it", () => {
   const env = environment();
-  expect(ruleEnvironment(env)).toEqual({ initialPidNamespace: env.initialPidNamespace, procMountOptions: env.procMountOptions, euid: env.euid, libc: env.libc });
+  expect(ruleEnvironment(env)).toEqual({
+    initialPidNamespace: env.initialPidNamespace,
+    procMountOptions: env.procMountOptions,
+    euid: env.euid,
+    libc: env.libc,
+  });
 });
 
 test('every fact a claim declares is one of the facts rules may read, and some claim reads each', () => {

@@ -6,11 +6,12 @@
  * seen to do by `npm run report -- --libc musl`), so each such verdict and
  * explanation can move with the libc.
  */
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
-import { LIBC_VERSION_PROGRAM, LIBCS, ProbeBuildError, probeLibc, toolchain } from '../../helpers/harness/build.js';
+import { describe, expect, inject, test } from 'vitest';
+import { buildProbes, LIBC_VERSION_PROGRAM, LIBCS, ProbeBuildError, ProbeNotBuilt, probeLibc, toolchain } from '../../helpers/harness/build.js';
+import { configureProbes, Probe } from '../../helpers/harness/probe.js';
 import { probesLibc } from '../../helpers/harness/environment.js';
 import { Draft, healthyObservations, judge } from '../../helpers/claims/rule-cases.js';
 
@@ -112,5 +113,33 @@ describe('libc-dependent rules judge the libc the run used', () => {
     const e = judge('B1', m.list, m.env);
     expect(e.explanation).toContain("musl 1.2.3's setresuid");
     expect(e.explanation).not.toContain('glibc');
+  });
+});
+
+describe('a probe that does not build against a libc', () => {
+  test("is recorded with the compiler's reason and left out; running it says which probe and why", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'clonelab-unbuilt-'));
+    const bin = join(root, 'bin');
+    mkdirSync(bin);
+    // A stand-in musl-gcc: --version answers, signals.c fails with a compiler-like error, anything else "links".
+    writeFileSync(
+      join(bin, 'musl-gcc'),
+      '#!/bin/sh\nout=; for a; do [ "$prev" = -o ] && out=$a; prev=$a; done\n' +
+        '[ "$1" = --version ] && { echo "fake-musl-gcc 1"; exit 0; }\n' +
+        'case "$prev" in *signals.c) echo "signals.c:9:10: fatal error: sys/signalfd.h: No such file" >&2; exit 1;; esac\n' +
+        '[ -n "$out" ] && printf "#!/bin/sh\\nexit 0\\n" >"$out" && chmod +x "$out"\n',
+    );
+    chmodSync(join(bin, 'musl-gcc'), 0o755);
+    const built = await buildProbes({ libc: 'musl', root, env: { PATH: `${bin}:/usr/bin:/bin` } });
+    expect(built.names).not.toContain('signals');
+    expect(built.names).toContain('ids');
+    expect(built.build.unbuilt.signals).toMatch(/native-helpers\/signals\.c does not build against musl.*sys\/signalfd\.h: No such file/);
+    configureProbes(built.dir);
+    try {
+      expect(() => new Probe('signals', [])).toThrow(ProbeNotBuilt);
+      expect(() => new Probe('signals', [])).toThrow(/signals\.c does not build against musl/);
+    } finally {
+      configureProbes(inject('probeDir'));
+    }
   });
 });

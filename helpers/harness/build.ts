@@ -105,7 +105,12 @@ function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
 }
 
 /** Debian's multiarch triplet for this architecture: where linux-libc-dev puts the asm/ headers. */
-const MULTIARCH: Partial<Record<string, string>> = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu', riscv64: 'riscv64-linux-gnu', s390x: 's390x-linux-gnu' };
+const MULTIARCH: Partial<Record<string, string>> = {
+  x64: 'x86_64-linux-gnu',
+  arm64: 'aarch64-linux-gnu',
+  riscv64: 'riscv64-linux-gnu',
+  s390x: 's390x-linux-gnu',
+};
 /** musl's name for this architecture: its loader is /lib/ld-musl-ARCH.so.1 (musl's INSTALL, "syslibdir"). */
 const MUSL_ARCH: Partial<Record<string, string>> = { x64: 'x86_64', arm64: 'aarch64', riscv64: 'riscv64', s390x: 's390x' };
 
@@ -165,7 +170,7 @@ async function muslVersion(env: NodeJS.ProcessEnv): Promise<string> {
  *   static probe carries the libc it was built with, the one the report names.
  */
 const LIBC_TOOLCHAINS: Record<LibcName, (env: NodeJS.ProcessEnv, root: string) => Promise<Toolchain>> = {
-  glibc: async (env) => ({ libc: 'glibc', cc: findCompiler(env), flags: [], libcVersion: null }),
+  glibc: (env) => Promise.resolve({ libc: 'glibc', cc: findCompiler(env), flags: [], libcVersion: null }),
   musl: async (env, root) => {
     const cc = onPath('musl-gcc', env);
     if (!cc) {
@@ -344,10 +349,17 @@ export async function buildProbes(opts: { env?: NodeJS.ProcessEnv; root?: string
         if (r.exitCode === 0 && !r.failed) return;
         const why = `compiling native-helpers/${name}.c with ${cc} failed (exit ${r.exitCode ?? r.signal}):\n${r.all ?? r.message}`;
         if (tc.libc === LIBCS[0] || ESSENTIAL_PROBES.has(name)) throw new ProbeBuildError(why);
-        unbuilt[name] = `native-helpers/${name}.c does not build against ${tc.libcVersion ?? tc.libc}: ${(r.all ?? r.message).split('\n').filter((l) => /error/.test(l)).slice(0, 3).join('; ') || why}`;
+        unbuilt[name] = `native-helpers/${name}.c does not build against ${tc.libcVersion ?? tc.libc}: ${
+          (r.all ?? r.message)
+            .split('\n')
+            .filter((l) => /error/.test(l))
+            .slice(0, 3)
+            .join('; ') || why
+        }`;
       }),
     ]);
-    if (versionBuild.exitCode !== 0 || versionBuild.failed) throw new ProbeBuildError(`compiling the libc version check with ${cc} failed:\n${versionBuild.all ?? versionBuild.message}`);
+    if (versionBuild.exitCode !== 0 || versionBuild.failed)
+      throw new ProbeBuildError(`compiling the libc version check with ${cc} failed:\n${versionBuild.all ?? versionBuild.message}`);
     rmSync(join(staging, `${LIBC_VERSION_PROGRAM}.c`));
     const build: BuildRecord = { libc: tc.libc, libcVersion: tc.libcVersion, cc, ccVersion, unbuilt };
     writeFileSync(join(staging, FEATURES_FILE), `${JSON.stringify(libc)}\n`);

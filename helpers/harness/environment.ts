@@ -135,7 +135,9 @@ export function probesLibc(dir: string): string {
   if (!build) return `unknown: ${dir} has no build record`;
   if (build.libcVersion) return build.libcVersion;
   const r = tryRead(() => execaSync(join(dir, LIBC_VERSION_PROGRAM), [], { reject: false }));
-  return r?.exitCode === 0 && r.stdout.trim() ? r.stdout.trim() : `${build.libc} (version unknown: ${dir}/${LIBC_VERSION_PROGRAM} ${r ? `exited ${r.exitCode ?? r.signal}` : 'could not run'})`;
+  return r?.exitCode === 0 && r.stdout.trim()
+    ? r.stdout.trim()
+    : `${build.libc} (version unknown: ${dir}/${LIBC_VERSION_PROGRAM} ${r ? `exited ${r.exitCode ?? r.signal}` : 'could not run'})`;
 }
 
 function nodeLibc(): string {
