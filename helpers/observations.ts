@@ -22,6 +22,7 @@ import type { ProcObservations } from './claims/proc.js';
 import type { PsObservations } from './claims/ps.js';
 import type { SignalsObservations } from './claims/signals.js';
 import type { ThreadGroupObservations } from './claims/thread-group.js';
+import { ProbeNotBuilt } from './harness/build.js';
 import { ProbeFailure } from './harness/probe.js';
 import { unobservedReason } from './unobserved.js';
 
@@ -98,7 +99,7 @@ export type Observe = <K extends ObservationKind>(
  * for every test, this one and vitest's own.)
  */
 export const test = base.extend<{ observe: Observe }>({
-  observe: async ({ task }, use) => {
+  observe: async ({ task, skip }, use) => {
     const list: Observation[] = (task.meta.observations ??= []);
     // vitest runs a retried test again in the same task: each attempt keeps its own number.
     const attempt = task.result?.retryCount ?? 0;
@@ -114,6 +115,8 @@ export const test = base.extend<{ observe: Observe }>({
           if (e.details.stderr.trim()) evidence.probeStderr ??= e.details.stderr.trim().split('\n').slice(-20).join('\n');
         }
         list.push({ kind, variant, complete: false, unobserved: unobservedReason(e), evidence, attempt });
+        // A probe this run's libc could not build (helpers/harness/build.ts): the test has nothing to run, it is not broken.
+        if (e instanceof ProbeNotBuilt) skip(e.message);
         throw e;
       }
     });

@@ -151,9 +151,20 @@ static void act(void)
 	cl_exit_thread(3); /* raw exit(2): this task only */
 }
 
+/*
+ * 1 while the actor thread lives: its own clear_child_tid word (set_tid_address(2)),
+ * which the kernel zeroes and futex-wakes when the thread exits, whichever exit ended
+ * it (kernel/fork.c mm_release()). Not pthread_join(): libcs join differently, and a
+ * thread ended by the raw exit syscall never joins under musl (its pthread_join waits
+ * for a state only pthread_exit sets), while glibc's waits on this very word.
+ */
+static int actor_alive;
+
 static void *actor_thread(void *arg)
 {
 	(void)arg;
+	actor_alive = 1;
+	syscall(SYS_set_tid_address, &actor_alive);
 	tids[1] = cl_gettid();
 	cl_add_wake(&started, 1);
 	act();
@@ -194,9 +205,7 @@ static __attribute__((noreturn)) void experiment(enum unit unit, pid_t observer)
 		members[1] = (pid_t)tids[1];
 		members[2] = (pid_t)tids[2];
 		write_all_or_die(report_fd, members, sizeof(members));
-		/* The kernel clears the actor's TID word when it exits (CLONE_CHILD_CLEARTID,
-		 * kernel/fork.c mm_release()), whichever exit ended it. */
-		pthread_join(workers[1], NULL);
+		cl_wait_eq(&actor_alive, 0);
 	} else {
 		for (int i = 1; i < NMEMBERS; i++) {
 			pid_t c = fork();

@@ -1,5 +1,5 @@
 /**
- * npm run report [-- --out DIR] [FILTER...]: the main job. Runs the
+ * npm run report [-- --out DIR] [--libc glibc|musl] [FILTER...]: the main job. Runs the
  * claim-bearing cases (helpers/claims/families.ts: one file per claim
  * family; the tests of clonelab itself run in `npm test`), the claims
  * reporter writes the report as the run ends, and this says where it went.
@@ -14,8 +14,9 @@ import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { execa } from 'execa';
 import { CLAIM_CASE_FILES } from '../helpers/claims/families.js';
-import { defineCommand, directory, fail, option, runMain, UsageError, type Converter, type Io, type ValuesOf } from '../helpers/cli.js';
+import { defineCommand, directory, fail, oneOf, option, runMain, UsageError, type Converter, type Io, type ValuesOf } from '../helpers/cli.js';
 import { PROBE_WRAP_VARIABLE, PROBE_WRAPPERS, probeWrapperWords } from '../helpers/harness/probe.js';
+import { LIBCS, ProbeBuildError, probeLibc, toolchain } from '../helpers/harness/build.js';
 import { defaultReportDir, PROJECT_ROOT, VITEST } from '../helpers/harness/paths.js';
 import { readClaimsReport, summaryLine } from '../helpers/report/claims-report.js';
 import { renderMarkdownSummary } from '../helpers/report/render.js';
@@ -45,6 +46,13 @@ export const command = defineCommand({
   name: 'report',
   summary: 'Runs the claim-bearing cases and writes claims.json, claims.md, claims.html and junit.xml to DIR.',
   options: {
+    libc: option({
+      value: 'LIBC',
+      description: 'the libc the probes are built against and run with (musl needs musl-tools)',
+      convert: oneOf(LIBCS),
+      default: () => probeLibc(),
+      defaultText: 'glibc, or CLONELAB_LIBC',
+    }),
     out: option({ value: 'DIR', description: 'where the report is written', convert: directory, default: () => defaultReportDir(), defaultText: 'reports/' }),
     'probe-wrapper': option({
       value: 'CMD',
@@ -83,18 +91,25 @@ export function selectCaseFiles(filters: readonly string[]): string[] {
  * kept out of the way ('pipe') when a test runs it.
  */
 export async function main(
-  { out, 'probe-wrapper': probeWrapper, positionals }: ValuesOf<typeof command>,
+  { out, libc, 'probe-wrapper': probeWrapper, positionals }: ValuesOf<typeof command>,
   io: Io,
   vitestOutput: 'inherit' | 'pipe' = 'inherit',
 ): Promise<number> {
   const caseFiles = selectCaseFiles(positionals);
+  // A missing toolchain (musl-gcc) is said here, plainly, rather than as a failed global setup inside vitest's output.
+  try {
+    await toolchain(libc);
+  } catch (e) {
+    if (e instanceof ProbeBuildError) fail(e.message);
+    throw e;
+  }
   const files = reportFiles(out);
   const before = existsSync(files.json) ? readFileSync(files.json, 'utf8') : undefined;
   const run = await execa(process.execPath, [VITEST, 'run', ...caseFiles], {
     cwd: PROJECT_ROOT,
     stdio: vitestOutput,
     reject: false,
-    env: { CLONELAB_REPORT_DIR: out, ...(probeWrapper ? { [PROBE_WRAP_VARIABLE]: JSON.stringify(probeWrapper) } : {}) },
+    env: { CLONELAB_REPORT_DIR: out, CLONELAB_LIBC: libc, ...(probeWrapper ? { [PROBE_WRAP_VARIABLE]: JSON.stringify(probeWrapper) } : {}) },
   });
   const after = existsSync(files.json) ? readFileSync(files.json, 'utf8') : undefined;
   if (after === undefined || after === before)

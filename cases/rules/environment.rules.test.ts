@@ -48,6 +48,7 @@ test("the rules' facts are taken from this process's environment as the report r
     procMountOptions: env.procMountOptions,
     euid: env.euid,
     probeWrapper: env.probeWrapper,
+    libc: env.libc,
   });
 });
 

@@ -231,7 +231,7 @@ ruleCases(
       'killed by SIGTERM',
       "left its parent's 3 threads running",
       "its creator's process",
-      "libc's setresuid changed all 3 threads",
+      "glibc 2.36's setresuid changed all 3 threads",
     ],
     saysNot: ['A separate process does none of this', 'Not compared'],
   },
@@ -269,7 +269,7 @@ ruleCases(
         for (const u of libc.uids) if (u.tid !== libc.changedIn) u.uid = '0\t0\t0\t0';
       },
       verdict: 'refuted',
-      saysNot: ["libc's setresuid changed all", /\(\d\) the kernel keeps credentials/],
+      saysNot: ["'s setresuid changed all", /\(\d\) the kernel keeps credentials/],
     },
     {
       name: 'a kernel whose raw setresuid changes the whole group',

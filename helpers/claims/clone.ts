@@ -13,7 +13,7 @@
  * How the rows are read (APIs, flags, flag rules) is helpers/claims/clone-matrix.ts;
  * how strace's log of a libc call becomes libcCreation, helpers/claims/clone-trace.ts.
  */
-import { Inconclusive, nonEmpty, present, type Claim, type Decision, type EvidenceOnly } from './rule.js';
+import { Inconclusive, libcOfRun, nonEmpty, present, type Claim, type Decision, type EvidenceOnly } from './rule.js';
 import { list, oneLine, plural } from './prose.js';
 import {
   acceptedAgainstDocs,
@@ -219,7 +219,7 @@ export const CLONE_CLAIMS: Claim[] = [
     statement: 'Every kind of task (process or thread) can be created with clone(2).',
     needs: ['cloneMatrix'],
     uses: ['libcCreation'],
-    env: ['probeWrapper'],
+    env: ['probeWrapper', 'libc'],
     verdicts: ['confirmed', 'refuted', 'inconclusive'],
     decide(o) {
       const wrapper = o.env('probeWrapper');
@@ -273,12 +273,12 @@ export const CLONE_CLAIMS: Claim[] = [
         const flags = l.flags ? `(${l.flags})` : ' with no flags';
         const returned = l.returned === l.made ? '' : `, which returned ${l.returned} while the task it made reported ${l.made}`;
         const after = l.failedFirst?.length ? ` after ${l.failedFirst.join(', ')}` : '';
-        return `libc's ${l.call} used ${l.syscall}${flags}${returned}${after}`;
+        return `${l.call} used ${l.syscall}${flags}${returned}${after}`;
       });
       const each =
         'the first had its own TGID and could be waited for, the second suspended its caller until it exited and shared its memory, ' +
         "the third joined the caller's thread group";
-      const libcText = libc.length ? ` What libc itself calls, seen by strace: ${libc.join('; ')}.` : '';
+      const libcText = libc.length ? ` What ${libcOfRun(o)} itself calls, seen by strace: ${libc.join('; ')}.` : '';
       const made = kinds.map((k) => k.kind.replace(/ \(.*\)$/, ''));
       const madeText = made.length > 1 ? `${made.slice(0, -1).join(', ')} and ${made.at(-1)}` : made.join('');
       return {
@@ -641,6 +641,7 @@ export const CLONE_CLAIMS: Claim[] = [
     statement: 'Threads are created with clone(2), which returns a process ID.',
     needs: ['cloneMatrix'],
     uses: ['libcCreation'],
+    env: ['libc'],
     verdicts: ['confirmed', 'refuted', 'nuanced', 'inconclusive'],
     decide(o) {
       const threads = threadRows(o);
@@ -668,20 +669,21 @@ export const CLONE_CLAIMS: Claim[] = [
         .all('libcCreation')
         .filter((l) => l.result.call === 'pthread_create')
         .map((l) => l.result);
+      const lib = libcOfRun(o);
       const libc = pcs
         .map((pc) => {
           const call = pc.flags ? `${pc.syscall}(${pc.flags})` : `${pc.syscall} with no flags`;
           if (pc.returned !== pc.made) {
-            nuances.push(`this libc's pthread_create(3) called ${call}, which returned ${pc.returned}, while the new thread's gettid(2) was ${pc.made}`);
+            nuances.push(`${lib}'s pthread_create(3) called ${call}, which returned ${pc.returned}, while the new thread's gettid(2) was ${pc.made}`);
             briefs.push(`pthread_create(3)'s ${pc.syscall} returned ${pc.returned}, not the new thread's TID ${pc.made}`);
             return '';
           }
           if (pc.syscall !== 'clone') {
-            nuances.push(`this libc's pthread_create(3) made its thread with ${pc.syscall}, not clone(2) itself`);
-            briefs.push(`this libc's pthread_create(3) used ${pc.syscall}, not clone(2)`);
+            nuances.push(`${lib}'s pthread_create(3) made its thread with ${pc.syscall}, not clone(2) itself`);
+            briefs.push(`${lib}'s pthread_create(3) used ${pc.syscall}, not clone(2)`);
           }
           const after = pc.failedFirst?.length ? ` (after ${pc.failedFirst.join(', ')})` : '';
-          return ` This libc's pthread_create(3) called ${call}${after}, which returned ${pc.returned}, the new thread's TID (its gettid(2)).`;
+          return ` In ${lib}, pthread_create(3) called ${call}${after}, which returned ${pc.returned}, the new thread's TID (its gettid(2)).`;
         })
         .join('');
       const held = `For all ${threads.length} accepted CLONE_THREAD children (${apis(o)}), clone returned the new task's own ID, its gettid(2).${libc}`;

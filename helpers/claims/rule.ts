@@ -71,8 +71,18 @@ export function whySetAside(o: RecordedObservation): string | undefined {
  * what some claims' "every PID" or "listed in /proc" can cover. A rule reads
  * them through `o.env(fact)`, and a claim declares those it reads (`env`).
  */
-export const ENVIRONMENT_FACTS = ['initialPidNamespace', 'procMountOptions', 'euid', 'probeWrapper'] as const;
+export const ENVIRONMENT_FACTS = ['initialPidNamespace', 'procMountOptions', 'euid', 'probeWrapper', 'libc'] as const;
 export type EnvironmentFact = (typeof ENVIRONMENT_FACTS)[number];
+
+/**
+ * The probes' libc as prose ("musl 1.2.3", "glibc 2.36"): what a rule says
+ * instead of naming a libc itself, read from the `libc` fact; "this libc"
+ * when the run could not tell.
+ */
+export function libcOfRun(o: { env(fact: 'libc'): string | null }): string {
+  const l = o.env('libc');
+  return l && !l.startsWith('unknown') ? l : 'this libc';
+}
 
 /** Those facts for the rules; null where this run could not tell (the rule says so, never guesses). */
 export type RuleEnvironment = { [F in EnvironmentFact]: NonNullable<Environment[F]> | null };

@@ -2,7 +2,7 @@
  * The thread-group claim family: what cases/claims/thread-group.test.ts observes, and the rules
  * of A1, A6, B1, B5 over it.
  */
-import { type Claim, Inconclusive, nonEmpty, type ObservationIndex, present } from './rule.js';
+import { type Claim, Inconclusive, libcOfRun, nonEmpty, type ObservationIndex, present } from './rule.js';
 import { hasFlag, matrixRows } from './clone-matrix.js';
 import { list, oneLine, plural } from './prose.js';
 
@@ -406,11 +406,11 @@ function decideB1(o: ObservationIndex) {
     } else if (rawOnlyCaller && libc && changed(libc).length === libc.uids.length && libc.uids.length > 1) {
       const perTask = `the kernel keeps credentials per task (a raw setresuid in thread ${raw.changedIn} changed ${rc.length} of ${raw.uids.length} tasks)`;
       comparisons.push({
-        differs: `${perTask}, but libc's setresuid changed all ${libc.uids.length} threads of its process together`,
-        brief: `libc's setresuid changed all ${libc.uids.length} threads of a process together`,
+        differs: `${perTask}, but ${libcOfRun(o)}'s setresuid changed all ${libc.uids.length} threads of its process together`,
+        brief: `${libcOfRun(o)}'s setresuid changed all ${libc.uids.length} threads of a process together`,
       });
     } else if (rawOnlyCaller) {
-      const libcText = libc ? `, libc's setresuid ${changed(libc).length} of ${libc.uids.length}` : '';
+      const libcText = libc ? `, ${libcOfRun(o)}'s setresuid ${changed(libc).length} of ${libc.uids.length}` : '';
       comparisons.push({ same: `credentials changed per task: the raw setresuid changed ${rc.length} of ${raw.uids.length} tasks${libcText}` });
     } else {
       const which = rc.length ? ` (TID ${list(rc)})` : '';
@@ -483,6 +483,7 @@ export const THREAD_GROUP_CLAIMS: Claim[] = [
     statement: 'On Linux there is no difference at all between a thread and a process.',
     needs: ['exitScope', 'fatalSignal', 'execFromThread', 'threadParent', 'signalLanding'],
     uses: ['cloneMatrix', 'credsPerTask', 'leaderExitSignal'],
+    env: ['libc'],
     verdicts: ['confirmed', 'refuted', 'inconclusive'],
     decide: decideB1,
   },

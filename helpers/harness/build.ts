@@ -9,9 +9,15 @@
  * pass the outcome to the probes as a define (-DCLONELAB_HAVE_GETTID=1). A
  * libc's name or version says little: musl has had gettid() since 1.2.2,
  * glibc since 2.30, and a distribution may backport either.
+ *
+ * The probes are built against one libc per run, named by CLONELAB_LIBC
+ * (probeLibc(): glibc by default, or musl): each libc has its own compiler,
+ * flags and cache key, and its own configure-style checks. musl builds are
+ * static (see LIBC_TOOLCHAINS.musl).
  */
 import { createHash } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { arch } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
 import { cacheRoot, NATIVE_DIR } from './paths.js';
@@ -20,6 +26,15 @@ export const CFLAGS = ['-O2', '-Wall', '-Wextra', '-Werror', '-pthread', '-D_GNU
 
 export class ProbeBuildError extends Error {
   override name = 'ProbeBuildError';
+}
+
+/**
+ * A probe that the build left out because it does not build against this
+ * run's libc (BuildRecord.unbuilt): the tests that need it skip with this
+ * message, and their observations are unobserved with it.
+ */
+export class ProbeNotBuilt extends Error {
+  override name = 'ProbeNotBuilt';
 }
 
 /** The compiler named by $CC (first word), else cc, gcc, clang: the first on PATH. */
@@ -48,6 +63,130 @@ export function findCompiler(env: NodeJS.ProcessEnv = process.env): string {
   );
 }
 
+/** The libcs the probes can be built against; the first is the default. */
+export const LIBCS = ['glibc', 'musl'] as const;
+export type LibcName = (typeof LIBCS)[number];
+
+/**
+ * The libc this run builds its probes against: CLONELAB_LIBC (set by
+ * `npm run report -- --libc`), default glibc. The one place the choice is read.
+ */
+export function probeLibc(env: NodeJS.ProcessEnv = process.env): LibcName {
+  const v = env.CLONELAB_LIBC?.trim() || LIBCS[0];
+  if (!(LIBCS as readonly string[]).includes(v)) throw new ProbeBuildError(`CLONELAB_LIBC='${v}' names no libc clonelab builds against (${LIBCS.join(', ')})`);
+  return v as LibcName;
+}
+
+/** How the probes are compiled for one libc. */
+export interface Toolchain {
+  libc: LibcName;
+  /** The compiler's path. */
+  cc: string;
+  /** Flags added to CFLAGS for this libc. */
+  flags: string[];
+  /**
+   * The libc's version as known at build time, or null when it is measured
+   * from the built probes at run time (glibc: gnu_get_libc_version(), see LIBC_VERSION_PROGRAM).
+   */
+  libcVersion: string | null;
+}
+
+/** A program on PATH, or undefined. */
+function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
+  for (const d of (env.PATH ?? '').split(delimiter).filter(Boolean)) {
+    try {
+      accessSync(join(d, name), constants.X_OK);
+      return join(d, name);
+    } catch {
+      /* not here */
+    }
+  }
+  return undefined;
+}
+
+/** Debian's multiarch triplet for this architecture: where linux-libc-dev puts the asm/ headers. */
+const MULTIARCH: Partial<Record<string, string>> = {
+  x64: 'x86_64-linux-gnu',
+  arm64: 'aarch64-linux-gnu',
+  riscv64: 'riscv64-linux-gnu',
+  s390x: 's390x-linux-gnu',
+};
+/** musl's name for this architecture: its loader is /lib/ld-musl-ARCH.so.1 (musl's INSTALL, "syslibdir"). */
+const MUSL_ARCH: Partial<Record<string, string>> = { x64: 'x86_64', arm64: 'aarch64', riscv64: 'riscv64', s390x: 's390x' };
+
+/**
+ * A directory holding exactly the kernel's uapi headers (linux/, asm-generic/,
+ * asm/ from linux-libc-dev) as symlinks. musl-gcc's specs file replaces the
+ * system include path with musl's own (-nostdinc), so the probes' <linux/...>
+ * includes need these added back; adding all of /usr/include would also
+ * bring glibc's headers in, which musl's must not be mixed with.
+ */
+function uapiIncludeDir(root: string): string {
+  const asm = [`/usr/include/${MULTIARCH[arch()] ?? ''}/asm`, '/usr/include/asm'].find((d) => existsSync(join(d, 'unistd.h')));
+  const dirs = { linux: '/usr/include/linux', 'asm-generic': '/usr/include/asm-generic', asm };
+  const missing = Object.entries(dirs).filter(([, d]) => !d || !existsSync(d));
+  if (missing.length) {
+    throw new ProbeBuildError(
+      `building the probes against musl needs the kernel's uapi headers, and ${missing.map(([n]) => `${n}/`).join(', ')} ` +
+        `could not be found under /usr/include: install them (Debian/Ubuntu: apt-get install linux-libc-dev)`,
+    );
+  }
+  const key = createHash('sha256').update(JSON.stringify(dirs)).digest('hex').slice(0, 12);
+  const dir = join(root, 'uapi', key);
+  if (existsSync(join(dir, 'asm'))) return dir;
+  mkdirSync(join(root, 'uapi'), { recursive: true });
+  const staging = mkdtempSync(`${dir}.tmp-`);
+  for (const [name, target] of Object.entries(dirs)) symlinkSync(target!, join(staging, name));
+  try {
+    renameSync(staging, dir);
+  } catch (e) {
+    rmSync(staging, { recursive: true, force: true });
+    if (!existsSync(join(dir, 'asm'))) throw e; // else another builder made the same one
+  }
+  return dir;
+}
+
+/**
+ * musl's version: musl has no function that returns it; its dynamic loader
+ * prints it when run as a program ("musl libc (x86_64)\nVersion 1.2.3", on
+ * stderr). The static libc.a the probes link comes from the same musl build
+ * (Debian's musl-dev depends on exactly its musl's version), so the loader
+ * speaks for it.
+ */
+async function muslVersion(env: NodeJS.ProcessEnv): Promise<string> {
+  const loader = `/lib/ld-musl-${MUSL_ARCH[arch()] ?? arch()}.so.1`;
+  const r = await execa(loader, [], { env, reject: false, all: true });
+  const m = r.all?.match(/^Version\s+(\S+)/m);
+  return m ? `musl ${m[1]}` : `musl (version unknown: ${loader} ${r.failed && r.exitCode === undefined ? 'could not be run' : 'printed no Version line'})`;
+}
+
+/**
+ * The compiler and flags per libc.
+ * - glibc: the host's C compiler ($CC, cc, gcc, clang), dynamically linked as before.
+ * - musl: Debian's musl-gcc wrapper, static (-static). Static because a
+ *   dynamic musl probe needs musl's loader /lib/ld-musl-ARCH.so.1 (Debian's
+ *   `musl` package, pulled in by musl-tools) in whatever root runs it: a
+ *   container image, a kernel guest or an emulator would need it too, and a
+ *   static probe carries the libc it was built with, the one the report names.
+ */
+const LIBC_TOOLCHAINS: Record<LibcName, (env: NodeJS.ProcessEnv, root: string) => Promise<Toolchain>> = {
+  glibc: (env) => Promise.resolve({ libc: 'glibc', cc: findCompiler(env), flags: [], libcVersion: null }),
+  musl: async (env, root) => {
+    const cc = onPath('musl-gcc', env);
+    if (!cc) {
+      throw new ProbeBuildError(
+        `building the probes against musl (--libc musl, CLONELAB_LIBC=musl) needs musl-gcc, which is not on PATH: ` +
+          `install musl-tools (Debian/Ubuntu: apt-get install musl-tools linux-libc-dev)`,
+      );
+    }
+    return { libc: 'musl', cc, flags: ['-static', '-isystem', uapiIncludeDir(root)], libcVersion: await muslVersion(env) };
+  },
+};
+
+/** The toolchain for `libc`: throws ProbeBuildError with what to install when it is missing. */
+export const toolchain = (libc: LibcName, env: NodeJS.ProcessEnv = process.env, root: string = cacheRoot()): Promise<Toolchain> =>
+  LIBC_TOOLCHAINS[libc](env, root);
+
 /** What the libc the probes are built against provides, found by compiling and linking against it. */
 export interface LibcFeatures {
   /** gettid(3): a libc wrapper for gettid(2). The probes get -DCLONELAB_HAVE_GETTID=1 or =0. */
@@ -67,8 +206,8 @@ const LIBC_CHECKS: Record<keyof LibcFeatures, { define: string; program: string 
 /** The file in a build directory that says what the libc was found to provide. */
 const FEATURES_FILE = 'libc-features.json';
 
-/** Compile and link each check program with the probes' compiler and flags. */
-export async function checkLibc(cc: string, env: NodeJS.ProcessEnv, root: string = cacheRoot()): Promise<LibcFeatures> {
+/** Compile and link each check program with the probes' compiler and flags (`flags`: the libc's own, Toolchain.flags). */
+export async function checkLibc(cc: string, env: NodeJS.ProcessEnv, root: string = cacheRoot(), flags: readonly string[] = []): Promise<LibcFeatures> {
   mkdirSync(root, { recursive: true });
   const dir = mkdtempSync(join(root, 'libc-check-'));
   try {
@@ -76,7 +215,7 @@ export async function checkLibc(cc: string, env: NodeJS.ProcessEnv, root: string
       Object.entries(LIBC_CHECKS).map(async ([feature, check]) => {
         const src = join(dir, `${feature}.c`);
         writeFileSync(src, check.program);
-        const r = await execa(cc, [...CFLAGS, '-o', join(dir, feature), src], { env, reject: false });
+        const r = await execa(cc, [...CFLAGS, ...flags, '-o', join(dir, feature), src], { env, reject: false });
         return [feature, r.exitCode === 0 && !r.failed] as const;
       }),
     );
@@ -99,55 +238,132 @@ export function builtLibcFeatures(dir: string): LibcFeatures | undefined {
   }
 }
 
+/**
+ * A program built next to the probes, with their compiler and flags, that
+ * prints the libc's version as the libc itself says at run time:
+ * gnu_get_libc_version(3) under glibc (the libc.so.6 the dynamic probes load
+ * then, not the headers they were built with). musl has no such function
+ * (its FAQ: no macro or call identifies it, by design): the program exits 3
+ * and the build-time version (muslVersion) stands.
+ */
+export const LIBC_VERSION_PROGRAM = 'libc-version';
+const LIBC_VERSION_SOURCE = `#include <stdio.h>
+#ifdef __GLIBC__
+#include <gnu/libc-version.h>
+int main(void) { printf("glibc %s\\n", gnu_get_libc_version()); return 0; }
+#else
+int main(void) { return 3; }
+#endif
+`;
+
+/** What a build directory records of its libc (BUILD_FILE). */
+export interface BuildRecord {
+  libc: LibcName;
+  /** The version known at build time (musl), or null when LIBC_VERSION_PROGRAM tells it at run time (glibc). */
+  libcVersion: string | null;
+  /** The compiler and its version line. */
+  cc: string;
+  ccVersion: string;
+  /** Probes that could not be built against this libc, and the compiler's reason (first lines). */
+  unbuilt: Record<string, string>;
+}
+const BUILD_FILE = 'build.json';
+
+/** The build record of the probes in `dir`, or undefined for a directory without one. */
+export function buildRecord(dir: string): BuildRecord | undefined {
+  try {
+    return JSON.parse(readFileSync(join(dir, BUILD_FILE), 'utf8')) as BuildRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Probes every run needs whatever it observes (reaper.c runs every other probe):
+ * one of these not building fails the build for any libc.
+ */
+const ESSENTIAL_PROBES = new Set(['reaper']);
+
 export interface BuiltProbes {
   /** Directory holding one executable per probe, named after its .c file. */
   dir: string;
+  /** The probes that were built (those of `unbuilt` are not there). */
   names: string[];
   /** What the libc provides, as the probes were told (-DCLONELAB_HAVE_...). */
   libc: LibcFeatures;
+  /** Which libc the probes were built against, with what (the build record). */
+  build: BuildRecord;
   /** false when the cache already had this exact build. */
   compiled: boolean;
   ms: number;
 }
 
-export async function buildProbes(opts: { env?: NodeJS.ProcessEnv; root?: string } = {}): Promise<BuiltProbes> {
+/**
+ * Build every probe against `libc` (default probeLibc(env): CLONELAB_LIBC or
+ * glibc). Under glibc, the libc the probes are written for, any probe that
+ * does not compile fails the build. Under another libc a probe that does
+ * not build is recorded with the compiler's reason (BuildRecord.unbuilt) and
+ * left out: its cases go unobserved with that reason (probe.ts), the rest run.
+ */
+export async function buildProbes(opts: { env?: NodeJS.ProcessEnv; root?: string; libc?: LibcName } = {}): Promise<BuiltProbes> {
   const t0 = performance.now();
   const env = opts.env ?? process.env;
-  const cc = findCompiler(env);
+  const root = opts.root ?? cacheRoot();
+  const tc = await toolchain(opts.libc ?? probeLibc(env), env, root);
+  const { cc } = tc;
   const sources = readdirSync(NATIVE_DIR)
     .filter((f) => f.endsWith('.c') || f.endsWith('.h'))
     .sort();
-  const names = sources.filter((f) => f.endsWith('.c')).map((f) => f.slice(0, -2));
-  const [version, libc] = await Promise.all([execa(cc, ['--version'], { env, reject: false }), checkLibc(cc, env, opts.root ?? cacheRoot())]);
-  const flags = [...CFLAGS, ...featureDefines(libc)];
+  const all = sources.filter((f) => f.endsWith('.c')).map((f) => f.slice(0, -2));
+  const [version, libc] = await Promise.all([execa(cc, ['--version'], { env, reject: false }), checkLibc(cc, env, root, tc.flags)]);
+  const flags = [...CFLAGS, ...tc.flags, ...featureDefines(libc)];
+  const ccVersion = version.stdout.split('\n')[0] ?? '';
   const hash = createHash('sha256');
-  hash.update(JSON.stringify({ cc, version: version.stdout.split('\n')[0], flags, arch: process.arch }));
+  // The libc is in the key twice over (its name, and its compiler and flags): each libc has its own cache.
+  hash.update(JSON.stringify({ libc: tc.libc, libcVersion: tc.libcVersion, cc, version: ccVersion, flags, arch: process.arch }));
+  hash.update(LIBC_VERSION_SOURCE);
   for (const f of sources)
     hash
       .update(f)
       .update('\0')
       .update(readFileSync(join(NATIVE_DIR, f)));
-  const dir = join(opts.root ?? cacheRoot(), 'probes', hash.digest('hex').slice(0, 16));
-  if (existsSync(join(dir, '.complete'))) return { dir, names, libc, compiled: false, ms: performance.now() - t0 };
+  // glibc keeps the bare hash it always had; another libc's directory is named after it too.
+  const dir = join(root, 'probes', `${tc.libc === 'glibc' ? '' : `${tc.libc}-`}${hash.digest('hex').slice(0, 16)}`);
+  if (existsSync(join(dir, '.complete'))) {
+    const build = buildRecord(dir) ?? { libc: tc.libc, libcVersion: tc.libcVersion, cc, ccVersion, unbuilt: {} };
+    return { dir, names: all.filter((n) => !(n in build.unbuilt)), libc, build, compiled: false, ms: performance.now() - t0 };
+  }
 
   // Build into a private directory and rename it into place: concurrent
   // builders (two vitest runs, a lab command) never see half a cache.
   const staging = `${dir}.tmp-${process.pid}`;
   mkdirSync(staging, { recursive: true });
+  const unbuilt: Record<string, string> = {};
   try {
-    await Promise.all(
-      names.map(async (name) => {
-        const r = await execa(cc, [...flags, '-o', join(staging, name), join(NATIVE_DIR, `${name}.c`)], {
-          env,
-          reject: false,
-          all: true,
-        });
-        if (r.exitCode !== 0 || r.failed) {
-          throw new ProbeBuildError(`compiling native-helpers/${name}.c with ${cc} failed (exit ${r.exitCode ?? r.signal}):\n${r.all ?? r.message}`);
-        }
+    writeFileSync(join(staging, `${LIBC_VERSION_PROGRAM}.c`), LIBC_VERSION_SOURCE);
+    const compile = (name: string, src: string) => execa(cc, [...flags, '-o', join(staging, name), src], { env, reject: false, all: true });
+    const [versionBuild] = await Promise.all([
+      compile(LIBC_VERSION_PROGRAM, join(staging, `${LIBC_VERSION_PROGRAM}.c`)),
+      ...all.map(async (name) => {
+        const r = await compile(name, join(NATIVE_DIR, `${name}.c`));
+        if (r.exitCode === 0 && !r.failed) return;
+        const why = `compiling native-helpers/${name}.c with ${cc} failed (exit ${r.exitCode ?? r.signal}):\n${r.all ?? r.message}`;
+        if (tc.libc === LIBCS[0] || ESSENTIAL_PROBES.has(name)) throw new ProbeBuildError(why);
+        unbuilt[name] = `native-helpers/${name}.c does not build against ${tc.libcVersion ?? tc.libc}: ${
+          (r.all ?? r.message)
+            .split('\n')
+            .filter((l) => /error/.test(l))
+            .slice(0, 3)
+            .join('; ') || why
+        }`;
       }),
-    );
+    ]);
+    if (versionBuild.exitCode !== 0 || versionBuild.failed)
+      throw new ProbeBuildError(`compiling the libc version check with ${cc} failed:\n${versionBuild.all ?? versionBuild.message}`);
+    rmSync(join(staging, `${LIBC_VERSION_PROGRAM}.c`));
+    const build: BuildRecord = { libc: tc.libc, libcVersion: tc.libcVersion, cc, ccVersion, unbuilt };
     writeFileSync(join(staging, FEATURES_FILE), `${JSON.stringify(libc)}\n`);
+    writeFileSync(join(staging, BUILD_FILE), `${JSON.stringify(build, null, 2)}\n`);
     mkdirSync(join(staging, '.complete'));
     try {
       renameSync(staging, dir);
@@ -155,8 +371,8 @@ export async function buildProbes(opts: { env?: NodeJS.ProcessEnv; root?: string
       // Another builder won the race with the same sources: theirs is as good.
       if (!existsSync(join(dir, '.complete'))) throw e;
     }
+    return { dir, names: all.filter((n) => !(n in unbuilt)), libc, build, compiled: true, ms: performance.now() - t0 };
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
-  return { dir, names, libc, compiled: true, ms: performance.now() - t0 };
 }

@@ -7,7 +7,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { arch, hostname, release } from 'node:os';
 import { execaSync } from 'execa';
-import { builtLibcFeatures } from './build.js';
+import { join } from 'node:path';
+import { buildRecord, builtLibcFeatures, LIBC_VERSION_PROGRAM } from './build.js';
 import { probeDirectory, probeWrap, runProbe } from './probe.js';
 import { errnoOf, readStatus, statusNumbers } from './procfs.js';
 import { unobservedReason } from '../unobserved.js';
@@ -65,7 +66,16 @@ export interface HostEnvironment {
   kernelRelease: string;
   kernelVersion: string;
   arch: string;
+  /**
+   * The libc the probes were built against and run with, and its version:
+   * "glibc 2.36" (gnu_get_libc_version() at run time, from a program built
+   * with the probes), "musl 1.2.3" (musl has no version call: its loader's
+   * version at build time, helpers/harness/build.ts). "unknown: why" when no
+   * probes were built for this process.
+   */
   libc: string;
+  /** The libc node itself runs on (process.report's glibcVersionRuntime): not the probes'. */
+  nodeLibc: string;
   /**
    * Whether that libc has a gettid() wrapper, as helpers/harness/build.ts found by
    * compiling and linking a call to it (the probes were built accordingly);
@@ -126,7 +136,18 @@ function tryRead<T>(read: () => T): T | null {
   }
 }
 
-function libc(): string {
+/** The probes' libc, measured from the built probes in `dir` (see HostEnvironment.libc). */
+export function probesLibc(dir: string): string {
+  const build = buildRecord(dir);
+  if (!build) return `unknown: ${dir} has no build record`;
+  if (build.libcVersion) return build.libcVersion;
+  const r = tryRead(() => execaSync(join(dir, LIBC_VERSION_PROGRAM), [], { reject: false }));
+  return r?.exitCode === 0 && r.stdout.trim()
+    ? r.stdout.trim()
+    : `${build.libc} (version unknown: ${dir}/${LIBC_VERSION_PROGRAM} ${r ? `exited ${r.exitCode ?? r.signal}` : 'could not run'})`;
+}
+
+function nodeLibc(): string {
   const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
   if (header?.glibcVersionRuntime) return `glibc ${header.glibcVersionRuntime}`;
   // musl's loader prints its version on stderr when run as `ldd`
@@ -191,7 +212,8 @@ export function environment(): HostEnvironment {
     kernelRelease: release(),
     kernelVersion: tryRead(() => readFileSync('/proc/sys/kernel/version', 'utf8').trim()) ?? 'unknown',
     arch: arch(),
-    libc: libc(),
+    libc: tryRead(() => probesLibc(probeDirectory())) ?? 'unknown: no probes were built for this process',
+    nodeLibc: nodeLibc(),
     libcGettid: tryRead(() => builtLibcFeatures(probeDirectory())?.gettid) ?? null,
     node: process.version,
     euid: process.geteuid!(), // always there on Linux (POSIX platforms)

@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
+import { buildRecord, ProbeNotBuilt } from './build.js';
 import { parseRecord, type ProbeRecord, type ProbeRecordOf, type RecordType } from './records.js';
 import { signalOwnChild, signalOwnChildGroup } from './own-tasks.js';
 
@@ -164,6 +165,8 @@ export class Probe {
   ) {
     if (!probeDir) throw new Error('probes are not built: call configureProbes() (vitest global setup does) first');
     const bin = join(probeDir, name);
+    const unbuilt = existsSync(bin) ? undefined : buildRecord(probeDir)?.unbuilt[name];
+    if (unbuilt) throw new ProbeNotBuilt(unbuilt);
     if (!existsSync(bin)) throw new Error(`no probe named '${name}' in ${probeDir}: is native-helpers/${name}.c there?`);
     this.sub = execa(join(probeDir, 'reaper'), [...(opts.prefix ?? []), ...probeWrap(), bin, ...args], {
       // setsid(): a terminal's SIGINT to the test runner's group does not hit
