@@ -230,7 +230,7 @@ test.for([
   { script: 'bench', argv: ['--probe-runs', 'x'], says: "--probe-runs takes a whole number >= 1, got 'x'" },
   { script: 'bench', argv: ['fast'], says: "unexpected argument 'fast'" },
   { script: 'build-probes', argv: ['--frobnicate'], says: "unknown option '--frobnicate' (valid: --help)" },
-  { script: 'report', argv: ['--bogus'], says: "unknown option '--bogus' (valid: --libc, --out, --help)" },
+  { script: 'report', argv: ['--bogus'], says: "unknown option '--bogus' (valid: --libc, --out, --probe-wrapper, --help)" },
   { script: 'report', argv: ['--libc', 'bionic'], says: "--libc takes glibc or musl, got 'bionic'" },
   { script: 'report', argv: ['--out'], says: '--out needs a directory' },
   {

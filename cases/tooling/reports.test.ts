@@ -239,11 +239,15 @@ describe('matrix', () => {
       Object.assign(r.environment, patch);
       return r;
     };
+    // A report from before the runtime and wrapper facts.
+    const old = world({ libc: 'glibc 2.36', euid: 1000, capabilities: [] });
+    delete (old.environment as { runtime?: unknown }).runtime;
+    delete (old.environment as { probeWrapper?: unknown }).probeWrapper;
     const m = buildMatrix([
       { source: 'glibc', report: world({ euid: 0, libc: 'glibc 2.36', probeWrapper: null, runtime: null }) },
       { source: 'musl', report: world({ euid: 0, libc: 'musl 1.2.3', probeWrapper: null, runtime: null }) },
       { source: 'qemu', report: world({ euid: 0, libc: 'glibc 2.36', probeWrapper: 'qemu-x86_64 7.2.22', runtime: null }) },
-      { source: 'old', report: world({ libc: 'glibc 2.36', euid: 1000, capabilities: [] }) },
+      { source: 'old', report: old },
     ]);
     expect(m.columns.map((c) => c.label)).toEqual([
       'host glibc 2.36 no runtime no wrapper euid 0',
