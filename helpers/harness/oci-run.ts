@@ -32,7 +32,10 @@ const rootfs = join(bundle, 'rootfs');
 mkdirSync(rootfs, { recursive: true });
 const spec = JSON.parse(readFileSync(join(bundle, 'spec.json'), 'utf8')) as Omit<ContainerSpec, 'args' | 'env' | 'cwd' | 'rootfs'>;
 const env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
-writeFileAtomic(join(bundle, 'config.json'), `${JSON.stringify(containerConfig({ ...spec, rootfs, args: pid1Args(command), env, cwd: process.cwd() }), null, 2)}\n`);
+writeFileAtomic(
+  join(bundle, 'config.json'),
+  `${JSON.stringify(containerConfig({ ...spec, rootfs, args: pid1Args(command), env, cwd: process.cwd() }), null, 2)}\n`,
+);
 
 // One container per run: the name carries our PID so that two runs never meet.
 const id = `clonelab-${process.pid}`;

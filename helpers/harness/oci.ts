@@ -92,7 +92,10 @@ const ARCHES: Record<string, { go: string; scmp: string }> = {
 /** The profile's name for `nodeArch` (process.arch), or why there is none. */
 export function profileArch(nodeArch: string = process.arch): { go: string; scmp: string } {
   const a = ARCHES[nodeArch];
-  if (!a) throw new Error(`no seccomp architecture known for node's "${nodeArch}" (known: ${Object.keys(ARCHES).join(', ')}): add it to ARCHES in helpers/harness/oci.ts`);
+  if (!a)
+    throw new Error(
+      `no seccomp architecture known for node's "${nodeArch}" (known: ${Object.keys(ARCHES).join(', ')}): add it to ARCHES in helpers/harness/oci.ts`,
+    );
   return a;
 }
 
@@ -189,15 +192,15 @@ export function containersConfFiles(): string[] {
  */
 export function parseDefaultCapabilities(toml: string): string[] | undefined {
   let table = '';
-  const lines = toml.split('\n');
+  const lines = toml.split('\n').map((l) => l.replace(/#.*/, '').trim());
   for (let i = 0; i < lines.length; i++) {
-    const line = lines[i].replace(/#.*/, '').trim();
+    const line = lines[i] ?? '';
     const header = /^\[([^\]]+)\]$/.exec(line);
-    if (header) table = header[1].trim();
+    if (header) table = (header[1] ?? '').trim();
     if (table !== 'containers' || !/^default_capabilities\s*=/.test(line)) continue;
     let text = line.slice(line.indexOf('=') + 1);
-    while (!text.includes(']') && i + 1 < lines.length) text += lines[++i].replace(/#.*/, '');
-    const items = [...text.matchAll(/"([^"]*)"|'([^']*)'/g)].map((m) => (m[1] ?? m[2]).trim().toUpperCase());
+    while (!text.includes(']') && i + 1 < lines.length) text += lines[++i] ?? '';
+    const items = [...text.matchAll(/"([^"]*)"|'([^']*)'/g)].map((m) => (m[1] ?? m[2] ?? '').trim().toUpperCase());
     return items.map((c) => (c.startsWith('CAP_') ? c : `CAP_${c}`));
   }
   return undefined;
