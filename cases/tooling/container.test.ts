@@ -4,21 +4,26 @@
  * into the OCI runtime's form (rules kept or dropped by the container's
  * capabilities, architecture and kernel, as containers/common does it), the
  * default capabilities read from containers.conf, and the OCI configuration
- * Podman's defaults make. Pure functions over synthetic inputs, plus a check
- * over the profile Debian installs. No container is started here: the
- * environment's own run (npm run check:environments -- --only container) is
- * the end-to-end proof.
+ * Podman's defaults make. Pure functions over synthetic inputs, a check over
+ * the profile Debian installs, and one container started with a shell (a
+ * fraction of a second) to prove that crun takes the configuration and that
+ * the container is what it says; the suite in it is check:environments' run
+ * (npm run check:environments -- --only container).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { afterAll, describe, expect, test } from 'vitest';
+import { decodeCaps } from '../../helpers/harness/environment.js';
 import { needs } from '../../helpers/harness/needs.js';
 import {
   CONTAINERS_CONF,
   CONTAINERS_SECCOMP,
   containerConfig,
+  crunCommand,
   defaultCapabilities,
+  hybridCgroups,
   kernelAtLeast,
   MASKED_PATHS,
   parseDefaultCapabilities,
@@ -225,3 +230,57 @@ describe('the OCI configuration', () => {
     expect(pid1Args(['node', 'a b'])).toEqual(['/bin/sh', '-c', '"$@"; exit $?', 'sh', 'node', 'a b']);
   });
 });
+
+describe('hybridCgroups', () => {
+  test('a cgroup2 mount at /sys/fs/cgroup/unified is hybrid; cgroup2 at /sys/fs/cgroup is not', () => {
+    const v1 = '30 24 0:26 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu';
+    expect(hybridCgroups(`${v1}\n39 24 0:35 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw`)).toBe(true);
+    expect(hybridCgroups('29 23 0:25 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw')).toBe(false);
+  });
+});
+
+describe(
+  'a container started by crun',
+  needs({ root: 'a rootful container, as podman run by root', cmds: ['crun', 'unshare', 'mount', 'sh'], files: [CONTAINERS_SECCOMP, CONTAINERS_CONF] }),
+  () => {
+    const bundle = mkdtempSync(join(tmpdir(), 'clonelab-oci-'));
+    afterAll(() => rmSync(bundle, { recursive: true, force: true }));
+
+    test('has the capabilities, seccomp filter, hostname, PID 1 and masked paths it was given', async () => {
+      mkdirSync(join(bundle, 'rootfs'));
+      const { caps } = defaultCapabilities([CONTAINERS_CONF]);
+      const { go, scmp } = profileArch();
+      const seccomp = translateSeccompProfile(JSON.parse(readFileSync(CONTAINERS_SECCOMP, 'utf8')) as SeccompProfile, {
+        caps,
+        arch: go,
+        scmpArch: scmp,
+        kernel: '6.1.0',
+      });
+      const script = 'grep -E "^(CapEff|Seccomp):" /proc/self/status; echo "NSpid: $$"; hostname; cat /proc/1/comm; wc -c </proc/keys; touch /etc/x 2>&1 || :';
+      const config = containerConfig({
+        args: pid1Args(['sh', '-c', script]),
+        env: { PATH: '/usr/bin:/bin' },
+        cwd: '/',
+        caps,
+        seccomp,
+        writable: [],
+        rootfs: join(bundle, 'rootfs'),
+      });
+      writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
+      const id = `clonelab-test-${process.pid}`;
+      const [cmd, ...args] = crunCommand(bundle, id, hybridCgroups(readFileSync('/proc/self/mountinfo', 'utf8')));
+      const r = await execa(cmd!, args, { reject: false, all: true, timeout: 20_000 });
+      await execa('crun', ['delete', '--force', id], { reject: false });
+      expect(r.exitCode, r.all).toBe(0);
+      const lines = r.stdout.split('\n');
+      const field = (name: string) => lines.find((l) => l.startsWith(`${name}:`))?.split(/\s+/)[1];
+      expect(decodeCaps(field('CapEff')).sort()).toEqual([...caps].sort());
+      expect(field('Seccomp')).toBe('2'); // SECCOMP_MODE_FILTER
+      expect(field('NSpid')).toBe('2'); // sh -c is PID 1, the script's shell its child
+      expect(lines).toContain('clonelab-container');
+      expect(lines).toContain('sh'); // PID 1's comm
+      expect(lines).toContain('0'); // /proc/keys covered with /dev/null
+      expect(r.all).toMatch(/Read-only file system/);
+    });
+  },
+);

@@ -2,8 +2,8 @@
  * node --import tsx helpers/harness/oci-run.ts --bundle DIR -- COMMAND...
  *
  * Runs COMMAND in an OCI container (crun) made from DIR/spec.json (a
- * ContainerSpec of helpers/harness/oci.ts without its command, environment
- * and directory): PID 1 is `sh -c` with COMMAND as its child, in this
+ * ContainerSpec of helpers/harness/oci.ts without its command, environment,
+ * directory and root): PID 1 is `sh -c` with COMMAND as its child, in this
  * process's directory and with its environment, as a `podman run -e ... -w
  * $PWD` would. A prefix of helpers/harness/nested-suite.ts: it forks crun and
  * waits, and exits with the container's status (128+N for a signal).
@@ -13,12 +13,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants } from 'node:os';
-import { containerConfig, pid1Args, type ContainerSpec } from './oci.js';
+import { containerConfig, crunCommand, hybridCgroups, pid1Args, type ContainerSpec } from './oci.js';
 import { writeFileAtomic } from './fs.js';
-
-const HYBRID_CGROUPS = readFileSync('/proc/self/mountinfo', 'utf8')
-  .split('\n')
-  .some((l) => l.split(' ')[4] === '/sys/fs/cgroup/unified' && l.includes(' - cgroup2 '));
 
 const argv = process.argv.slice(2);
 const dash = argv.indexOf('--');
@@ -39,19 +35,11 @@ writeFileAtomic(
 
 // One container per run: the name carries our PID so that two runs never meet.
 const id = `clonelab-${process.pid}`;
-// No cgroup of its own (--cgroup-manager=disabled): the container stays in the caller's
-// cgroup, as the suite sets no resource limit. On a hybrid host (cgroup v1 with a v2
-// hierarchy at /sys/fs/cgroup/unified that has controllers) crun refuses to start any
-// container (libcrun/cgroup.c: "cgroups in hybrid mode not supported"); crun runs in a
-// private mount namespace of its own without that mount, where it sees plain v1.
-// The host's / is bound at the bundle's rootfs in that same mount namespace, so that
-// nothing of it is seen outside.
-const crunArgs = ['crun', '--cgroup-manager=disabled', 'run', '--bundle', bundle, id];
-const setup = `${HYBRID_CGROUPS ? 'umount /sys/fs/cgroup/unified && ' : ''}mount --rbind / "$0" && exec "$@"`;
-const crun = spawn('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', setup, rootfs, ...crunArgs], { stdio: 'inherit' });
+const [cmd, ...args] = crunCommand(bundle, id, hybridCgroups(readFileSync('/proc/self/mountinfo', 'utf8')));
+const crun = spawn(cmd!, args, { stdio: 'inherit' });
 for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => spawnSync('crun', ['kill', id, sig]));
 crun.on('error', (e) => {
-  console.error(`oci-run: cannot run crun (${e.message}): install it (apt-get install crun)`);
+  console.error(`oci-run: cannot run ${cmd} (${e.message}): install util-linux and crun (apt-get install crun)`);
   process.exit(127);
 });
 crun.on('exit', (code, signal) => {

@@ -320,3 +320,43 @@ export function containerConfig(s: ContainerSpec): Record<string, unknown> {
 export function pid1Args(command: readonly string[]): string[] {
   return ['/bin/sh', '-c', '"$@"; exit $?', 'sh', ...command];
 }
+
+/**
+ * Whether this host's cgroups are hybrid (v1 controllers, with a v2 hierarchy
+ * at /sys/fs/cgroup/unified), from a mountinfo's text (proc(5)): crun refuses
+ * to start any container there when that hierarchy has controllers
+ * (libcrun/cgroup.c: "cgroups in hybrid mode not supported").
+ */
+export function hybridCgroups(mountinfo: string): boolean {
+  return mountinfo.split('\n').some((l) => l.split(' ')[4] === '/sys/fs/cgroup/unified' && l.includes(' - cgroup2 '));
+}
+
+/**
+ * The command that runs the container of `bundle` (its config.json, root.path
+ * its `rootfs` directory) under crun, in a private mount namespace of its own
+ * where the host's / is bound at rootfs (a runtime cannot pivot_root into the
+ * mount it stands on) and, on a hybrid host, the v2 hierarchy is unmounted so
+ * that crun sees plain v1. No cgroup of its own (--cgroup-manager=disabled):
+ * the container stays in the caller's cgroup, as no resource limit is set.
+ * crun run forks the container and waits for it, exiting with its status.
+ */
+export function crunCommand(bundle: string, id: string, hybrid: boolean): string[] {
+  const setup = `${hybrid ? 'umount /sys/fs/cgroup/unified && ' : ''}mount --rbind / "$0" && exec "$@"`;
+  return [
+    'unshare',
+    '--mount',
+    '--propagation',
+    'private',
+    '--',
+    'sh',
+    '-c',
+    setup,
+    join(bundle, 'rootfs'),
+    'crun',
+    '--cgroup-manager=disabled',
+    'run',
+    '--bundle',
+    bundle,
+    id,
+  ];
+}
