@@ -2,7 +2,8 @@
  * npm run check:environments [-- --only NAME,NAME] [--out DIR]   (--help for the list)
  *
  * Runs the whole suite in each hostile environment a real user meets (non-root,
- * PID namespace, hidepid, no clone3, CPU load) and checks, against the
+ * PID namespace, hidepid, no clone3, CPU load; the claim case files in an OCI
+ * container as Podman makes one by default) and checks, against the
  * baseline run as root, what is stated for each: a verdict equals the
  * baseline's or becomes inconclusive, unless the environment is expected to
  * change it (stated beside the claim, with the reason: `expectedIn` in
@@ -11,12 +12,21 @@
  * --report-leftovers mode). Writes each run's report, a matrix over all, and
  * environments.json/.md with the checks.
  */
-import { cpSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, relative } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { buildProbes } from '../helpers/harness/build.js';
-import { PROJECT_ROOT } from '../helpers/harness/paths.js';
+import { cacheRoot, PROJECT_ROOT } from '../helpers/harness/paths.js';
+import { CLAIM_CASE_FILES } from '../helpers/claims/families.js';
+import {
+  CONTAINERS_SECCOMP,
+  defaultCapabilities,
+  profileArch,
+  translateSeccompProfile,
+  type ContainerSpec,
+  type SeccompProfile,
+} from '../helpers/harness/oci.js';
 import { signalOwnChild } from '../helpers/harness/own-tasks.js';
 import { expectedIn } from '../helpers/claims/index.js';
 import { CHECKED_ENVIRONMENTS, type CheckedEnvironment } from '../helpers/claims/checked-environments.js';
@@ -37,6 +47,8 @@ interface Run {
   unprivilegedCopy?: boolean;
   /** Busy loops on every core for the whole run. */
   load?: boolean;
+  /** Case files to run (default all). */
+  files?: readonly string[];
 }
 
 /** How one environment is made and what its run must show; which verdicts it moves is stated beside the claims (Claim.expectedIn). */
@@ -56,6 +68,49 @@ async function noClone3(probeDir: string): Promise<string[]> {
 }
 
 const rootOnly = () => (process.geteuid?.() === 0 ? undefined : 'making this environment needs root');
+
+/** Whether `cmd` is on PATH. */
+function onPath(cmd: string): boolean {
+  return (process.env.PATH ?? '').split(':').some((d) => d && existsSync(join(d, cmd)));
+}
+
+/** Why the container cannot be made here: root (a rootful container), crun, containers-common's profile and capability list. */
+function cannotContainer(): string | undefined {
+  const missing = [
+    ...(onPath('crun') ? [] : ['crun (apt-get install crun)']),
+    ...(existsSync(CONTAINERS_SECCOMP) ? [] : [`${CONTAINERS_SECCOMP} (apt-get install golang-github-containers-common)`]),
+  ];
+  if (missing.length) return `missing ${missing.join(' and ')}`;
+  try {
+    defaultCapabilities();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return rootOnly();
+}
+
+/**
+ * The container's bundle: spec.json for helpers/harness/oci-run.ts (Podman's
+ * defaults for this host), and the prefix that runs the suite in it. Writable
+ * inside: the checkout (a volume, as \`podman run -v $PWD:$PWD\`: reports are
+ * written there), its node_modules and the probe cache; the rest of the host's / is read-only.
+ */
+function containerPrefix(bundle: string, kernel: string): string[] {
+  mkdirSync(bundle, { recursive: true });
+  mkdirSync(cacheRoot(), { recursive: true });
+  const { caps } = defaultCapabilities();
+  const arch = profileArch();
+  const profile = JSON.parse(readFileSync(CONTAINERS_SECCOMP, 'utf8')) as SeccompProfile;
+  const spec: Omit<ContainerSpec, 'args' | 'env' | 'cwd' | 'rootfs'> = {
+    caps,
+    seccomp: translateSeccompProfile(profile, { caps, arch: arch.go, scmpArch: arch.scmp, kernel }),
+    // node_modules too, when it is a link out of the checkout (a worktree's): vite writes its temporary config there.
+    writable: [...new Set([PROJECT_ROOT, join(PROJECT_ROOT, 'node_modules'), cacheRoot()].map((d) => realpathSync(d)))],
+    cgroupV2: existsSync('/sys/fs/cgroup/cgroup.controllers'),
+  };
+  writeFileAtomic(join(bundle, 'spec.json'), `${JSON.stringify(spec, null, 2)}\n`);
+  return [process.execPath, '--import', 'tsx', join(PROJECT_ROOT, 'helpers', 'harness', 'oci-run.ts'), '--bundle', bundle, '--'];
+}
 const hideProc = `mount -t proc -o hidepid=invisible proc /proc && exec "$@"`;
 
 /** Keyed by the names of helpers/claims/checked-environments.ts: one spec for each, and none other (the compiler checks both). */
@@ -88,7 +143,26 @@ const SPECS: { [N in CheckedEnvironment]: Omit<EnvSpec, 'name'> } = {
     facts: (r) => (r.environment.clone3.startsWith('ENOSYS') ? [] : [`clone3 is "${r.environment.clone3}", not ENOSYS`]),
   },
   'cpu-load': { describe: `with a busy loop on each of the ${cpus().length} cores for the whole run`, run: { prefix: [], load: true } },
+  container: {
+    describe:
+      "the claim case files in an OCI container (crun) as Podman runs one by default: containers-common's seccomp profile, containers.conf's capabilities, masked and read-only /proc paths, new PID, mount, UTS, IPC and network namespaces, `sh -c` as PID 1 with the suite its child, the host's / read-only with the checkout writable",
+    cannot: cannotContainer,
+    run: { prefix: ['@container'], files: CLAIM_CASE_FILES },
+    facts: (r) => {
+      const { caps } = defaultCapabilities();
+      const e = r.environment;
+      return [
+        ...(e.initialPidNamespace === false ? [] : [`the run says it was in ${e.initialPidNamespace ? 'the initial' : 'an unknown'} PID namespace`]),
+        ...(sameSet(e.capabilities, caps) ? [] : [`its capabilities are ${e.capabilities.join(', ')}, not containers.conf's ${caps.join(', ')}`]),
+        ...(e.hostname === 'clonelab-container' ? [] : [`its hostname is "${e.hostname}": no UTS namespace of its own`]),
+      ];
+    },
+  },
 };
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
+}
 
 /** In the order of CHECKED_ENVIRONMENTS: the baseline (root) first. */
 const ENVIRONMENTS: EnvSpec[] = CHECKED_ENVIRONMENTS.map((name) => ({ name, ...SPECS[name] }));
@@ -167,7 +241,11 @@ async function main({ out, only }: { out: string; only?: string[] }): Promise<nu
       await execa('chown', ['-R', `${NOBODY}:${NOBODY}`, join(out, '.work'), reportDir]);
       await execa('chmod', ['a+rx', out]);
     }
-    const prefix = (await Promise.all(env.run.prefix.map(async (p) => (p === '@noclone3' ? noClone3(built.dir) : [p])))).flat();
+    const special: Record<string, () => Promise<string[]> | string[]> = {
+      '@noclone3': () => noClone3(built.dir),
+      '@container': () => containerPrefix(join(out, '.work', 'container'), environment().kernelRelease),
+    };
+    const prefix = (await Promise.all(env.run.prefix.map(async (p) => (special[p] ? special[p]() : [p])))).flat();
     const loads: ResultPromise[] = env.run.load ? cpus().map(() => execa('sh', ['-c', 'while :; do :; done'], { reject: false })) : [];
     const run = await runNestedSuite({
       probeDir: built.dir,
@@ -175,6 +253,7 @@ async function main({ out, only }: { out: string; only?: string[] }): Promise<nu
       readReport: readClaimsReport,
       project,
       prefix,
+      ...(env.run.files ? { files: env.run.files } : {}),
       env: {
         CLONELAB_ENVIRONMENT: env.name,
         ...(env.run.unprivilegedCopy ? { HOME: project, CLONELAB_CACHE_DIR: join(project, '.cache') } : {}),

@@ -202,7 +202,7 @@ test.for([
   {
     script: 'check-environments',
     argv: ['--only', 'moon'],
-    says: "--only takes root, unprivileged, pid-namespace, hidepid, no-clone3 or cpu-load, or several separated by commas, got 'moon'",
+    says: "--only takes root, unprivileged, pid-namespace, hidepid, no-clone3, cpu-load or container, or several separated by commas, got 'moon'",
   },
   { script: 'check-environments', argv: ['--only', 'root,moon'], says: /got 'root,moon' \(not valid: 'moon'\)$/ },
   { script: 'check-environments', argv: ['--out'], says: '--out needs a directory' },

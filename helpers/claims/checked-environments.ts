@@ -5,7 +5,7 @@
  * whose verdict an environment is expected to move says so beside itself
  * (Claim.expectedIn, in helpers/claims/<family>.ts), naming one of these.
  */
-export const CHECKED_ENVIRONMENTS = ['root', 'unprivileged', 'pid-namespace', 'hidepid', 'no-clone3', 'cpu-load'] as const;
+export const CHECKED_ENVIRONMENTS = ['root', 'unprivileged', 'pid-namespace', 'hidepid', 'no-clone3', 'cpu-load', 'container'] as const;
 
 export type CheckedEnvironment = (typeof CHECKED_ENVIRONMENTS)[number];
 

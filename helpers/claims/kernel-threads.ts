@@ -188,6 +188,11 @@ export const KERNEL_THREADS_CLAIMS: Claim[] = [
         verdict: 'inconclusive',
         because: 'Kernel threads belong to root, and /proc mounted hidepid=invisible hides them from the other user this run is.',
       },
+      container: {
+        verdict: 'inconclusive',
+        because:
+          'The container has its own PID namespace and /proc, as Podman gives it: kthreadd and the threads it starts are in the initial one, so none is visible.',
+      },
     },
     decide(o): Decision {
       const censuses = nonEmpty(o.all('kernelThreads'), 'census of kernel threads');

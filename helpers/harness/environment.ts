@@ -122,7 +122,8 @@ export interface Environment extends HostEnvironment {
   clone3: string;
 }
 
-function decodeCaps(hex: string | undefined): string[] {
+/** The capability names of a /proc/PID/status Cap* mask (hex). */
+export function decodeCaps(hex: string | undefined): string[] {
   if (!hex) return [];
   const bits = BigInt(`0x${hex}`);
   return CAPABILITY_NAMES.filter((_, i) => (bits >> BigInt(i)) & 1n);

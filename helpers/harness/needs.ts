@@ -87,6 +87,8 @@ export const COMMANDS: Record<string, { pkg: string; check?: string[]; what?: st
   xz: { pkg: 'xz-utils' },
   zstd: { pkg: 'zstd' },
   'stress-ng': { pkg: 'stress-ng' },
+  // check:environments' container (helpers/harness/oci.ts).
+  crun: { pkg: 'crun', check: ['--version'] },
 };
 
 /**
