@@ -49,6 +49,8 @@ interface Run {
   load?: boolean;
   /** Case files to run (default all). */
   files?: readonly string[];
+  /** What runs the suite, for the report's `runtime` (CLONELAB_RUNTIME). */
+  runtime?: () => Promise<string>;
 }
 
 /** How one environment is made and what its run must show; which verdicts it moves is stated beside the claims (Claim.expectedIn). */
@@ -147,7 +149,11 @@ const SPECS: { [N in CheckedEnvironment]: Omit<EnvSpec, 'name'> } = {
     describe:
       "the claim case files in an OCI container (crun) as Podman runs one by default: containers-common's seccomp profile, containers.conf's capabilities, masked and read-only /proc paths, new PID, mount, UTS, IPC and network namespaces, `sh -c` as PID 1 with the suite its child, the host's / read-only with the checkout writable",
     cannot: cannotContainer,
-    run: { prefix: ['@container'], files: CLAIM_CASE_FILES },
+    run: {
+      prefix: ['@container'],
+      files: CLAIM_CASE_FILES,
+      runtime: async () => `${(await execa('crun', ['--version'])).stdout.split('\n')[0]}, Podman's defaults`,
+    },
     facts: (r) => {
       const { caps } = defaultCapabilities();
       const e = r.environment;
@@ -256,6 +262,7 @@ async function main({ out, only }: { out: string; only?: string[] }): Promise<nu
       ...(env.run.files ? { files: env.run.files } : {}),
       env: {
         CLONELAB_ENVIRONMENT: env.name,
+        ...(env.run.runtime ? { CLONELAB_RUNTIME: await env.run.runtime() } : {}),
         ...(env.run.unprivilegedCopy ? { HOME: project, CLONELAB_CACHE_DIR: join(project, '.cache') } : {}),
       },
     });

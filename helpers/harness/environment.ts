@@ -110,6 +110,19 @@ export interface HostEnvironment {
    * directly under the reaper.
    */
   probeWrapper: string | null;
+  /**
+   * What ran the suite around the kernel, as the launcher that made it says
+   * (CLONELAB_RUNTIME: check:environments' OCI container, npm run kernels'
+   * guests), or null when nothing did. Declared, not observed; the facts
+   * beside it (capabilities, seccomp, namespaces) are what the run saw.
+   */
+  runtime: string | null;
+  /**
+   * This process's seccomp mode from /proc/self/status (Documentation/
+   * userspace-api/seccomp_filter.rst): "disabled", "strict", or "filter" with
+   * the number of filters; null when the kernel does not say.
+   */
+  seccomp: string | null;
 }
 
 /** What a report records of where it ran: the host's facts, and those a probe run finds (recordEnvironment()). */
@@ -226,8 +239,17 @@ export function environment(): HostEnvironment {
     procps: procps(),
     ci: process.env.CI === 'true' || process.env.CI === '1',
     probeWrapper: probeWrapperFact(),
+    runtime: process.env.CLONELAB_RUNTIME || null,
+    seccomp: seccompMode(self),
   };
   return cached;
+}
+
+/** The Seccomp: and Seccomp_filters: lines of a status (the latter from 5.9). */
+function seccompMode(status: Record<string, string>): string | null {
+  const mode = { '0': 'disabled', '1': 'strict', '2': 'filter' }[status.Seccomp ?? ''];
+  if (!mode) return null;
+  return mode === 'filter' && status.Seccomp_filters ? `filter (${status.Seccomp_filters} filter${status.Seccomp_filters === '1' ? '' : 's'})` : mode;
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * The world a report was made in, named completely: the kernel, its
  * architecture, the probes' libc, the runtime around the suite (an OCI
- * container, a kernel guest), the wrapper before every probe (an emulator),
+ * container, a kernel guest) with the seccomp mode it saw, the wrapper before every probe (an emulator),
  * the PID namespace and the user. One place, so the matrix's column labels,
  * its Columns section (matrix.md and matrix.html) and npm run kernels all say
  * the same thing about a column.
@@ -18,6 +18,7 @@ export type World = Record<WorldPart, string>;
 /** Facts later report versions carry; older reports lack them, and then say so. */
 interface WorldFacts {
   runtime?: string | null;
+  seccomp?: string | null;
   probeWrapper?: string | null;
 }
 
@@ -28,7 +29,9 @@ export function worldOf(env: Env): World {
     kernel: env.kernelRelease,
     arch: env.arch,
     libc: env.libc,
-    runtime: extra.runtime ?? (extra.runtime === null ? 'none' : 'not recorded'),
+    runtime:
+      (extra.runtime ?? (extra.runtime === null ? 'none' : 'not recorded')) +
+      (extra.seccomp && extra.seccomp !== 'disabled' ? `, seccomp ${extra.seccomp}` : ''),
     wrapper: extra.probeWrapper ?? (extra.probeWrapper === null ? 'none' : 'not recorded'),
     namespaces:
       env.initialPidNamespace === null
