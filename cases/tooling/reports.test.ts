@@ -239,21 +239,23 @@ describe('matrix', () => {
       Object.assign(r.environment, patch);
       return r;
     };
+    const caps40 = Array.from({ length: 40 }, (_, i) => `CAP_${i}`);
+    const name = report.environment.name; // "host", or the environment check:environments names
     // A report from before the runtime and wrapper facts.
     const old = world({ libc: 'glibc 2.36', euid: 1000, capabilities: [] });
     delete (old.environment as { runtime?: unknown }).runtime;
     delete (old.environment as { probeWrapper?: unknown }).probeWrapper;
     const m = buildMatrix([
-      { source: 'glibc', report: world({ euid: 0, libc: 'glibc 2.36', probeWrapper: null, runtime: null }) },
-      { source: 'musl', report: world({ euid: 0, libc: 'musl 1.2.3', probeWrapper: null, runtime: null }) },
-      { source: 'qemu', report: world({ euid: 0, libc: 'glibc 2.36', probeWrapper: 'qemu-x86_64 7.2.22', runtime: null }) },
+      { source: 'glibc', report: world({ euid: 0, capabilities: caps40, libc: 'glibc 2.36', probeWrapper: null, runtime: null }) },
+      { source: 'musl', report: world({ euid: 0, capabilities: caps40, libc: 'musl 1.2.3', probeWrapper: null, runtime: null }) },
+      { source: 'qemu', report: world({ euid: 0, capabilities: caps40, libc: 'glibc 2.36', probeWrapper: 'qemu-x86_64 7.2.22', runtime: null }) },
       { source: 'old', report: old },
     ]);
     expect(m.columns.map((c) => c.label)).toEqual([
-      'host glibc 2.36 no runtime no wrapper euid 0',
-      'host musl 1.2.3 no runtime no wrapper euid 0',
-      'host glibc 2.36 no runtime qemu-x86_64 euid 0',
-      'host glibc 2.36 runtime unrecorded wrapper unrecorded euid 1000',
+      `${name} glibc 2.36 euid 0/40 caps`,
+      `${name} musl 1.2.3 euid 0/40 caps`,
+      `${name} glibc 2.36 qemu-x86_64 euid 0/40 caps`,
+      `${name} glibc 2.36 runtime unrecorded wrapper unrecorded euid 1000/no caps`,
     ]);
     // A report from before the runtime and wrapper facts says so, rather than "none".
     expect(m.columns[3]!.world).toMatchObject({ runtime: 'not recorded', wrapper: 'not recorded', user: 'euid 1000, no capabilities' });

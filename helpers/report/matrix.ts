@@ -103,9 +103,14 @@ export function buildMatrix(inputs: MatrixInput[]): Matrix {
   const tests = testKeys.map((key) => {
     const [file, name] = key.split('\u0000') as [string, string];
     const cells = Object.fromEntries(
-      columns.map((c, k) => [c.label, reports[k]?.tests.list.find((t) => t.file === file && t.name === name)?.state ?? (c.broken ? 'broken' : 'missing')]),
+      columns.map((c, k) => {
+        const r = reports[k];
+        const state = r?.tests.list.find((t) => t.file === file && t.name === name)?.state;
+        return [c.label, state ?? (c.broken ? 'broken' : r && !r.cases.files.some((f) => f.file === file) ? 'not-run' : 'missing')];
+      }),
     );
-    return { name, file, cells, differs: differs(cells) };
+    // A file a column did not run (npm test's tool tests beside a report of the claim files) is no difference.
+    return { name, file, cells, differs: differs(Object.fromEntries(Object.entries(cells).filter(([, v]) => v !== 'not-run'))) };
   });
   // Disagreements first, then in registry / file order; among claims, a differing verdict before differing facts alone.
   const firstDiffering = <T extends { differs: boolean }>(xs: T[]) => [...xs.filter((x) => x.differs), ...xs.filter((x) => !x.differs)];

@@ -57,13 +57,20 @@ export function describeWorld(w: World): string {
 export function worldLabels(columns: { name: string; world: World }[]): string[] {
   const varying = WORLD_PARTS.filter((p) => new Set(columns.map((c) => c.world[p])).size > 1);
   const parts: readonly WorldPart[] = varying.length > 0 ? varying : ['kernel'];
-  return columns.map((c) => [c.name, ...parts.map((p) => shortPart(p, c.world[p]))].join(' '));
+  return columns.map((c) => [c.name, ...parts.map((p) => shortPart(p, c.world[p]))].filter(Boolean).join(' '));
 }
 
-/** The part as a label says it: its first word where the full value is a sentence (the Columns section has it whole). */
+/**
+ * The part as a label says it: its first word where the full value is a
+ * sentence (the Columns section has it whole); nothing for the plain case
+ * (no runtime, no wrapper, the initial PID namespace) beside columns that have one.
+ */
 function shortPart(p: WorldPart, value: string): string {
-  if (p === 'wrapper' || p === 'runtime') return value === 'none' ? `no ${p}` : value === 'not recorded' ? `${p} unrecorded` : (value.split(/\s+/)[0] ?? value);
-  if (p === 'user') return value.split(',')[0] ?? value;
-  if (p === 'namespaces') return value.startsWith('initial') ? 'init-pidns' : value.startsWith('child') ? 'child-pidns' : 'pidns?';
+  if (p === 'wrapper' || p === 'runtime') {
+    if (value.startsWith('none')) return '';
+    return value === 'not recorded' ? `${p} unrecorded` : (value.split(/[\s,]+/)[0] ?? value);
+  }
+  if (p === 'user') return value.replace(/, (\d+|no) capabilit(y|ies)$/, '/$1 caps');
+  if (p === 'namespaces') return value.startsWith('initial') ? '' : value.startsWith('child') ? 'child-pidns' : 'pidns?';
   return value;
 }
