@@ -4,11 +4,12 @@
  * names (architecture, kernel flavour), the image the kernel package ships,
  * the cross compiler for the probes and npm's name for the CPU. Everything
  * else (modules, mounts, the suite) is the same code for both: the modules
- * a guest loads are the same four roots on every architecture, and their
- * dependencies, which do differ (arm64 6.1 loads virtio_pci_modern_dev,
- * virtio_pci_legacy_dev, netfs and fscache, 6.12 has VIRTIO_PCI built in),
- * come from each module's .modinfo and modules.builtin
- * (helpers/kernels/initramfs.ts resolveModules), never from a list here.
+ * a guest loads are the same roots on every architecture (NEEDED_MODULES in
+ * helpers/kernels/initramfs.ts: QEMU's -virtfs is a virtio-9p-pci device on
+ * q35 and on virt alike), and their dependencies, which do differ (arm64 6.1
+ * loads virtio_pci_modern_dev, virtio_pci_legacy_dev, netfs and fscache; 6.12
+ * has VIRTIO_PCI built in and loads netfs, 9pnet), come from each module's
+ * .modinfo and modules.builtin (resolveModules there), never from a list here.
  */
 import { arch as hostNodeArch } from 'node:process';
 
@@ -45,14 +46,6 @@ export interface Machine {
   /** The Debian package that gives the QEMU binary. */
   qemuPackage: string;
 }
-
-/**
- * The modules a guest loads, on every architecture: the virtio PCI transport
- * its 9p shares sit on (QEMU's -virtfs is a virtio-9p-pci device on q35 and on
- * virt alike), 9p over virtio, 9p itself and overlayfs. Dependencies are added
- * and built-in ones dropped from the kernel's own module files.
- */
-export const GUEST_MODULE_ROOTS = ['virtio_pci', '9pnet_virtio', '9p', 'overlay'] as const;
 
 export const MACHINES: Readonly<Record<GuestArch, Machine>> = {
   x86_64: {

@@ -368,8 +368,16 @@ export async function prepareUserspace(
   writeFileSync(join(tmp, 'inputs.json'), `${JSON.stringify({ key, ...inputs }, null, 2)}\n`);
   // Older roots of this architecture and Node major are replaced, not kept beside it.
   const prefix = `${m.arch}-node${node.version.split('.')[0]}-`;
-  for (const old of readdirSync(dir).filter((f) => f.startsWith(prefix) && !f.includes('.partial-'))) rmSync(join(dir, old), { recursive: true, force: true });
-  renameSync(tmp, entry);
+  for (const old of readdirSync(dir).filter((f) => f.startsWith(prefix) && !f.includes('.partial-') && f !== basename(entry)))
+    rmSync(join(dir, old), { recursive: true, force: true });
+  try {
+    renameSync(tmp, entry);
+  } catch (e) {
+    // Another run built the same inputs meanwhile: its root is as good as ours.
+    rmSync(tmp, { recursive: true, force: true });
+    if (!existsSync(join(entry, 'inputs.json'))) throw e;
+    return result(true);
+  }
   log(`${m.arch} userspace ${key}: ${Math.round((await duKb(entry)) / 1024)} MB in ${entry}`);
   return result(false);
 }
