@@ -73,8 +73,11 @@ export const MACHINES: Readonly<Record<GuestArch, Machine>> = {
     machine: 'virt',
     // `max` without pointer authentication: TCG emulates PAC's QARMA cipher in
     // software, which made boot and Node about 2.5x slower in our measurements;
-    // pauth=off keeps every other feature of `max` (and is faster than cortex-a57 for Node).
-    cpu: 'max,pauth=off',
+    // pauth=off keeps the other features of `max` (and is faster than cortex-a57 for Node).
+    // sme=off: with SME on (QEMU 7.2, Debian 6.12), vitest's main Node process died of
+    // SIGILL in the guest after RUN; the same run with sme=off passed (issue 18; one run
+    // each, to be confirmed by the kernels benchmark). Nothing in the suite uses SME.
+    cpu: 'max,pauth=off,sme=off',
     console: 'ttyAMA0',
     consoleConfig: 'SERIAL_AMBA_PL011_CONSOLE',
     imageFormat: 'Image',
