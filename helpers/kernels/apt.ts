@@ -145,8 +145,16 @@ export class PrivateApt {
   readonly root: string;
   /** The downloaded .deb files, kept across runs (what .github/workflows/kernels.yml caches). */
   readonly debs: string;
-  constructor(cacheRoot: string) {
-    this.root = join(cacheRoot, 'apt');
+  /**
+   * `arch` is a Debian architecture name (amd64, arm64): the one whose
+   * packages this APT lists and downloads. Each has its own state directory,
+   * since APT keeps one set of lists per configuration.
+   */
+  constructor(
+    cacheRoot: string,
+    readonly arch = 'amd64',
+  ) {
+    this.root = join(cacheRoot, arch === 'amd64' ? 'apt' : `apt-${arch}`);
     this.debs = join(this.root, 'debs');
   }
 
@@ -166,7 +174,7 @@ export class PrivateApt {
       '-o',
       'Debug::NoLocking=1',
       '-o',
-      'APT::Architecture=amd64',
+      `APT::Architecture=${this.arch}`,
       '-o',
       'APT::Sandbox::User=root', // downloads into our own directory, whoever we are
       // sid's Release files expire quickly; old suites' too on archived mirrors
@@ -189,7 +197,8 @@ export class PrivateApt {
     // The suites already listed stay: a run of one kernel after a run of another does not fetch every list again.
     const listed = before.split('\n').flatMap((l) => (l.includes(` ${source.mirror} `) && l.includes(source.keyring) ? [l.split(/\s+/).at(-2) ?? ''] : []));
     const sources = privateSourcesList([...new Set([...listed.filter(Boolean), ...suites])], source.mirror, source.keyring);
-    const haveLists = readdirSync(join(r, 'lists')).some((f) => f.endsWith('_Packages'));
+    // Lists may be stored compressed (_Packages.lz4 when Acquire::GzipIndexes or the like is set).
+    const haveLists = readdirSync(join(r, 'lists')).some((f) => /_Packages(\.\w+)?$/.test(f));
     if (before === sources && haveLists && !refresh) return;
     writeFileSync(listFile, sources);
     const u = await execa('apt-get', [...this.options(), 'update'], { reject: false, all: true });
@@ -228,7 +237,7 @@ export class PrivateApt {
     const names = await execa('apt-cache', [...this.options(), 'pkgnames', 'linux-'], { reject: false });
     const candidates = names.stdout
       .split('\n')
-      .filter((n) => /^linux-(image|binary)-\d[\w.+~-]*-amd64$/.test(n) && !/(dbg|unsigned|cloud|rt)-/.test(n))
+      .filter((n) => new RegExp(`^linux-(image|binary)-\\d[\\w.+~-]*-${this.arch}$`).test(n) && !/(dbg|unsigned|cloud|rt)-/.test(n))
       .filter((n) => spec.version === 'newest' || n.replace(/^linux-(image|binary)-/, '').startsWith(`${spec.version}.`));
     // Only packages of this spec's suite: one `apt-cache madison` for all candidates (a `policy` call per
     // candidate took about 170 s for the four default kernels: each call loads all the suites' lists again).
@@ -297,7 +306,7 @@ export function packagesInSuite(madison: string, suite: string): Set<string> {
  * the versioned linux-image-RELEASE a flavour metapackage depends on.
  */
 export function nextKernelPackage(pkg: string, dependsOutput: string): string | undefined {
-  const deps = [...dependsOutput.matchAll(/^\s*\|?(?:Pre)?Depends:\s*(\S+)/gm)].map((m) => m[1]!.replace(/:amd64$/, ''));
+  const deps = [...dependsOutput.matchAll(/^\s*\|?(?:Pre)?Depends:\s*(\S+)/gm)].map((m) => m[1]!.replace(/:[a-z0-9]+$/, '')); // ":amd64", ":arm64"
   const binary = deps.find((d) => /^linux-binary-\d/.test(d));
   if (binary) return binary;
   if (/^linux-(image|binary)-\d/.test(pkg)) return undefined;
