@@ -4,11 +4,13 @@
  * guest.ts, the kernel's power-off line, timing-reporter.ts's JSON): no guest
  * is booted. The phases must add up to the host's total, and a guest that
  * stopped early must say which phases it never reached rather than show 0.
+ * Also: the probe build a guest is given by the host, checked before use.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
+import { buildProbes, ProbeBuildError } from '../../helpers/harness/build.js';
 import { breakdownTable, computeBreakdown, parseConsole, stampCommand, writeBreakdowns, type GuestTiming } from '../../helpers/kernels/breakdown.js';
 
 const consoleLog = [
@@ -103,3 +105,46 @@ test('one breakdown.json per guest directory and one breakdown.md for the run', 
     rmSync(out, { recursive: true, force: true });
   }
 });
+
+// A kernel guest is given the probe build the host made (CLONELAB_PROBE_DIR,
+// helpers/harness/build.ts) and must not run the compiler under emulation;
+// it must also not take a build that does not fit for one that does.
+describe('a guest given the probe build of the host (CLONELAB_PROBE_DIR)', () => {
+  const noCompiler = { PATH: '/nonexistent', CC: '/nonexistent/cc' };
+
+  test('uses a build of these sources for this architecture as is, with no compiler at hand', async () => {
+    const host = await buildProbes();
+    const guest = await buildProbes({ env: { ...noCompiler, CLONELAB_PROBE_DIR: host.dir } });
+    expect(guest).toMatchObject({ dir: host.dir, names: host.names, libc: host.libc, compiled: false });
+  });
+
+  test.for([
+    { what: 'an empty directory', spoil: (dir: string) => rmSync(dir, { recursive: true, force: true }), says: 'it has no readable build.json' },
+    {
+      what: 'a build for another architecture',
+      spoil: (dir: string) => editManifest(dir, { arch: 'riscv64' }),
+      says: `it was built for riscv64, this is ${process.arch}`,
+    },
+    { what: 'a build of other sources', spoil: (dir: string) => editManifest(dir, { sources: '0'.repeat(64) }), says: 'it was built from other sources' },
+    { what: 'a build that lacks a probe', spoil: (dir: string) => rmSync(join(dir, 'ids')), says: 'it lacks the probe(s) ids' },
+  ])('refuses $what, saying what does not fit and how to go on', async ({ spoil, says }) => {
+    const host = await buildProbes();
+    const copy = mkdtempSync(join(tmpdir(), 'clonelab-prebuilt-'));
+    try {
+      cpSync(host.dir, copy, { recursive: true });
+      spoil(copy);
+      mkdirSync(copy, { recursive: true });
+      const err = (await buildProbes({ env: { ...noCompiler, CLONELAB_PROBE_DIR: copy } }).catch((e: unknown) => e)) as Error;
+      expect(err).toBeInstanceOf(ProbeBuildError);
+      expect(err.message).toContain(`CLONELAB_PROBE_DIR=${copy} cannot be used: ${says}`);
+      expect(err.message).toContain('unset it to build the probes here');
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  });
+});
+
+function editManifest(dir: string, change: object): void {
+  const f = join(dir, 'build.json');
+  writeFileSync(f, JSON.stringify({ ...(JSON.parse(readFileSync(f, 'utf8')) as object), ...change }));
+}

@@ -66,6 +66,75 @@ const LIBC_CHECKS: Record<keyof LibcFeatures, { define: string; program: string 
 
 /** The file in a build directory that says what the libc was found to provide. */
 const FEATURES_FILE = 'libc-features.json';
+/** The file in a build directory that says what it was built from and for (BuildManifest). */
+const MANIFEST_FILE = 'build.json';
+
+/**
+ * What a build directory holds, written last before it is renamed into
+ * place: enough for a process that cannot (or should not) compile, a kernel
+ * guest given CLONELAB_PROBE_DIR, to check the build is whole, of these
+ * sources and for its architecture without running the compiler.
+ */
+export interface BuildManifest {
+  /** process.arch of the builder: the probes' machine code. */
+  arch: string;
+  /** sha256 of native-helpers/*.{c,h}, names and contents (sourcesHash). */
+  sources: string;
+  probes: string[];
+  libc: LibcFeatures;
+}
+
+/** The probe sources (native-helpers/*.c and *.h), sorted. */
+function probeSources(): string[] {
+  return readdirSync(NATIVE_DIR)
+    .filter((f) => f.endsWith('.c') || f.endsWith('.h'))
+    .sort();
+}
+
+/** One hash of the probe sources' names and contents: what a build manifest records and a guest compares. */
+export function sourcesHash(sources: readonly string[] = probeSources()): string {
+  const hash = createHash('sha256');
+  for (const f of sources)
+    hash
+      .update(f)
+      .update('\0')
+      .update(readFileSync(join(NATIVE_DIR, f)));
+  return hash.digest('hex');
+}
+
+/**
+ * A build made elsewhere (the host, before it boots a kernel guest that runs
+ * the host's own userspace over a read-only share), checked before it is
+ * used: its manifest is there (the builder wrote it last), it was built for
+ * this process's architecture and from the sources checked out now, and
+ * every probe is an executable file. Throws ProbeBuildError naming what does
+ * not fit; it never compiles, so a wrong build cannot pass for a right one.
+ */
+export function verifiedPrebuilt(dir: string, names: readonly string[], sources: string): LibcFeatures {
+  const refuse = (why: string) =>
+    new ProbeBuildError(
+      `CLONELAB_PROBE_DIR=${dir} cannot be used: ${why}. It names a probe build made by \`npm run build-probes\` (or npm run kernels) on this ` +
+        `checkout for this architecture; unset it to build the probes here.`,
+    );
+  let m: BuildManifest;
+  try {
+    m = JSON.parse(readFileSync(join(dir, MANIFEST_FILE), 'utf8')) as BuildManifest;
+  } catch {
+    throw refuse(`it has no readable ${MANIFEST_FILE} (not a complete build)`);
+  }
+  if (m.arch !== process.arch) throw refuse(`it was built for ${m.arch}, this is ${process.arch}`);
+  if (m.sources !== sources) throw refuse('it was built from other sources than native-helpers/ holds now');
+  const missing = names.filter((n) => {
+    try {
+      accessSync(join(dir, n), constants.X_OK);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (missing.length) throw refuse(`it lacks the probe(s) ${missing.join(', ')}`);
+  return m.libc;
+}
 
 /** Compile and link each check program with the probes' compiler and flags. */
 export async function checkLibc(cc: string, env: NodeJS.ProcessEnv, root: string = cacheRoot()): Promise<LibcFeatures> {
@@ -113,21 +182,23 @@ export interface BuiltProbes {
 export async function buildProbes(opts: { env?: NodeJS.ProcessEnv; root?: string } = {}): Promise<BuiltProbes> {
   const t0 = performance.now();
   const env = opts.env ?? process.env;
-  const cc = findCompiler(env);
-  const sources = readdirSync(NATIVE_DIR)
-    .filter((f) => f.endsWith('.c') || f.endsWith('.h'))
-    .sort();
+  const sources = probeSources();
   const names = sources.filter((f) => f.endsWith('.c')).map((f) => f.slice(0, -2));
+  const srcHash = sourcesHash(sources);
+  // A kernel guest runs the host's own userspace (compiler, libc) over a
+  // read-only share, and the host built the probes before booting it
+  // (scripts/kernels.ts): running the compiler again for the libc checks and
+  // its version line costs a guest seconds under emulation (TCG).
+  const prebuilt = env.CLONELAB_PROBE_DIR;
+  if (prebuilt) return { dir: prebuilt, names, libc: verifiedPrebuilt(prebuilt, names, srcHash), compiled: false, ms: performance.now() - t0 };
+  const cc = findCompiler(env);
   const [version, libc] = await Promise.all([execa(cc, ['--version'], { env, reject: false }), checkLibc(cc, env, opts.root ?? cacheRoot())]);
   const flags = [...CFLAGS, ...featureDefines(libc)];
-  const hash = createHash('sha256');
-  hash.update(JSON.stringify({ cc, version: version.stdout.split('\n')[0], flags, arch: process.arch }));
-  for (const f of sources)
-    hash
-      .update(f)
-      .update('\0')
-      .update(readFileSync(join(NATIVE_DIR, f)));
-  const dir = join(opts.root ?? cacheRoot(), 'probes', hash.digest('hex').slice(0, 16));
+  // `manifest: 1`: builds from before build.json had none, so they get a directory of their own.
+  const key = createHash('sha256')
+    .update(JSON.stringify({ cc, version: version.stdout.split('\n')[0], flags, arch: process.arch, sources: srcHash, manifest: 1 }))
+    .digest('hex');
+  const dir = join(opts.root ?? cacheRoot(), 'probes', key.slice(0, 16));
   if (existsSync(join(dir, '.complete'))) return { dir, names, libc, compiled: false, ms: performance.now() - t0 };
 
   // Build into a private directory and rename it into place: concurrent
@@ -148,6 +219,8 @@ export async function buildProbes(opts: { env?: NodeJS.ProcessEnv; root?: string
       }),
     );
     writeFileSync(join(staging, FEATURES_FILE), `${JSON.stringify(libc)}\n`);
+    const manifest: BuildManifest = { arch: process.arch, sources: srcHash, probes: names, libc };
+    writeFileSync(join(staging, MANIFEST_FILE), `${JSON.stringify(manifest)}\n`);
     mkdirSync(join(staging, '.complete'));
     try {
       renameSync(staging, dir);

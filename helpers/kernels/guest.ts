@@ -11,6 +11,7 @@ import { CLAIM_CASE_FILES } from '../claims/families.js';
 import { PROJECT_ROOT } from '../harness/paths.js';
 import { computeBreakdown, stampCommand, type Breakdown, type GuestTiming } from './breakdown.js';
 import { buildInitramfs, shellQuote } from './initramfs.js';
+import { PROGRESS_FILE } from './progress.js';
 
 /** KVM needs /dev/kvm we may open and a CPU that offers virtualisation (vmx/svm) to this VM. */
 export function kvmUsable(): { usable: boolean; why: string } {
@@ -78,6 +79,12 @@ export async function runGuest(opts: {
   caseFiles?: readonly string[];
   /** Called as QEMU is started, with the results share its suite writes into (helpers/kernels/progress.ts watches it). */
   onPhase?: (e: { phase: 'booting'; results: string }) => void;
+  /**
+   * The probe build the host made for the userspace the guest shares
+   * (buildProbes().dir): the guest checks it and uses it instead of running
+   * the compiler under emulation (helpers/harness/build.ts, CLONELAB_PROBE_DIR).
+   */
+  probeDir?: string;
 }): Promise<GuestResult> {
   const t0 = Date.now();
   const results = join(opts.workDir, 'results');
@@ -94,6 +101,9 @@ export async function runGuest(opts: {
     'CLONELAB_REPORT_DIR=/clonelab-results',
     // vitest.config.ts adds helpers/kernels/timing-reporter.ts when this is set.
     'CLONELAB_TIMING_FILE=/clonelab-results/timing.json',
+    // ... and, through the same reporter, how far the run is (helpers/kernels/progress.ts reads it).
+    `CLONELAB_PROGRESS_FILE=/clonelab-results/${PROGRESS_FILE}`,
+    ...(opts.probeDir ? [`CLONELAB_PROBE_DIR=${shellQuote(opts.probeDir)}`] : []),
   ].join(' ');
   const bb = '/.clonelab/busybox';
   // The guest runs the claim-bearing cases only: the tests of clonelab itself
