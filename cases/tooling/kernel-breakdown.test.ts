@@ -62,15 +62,16 @@ test('the phases of a whole run follow one another and add up to the host total'
     'mounts (9p, overlay, results share)': 1.65,
     'node and vitest start-up': 2.75,
     'global setup (helpers/harness/global-setup.ts, transformed and run)': 2.5,
-    'case files (wall, 2 files)': 25.5,
+    'workers start-up (run start to the first case file)': 0.5,
+    'case files (wall, 2 files)': 25,
     'vitest exit and report': 2,
     'power-off': 0.12,
   });
   const sum = b.phases.reduce((a, p) => a + p.seconds!, 0);
   expect(sum).toBeCloseTo(43.0, 5);
   expect(b.files).toEqual([
-    { file: 'cases/claims/ids.test.ts', seconds: 6.9, collect: 1, tests: 6.8 },
-    { file: 'cases/claims/proc.test.ts', seconds: 17, collect: 2.5, tests: 16.9 },
+    { file: 'cases/claims/ids.test.ts', seconds: 6.9, collect: 1, setup: 0.4, tests: 6.8 },
+    { file: 'cases/claims/proc.test.ts', seconds: 17, collect: 2.5, setup: 0.5, tests: 16.9 },
   ]);
 });
 
@@ -82,14 +83,15 @@ test('a guest that hung after its mounts names the phases it never reached, as u
     'QEMU start, firmware, kernel decompression',
     'node and vitest start-up',
     'global setup (helpers/harness/global-setup.ts, transformed and run)',
+    'workers start-up (run start to the first case file)',
     'case files (wall, 0 files)',
     'vitest exit and report',
     'power-off',
   ]);
-  expect(b.missing).toEqual(['QEMU start', 'node and vitest start-up', 'global setup', 'case files', 'vitest exit', 'power-off']);
+  expect(b.missing).toEqual(['QEMU start', 'node and vitest start-up', 'global setup', 'workers start-up', 'case files', 'vitest exit', 'power-off']);
   const table = breakdownTable([computeBreakdown({ label: '7.2', totalSeconds: 43, consoleText: consoleLog, timing }), b]);
   expect(table).toContain('| node and vitest start-up | 2.8 | — |');
-  expect(table).toContain('| ↳ cases/claims/proc.test.ts (import / tests) | 17.0 (2.5 / 16.9) | — |');
+  expect(table).toContain('| ↳ cases/claims/proc.test.ts (import / setup / tests) | 17.0 (2.5 / 0.5 / 16.9) | — |');
   expect(table).toContain('- 5.10: not measured (the guest did not get there): QEMU start, node and vitest start-up');
 });
 
