@@ -87,6 +87,9 @@ test('the running line counts case files, then the tests done and failed once th
   expect(renderLine(advance(booted, { type: 'tests', done: 2, total: 8, tests: { done: 41, failed: 3 }, at: S }), 10 * S)).toBe(
     '[5.10] running tests 2/8 (41 tests done, 3 failed), 10 s, deadline in 890 s of 900 s',
   );
+  expect(renderLine(advance(booted, { type: 'tests', done: 0, total: 8, tests: { done: 1, failed: 0 }, at: S }), 10 * S)).toBe(
+    '[5.10] running tests 0/8 (1 test done), 10 s, deadline in 890 s of 900 s',
+  );
 });
 
 /** Just what TimingReporter reads of vitest's objects. */

@@ -82,7 +82,7 @@ export function phaseText(s: GuestProgress): string {
   if (s.phase === 'running') {
     if (!s.tests) return 'running tests';
     const t = s.tests.tests;
-    return `running tests ${s.tests.done}/${s.tests.total}${t ? ` (${t.done} tests done${t.failed ? `, ${t.failed} failed` : ''})` : ''}`;
+    return `running tests ${s.tests.done}/${s.tests.total}${t ? ` (${t.done} test${t.done === 1 ? '' : 's'} done${t.failed ? `, ${t.failed} failed` : ''})` : ''}`;
   }
   if (s.phase === 'done') return s.end?.outcome ?? 'done';
   return s.phase;
