@@ -199,8 +199,9 @@ await runMain(import.meta.url, command, async (o) => {
   }
   mkdirSync(opts.out, { recursive: true });
 
+  let probeDir: string;
   try {
-    await buildProbes(); // the guests reuse them through the shared root
+    probeDir = (await buildProbes()).dir; // the guests check and use this build (CLONELAB_PROBE_DIR) through the shared root
   } catch (e) {
     if (e instanceof ProbeBuildError) fail(e.message);
     throw e;
@@ -260,6 +261,7 @@ await runMain(import.meta.url, command, async (o) => {
         accel,
         hang: opts.hang.has(spec.name),
         caseFiles,
+        probeDir,
         onPhase: ({ results }) => {
           board.on(spec.name, { type: 'phase', phase: 'booting', at: Date.now() });
           stopWatching = watchResults(results, caseFiles, (e) => board.on(spec.name, e));

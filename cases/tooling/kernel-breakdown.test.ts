@@ -4,11 +4,13 @@
  * guest.ts, the kernel's power-off line, timing-reporter.ts's JSON): no guest
  * is booted. The phases must add up to the host's total, and a guest that
  * stopped early must say which phases it never reached rather than show 0.
+ * Also: the probe build a guest is given by the host, checked before use.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
+import { buildProbes, ProbeBuildError } from '../../helpers/harness/build.js';
 import { breakdownTable, computeBreakdown, parseConsole, stampCommand, writeBreakdowns, type GuestTiming } from '../../helpers/kernels/breakdown.js';
 
 const consoleLog = [
@@ -60,15 +62,16 @@ test('the phases of a whole run follow one another and add up to the host total'
     'mounts (9p, overlay, results share)': 1.65,
     'node and vitest start-up': 2.75,
     'global setup (helpers/harness/global-setup.ts, transformed and run)': 2.5,
-    'case files (wall, 2 files)': 25.5,
+    'workers start-up (run start to the first case file)': 0.5,
+    'case files (wall, 2 files)': 25,
     'vitest exit and report': 2,
     'power-off': 0.12,
   });
   const sum = b.phases.reduce((a, p) => a + p.seconds!, 0);
   expect(sum).toBeCloseTo(43.0, 5);
   expect(b.files).toEqual([
-    { file: 'cases/claims/ids.test.ts', seconds: 6.9, collect: 1, tests: 6.8 },
-    { file: 'cases/claims/proc.test.ts', seconds: 17, collect: 2.5, tests: 16.9 },
+    { file: 'cases/claims/ids.test.ts', seconds: 6.9, collect: 1, setup: 0.4, tests: 6.8 },
+    { file: 'cases/claims/proc.test.ts', seconds: 17, collect: 2.5, setup: 0.5, tests: 16.9 },
   ]);
 });
 
@@ -80,14 +83,15 @@ test('a guest that hung after its mounts names the phases it never reached, as u
     'QEMU start, firmware, kernel decompression',
     'node and vitest start-up',
     'global setup (helpers/harness/global-setup.ts, transformed and run)',
+    'workers start-up (run start to the first case file)',
     'case files (wall, 0 files)',
     'vitest exit and report',
     'power-off',
   ]);
-  expect(b.missing).toEqual(['QEMU start', 'node and vitest start-up', 'global setup', 'case files', 'vitest exit', 'power-off']);
+  expect(b.missing).toEqual(['QEMU start', 'node and vitest start-up', 'global setup', 'workers start-up', 'case files', 'vitest exit', 'power-off']);
   const table = breakdownTable([computeBreakdown({ label: '7.2', totalSeconds: 43, consoleText: consoleLog, timing }), b]);
   expect(table).toContain('| node and vitest start-up | 2.8 | — |');
-  expect(table).toContain('| ↳ cases/claims/proc.test.ts (import / tests) | 17.0 (2.5 / 16.9) | — |');
+  expect(table).toContain('| ↳ cases/claims/proc.test.ts (import / setup / tests) | 17.0 (2.5 / 0.5 / 16.9) | — |');
   expect(table).toContain('- 5.10: not measured (the guest did not get there): QEMU start, node and vitest start-up');
 });
 
@@ -103,3 +107,46 @@ test('one breakdown.json per guest directory and one breakdown.md for the run', 
     rmSync(out, { recursive: true, force: true });
   }
 });
+
+// A kernel guest is given the probe build the host made (CLONELAB_PROBE_DIR,
+// helpers/harness/build.ts) and must not run the compiler under emulation;
+// it must also not take a build that does not fit for one that does.
+describe('a guest given the probe build of the host (CLONELAB_PROBE_DIR)', () => {
+  const noCompiler = { PATH: '/nonexistent', CC: '/nonexistent/cc' };
+
+  test('uses a build of these sources for this architecture as is, with no compiler at hand', async () => {
+    const host = await buildProbes();
+    const guest = await buildProbes({ env: { ...noCompiler, CLONELAB_PROBE_DIR: host.dir } });
+    expect(guest).toMatchObject({ dir: host.dir, names: host.names, libc: host.libc, compiled: false });
+  });
+
+  test.for([
+    { what: 'an empty directory', spoil: (dir: string) => rmSync(dir, { recursive: true, force: true }), says: 'it has no readable build.json' },
+    {
+      what: 'a build for another architecture',
+      spoil: (dir: string) => editManifest(dir, { arch: 'riscv64' }),
+      says: `it was built for riscv64, this is ${process.arch}`,
+    },
+    { what: 'a build of other sources', spoil: (dir: string) => editManifest(dir, { sources: '0'.repeat(64) }), says: 'it was built from other sources' },
+    { what: 'a build that lacks a probe', spoil: (dir: string) => rmSync(join(dir, 'ids')), says: 'it lacks the probe(s) ids' },
+  ])('refuses $what, saying what does not fit and how to go on', async ({ spoil, says }) => {
+    const host = await buildProbes();
+    const copy = mkdtempSync(join(tmpdir(), 'clonelab-prebuilt-'));
+    try {
+      cpSync(host.dir, copy, { recursive: true });
+      spoil(copy);
+      mkdirSync(copy, { recursive: true });
+      const err = (await buildProbes({ env: { ...noCompiler, CLONELAB_PROBE_DIR: copy } }).catch((e: unknown) => e)) as Error;
+      expect(err).toBeInstanceOf(ProbeBuildError);
+      expect(err.message).toContain(`CLONELAB_PROBE_DIR=${copy} cannot be used: ${says}`);
+      expect(err.message).toContain('unset it to build the probes here');
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  });
+});
+
+function editManifest(dir: string, change: object): void {
+  const f = join(dir, 'build.json');
+  writeFileSync(f, JSON.stringify({ ...(JSON.parse(readFileSync(f, 'utf8')) as object), ...change }));
+}

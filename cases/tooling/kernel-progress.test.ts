@@ -1,7 +1,9 @@
 /**
  * helpers/kernels/progress.ts with synthetic events and a clock: the phase
- * state machine, the line a guest gets (running, done, hung), the count of
- * finished case files read from a guest's suite.log, and the board on a
+ * state machine, the line a guest gets (running, done, hung), how far a
+ * guest's run is, read from the progress file its timing reporter writes
+ * (written here by the reporter itself, driven with synthetic vitest
+ * objects), and the board on a
  * terminal (live lines redrawn below the log) and in a log (a line per phase
  * change). No guest boots here.
  */
@@ -9,16 +11,19 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
+import type { TestCase, TestModule, TestSpecification } from 'vitest/node';
 import {
   advance,
-  finishedCaseFiles,
   newGuest,
+  PROGRESS_FILE,
   ProgressBoard,
+  readRunProgress,
   renderLine,
   watchResults,
   type GuestProgress,
   type ProgressEvent,
 } from '../../helpers/kernels/progress.js';
+import TimingReporter from '../../helpers/kernels/timing-reporter.js';
 
 const S = 1000;
 const run = (events: ProgressEvent[], s: GuestProgress = newGuest('5.10', 900, 0)) => events.reduce(advance, s);
@@ -74,25 +79,58 @@ test.for([
   expect(renderLine(s, 905 * S)).toBe(says);
 });
 
-// vitest's default reporter as a guest writes it: colours, a line per finished file, its tests indented below.
-const LOG = [
-  '',
-  '\x1b[1m\x1b[30m\x1b[46m RUN \x1b[49m\x1b[39m\x1b[22m \x1b[36mv4.1.12 \x1b[39m\x1b[90m/work/main\x1b[39m',
-  '',
-  ' \x1b[32m✓\x1b[39m cases/claims/proc.test.ts \x1b[2m(\x1b[22m\x1b[2m10 tests\x1b[22m\x1b[2m)\x1b[22m\x1b[33m 8164\x1b[2mms\x1b[22m\x1b[39m',
-  '     \x1b[33m\x1b[2m✓\x1b[22m\x1b[39m cd /proc/TID works in cases/claims/ids.test.ts \x1b[33m 890\x1b[2mms\x1b[22m\x1b[39m',
-  ' \x1b[31m❯\x1b[39m cases/claims/clone.test.ts \x1b[2m(\x1b[22m\x1b[2m19 tests | 1 failed\x1b[22m\x1b[2m)\x1b[22m',
-  ' \x1b[32m✓\x1b[39m cases/claims/proc.test.ts (10 tests) 1ms',
-  ' \x1b[32m✓\x1b[39m cases/tooling/lab.test.ts (3 tests) 1ms',
-].join('\n');
-
-test('finished case files are counted from suite.log: each once, a failed one too, indented test lines and other files not', () => {
-  const files = ['cases/claims/ids.test.ts', 'cases/claims/proc.test.ts', 'cases/claims/clone.test.ts', 'cases/claims/ps.test.ts'];
-  expect(finishedCaseFiles(LOG, files)).toBe(2);
-  expect(finishedCaseFiles('', files)).toBe(0);
+test('the running line counts case files, then the tests done and failed once the guest says so', () => {
+  const booted = run([{ type: 'phase', phase: 'booting', at: 0 }]);
+  expect(renderLine(advance(booted, { type: 'tests', done: 2, total: 8, tests: { done: 41, failed: 0 }, at: S }), 10 * S)).toBe(
+    '[5.10] running tests 2/8 (41 tests done), 10 s, deadline in 890 s of 900 s',
+  );
+  expect(renderLine(advance(booted, { type: 'tests', done: 2, total: 8, tests: { done: 41, failed: 3 }, at: S }), 10 * S)).toBe(
+    '[5.10] running tests 2/8 (41 tests done, 3 failed), 10 s, deadline in 890 s of 900 s',
+  );
+  expect(renderLine(advance(booted, { type: 'tests', done: 0, total: 8, tests: { done: 1, failed: 0 }, at: S }), 10 * S)).toBe(
+    '[5.10] running tests 0/8 (1 test done), 10 s, deadline in 890 s of 900 s',
+  );
 });
 
-test('watchResults: suite.log gives tests N/M, exit-status collecting', async () => {
+/** Just what TimingReporter reads of vitest's objects. */
+const spec = (moduleId: string) => ({ moduleId }) as unknown as TestSpecification;
+const testCase = (state: 'passed' | 'failed') => ({ result: () => ({ state }) }) as unknown as TestCase;
+const testModule = (moduleId: string) => ({ moduleId, diagnostic: () => ({ collectDuration: 10, setupDuration: 0, duration: 20 }) }) as unknown as TestModule;
+
+test('the timing reporter writes the guest progress file as the run goes: files done of the total, tests done and failed', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'clonelab-progress-'));
+  const saved = process.env.CLONELAB_PROGRESS_FILE;
+  process.env.CLONELAB_PROGRESS_FILE = join(dir, PROGRESS_FILE);
+  try {
+    const r = new TimingReporter();
+    expect(readRunProgress(dir)).toBeUndefined(); // nothing before the run starts
+    r.onTestRunStart(['/p/cases/claims/ids.test.ts', '/p/cases/claims/proc.test.ts', '/p/cases/claims/ps.test.ts'].map(spec));
+    expect(readRunProgress(dir)).toEqual({ files: { done: 0, total: 3 }, tests: { done: 0, failed: 0 } });
+    r.onTestModuleStart(testModule('/p/cases/claims/ids.test.ts'));
+    r.onTestCaseResult(testCase('passed'));
+    r.onTestCaseResult(testCase('failed'));
+    r.onTestModuleEnd(testModule('/p/cases/claims/ids.test.ts')); // a file's end is always written
+    expect(readRunProgress(dir)).toEqual({ files: { done: 1, total: 3 }, tests: { done: 2, failed: 1 } });
+  } finally {
+    if (saved === undefined) delete process.env.CLONELAB_PROGRESS_FILE;
+    else process.env.CLONELAB_PROGRESS_FILE = saved;
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a progress file that is not one reads as none', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'clonelab-progress-'));
+  try {
+    writeFileSync(join(dir, PROGRESS_FILE), '{"files":');
+    expect(readRunProgress(dir)).toBeUndefined();
+    writeFileSync(join(dir, PROGRESS_FILE), '{"files":{"done":1}}');
+    expect(readRunProgress(dir)).toBeUndefined();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('watchResults: suite.log gives tests 0/M, the progress file N/M and tests done, exit-status collecting', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'clonelab-progress-'));
   try {
     const seen: ProgressEvent[] = [];
@@ -102,9 +140,12 @@ test('watchResults: suite.log gives tests N/M, exit-status collecting', async ()
     };
     await new Promise((r) => setTimeout(r, 40));
     expect(seen).toEqual([]); // nothing in the share yet: still booting
-    writeFileSync(join(dir, 'suite.log'), LOG);
+    writeFileSync(join(dir, 'suite.log'), ' RUN  v4.1.12 /work/main\n');
     await until(() => seen.length > 0);
-    expect(seen[0]).toMatchObject({ type: 'tests', done: 1, total: 2 });
+    expect(seen[0]).toMatchObject({ type: 'tests', done: 0, total: 2 });
+    writeFileSync(join(dir, PROGRESS_FILE), JSON.stringify({ files: { done: 1, total: 2 }, tests: { done: 10, failed: 0 } }));
+    await until(() => seen.some((e) => e.type === 'tests' && e.done === 1));
+    expect(seen.at(-1)).toMatchObject({ type: 'tests', done: 1, total: 2, tests: { done: 10, failed: 0 } });
     writeFileSync(join(dir, 'exit-status'), '0\n');
     await until(() => seen.some((e) => e.type === 'phase'));
     stop();

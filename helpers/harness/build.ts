@@ -206,6 +206,54 @@ const LIBC_CHECKS: Record<keyof LibcFeatures, { define: string; program: string 
 /** The file in a build directory that says what the libc was found to provide. */
 const FEATURES_FILE = 'libc-features.json';
 
+/** The probe sources (native-helpers/*.c and *.h), sorted. */
+function probeSources(): string[] {
+  return readdirSync(NATIVE_DIR)
+    .filter((f) => f.endsWith('.c') || f.endsWith('.h'))
+    .sort();
+}
+
+/** One hash of the probe sources' names and contents: what a build manifest records and a guest compares. */
+export function sourcesHash(sources: readonly string[] = probeSources()): string {
+  const hash = createHash('sha256');
+  for (const f of sources)
+    hash
+      .update(f)
+      .update('\0')
+      .update(readFileSync(join(NATIVE_DIR, f)));
+  return hash.digest('hex');
+}
+
+/**
+ * A build made elsewhere (the host, before it boots a kernel guest that runs
+ * the host's own userspace over a read-only share), checked before it is
+ * used: its manifest is there (the builder wrote it last), it was built for
+ * this process's architecture and from the sources checked out now, and
+ * every probe is an executable file. Throws ProbeBuildError naming what does
+ * not fit; it never compiles, so a wrong build cannot pass for a right one.
+ */
+export function verifiedPrebuilt(dir: string, names: readonly string[], sources: string): BuildRecord {
+  const refuse = (why: string) =>
+    new ProbeBuildError(
+      `CLONELAB_PROBE_DIR=${dir} cannot be used: ${why}. It names a probe build made by \`npm run build-probes\` (or npm run kernels) on this ` +
+        `checkout for this architecture; unset it to build the probes here.`,
+    );
+  const m = buildRecord(dir);
+  if (!m) throw refuse(`it has no readable ${BUILD_FILE} (not a complete build)`);
+  if (m.arch !== process.arch) throw refuse(`it was built for ${m.arch}, this is ${process.arch}`);
+  if (m.sources !== sources) throw refuse('it was built from other sources than native-helpers/ holds now');
+  const missing = names.filter((n) => {
+    try {
+      accessSync(join(dir, n), constants.X_OK);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (missing.length) throw refuse(`it lacks the probe(s) ${missing.join(', ')}`);
+  return m;
+}
+
 /** Compile and link each check program with the probes' compiler and flags (`flags`: the libc's own, Toolchain.flags). */
 export async function checkLibc(cc: string, env: NodeJS.ProcessEnv, root: string = cacheRoot(), flags: readonly string[] = []): Promise<LibcFeatures> {
   mkdirSync(root, { recursive: true });
@@ -256,8 +304,22 @@ int main(void) { return 3; }
 #endif
 `;
 
-/** What a build directory records of its libc (BUILD_FILE). */
+/**
+ * What a build directory records (BUILD_FILE), written last before it is
+ * renamed into place: its libc, and enough for a process that cannot (or
+ * should not) compile, a kernel guest given CLONELAB_PROBE_DIR, to check the
+ * build is whole, of these sources and for its architecture without running
+ * the compiler (verifiedPrebuilt).
+ */
 export interface BuildRecord {
+  /** process.arch of the builder: the probes' machine code. */
+  arch: string;
+  /** sha256 of native-helpers/*.{c,h}, names and contents (sourcesHash). */
+  sources: string;
+  /** The probes built (those not in `unbuilt`). */
+  probes: string[];
+  /** What the libc was found to provide (also in FEATURES_FILE). */
+  features: LibcFeatures;
   libc: LibcName;
   /** The version known at build time (musl), or null when LIBC_VERSION_PROGRAM tells it at run time (glibc). */
   libcVersion: string | null;
@@ -309,29 +371,37 @@ export async function buildProbes(opts: { env?: NodeJS.ProcessEnv; root?: string
   const t0 = performance.now();
   const env = opts.env ?? process.env;
   const root = opts.root ?? cacheRoot();
+  const sources = probeSources();
+  const all = sources.filter((f) => f.endsWith('.c')).map((f) => f.slice(0, -2));
+  const srcHash = sourcesHash(sources);
+  // A kernel guest runs the host's own userspace (compiler, libc) over a
+  // read-only share, and the host built the probes before booting it
+  // (scripts/kernels.ts): running the compiler again for the libc checks and
+  // its version line costs a guest seconds under emulation (TCG).
+  const prebuilt = env.CLONELAB_PROBE_DIR;
+  if (prebuilt) {
+    const build = verifiedPrebuilt(
+      prebuilt,
+      all.filter((n) => !(n in (buildRecord(prebuilt)?.unbuilt ?? {}))),
+      srcHash,
+    );
+    return { dir: prebuilt, names: build.probes, libc: build.features, build, compiled: false, ms: performance.now() - t0 };
+  }
   const tc = await toolchain(opts.libc ?? probeLibc(env), env, root);
   const { cc } = tc;
-  const sources = readdirSync(NATIVE_DIR)
-    .filter((f) => f.endsWith('.c') || f.endsWith('.h'))
-    .sort();
-  const all = sources.filter((f) => f.endsWith('.c')).map((f) => f.slice(0, -2));
   const [version, libc] = await Promise.all([execa(cc, ['--version'], { env, reject: false }), checkLibc(cc, env, root, tc.flags)]);
   const flags = [...CFLAGS, ...tc.flags, ...featureDefines(libc)];
   const ccVersion = version.stdout.split('\n')[0] ?? '';
-  const hash = createHash('sha256');
   // The libc is in the key twice over (its name, and its compiler and flags): each libc has its own cache.
-  hash.update(JSON.stringify({ libc: tc.libc, libcVersion: tc.libcVersion, cc, version: ccVersion, flags, arch: process.arch }));
+  // `manifest: 2`: builds from before build.json said arch, sources and probes get a directory of their own.
+  const hash = createHash('sha256');
+  hash.update(JSON.stringify({ libc: tc.libc, libcVersion: tc.libcVersion, cc, version: ccVersion, flags, arch: process.arch, sources: srcHash, manifest: 2 }));
   hash.update(LIBC_VERSION_SOURCE);
-  for (const f of sources)
-    hash
-      .update(f)
-      .update('\0')
-      .update(readFileSync(join(NATIVE_DIR, f)));
   // glibc keeps the bare hash it always had; another libc's directory is named after it too.
   const dir = join(root, 'probes', `${tc.libc === 'glibc' ? '' : `${tc.libc}-`}${hash.digest('hex').slice(0, 16)}`);
   if (existsSync(join(dir, '.complete'))) {
-    const build = buildRecord(dir) ?? { libc: tc.libc, libcVersion: tc.libcVersion, cc, ccVersion, unbuilt: {} };
-    return { dir, names: all.filter((n) => !(n in build.unbuilt)), libc, build, compiled: false, ms: performance.now() - t0 };
+    const build = buildRecord(dir);
+    if (build) return { dir, names: build.probes, libc, build, compiled: false, ms: performance.now() - t0 };
   }
 
   // Build into a private directory and rename it into place: concurrent
@@ -361,7 +431,18 @@ export async function buildProbes(opts: { env?: NodeJS.ProcessEnv; root?: string
     if (versionBuild.exitCode !== 0 || versionBuild.failed)
       throw new ProbeBuildError(`compiling the libc version check with ${cc} failed:\n${versionBuild.all ?? versionBuild.message}`);
     rmSync(join(staging, `${LIBC_VERSION_PROGRAM}.c`));
-    const build: BuildRecord = { libc: tc.libc, libcVersion: tc.libcVersion, cc, ccVersion, unbuilt };
+    const probes = all.filter((n) => !(n in unbuilt));
+    const build: BuildRecord = {
+      arch: process.arch,
+      sources: srcHash,
+      probes,
+      features: libc,
+      libc: tc.libc,
+      libcVersion: tc.libcVersion,
+      cc,
+      ccVersion,
+      unbuilt,
+    };
     writeFileSync(join(staging, FEATURES_FILE), `${JSON.stringify(libc)}\n`);
     writeFileSync(join(staging, BUILD_FILE), `${JSON.stringify(build, null, 2)}\n`);
     mkdirSync(join(staging, '.complete'));
@@ -371,7 +452,7 @@ export async function buildProbes(opts: { env?: NodeJS.ProcessEnv; root?: string
       // Another builder won the race with the same sources: theirs is as good.
       if (!existsSync(join(dir, '.complete'))) throw e;
     }
-    return { dir, names: all.filter((n) => !(n in unbuilt)), libc, build, compiled: true, ms: performance.now() - t0 };
+    return { dir, names: probes, libc, build, compiled: true, ms: performance.now() - t0 };
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }

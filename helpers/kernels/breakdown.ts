@@ -40,8 +40,12 @@ export interface Breakdown {
   totalSeconds: number;
   /** Consecutive phases: where all are known they add up to totalSeconds. */
   phases: Phase[];
-  /** Each case file, start to end: they overlap when vitest runs several workers. */
-  files: { file: string; seconds: number; collect: number; tests: number }[];
+  /**
+   * Each case file, start to end: they overlap when vitest runs several
+   * workers. `setup` is the setup files' time before it (test-setup.ts): a
+   * worker's first file pays for loading the harness into that worker.
+   */
+  files: { file: string; seconds: number; collect: number; setup: number; tests: number }[];
   missing: string[];
 }
 
@@ -69,8 +73,10 @@ export function computeBreakdown(opts: { label: string; totalSeconds: number; co
     }
     return round(to - from);
   };
+  const starts = (t?.files ?? []).map((f) => f.start).filter(Number.isFinite);
+  const firstStart = starts.length ? Math.min(...starts) : undefined;
   const files = (t?.files ?? [])
-    .map((f) => ({ file: f.file, seconds: round(f.end - f.start), collect: round(f.collect), tests: round(f.tests) }))
+    .map((f) => ({ file: f.file, seconds: round(f.end - f.start), collect: round(f.collect), setup: round(f.setup), tests: round(f.tests) }))
     .sort((a, b) => a.file.localeCompare(b.file));
   const phases: Phase[] = [
     {
@@ -88,9 +94,14 @@ export function computeBreakdown(opts: { label: string; totalSeconds: number; co
     },
     { phase: 'global setup (helpers/harness/global-setup.ts, transformed and run)', seconds: span('global setup', t?.loaded, t?.runStart) },
     {
+      phase: 'workers start-up (run start to the first case file)',
+      seconds: span('workers start-up', t?.runStart, firstStart),
+      note: 'forking the pool, node and vitest in each worker, until one starts a file',
+    },
+    {
       phase: `case files (wall, ${files.length} files)`,
-      seconds: span('case files', t?.runStart, t?.runEnd),
-      note: 'workers, transforms and the tests themselves',
+      seconds: span('case files', firstStart, t?.runEnd),
+      note: 'setup files, transforms and the tests themselves',
     },
     { phase: 'vitest exit and report', seconds: span('vitest exit', t?.runEnd, s['suite-done']) },
     // The power-off line is timed by printk's clock, the stamps by /proc/uptime's:
@@ -115,10 +126,10 @@ export function breakdownTable(list: Breakdown[]): string {
   const fileNames = [...new Set(list.flatMap((b) => b.files.map((f) => f.file)))].sort();
   for (const f of fileNames)
     rows.push(
-      `| ↳ ${f} (import / tests) | ${list
+      `| ↳ ${f} (import / setup / tests) | ${list
         .map((b) => {
           const x = b.files.find((y) => y.file === f);
-          return x ? `${cell(x.seconds)} (${cell(x.collect)} / ${cell(x.tests)})` : '—';
+          return x ? `${cell(x.seconds)} (${cell(x.collect)} / ${cell(x.setup)} / ${cell(x.tests)})` : '—';
         })
         .join(' | ')} |`,
     );

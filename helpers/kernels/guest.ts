@@ -11,6 +11,7 @@ import { CLAIM_CASE_FILES } from '../claims/families.js';
 import { PROJECT_ROOT } from '../harness/paths.js';
 import { computeBreakdown, stampCommand, type Breakdown, type GuestTiming } from './breakdown.js';
 import { buildInitramfs, shellQuote } from './initramfs.js';
+import { PROGRESS_FILE } from './progress.js';
 
 /**
  * Host directories the guest has no business reading: mounted empty inside
@@ -41,6 +42,15 @@ export function pathsToHide(nodePath: string): { dirs: string[]; files: string[]
   return { dirs: [...new Set(dirs)], files: ['/etc/shadow', '/etc/gshadow', '/etc/sudoers'] };
 }
 
+/**
+ * vitest's flags in a guest: two workers for its two vCPUs (under emulation
+ * more workers only lengthen each probe's hold time: a 5.10 guest on a
+ * loaded host ran the ps case past its 15 s probe deadline with four).
+ * CLONELAB_GUEST_VITEST_FLAGS replaces them, to measure another choice
+ * (`npm run kernels` on a paired run; breakdown.md says where time went).
+ */
+export const GUEST_VITEST_FLAGS: readonly string[] = process.env.CLONELAB_GUEST_VITEST_FLAGS?.split(/\s+/).filter(Boolean) ?? ['--maxWorkers=2'];
+
 export interface GuestResult {
   status: 'passed' | 'failed' | 'hung' | 'broken';
   seconds: number;
@@ -66,6 +76,12 @@ export async function runGuest(opts: {
   caseFiles?: readonly string[];
   /** Called as QEMU is started, with the results share its suite writes into (helpers/kernels/progress.ts watches it). */
   onPhase?: (e: { phase: 'booting'; results: string }) => void;
+  /**
+   * The probe build the host made for the userspace the guest shares
+   * (buildProbes().dir): the guest checks it and uses it instead of running
+   * the compiler under emulation (helpers/harness/build.ts, CLONELAB_PROBE_DIR).
+   */
+  probeDir?: string;
 }): Promise<GuestResult> {
   const t0 = Date.now();
   const results = join(opts.workDir, 'results');
@@ -82,16 +98,18 @@ export async function runGuest(opts: {
     'CLONELAB_REPORT_DIR=/clonelab-results',
     // vitest.config.ts adds helpers/kernels/timing-reporter.ts when this is set.
     'CLONELAB_TIMING_FILE=/clonelab-results/timing.json',
+    // ... and, through the same reporter, how far the run is (helpers/kernels/progress.ts reads it).
+    `CLONELAB_PROGRESS_FILE=/clonelab-results/${PROGRESS_FILE}`,
+    ...(opts.probeDir ? [`CLONELAB_PROBE_DIR=${shellQuote(opts.probeDir)}`] : []),
+    // Node's flags for every node of the guest (vitest and its workers), to measure one (V8's tiers, heap sizes).
+    ...(process.env.CLONELAB_GUEST_NODE_OPTIONS ? [`NODE_OPTIONS=${shellQuote(process.env.CLONELAB_GUEST_NODE_OPTIONS)}`] : []),
   ].join(' ');
   const bb = '/.clonelab/busybox';
   // The guest runs the claim-bearing cases only: the tests of clonelab itself
-  // (reports, CLIs, rule tests) say nothing about the guest's kernel. Two
-  // workers for its two vCPUs: under emulation more workers only lengthen each
-  // probe's hold time (a 5.10 guest on a loaded host ran the ps case past its
-  // 15 s probe deadline with four).
+  // (reports, CLIs, rule tests) say nothing about the guest's kernel.
   const command = opts.hang
     ? 'echo "clonelab-guest: told to hang"; while :; do sleep 3600; done'
-    : `${stampCommand('suite-start', bb)}; cd ${shellQuote(PROJECT_ROOT)} && env ${env} ${shellQuote(node)} node_modules/vitest/vitest.mjs run --maxWorkers=2 ${(opts.caseFiles ?? CLAIM_CASE_FILES).join(' ')} > /clonelab-results/suite.log 2>&1; echo $? > /clonelab-results/exit-status; ${stampCommand('suite-done', bb)}`;
+    : `${stampCommand('suite-start', bb)}; cd ${shellQuote(PROJECT_ROOT)} && env ${env} ${shellQuote(node)} node_modules/vitest/vitest.mjs run ${GUEST_VITEST_FLAGS.join(' ')} ${(opts.caseFiles ?? CLAIM_CASE_FILES).join(' ')} > /clonelab-results/suite.log 2>&1; echo $? > /clonelab-results/exit-status; ${stampCommand('suite-done', bb)}`;
   const initramfs = join(opts.workDir, 'initramfs.cpio');
   writeFileSync(initramfs, await buildInitramfs({ modulesDir: opts.modulesDir, command, hide: hide.dirs, hideFiles: hide.files }));
 

@@ -8,13 +8,25 @@
  *
  * The state machine (advance) and the rendering (renderLine, ProgressBoard)
  * take synthetic events and a clock, so cases/tooling/kernel-progress.test.ts
- * checks them without a guest. N/M is read from the guest's own output on
- * the results share (watchResults), the host directory its vitest writes
- * suite.log into.
+ * checks them without a guest. N/M is read from the results share
+ * (watchResults), the host directory the guest's vitest writes into: the
+ * guest's timing reporter (helpers/kernels/timing-reporter.ts) keeps
+ * PROGRESS_FILE there up to date.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { format } from 'node:util';
+
+/** The file in a guest's results share that says how far its vitest run is (a RunProgress). */
+export const PROGRESS_FILE = 'progress.json';
+
+/** What the guest's timing reporter writes to PROGRESS_FILE as its run goes. */
+export interface RunProgress {
+  /** Case files finished, of how many the run has. */
+  files: { done: number; total: number };
+  /** Tests finished so far (their total is not known until every file is collected), and how many of them failed. */
+  tests: { done: number; failed: number };
+}
 
 /** A guest's phases, in the order it goes through them. */
 export const PHASES = ['waiting', 'fetching', 'booting', 'running', 'collecting', 'done'] as const;
@@ -22,8 +34,8 @@ export type Phase = (typeof PHASES)[number];
 
 export type ProgressEvent =
   | { type: 'phase'; phase: 'fetching' | 'booting' | 'collecting'; at: number }
-  /** Case files finished in the guest, of how many: the guest is running its tests. */
-  | { type: 'tests'; done: number; total: number; at: number }
+  /** Case files finished in the guest, of how many, and tests finished (when known): the guest is running its tests. */
+  | { type: 'tests'; done: number; total: number; tests?: { done: number; failed: number }; at: number }
   /** The guest is over: passed, failed, hung, broken. */
   | { type: 'end'; outcome: string; at: number };
 
@@ -38,7 +50,7 @@ export interface GuestProgress {
   deadlineS: number;
   /** When it began booting (ms), which starts the deadline. */
   bootedAt?: number;
-  tests?: { done: number; total: number };
+  tests?: { done: number; total: number; tests?: { done: number; failed: number } };
   /** How it ended, with the phase it had reached then (a hang says where it stopped). */
   end?: { outcome: string; at: number; lastPhase: string };
 }
@@ -61,13 +73,17 @@ export function advance(s: GuestProgress, e: ProgressEvent): GuestProgress {
   if (rank(phase) < rank(s.phase)) return s;
   const next: GuestProgress = { ...s, phase, phaseAt: phase === s.phase ? s.phaseAt : e.at };
   if (phase === 'booting' && s.bootedAt === undefined) next.bootedAt = e.at;
-  if (e.type === 'tests') next.tests = { done: e.done, total: e.total };
+  if (e.type === 'tests') next.tests = { done: e.done, total: e.total, ...(e.tests ? { tests: e.tests } : {}) };
   return next;
 }
 
-/** The phase in words: "running tests 3/8". */
+/** The phase in words: "running tests 3/8" (case files), then "(41 tests done, 1 failed)" when the guest said so. */
 export function phaseText(s: GuestProgress): string {
-  if (s.phase === 'running') return s.tests ? `running tests ${s.tests.done}/${s.tests.total}` : 'running tests';
+  if (s.phase === 'running') {
+    if (!s.tests) return 'running tests';
+    const t = s.tests.tests;
+    return `running tests ${s.tests.done}/${s.tests.total}${t ? ` (${t.done} test${t.done === 1 ? '' : 's'} done${t.failed ? `, ${t.failed} failed` : ''})` : ''}`;
+  }
   if (s.phase === 'done') return s.end?.outcome ?? 'done';
   return s.phase;
 }
@@ -89,41 +105,30 @@ export function renderLine(s: GuestProgress, now: number): string {
   return `${tag} ${phaseText(s)}, ${secs(now - s.startedAt)}, ${deadline}`;
 }
 
-/**
- * How many of `caseFiles` vitest's default reporter has finished in `log`
- * (suite.log): it prints one line per finished file, the file's path after
- * a mark (✓, ❯, ×, ↓) at one space of indent, colours and all.
- */
-export function finishedCaseFiles(log: string, caseFiles: readonly string[]): number {
-  // eslint-disable-next-line no-control-regex -- the reporter's colour codes are what is stripped
-  const plain = log.replace(/\x1b\[[0-9;]*m/g, '');
-  const done = new Set<string>();
-  for (const line of plain.split('\n')) {
-    const m = line.match(/^ \S+ (\S+)/);
-    if (m && caseFiles.includes(m[1]!)) done.add(m[1]!);
+/** The guest's RunProgress in `results`, or undefined while there is none (or it is not one). */
+export function readRunProgress(results: string): RunProgress | undefined {
+  try {
+    const p = JSON.parse(readFileSync(join(results, PROGRESS_FILE), 'utf8')) as RunProgress;
+    return Number.isInteger(p.files?.done) && Number.isInteger(p.files?.total) && Number.isInteger(p.tests?.done) ? p : undefined;
+  } catch {
+    return undefined; // not written yet (the reporter replaces it whole, so never half of one)
   }
-  return done.size;
 }
 
 /**
  * Polls a guest's results share (the host directory runGuest creates) every
- * `intervalMs`: suite.log there means vitest has started (tests N/M from
- * it), exit-status that the suite is over and the guest is powering off
- * (collecting). Returns the function that stops the polling.
+ * `intervalMs`: suite.log there means the suite command has started node
+ * (tests 0/M, `caseFiles` being the M it was given), PROGRESS_FILE how far
+ * vitest is, exit-status that the suite is over and the guest is powering
+ * off (collecting). Returns the function that stops the polling.
  */
 export function watchResults(results: string, caseFiles: readonly string[], emit: (e: ProgressEvent) => void, intervalMs = 1000): () => void {
   const poll = () => {
     const at = Date.now();
     if (existsSync(join(results, 'exit-status'))) return emit({ type: 'phase', phase: 'collecting', at });
-    const log = join(results, 'suite.log');
-    if (!existsSync(log)) return;
-    let text = '';
-    try {
-      text = readFileSync(log, 'utf8');
-    } catch {
-      return; // written over 9p as we read: the next poll sees it
-    }
-    emit({ type: 'tests', done: finishedCaseFiles(text, caseFiles), total: caseFiles.length, at });
+    const p = readRunProgress(results);
+    if (p) return emit({ type: 'tests', done: p.files.done, total: p.files.total || caseFiles.length, tests: p.tests, at });
+    if (existsSync(join(results, 'suite.log'))) emit({ type: 'tests', done: 0, total: caseFiles.length, at });
   };
   const timer = setInterval(poll, intervalMs);
   timer.unref();
