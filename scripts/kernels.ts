@@ -35,7 +35,7 @@ import { aptSourceLine, chooseDebianMirror, DEBIAN_REDIRECTOR, debianKeyring, Ke
 import { writeBreakdowns } from '../helpers/kernels/breakdown.js';
 import { runGuest, type GuestResult } from '../helpers/kernels/guest.js';
 import { accelLine, chooseAccel, type Accel } from '../helpers/kernels/host.js';
-import { GUEST_ARCHES, hostMachine, kvmPossible, MACHINES, type GuestArch, type Machine } from '../helpers/kernels/machine.js';
+import { GUEST_ARCHES, hostMachine, kvmPossible, type GuestArch, type Machine } from '../helpers/kernels/machine.js';
 import {
   columnLabel,
   KernelSourceError,
@@ -80,9 +80,9 @@ export const command = defineCommand({
     }),
     arch: option({
       value: 'ARCH',
-      description: 'the guests\' architecture: every kernel is booted on each (all: x86_64 and arm64, one matrix)',
+      description: "the guests' architecture: every kernel is booted on each (all: x86_64 and arm64, one matrix)",
       convert: oneOf<GuestArch | 'all'>([...GUEST_ARCHES, 'all']),
-      default: 'x86_64' as GuestArch | 'all',
+      default: (): GuestArch | 'all' => 'x86_64',
     }),
     jobs: option({ value: 'N', short: 'j', description: 'guests booted at a time', convert: wholeNumber(1), default: 1 }),
     refresh: flag('fetch the package lists and kernels again'),
@@ -249,8 +249,15 @@ await runMain(import.meta.url, command, async (o) => {
       probeDirs.set(m.arch, (await buildProbes(kvmPossible(m) ? {} : { arch: m.nodeArch })).dir);
       if (!kvmPossible(m)) {
         const t0 = Date.now();
-        const u = await prepareUserspace({ machine: m, refresh: opts.refresh, log: (l) => console.log(`[${m.arch} userspace] ${l}`), ...(aptSource ? { source: aptSource } : {}) });
-        console.log(`[${m.arch} userspace] ${u.cached ? 'cached' : 'built'} ${u.key} (node ${u.inputs.node.version}) in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+        const u = await prepareUserspace({
+          machine: m,
+          refresh: opts.refresh,
+          log: (l) => console.log(`[${m.arch} userspace] ${l}`),
+          ...(aptSource ? { source: aptSource } : {}),
+        });
+        console.log(
+          `[${m.arch} userspace] ${u.cached ? 'cached' : 'built'} ${u.key} (node ${u.inputs.node.version}) in ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+        );
         userspaces.set(m.arch, u);
       }
     } catch (e) {
@@ -353,7 +360,12 @@ await runMain(import.meta.url, command, async (o) => {
           .map((l) => `${tag}   ${l}`)
           .join('\n')}`,
       );
-      return { source: workDir, label: columnLabel(spec.name, k, undefined, arch), broken: `${result.status}: ${result.why}\nconsole tail:\n${result.consoleTail}`, result };
+      return {
+        source: workDir,
+        label: columnLabel(spec.name, k, undefined, arch),
+        broken: `${result.status}: ${result.why}\nconsole tail:\n${result.consoleTail}`,
+        result,
+      };
     } catch (e) {
       const why = e instanceof Error ? e.message : String(e);
       stopWatching();

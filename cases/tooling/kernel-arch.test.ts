@@ -149,9 +149,7 @@ describe('arch in kernels.json and the guests a run plans', () => {
     expect(at({ version: '6.12', suite: 'trixie' }).arch).toBeUndefined();
     expect(at({ version: '6.12', suite: 'trixie', arch: 'aarch64' }).arch).toBe('arm64');
     expect(() => at({ version: '6.12', suite: 'trixie', arch: 'mips' })).toThrow('kernels.json kernels[0]: "arch": unknown architecture "mips"');
-    expect(() => at({ package: 'linux-image-6.1.0-28-cloud-amd64', arch: 'arm64' })).toThrow(
-      'linux-image-6.1.0-28-cloud-amd64 is an x86_64 kernel, not arm64',
-    );
+    expect(() => at({ package: 'linux-image-6.1.0-28-cloud-amd64', arch: 'arm64' })).toThrow('linux-image-6.1.0-28-cloud-amd64 is an x86_64 kernel, not arm64');
   });
 
   test('a version boots on every architecture; a package on the one its flavour suffix names; others on x86_64 unless tied', () => {
@@ -169,7 +167,13 @@ describe('arch in kernels.json and the guests a run plans', () => {
 
   test('--arch all with two kernels plans four guests; ids name the architecture unless the name does or it is x86_64', () => {
     const file = parseKernelsFile(
-      JSON.stringify({ kernels: [{ version: '6.1', suite: 'bookworm' }, { version: '6.12', suite: 'trixie' }, { package: 'linux-image-arm64', suite: 'sid' }] }),
+      JSON.stringify({
+        kernels: [
+          { version: '6.1', suite: 'bookworm' },
+          { version: '6.12', suite: 'trixie' },
+          { package: 'linux-image-arm64', suite: 'sid' },
+        ],
+      }),
       '/base/kernels.json',
     );
     const [k61, k612, meta] = file.kernels;

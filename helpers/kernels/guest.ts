@@ -106,7 +106,10 @@ export function qemuCommand(o: {
   results: string;
 }): { file: string; args: string[] } {
   // Without multidevs=remap the guest's /proc mount silently fails on a shared /.
-  const virtfs = (path: string, tag: string, ro: boolean) => ['-virtfs', `local,path=${path},mount_tag=${tag},security_model=none,${ro ? 'readonly=on,' : ''}multidevs=remap`];
+  const virtfs = (path: string, tag: string, ro: boolean) => [
+    '-virtfs',
+    `local,path=${path},mount_tag=${tag},security_model=none,${ro ? 'readonly=on,' : ''}multidevs=remap`,
+  ];
   return {
     file: o.machine.qemu,
     args: [
