@@ -83,6 +83,7 @@ export const command = defineCommand({
       description: "the guests' architecture: every kernel is booted on each (all: x86_64 and arm64, one matrix)",
       convert: oneOf<GuestArch | 'all'>([...GUEST_ARCHES, 'all']),
       default: (): GuestArch | 'all' => 'x86_64',
+      defaultText: 'x86_64',
     }),
     jobs: option({ value: 'N', short: 'j', description: 'guests booted at a time', convert: wholeNumber(1), default: 1 }),
     refresh: flag('fetch the package lists and kernels again'),
