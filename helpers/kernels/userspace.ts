@@ -39,7 +39,7 @@ import { chooseDebianMirror, compareVersions, debianKeyring, PrivateApt } from '
 import { hostMachine, MACHINES, type Machine } from './machine.js';
 
 /** Bumped when the way a root is assembled changes, so old entries are not taken for new ones. */
-export const USERSPACE_FORMAT = 1;
+export const USERSPACE_FORMAT = 2;
 
 /** The Debian suite the libraries and busybox come from, and the packages. */
 export const DEBIAN_SUITE = 'bookworm';
@@ -56,8 +56,14 @@ export const DEBIAN_SUITE = 'bookworm';
  */
 export const DEBIAN_PACKAGES = ['libc6', 'libstdc++6', 'libgcc-s1', 'gcc-12-base', 'busybox-static', 'strace', 'bash', 'libtinfo6'] as const;
 
-/** The applets linked in the root: only what scripts' `#!` lines and the guest's command need, so the suite's `needs({ cmds })` still sees `ps`, `strace`… as absent rather than busybox's lookalikes. */
-export const BUSYBOX_LINKS = ['bin/sh', 'usr/bin/env'] as const;
+/**
+ * The applets linked in the root: what scripts' `#!` lines and the guest's
+ * command need, and `ls` and `grep`, which the shell cases type in bash
+ * (`ls /proc | grep -x TID`; busybox's sh finds its own applets, bash looks
+ * on PATH). No more, so the suite's `needs({ cmds })` still sees `ps`,
+ * `unshare`… as absent rather than busybox's lookalikes with other output.
+ */
+export const BUSYBOX_LINKS = ['bin/sh', 'usr/bin/env', 'bin/ls', 'bin/grep'] as const;
 
 /** Where Node sits in the root. */
 export const GUEST_NODE = '/usr/local/bin/node';
