@@ -19,7 +19,7 @@ const userspace = { root: '/c/us/root', nodeModulesOverlay: '/c/us/node_modules'
 describe('the machine table decides QEMU and the kernel command line', () => {
   test.for([
     { arch: 'x86_64', qemu: 'qemu-system-x86_64', machine: 'q35', cpu: 'max', console: 'ttyS0' },
-    { arch: 'arm64', qemu: 'qemu-system-aarch64', machine: 'virt', cpu: 'max,pauth=off,sme=off', console: 'ttyAMA0' },
+    { arch: 'arm64', qemu: 'qemu-system-aarch64', machine: 'virt', cpu: 'max,pauth=off,sme=off,sve=off', console: 'ttyAMA0' },
   ] as const)('$arch: $qemu -machine $machine -cpu $cpu, console=$console', ({ arch, qemu, machine, cpu, console }) => {
     const m = MACHINES[arch];
     const q = qemuCommand({
