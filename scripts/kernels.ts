@@ -78,6 +78,7 @@ export const command = defineCommand({
       description: 'a kernel of kernels.json to boot (without it, --kernel-package, --kernel-deb or --kernel-image: the default list)',
       convert: kernelVersion,
     }),
+    jobs: option({ value: 'N', short: 'j', description: 'guests booted at a time', convert: wholeNumber(1), default: 1 }),
     arch: option({
       value: 'ARCH',
       description: "the guests' architecture: every kernel is booted on each (all: x86_64 and arm64, one matrix)",
@@ -85,7 +86,6 @@ export const command = defineCommand({
       default: (): GuestArch | 'all' => 'x86_64',
       defaultText: 'x86_64',
     }),
-    jobs: option({ value: 'N', short: 'j', description: 'guests booted at a time', convert: wholeNumber(1), default: 1 }),
     refresh: flag('fetch the package lists and kernels again'),
     timeout: option({ value: 'SECONDS', description: "each guest's deadline", convert: wholeNumber(10), default: 900 }),
     out: option({
