@@ -219,6 +219,16 @@ ruleCases('A4', { verdict: 'confirmed', says: ['6 thread groups', /\d+ tasks in 
 
 ruleCases('A7', { verdict: 'confirmed', says: ['both libc getpid and the getpid system call returned the Tgid', '1 single-threaded process'] }, [
   {
+    name: 'a libc whose getpid is wrong only in raw clone(CLONE_THREAD) threads, which it did not make: nuanced, the split said',
+    mutate: (d) => {
+      for (const g of d.results('threadGroupIds')) if (g.via === 'clone') for (const t of g.tasks) if (t.role === 'thread') t.libcGetpid = t.statusPid;
+      d.environment({ libc: 'musl 1.2.3' });
+    },
+    verdict: 'nuanced',
+    says: ["musl 1.2.3's getpid returned the Tgid in all", 'threads made by a raw clone(CLONE_THREAD)', 'and the getpid system call in all'],
+    summarySays: ['raw-clone threads'],
+  },
+  {
     name: "a LinuxThreads-style libc: getpid returns the caller's TID",
     mutate: linuxThreadsGetpid,
     verdict: 'refuted',
@@ -274,6 +284,27 @@ ruleCases('A7', { verdict: 'confirmed', says: ['both libc getpid and the getpid 
 ]);
 
 ruleCases('A8', { verdict: 'confirmed', says: ['libc gettid and the gettid system call both returned the Pid'], saysNot: ['wrapper'] }, [
+  {
+    // A real run with --libc musl: musl's gettid answers from the thread descriptor a raw clone shares with its creator.
+    name: "musl's gettid in raw clone(CLONE_THREAD) threads returns the creator's TID: nuanced, libc's threads and the syscall right",
+    mutate: (d) => {
+      for (const g of d.results('threadGroupIds')) if (g.via === 'clone') for (const t of g.tasks) if (t.role === 'thread') t.libcGettid = g.tgid;
+      d.environment({ libc: 'musl 1.2.3' });
+    },
+    verdict: 'nuanced',
+    says: [/musl 1\.2\.3's gettid returned the Pid in all \d+ tasks libc made/, /: \d+, its creator, where status said Pid/, 'outside what the libc supports'],
+    summarySays: ['raw-clone threads libc did not make'],
+  },
+  {
+    name: 'the same wrong value also in a pthread_create thread: refuted',
+    mutate: (d) => {
+      for (const g of d.results('threadGroupIds')) if (g.via === 'clone') for (const t of g.tasks) if (t.role === 'thread') t.libcGettid = g.tgid;
+      const p = d.result('threadGroupIds', 'pthread x4');
+      p.tasks.find((t) => t.role === 'thread')!.libcGettid = p.tgid;
+    },
+    verdict: 'refuted',
+    says: ['libc gettid returned something other than the Pid'],
+  },
   {
     name: 'a libc whose gettid returns the TGID',
     mutate: (d) => {

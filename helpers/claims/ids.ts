@@ -7,7 +7,7 @@
  * kernel publishes in /proc/TGID/task/TID/status. Where the two disagree in
  * any task, the claim says so and is not confirmed.
  */
-import { type Claim, Inconclusive, nonEmpty, type ObservationIndex, type Usable } from './rule.js';
+import { type Claim, Inconclusive, libcOfRun, nonEmpty, type ObservationIndex, type Usable } from './rule.js';
 import { list, oneLine, plural } from './prose.js';
 
 /** IDs one task reported about itself, and what its own /proc status said. */
@@ -89,7 +89,8 @@ export const groupsLabel = (gs: Usable<'threadGroupIds'>[]): string =>
 
 const isNonEmpty = <T>(xs: readonly T[]): xs is readonly [T, ...T[]] => xs.length > 0;
 
-export type SeenTask = TaskIds & { where: string; libcHasGettid: boolean };
+/** `rawClone`: a thread made by a raw clone(CLONE_THREAD) (a `clone` group's non-leader), which libc did not make. */
+export type SeenTask = TaskIds & { where: string; libcHasGettid: boolean; rawClone: boolean };
 
 /**
  * Thread groups whose every task reported: the threads made plus the leader.
@@ -111,13 +112,22 @@ const partialNote = (partial: Usable<'threadGroupIds'>[]): string => {
 const allOr = (x: number, total: number): string => (x === total ? `all ${total}` : `${x} of ${total}`);
 
 const groupTasks = (gs: Usable<'threadGroupIds'>[]): SeenTask[] =>
-  gs.flatMap((g) => g.result.tasks.map((t) => ({ ...t, where: `${g.variant} (TGID ${g.result.tgid})`, libcHasGettid: g.result.libcHasGettid })));
+  gs.flatMap((g) =>
+    g.result.tasks.map((t) => ({
+      ...t,
+      where: `${g.variant} (TGID ${g.result.tgid})`,
+      libcHasGettid: g.result.libcHasGettid,
+      rawClone: g.result.via === 'clone' && t.role === 'thread',
+    })),
+  );
 
 /** Every task seen with its IDs: every thread group, and the single-threaded process. */
 export function allTasks(o: ObservationIndex): SeenTask[] {
   return [
     ...groupTasks(o.all('threadGroupIds')),
-    ...o.all('singleThreadProcess').map((s) => ({ ...s.result.task, where: `single-threaded process ${s.result.pid}`, libcHasGettid: s.result.libcHasGettid })),
+    ...o
+      .all('singleThreadProcess')
+      .map((s) => ({ ...s.result.task, where: `single-threaded process ${s.result.pid}`, libcHasGettid: s.result.libcHasGettid, rawClone: false })),
   ];
 }
 
@@ -129,7 +139,7 @@ function judgedTasks(o: ObservationIndex): { tasks: SeenTask[]; groups: Usable<'
   return {
     tasks: [
       ...groupTasks(judged),
-      ...singles.map((s) => ({ ...s.result.task, where: `single-threaded process ${s.result.pid}`, libcHasGettid: s.result.libcHasGettid })),
+      ...singles.map((s) => ({ ...s.result.task, where: `single-threaded process ${s.result.pid}`, libcHasGettid: s.result.libcHasGettid, rawClone: false })),
     ],
     groups: judged,
     partial,
@@ -201,6 +211,39 @@ function disagreement(tasks: readonly TaskIds[], call: 'getpid' | 'gettid'): str
   const example = `e.g. task ${e.t.tid}: ${e.libc} from libc, ${e.raw} from the system call`;
   const differed = `libc ${call} and the ${call} system call returned different values in ${allOr(pairs.length, withLibc)} tasks`;
   return ` libc and the kernel disagree: ${differed} (${example})`;
+}
+
+/**
+ * Where libc alone was wrong, and only in threads made by a raw
+ * clone(CLONE_THREAD): the libc answered from its thread descriptor, which
+ * such a thread shares with its creator (musl caches the TID there), while
+ * the kernel answered per task. Libc did not make those threads and
+ * supports no call into it from them, so the claim holds for what a program
+ * gets from libc in its own threads and from the system call everywhere:
+ * nuanced, with the split said. Undefined when that is not the case.
+ */
+function onlyInRawClones(
+  o: ObservationIndex,
+  j: ReturnType<typeof judgeBothWays>,
+  tasks: SeenTask[],
+  call: 'getpid' | 'gettid',
+  field: 'Tgid' | 'Pid',
+): { explanation: string; summary: string } | undefined {
+  if (!isNonEmpty(j.libcWrong) || j.rawWrong.length || !j.libcWrong.every((t) => t.rawClone)) return undefined;
+  const libc = libcOfRun(o);
+  const raw = tasks.filter((t) => t.rawClone);
+  const made = tasks.filter((t) => !t.rawClone && !j.noWrapper.includes(t));
+  const e = j.libcWrong[0];
+  const got = call === 'getpid' ? e.libcGetpid : e.libcGettid;
+  const whose = got === e.statusTgid ? ', its creator' : '';
+  return {
+    explanation:
+      `${libc}'s ${call} returned the ${field} in all ${made.length} tasks libc made (leaders, single-threaded processes, threads of pthread_create), ` +
+      `and the ${call} system call in all ${tasks.length}; but in ${allOr(j.libcWrong.length, raw.length)} threads made by a raw clone(CLONE_THREAD), ` +
+      `which libc did not make, ${libc}'s ${call} did not (e.g. ${taskRef(e)}: ${got}${whose}, where status said ${field} ${field === 'Tgid' ? e.statusTgid : e.statusPid}). ` +
+      `The libc answers from its own thread descriptor, which a raw clone shares with its creator, the kernel per task; calling libc from a thread it did not make is outside what the libc supports.`,
+    summary: `${libc}'s ${call} was wrong only in ${allOr(j.libcWrong.length, raw.length)} raw-clone threads libc did not make; the system call was right in all ${tasks.length} tasks.`,
+  };
 }
 
 const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
@@ -404,10 +447,14 @@ export const IDS_CLAIMS: Claim[] = [
     excerpt: 'getpid() from any process returns its TGID',
     statement: 'getpid() returns the TGID, in every task of a process.',
     needs: ['threadGroupIds', 'singleThreadProcess'],
-    verdicts: ['confirmed', 'refuted', 'inconclusive'],
+    env: ['libc'],
+    verdicts: ['confirmed', 'refuted', 'nuanced', 'inconclusive'],
     decide(o) {
+      libcOfRun(o);
       const { tasks, groups, partial, singles } = judgedTasks(o);
       const j = judgeBothWays(tasks, 'getpid', 'Tgid');
+      const split = onlyInRawClones(o, j, tasks, 'getpid', 'Tgid');
+      if (split) return { verdict: 'nuanced', explanation: `${split.explanation}${partialNote(partial)}`, summary: split.summary };
       if (j.libcWrong.length || j.rawWrong.length) {
         return {
           verdict: 'refuted',
@@ -432,8 +479,10 @@ export const IDS_CLAIMS: Claim[] = [
     excerpt: 'gettid() from any process returns its PID',
     statement: "gettid() returns the task's own PID.",
     needs: ['threadGroupIds', 'singleThreadProcess'],
-    verdicts: ['confirmed', 'refuted', 'inconclusive'],
+    env: ['libc'],
+    verdicts: ['confirmed', 'refuted', 'nuanced', 'inconclusive'],
     decide(o) {
+      libcOfRun(o);
       const { tasks, partial } = judgedTasks(o);
       const j = judgeBothWays(tasks, 'gettid', 'Pid');
       // A libc without the wrapper is a fact about the libc, not about what gettid returns: say it, judge the syscall.
@@ -441,6 +490,8 @@ export const IDS_CLAIMS: Claim[] = [
         ? ' This libc has no gettid wrapper (a program calling it did not compile and link when the probes were built), ' +
           `so in ${allOr(j.noWrapper.length, tasks.length)} tasks only the system call, syscall(SYS_gettid), was asked.`
         : '';
+      const split = onlyInRawClones(o, j, tasks, 'gettid', 'Pid');
+      if (split) return { verdict: 'nuanced', explanation: `${split.explanation}${wrapper}${partialNote(partial)}`, summary: split.summary };
       if (j.libcWrong.length || j.rawWrong.length) {
         return {
           verdict: 'refuted',

@@ -220,7 +220,14 @@ export const PROC_CLAIMS: Claim[] = [
       // Their entries cannot be checked against a TID a task reported, so they are not judged (notCreatedByProbe).
       const withUnmade = groups.filter((l) => {
         const extra = notCreatedByProbe(l.tids, l.taskDir)!;
-        return extra.length > 0 && sortedEqual(l.taskDir.filter((t) => !extra.includes(t)), l.tids) && new Set(l.taskDir).size === l.taskDir.length;
+        return (
+          extra.length > 0 &&
+          sortedEqual(
+            l.taskDir.filter((t) => !extra.includes(t)),
+            l.tids,
+          ) &&
+          new Set(l.taskDir).size === l.taskDir.length
+        );
       });
       const wrong = groups.filter((l) => !sortedEqual(l.taskDir, l.tids) && !withUnmade.includes(l));
       const w = wrong[0];

@@ -264,7 +264,10 @@ function nowhereNote(ls: readonly Landing[], wrapper: string | null): string {
   const sends = ls.flatMap((l) => l.sends.filter((s) => s.result === 'ok'));
   const nowhere = sends.filter((s) => s.landed === 'none');
   if (!nowhere.length) return '';
-  const counted = ` /proc showed ${nowhere.length} of the ${sends.length} accepted sends in no pending set (${list(nowhere.map((s) => `${s.method} to ${s.to}`), 4)}).`;
+  const counted = ` /proc showed ${nowhere.length} of the ${sends.length} accepted sends in no pending set (${list(
+    nowhere.map((s) => `${s.method} to ${s.to}`),
+    4,
+  )}).`;
   const why = wrapper
     ? ' A wrapper that takes signals in a handler of its own and queues them for the program itself (qemu-user does, in linux-user/signal.c) leaves them pending in its own memory, where /proc does not look.'
     : '';
@@ -298,7 +301,10 @@ export const SIGNALS_CLAIMS: Claim[] = [
       }
       if (!judged.length)
         throw new Inconclusive(
-          `${unjudged.join(' ')}${nowhereNote(landings.map((l) => l.result), wrapper)}`,
+          `${unjudged.join(' ')}${nowhereNote(
+            landings.map((l) => l.result),
+            wrapper,
+          )}`,
           `${missing[0]}${missing.length > 1 ? ` (and in ${missing.length - 1} more landings)` : ''}`,
         );
       const decisive = judged.reduce((a, b) => (RANK[b.verdict] > RANK[a.verdict] ? b : a));
