@@ -25,6 +25,8 @@ import { Probe, probeWrap, runProbe } from '../../helpers/harness/probe.js';
 import type { ProbeRecord, ProbeRecordOf } from '../../helpers/harness/records.js';
 import { FLAG_RULE_ERRNO, type CloneRuleRow, type ShareRow } from '../../helpers/claims/clone.js';
 import { flagRulesAllow } from '../../helpers/claims/clone-matrix.js';
+import { whyNamespaceRefused } from '../../helpers/claims/namespaces.js';
+import { usernsSettings } from '../../helpers/harness/needs.js';
 import { parseCreationTrace } from '../../helpers/claims/clone-trace.js';
 import { list } from '../../helpers/claims/prose.js';
 
@@ -248,9 +250,7 @@ describe('namespaces', () => {
     const flags = withUserns ? `${flag},NEWUSER` : flag;
     const r = await observe('cloneNamespaces', flags, async (evidence) => {
       const { detail } = await oneChild(flags, 'clone', evidence, (errno) => {
-        throw new Unavailable(
-          `clone(CLONE_${flags.replace(',', '|CLONE_')}) was refused with ${errno}${withUserns ? ' (unprivileged user namespaces are off?)' : ''}`,
-        );
+        throw new Unavailable(whyNamespaceRefused(`clone(CLONE_${flags.replace(',', '|CLONE_')})`, errno, { ...environment(), usernsSettings }));
       });
       return { flag, withUserns, accepted: true, ...compareNamespaces(detail.namespaces) };
     }).catch(skipIfUnavailable(skip));
