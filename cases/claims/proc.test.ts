@@ -20,6 +20,8 @@ import { environment } from '../../helpers/harness/environment.js';
 import { lookupFromC, lookupIds, lookupSteps, reached } from '../../helpers/harness/lookup.js';
 import { must, needs, test, Unobserved, unobservedUnless, type Evidence } from '../../helpers/observations.js';
 import type { CpuFields, LookupOutcome, ProcObservations } from '../../helpers/claims/proc.js';
+import { whyNamespaceRefused } from '../../helpers/claims/namespaces.js';
+import { usernsSettings } from '../../helpers/harness/needs.js';
 import { eventually } from '../../helpers/harness/poll.js';
 import { Probe, startProbe } from '../../helpers/harness/probe.js';
 import { asUser, NOBODY } from '../../helpers/harness/privilege.js';
@@ -296,7 +298,7 @@ test('tasks of a child PID namespace, looked up from outside by their inner and 
     await probe.next('ready').catch((e: unknown) => {
       // The probe ends without "ready", after an error record, when the kernel refuses the clone.
       const refused = probe.all('error').find((x) => x.op.startsWith('clone('));
-      if (refused) throw new NamespaceRefused(`the kernel refused ${refused.op}: ${refused.errno}`);
+      if (refused) throw new NamespaceRefused(whyNamespaceRefused(refused.op, refused.errno, { ...environment(), usernsSettings }));
       throw e;
     });
     const inner = probe.all('nstask').filter((t) => t.level === 1);
