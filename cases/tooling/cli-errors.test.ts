@@ -163,6 +163,7 @@ const load = async (script: string) => (await import(`../../scripts/${script}.ts
 test('every script exports its command, and importing it runs nothing; --help prints its usage, status 0', async () => {
   expect(SCRIPTS.sort()).toEqual([
     'bench',
+    'bench-kernels',
     'bench-page',
     'bench-suite',
     'build-probes',
