@@ -24,7 +24,7 @@ import { whyNamespaceRefused } from '../../helpers/claims/namespaces.js';
 import { usernsSettings } from '../../helpers/harness/needs.js';
 import { eventually } from '../../helpers/harness/poll.js';
 import { Probe, startProbe } from '../../helpers/harness/probe.js';
-import { asUser, NOBODY } from '../../helpers/harness/privilege.js';
+import { asUser, inPrivateMountNamespace, NOBODY } from '../../helpers/harness/privilege.js';
 import { ifStillThere, listProc, listTasks, numericEntries, parseStatus, readStat, readStatus, statusNumber } from '../../helpers/harness/procfs.js';
 
 const cpu = (pid: number, tid?: number): CpuFields => {
@@ -367,18 +367,7 @@ test("with /proc mounted hidepid=invisible, an unprivileged user cannot reach an
   if (mountNs.exitCode !== 0)
     skip(`cannot make a private mount namespace to mount a /proc in: ${mountNs.stderr.trim()} (unshare(CLONE_NEWNS) needs CAP_SYS_ADMIN)`);
   // unshare a private mount namespace, mount a new /proc there, then drop to the user.
-  const asUserOn = (mountOpts: string) => [
-    'unshare',
-    '--mount',
-    '--propagation',
-    'private',
-    '--',
-    'sh',
-    '-c',
-    `mount -t proc -o ${mountOpts} proc /proc && exec "$@"`,
-    'sh',
-    ...asUser(uid),
-  ];
+  const asUserOn = (mountOpts: string) => [...inPrivateMountNamespace(`mount -t proc -o ${mountOpts} proc /proc`), ...asUser(uid)];
   const r = await observe('hidepidLookup', 'hidepid=invisible', async (evidence) => {
     const { probe, ready } = await startProbe('ids', ['--threads', '1', '--via', 'pthread']);
     const tid = aThread(ready);

@@ -3,7 +3,7 @@
  * observations, mutated the way another kernel, libc or environment would
  * behave, and the verdict each rule must then give.
  */
-import { type Draft, ruleCases } from '../../helpers/claims/rule-cases.js';
+import { QEMU_USER_WRAPPER, ruleCases, type Draft } from '../../helpers/claims/rule-cases.js';
 import type { TaskIds } from '../../helpers/claims/ids.js';
 
 /** Every task of every thread group (not the single-threaded process). */
@@ -55,7 +55,7 @@ ruleCases('A3', { verdict: 'confirmed', says: [/found no other task with Tgid \d
       s.taskDir.push(s.pid + 1);
       s.statusThreads = 2;
       s.othersWithTgid.push({ pid: s.pid, tid: s.pid + 1 });
-      d.environment({ probeWrapper: 'qemu-x86_64 (qemu-x86_64 version 7.2.22)' });
+      d.environment({ probeWrapper: QEMU_USER_WRAPPER });
     },
     verdict: 'inconclusive',
     says: ['No single-threaded process was observed', 'the wrapper qemu-x86_64', 'call_rcu'],
@@ -68,7 +68,7 @@ ruleCases('A3', { verdict: 'confirmed', says: [/found no other task with Tgid \d
       s.taskDir.push(s.pid + 1);
       s.statusThreads = 2;
       s.task.statusTgid += 1;
-      d.environment({ probeWrapper: 'qemu-x86_64 (qemu-x86_64 version 7.2.22)' });
+      d.environment({ probeWrapper: QEMU_USER_WRAPPER });
     },
     verdict: 'refuted',
     says: [/its status said Tgid \d+/],
@@ -77,7 +77,7 @@ ruleCases('A3', { verdict: 'confirmed', says: [/found no other task with Tgid \d
     name: 'Threads: says 2 while its task directory holds only itself: the kernel contradicts itself',
     mutate: (d) => {
       d.result('singleThreadProcess').statusThreads = 2;
-      d.environment({ probeWrapper: 'qemu-x86_64 (qemu-x86_64 version 7.2.22)' });
+      d.environment({ probeWrapper: QEMU_USER_WRAPPER });
     },
     verdict: 'refuted',
     says: ['Threads: 2'],
@@ -166,7 +166,7 @@ ruleCases('A4', { verdict: 'confirmed', says: ['6 thread groups', /\d+ tasks in 
         g.taskDir.push(g.tgid + 100000);
         g.statusThreads += 1;
       }
-      d.environment({ probeWrapper: 'qemu-x86_64 (qemu-x86_64 version 7.2.22)' });
+      d.environment({ probeWrapper: QEMU_USER_WRAPPER });
     },
     verdict: 'confirmed',
     says: ['6 tasks the probe did not create', 'the wrapper qemu-x86_64'],
@@ -177,7 +177,7 @@ ruleCases('A4', { verdict: 'confirmed', says: ['6 thread groups', /\d+ tasks in 
     mutate: (d) => {
       const g = d.result('threadGroupIds', 'pthread x4');
       g.taskDir.push(g.tgid + 100000);
-      d.environment({ probeWrapper: 'qemu-x86_64 (qemu-x86_64 version 7.2.22)' });
+      d.environment({ probeWrapper: QEMU_USER_WRAPPER });
     },
     verdict: 'refuted',
     says: ['Threads: 5 for 5 tasks, 6 tasks listed', 'which no task of the group reported'],

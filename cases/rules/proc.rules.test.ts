@@ -4,7 +4,7 @@
  * would leave them.
  */
 import type { Draft } from '../../helpers/claims/rule-cases.js';
-import { ruleCases } from '../../helpers/claims/rule-cases.js';
+import { QEMU_USER_WRAPPER, ruleCases } from '../../helpers/claims/rule-cases.js';
 import type { LookupOutcome } from '../../helpers/claims/proc.js';
 
 /** A lookup that failed at every step with `errno`, as the proc probe records it. */
@@ -126,7 +126,7 @@ ruleCases('A12', { verdict: 'confirmed', says: ['raw gettid system call (SYS_get
     name: '/proc/TGID/task listing, besides every reported TID, a task the probe did not create (an emulator thread)',
     mutate: (d) => {
       d.result('procListing', '1 threads').taskDir.push(99999);
-      d.environment({ probeWrapper: 'qemu-x86_64 (qemu-x86_64 version 7.2.22)' });
+      d.environment({ probeWrapper: QEMU_USER_WRAPPER });
     },
     verdict: 'inconclusive',
     says: ['listed 99999 besides the 2 TIDs its tasks reported', 'the wrapper qemu-x86_64', 'call_rcu'],
@@ -146,7 +146,7 @@ ruleCases('A12', { verdict: 'confirmed', says: ['raw gettid system call (SYS_get
     mutate: (d) => {
       const l = d.result('procListing', '1 threads');
       l.taskDir = [...l.taskDir.filter((t) => t !== l.tids[1]), 99999];
-      d.environment({ probeWrapper: 'qemu-x86_64 (qemu-x86_64 version 7.2.22)' });
+      d.environment({ probeWrapper: QEMU_USER_WRAPPER });
     },
     verdict: 'refuted',
     says: ['listed 99999, which no task of the group reported', 'which tasks of the group reported'],

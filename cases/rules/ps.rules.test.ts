@@ -3,7 +3,7 @@
  * way another ps (or a broken one) would print.
  */
 import type { Draft } from '../../helpers/claims/rule-cases.js';
-import { ruleCases } from '../../helpers/claims/rule-cases.js';
+import { QEMU_USER_WRAPPER, ruleCases } from '../../helpers/claims/rule-cases.js';
 import type { PsView } from '../../helpers/claims/ps.js';
 
 function views(d: Draft, kind: PsView['kind'], change: (v: PsView, tids: number[], tgid: number) => void) {
@@ -37,7 +37,7 @@ ruleCases(
           v.rows += 1;
           v.showsThreads = false;
         });
-        d.environment({ probeWrapper: 'qemu-x86_64 (qemu-x86_64 version 7.2.22)' });
+        d.environment({ probeWrapper: QEMU_USER_WRAPPER });
       },
       verdict: 'nuanced',
       says: ['printed a row per task (5, 1 of them for 1 task the probe did not create)', 'the wrapper qemu-x86_64'],

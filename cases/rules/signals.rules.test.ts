@@ -4,7 +4,7 @@
  * environment would leave them.
  */
 import type { Draft } from '../../helpers/claims/rule-cases.js';
-import { ruleCases } from '../../helpers/claims/rule-cases.js';
+import { QEMU_USER_WRAPPER, ruleCases } from '../../helpers/claims/rule-cases.js';
 import type { Landed } from '../../helpers/claims/signals.js';
 
 /** Edit the sends of one method to the thread (or to the TGID). */
@@ -154,7 +154,7 @@ ruleCases(
       mutate: (d) => {
         bothKills(d, 'thread', { landed: 'none' });
         bothKills(d, 'tgid', { landed: 'none' });
-        d.environment({ probeWrapper: 'qemu-x86_64 (qemu-x86_64 version 7.2.22)' });
+        d.environment({ probeWrapper: QEMU_USER_WRAPPER });
       },
       verdict: 'inconclusive',
       says: ['the wrapper qemu-x86_64', 'linux-user/signal.c', /\d+ of the \d+ accepted sends in no pending set \(kill to \d+/],

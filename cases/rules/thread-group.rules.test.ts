@@ -4,7 +4,7 @@
  * would leave them (helpers/claims/rule-cases.ts).
  */
 import { expect, test } from 'vitest';
-import { type Draft, healthyObservations, judge, ruleCases } from '../../helpers/claims/rule-cases.js';
+import { healthyObservations, judge, QEMU_USER_WRAPPER, ruleCases, type Draft } from '../../helpers/claims/rule-cases.js';
 
 // ------------------------------------------------------------------ A1
 
@@ -242,7 +242,7 @@ ruleCases(
       mutate: (d) => {
         d.fail('exitScope', "probe 'thread-group --scenario end' failed: exited with status 1 (error records: prctl-subreaper: EINVAL)");
         d.fail('fatalSignal', "probe 'thread-group --scenario end' failed: exited with status 1 (error records: prctl-subreaper: EINVAL)");
-        d.environment({ probeWrapper: 'qemu-x86_64 (qemu-x86_64 version 7.2.22)' });
+        d.environment({ probeWrapper: QEMU_USER_WRAPPER });
       },
       verdict: 'refuted',
       says: [
