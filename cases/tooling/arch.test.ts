@@ -16,6 +16,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, test } from 'vitest';
+import { CREATION_TRACE_FILTER, parseCreationTrace } from '../../helpers/claims/clone-trace.js';
 import { buildProbes, type BuiltProbes, type ProbeArch } from '../../helpers/harness/build.js';
 import { needs } from '../../helpers/harness/needs.js';
 import { syscallTable } from '../../helpers/harness/syscalls.js';
@@ -130,5 +131,23 @@ describe.each(ARCHES)('the $arch probes, $under', ({ arch, run, needs: need }) =
       for (const t of tasks) expect([t.rawGetpid, t.libcGetpid]).toEqual([tgid, tgid]);
       expect(new Set(tasks.map((t) => t.rawGettid)).size).toBe(3);
     });
+  });
+});
+
+describe("strace's arm64 forms of libc's task creation (helpers/claims/clone-trace.ts)", () => {
+  test('fork() as clone without CLONE_VM, vfork() as clone(CLONE_VM|CLONE_VFORK): read as clone, with the flags', () => {
+    // strace 6.1 on arm64 of glibc 2.36's fork() and vfork(): no fork or vfork syscall exists there.
+    const fork = parseCreationTrace('301 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0xffff8e5f30f0) = 302\n');
+    expect(fork).toEqual({ ok: { syscall: 'clone', flags: 'CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD', returned: 302, failedFirst: [] } });
+    const vfork = parseCreationTrace('301 clone(child_stack=NULL, flags=CLONE_VM|CLONE_VFORK|SIGCHLD) = 303\n');
+    expect(vfork).toEqual({ ok: { syscall: 'clone', flags: 'CLONE_VM|CLONE_VFORK|SIGCHLD', returned: 303, failedFirst: [] } });
+  });
+
+  test("strace accepts the trace filter: fork and vfork are optional ('?'), a name arm64 lacks is not refused", needs({ cmds: ['strace'] }), async () => {
+    expect(CREATION_TRACE_FILTER).toMatch(/(^|[=,])\?fork(,|$)/);
+    const r = await execa('strace', ['-f', '-qq', '-e', CREATION_TRACE_FILTER, '-e', 'trace=?no_such_call_anywhere', '-o', '/dev/null', 'true'], {
+      reject: false,
+    });
+    expect(r.exitCode, r.stderr).toBe(0);
   });
 });
