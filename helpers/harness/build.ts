@@ -473,8 +473,8 @@ export async function buildProbes(opts: { env?: NodeJS.ProcessEnv; root?: string
     writeFileSync(join(staging, `${LIBC_VERSION_PROGRAM}.c`), LIBC_VERSION_SOURCE);
     // The syscall numbers of the probes' architecture, from the probes' own compiler and headers: what is
     // passed to a probe as a number (fault --syscall NR) must come from here, also where no compiler runs (a guest).
-    const syscalls = readSyscallTable(cc, tc.flags, env, arch);
-    syscalls.catch(() => undefined); // awaited below, after the probes; a failed compile may throw first
+    // A compiler that cannot preprocess <sys/syscall.h> on its own leaves no table: syscallTable() then asks the compiler.
+    const syscalls = readSyscallTable(cc, tc.flags, env, arch).catch(() => undefined);
     const compile = (name: string, src: string) => execa(cc, [...flags, '-o', join(staging, name), src], { env, reject: false, all: true });
     const [versionBuild] = await Promise.all([
       compile(LIBC_VERSION_PROGRAM, join(staging, `${LIBC_VERSION_PROGRAM}.c`)),
@@ -496,7 +496,8 @@ export async function buildProbes(opts: { env?: NodeJS.ProcessEnv; root?: string
       throw new ProbeBuildError(`compiling the libc version check with ${cc} failed:\n${versionBuild.all ?? versionBuild.message}`);
     rmSync(join(staging, `${LIBC_VERSION_PROGRAM}.c`));
     const probes = all.filter((n) => !(n in unbuilt));
-    writeFileSync(join(staging, SYSCALLS_FILE), `${JSON.stringify(Object.fromEntries((await syscalls).byName))}\n`);
+    const table = await syscalls;
+    if (table) writeFileSync(join(staging, SYSCALLS_FILE), `${JSON.stringify(Object.fromEntries(table.byName))}\n`);
     const build: BuildRecord = {
       arch,
       sources: srcHash,
