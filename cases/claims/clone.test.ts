@@ -27,7 +27,7 @@ import { FLAG_RULE_ERRNO, type CloneRuleRow, type ShareRow } from '../../helpers
 import { flagRulesAllow } from '../../helpers/claims/clone-matrix.js';
 import { whyNamespaceRefused } from '../../helpers/claims/namespaces.js';
 import { usernsSettings } from '../../helpers/harness/needs.js';
-import { parseCreationTrace } from '../../helpers/claims/clone-trace.js';
+import { CREATION_TRACE_FILTER, parseCreationTrace } from '../../helpers/claims/clone-trace.js';
 import { list } from '../../helpers/claims/prose.js';
 
 const has = (flags: string, f: string) => flags.split('|').includes(f);
@@ -338,7 +338,7 @@ describe('what libc calls', needs({ cmds: ['strace'] }), () => {
     try {
       const r = await observe('libcCreation', call, async (evidence) => {
         const probe = new Probe('libcalls', ['--call', call], {
-          prefix: ['strace', '-f', '-qq', '-e', 'signal=none', '-e', 'trace=clone,clone3,fork,vfork', '-o', out.path],
+          prefix: ['strace', '-f', '-qq', '-e', 'signal=none', '-e', CREATION_TRACE_FILTER, '-o', out.path],
           prefixForks: true,
         });
         const finished = await probe.result().catch((e: unknown) => e);

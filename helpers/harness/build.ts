@@ -14,13 +14,24 @@
  * (probeLibc(): glibc by default, or musl): each libc has its own compiler,
  * flags and cache key, and its own configure-style checks. musl builds are
  * static (see LIBC_TOOLCHAINS.musl).
+ *
+ * The probes are built for one architecture per build (`arch`, Node's
+ * process.arch names, default this process's): for another architecture than
+ * the host's (an arm64 kernel guest, issue 18) with the GNU cross compiler of
+ * that machine (helpers/kernels/machine.ts, MACHINES[].triplet: Debian's
+ * gcc-aarch64-linux-gnu), statically linked, since the guest's root need not
+ * hold the glibc the cross toolchain ships. The architecture is in the cache
+ * key and in the build record, and the configure-style checks run with the
+ * cross compiler (they only compile and link, nothing is run).
  */
 import { createHash } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { arch } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
+import { MACHINES } from '../kernels/machine.js';
 import { cacheRoot, NATIVE_DIR } from './paths.js';
+import { readSyscallTable, SYSCALLS_FILE } from './syscalls.js';
 
 export const CFLAGS = ['-O2', '-Wall', '-Wextra', '-Werror', '-pthread', '-D_GNU_SOURCE'] as const;
 
@@ -184,8 +195,54 @@ const LIBC_TOOLCHAINS: Record<LibcName, (env: NodeJS.ProcessEnv, root: string) =
 };
 
 /** The toolchain for `libc`: throws ProbeBuildError with what to install when it is missing. */
-export const toolchain = (libc: LibcName, env: NodeJS.ProcessEnv = process.env, root: string = cacheRoot()): Promise<Toolchain> =>
-  LIBC_TOOLCHAINS[libc](env, root);
+export async function toolchain(
+  libc: LibcName,
+  env: NodeJS.ProcessEnv = process.env,
+  root: string = cacheRoot(),
+  arch: ProbeArch = process.arch as ProbeArch,
+): Promise<Toolchain> {
+  if (arch === process.arch) return LIBC_TOOLCHAINS[libc](env, root);
+  if (libc !== 'glibc') {
+    throw new ProbeBuildError(
+      `building the probes for ${arch} against ${libc} is not supported: a build for another architecture than this host's (${process.arch}) uses the glibc cross toolchain`,
+    );
+  }
+  return { libc, cc: crossCompiler(arch, env), flags: ['-static'], libcVersion: null };
+}
+
+/** Node's process.arch names of the architectures the probes can be built for (helpers/kernels/machine.ts, MACHINES[].nodeArch). */
+export type ProbeArch = 'x64' | 'arm64';
+export const PROBE_ARCHES: readonly ProbeArch[] = Object.values(MACHINES).map((m) => m.nodeArch);
+
+/** `arch` checked against the architectures clonelab knows (MACHINES), as people write it on a command line. */
+export function probeArch(name: string): ProbeArch {
+  if (!(PROBE_ARCHES as readonly string[]).includes(name)) {
+    throw new ProbeBuildError(`unknown probe architecture '${name}': expected one of ${PROBE_ARCHES.join(', ')} (Node's process.arch names)`);
+  }
+  return name as ProbeArch;
+}
+
+/**
+ * The GNU cross compiler for another architecture: TRIPLET-gcc on PATH
+ * (Debian/Ubuntu package gcc-TRIPLET), or a clear error naming the package.
+ */
+function crossCompiler(arch: ProbeArch, env: NodeJS.ProcessEnv): string {
+  const m = Object.values(MACHINES).find((x) => x.nodeArch === arch)!;
+  const name = `${m.triplet}-gcc`;
+  const cc = onPath(name, env);
+  if (!cc) {
+    throw new ProbeBuildError(
+      `building the probes for ${arch} on this ${process.arch} host needs the cross compiler ${name}, which is not on PATH: ` +
+        `install gcc-${m.triplet} (Debian/Ubuntu: apt-get install gcc-${m.triplet}; it brings the static glibc the probes link)`,
+    );
+  }
+  return cc;
+}
+
+/** The compiler that builds the probes for `arch` against glibc: the host's C compiler, or the cross compiler (syscalls.ts reads the syscall numbers from it). */
+export function compilerFor(arch: ProbeArch = process.arch as ProbeArch, env: NodeJS.ProcessEnv = process.env): string {
+  return arch === process.arch ? findCompiler(env) : crossCompiler(arch, env);
+}
 
 /** What the libc the probes are built against provides, found by compiling and linking against it. */
 export interface LibcFeatures {
@@ -232,7 +289,7 @@ export function sourcesHash(sources: readonly string[] = probeSources()): string
  * every probe is an executable file. Throws ProbeBuildError naming what does
  * not fit; it never compiles, so a wrong build cannot pass for a right one.
  */
-export function verifiedPrebuilt(dir: string, names: readonly string[], sources: string): BuildRecord {
+export function verifiedPrebuilt(dir: string, names: readonly string[], sources: string, arch: string = process.arch): BuildRecord {
   const refuse = (why: string) =>
     new ProbeBuildError(
       `CLONELAB_PROBE_DIR=${dir} cannot be used: ${why}. It names a probe build made by \`npm run build-probes\` (or npm run kernels) on this ` +
@@ -240,7 +297,7 @@ export function verifiedPrebuilt(dir: string, names: readonly string[], sources:
     );
   const m = buildRecord(dir);
   if (!m) throw refuse(`it has no readable ${BUILD_FILE} (not a complete build)`);
-  if (m.arch !== process.arch) throw refuse(`it was built for ${m.arch}, this is ${process.arch}`);
+  if (m.arch !== arch) throw refuse(`it was built for ${m.arch}, this is ${arch}`);
   if (m.sources !== sources) throw refuse('it was built from other sources than native-helpers/ holds now');
   const missing = names.filter((n) => {
     try {
@@ -312,7 +369,7 @@ int main(void) { return 3; }
  * the compiler (verifiedPrebuilt).
  */
 export interface BuildRecord {
-  /** process.arch of the builder: the probes' machine code. */
+  /** Node's process.arch name of the probes' machine code: the builder's own, or the one a cross build was asked for. */
   arch: string;
   /** sha256 of native-helpers/*.{c,h}, names and contents (sourcesHash). */
   sources: string;
@@ -367,9 +424,10 @@ export interface BuiltProbes {
  * not build is recorded with the compiler's reason (BuildRecord.unbuilt) and
  * left out: its cases go unobserved with that reason (probe.ts), the rest run.
  */
-export async function buildProbes(opts: { env?: NodeJS.ProcessEnv; root?: string; libc?: LibcName } = {}): Promise<BuiltProbes> {
+export async function buildProbes(opts: { env?: NodeJS.ProcessEnv; root?: string; libc?: LibcName; arch?: ProbeArch } = {}): Promise<BuiltProbes> {
   const t0 = performance.now();
   const env = opts.env ?? process.env;
+  const arch = opts.arch ?? (process.arch as ProbeArch);
   const root = opts.root ?? cacheRoot();
   const sources = probeSources();
   const all = sources.filter((f) => f.endsWith('.c')).map((f) => f.slice(0, -2));
@@ -379,26 +437,28 @@ export async function buildProbes(opts: { env?: NodeJS.ProcessEnv; root?: string
   // (scripts/kernels.ts): running the compiler again for the libc checks and
   // its version line costs a guest seconds under emulation (TCG).
   const prebuilt = env.CLONELAB_PROBE_DIR;
-  if (prebuilt) {
+  if (prebuilt && arch === process.arch) {
     const build = verifiedPrebuilt(
       prebuilt,
       all.filter((n) => !(n in (buildRecord(prebuilt)?.unbuilt ?? {}))),
       srcHash,
+      arch,
     );
     return { dir: prebuilt, names: build.probes, libc: build.features, build, compiled: false, ms: performance.now() - t0 };
   }
-  const tc = await toolchain(opts.libc ?? probeLibc(env), env, root);
+  const tc = await toolchain(opts.libc ?? probeLibc(env), env, root, arch);
   const { cc } = tc;
   const [version, libc] = await Promise.all([execa(cc, ['--version'], { env, reject: false }), checkLibc(cc, env, root, tc.flags)]);
   const flags = [...CFLAGS, ...tc.flags, ...featureDefines(libc)];
   const ccVersion = version.stdout.split('\n')[0] ?? '';
   // The libc is in the key twice over (its name, and its compiler and flags): each libc has its own cache.
-  // `manifest: 2`: builds from before build.json said arch, sources and probes get a directory of their own.
+  // `manifest: 3`: builds from before the directory held SYSCALLS_FILE get a directory of their own.
   const hash = createHash('sha256');
-  hash.update(JSON.stringify({ libc: tc.libc, libcVersion: tc.libcVersion, cc, version: ccVersion, flags, arch: process.arch, sources: srcHash, manifest: 2 }));
+  hash.update(JSON.stringify({ libc: tc.libc, libcVersion: tc.libcVersion, cc, version: ccVersion, flags, arch, sources: srcHash, manifest: 3 }));
   hash.update(LIBC_VERSION_SOURCE);
-  // glibc keeps the bare hash it always had; another libc's directory is named after it too.
-  const dir = join(root, 'probes', `${tc.libc === 'glibc' ? '' : `${tc.libc}-`}${hash.digest('hex').slice(0, 16)}`);
+  // The host's glibc build keeps the bare hash it always had; another libc's or architecture's directory is named after it too.
+  const prefix = `${arch === process.arch ? '' : `${arch}-`}${tc.libc === 'glibc' ? '' : `${tc.libc}-`}`;
+  const dir = join(root, 'probes', `${prefix}${hash.digest('hex').slice(0, 16)}`);
   if (existsSync(join(dir, '.complete'))) {
     const build = buildRecord(dir);
     if (build) return { dir, names: build.probes, libc, build, compiled: false, ms: performance.now() - t0 };
@@ -411,6 +471,10 @@ export async function buildProbes(opts: { env?: NodeJS.ProcessEnv; root?: string
   const unbuilt: Record<string, string> = {};
   try {
     writeFileSync(join(staging, `${LIBC_VERSION_PROGRAM}.c`), LIBC_VERSION_SOURCE);
+    // The syscall numbers of the probes' architecture, from the probes' own compiler and headers: what is
+    // passed to a probe as a number (fault --syscall NR) must come from here, also where no compiler runs (a guest).
+    // A compiler that cannot preprocess <sys/syscall.h> on its own leaves no table: syscallTable() then asks the compiler.
+    const syscalls = readSyscallTable(cc, tc.flags, env, arch).catch(() => undefined);
     const compile = (name: string, src: string) => execa(cc, [...flags, '-o', join(staging, name), src], { env, reject: false, all: true });
     const [versionBuild] = await Promise.all([
       compile(LIBC_VERSION_PROGRAM, join(staging, `${LIBC_VERSION_PROGRAM}.c`)),
@@ -432,8 +496,10 @@ export async function buildProbes(opts: { env?: NodeJS.ProcessEnv; root?: string
       throw new ProbeBuildError(`compiling the libc version check with ${cc} failed:\n${versionBuild.all ?? versionBuild.message}`);
     rmSync(join(staging, `${LIBC_VERSION_PROGRAM}.c`));
     const probes = all.filter((n) => !(n in unbuilt));
+    const table = await syscalls;
+    if (table) writeFileSync(join(staging, SYSCALLS_FILE), `${JSON.stringify(Object.fromEntries(table.byName))}\n`);
     const build: BuildRecord = {
-      arch: process.arch,
+      arch,
       sources: srcHash,
       probes,
       features: libc,

@@ -1,36 +1,80 @@
 /**
- * Syscall names and numbers of this architecture, as the C compiler that
- * builds the probes knows them: the __NR_* macros that <sys/syscall.h>
+ * Syscall names and numbers of the probes' architecture, as the C compiler
+ * that builds the probes knows them: the __NR_* macros that <sys/syscall.h>
  * (through the kernel's <asm/unistd.h>) defines, read with `cc -E -dM`.
  * Not a table kept here: the numbers differ between architectures (tgkill is
- * 234 on x86-64 and 131 on arm64), and the headers are the source the probes
- * themselves are compiled against.
+ * 234 on x86-64 and 131 on arm64; arm64 has no fork or vfork at all, its
+ * table is asm-generic's, include/uapi/asm-generic/unistd.h), and the headers
+ * are the source the probes themselves are compiled against.
+ *
+ * For another architecture than the host's, the cross compiler's headers
+ * (build.ts, compilerFor). A probe build records its table (SYSCALLS_FILE,
+ * written by buildProbes): a process given a prebuilt probe directory
+ * (CLONELAB_PROBE_DIR, a kernel guest, which may have no compiler at all)
+ * reads the numbers from there, the ones its probes were compiled with.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { execa } from 'execa';
-import { findCompiler } from './build.js';
+import { compilerFor, type ProbeArch } from './build.js';
 
 export interface SyscallTable {
-  /** The compiler the numbers were read from. */
+  /** Where the numbers were read from: the compiler, or a probe build's SYSCALLS_FILE. */
   compiler: string;
+  /** The architecture (Node's process.arch name) the numbers are of. */
+  arch: string;
   byName: ReadonlyMap<string, number>;
   byNumber: ReadonlyMap<number, string>;
 }
 
-let cached: Promise<SyscallTable> | undefined;
+/** The file in a probe build directory with its architecture's syscall numbers ({"name": number}). */
+export const SYSCALLS_FILE = 'syscalls.json';
 
-/** The table of this architecture (read once per process). */
-export function syscallTable(): Promise<SyscallTable> {
-  cached ??= readSyscallTable();
-  return cached;
+const cached = new Map<string, Promise<SyscallTable>>();
+
+/**
+ * The table of `arch` (default this process's; read once per process and
+ * architecture): from the prebuilt probes named by CLONELAB_PROBE_DIR when
+ * they are of that architecture and record one, else from the compiler.
+ */
+export function syscallTable(arch: ProbeArch = process.arch as ProbeArch, env: NodeJS.ProcessEnv = process.env): Promise<SyscallTable> {
+  let t = cached.get(arch);
+  if (!t) {
+    t = (async () => prebuiltTable(arch, env) ?? readSyscallTable(compilerFor(arch, env), [], env, arch))();
+    cached.set(arch, t);
+  }
+  return t;
 }
 
-async function readSyscallTable(): Promise<SyscallTable> {
-  const cc = findCompiler();
-  const r = await execa(cc, ['-E', '-dM', '-'], { input: '#include <sys/syscall.h>\n', reject: false });
+/** The table a prebuilt probe directory of `arch` records, or undefined. */
+function prebuiltTable(arch: string, env: NodeJS.ProcessEnv): SyscallTable | undefined {
+  const dir = env.CLONELAB_PROBE_DIR;
+  if (!dir) return undefined;
+  let recorded: { arch?: string } | undefined;
+  let numbers: Record<string, number>;
+  try {
+    recorded = JSON.parse(readFileSync(join(dir, 'build.json'), 'utf8')) as { arch?: string };
+    numbers = JSON.parse(readFileSync(join(dir, SYSCALLS_FILE), 'utf8')) as Record<string, number>;
+  } catch {
+    return undefined;
+  }
+  if (recorded.arch !== arch) return undefined;
+  const byName = new Map(Object.entries(numbers));
+  return { compiler: join(dir, SYSCALLS_FILE), arch, byName, byNumber: new Map([...byName].map(([name, nr]) => [nr, name])) };
+}
+
+/** The table `cc` (with `flags`: a libc's or a cross build's own) defines in <sys/syscall.h>. */
+export async function readSyscallTable(
+  cc: string,
+  flags: readonly string[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+  arch: string = process.arch,
+): Promise<SyscallTable> {
+  const r = await execa(cc, [...flags, '-E', '-dM', '-'], { input: '#include <sys/syscall.h>\n', env, reject: false });
   if (r.exitCode !== 0) throw new Error(`${cc} -E -dM of <sys/syscall.h> failed (exit ${r.exitCode}): ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
   const byName = parseSyscallMacros(r.stdout);
   if (byName.size === 0) throw new Error(`${cc} -E -dM of <sys/syscall.h> defined no __NR_* macro: are the kernel headers (linux-libc-dev) installed?`);
-  return { compiler: cc, byName, byNumber: new Map([...byName].map(([name, nr]) => [nr, name])) };
+  return { compiler: cc, arch, byName, byNumber: new Map([...byName].map(([name, nr]) => [nr, name])) };
 }
 
 /**
@@ -73,11 +117,11 @@ export function parseSyscallMacros(text: string): Map<string, number> {
   return out;
 }
 
-/** The number of a syscall on this architecture, or an error that says why there is none. */
-export async function syscallNumber(name: string): Promise<number> {
-  const t = await syscallTable();
+/** The number of a syscall on `arch` (default this process's), or an error that says why there is none. */
+export async function syscallNumber(name: string, arch: ProbeArch = process.arch as ProbeArch): Promise<number> {
+  const t = await syscallTable(arch);
   const nr = t.byName.get(name);
-  if (nr === undefined) throw new Error(`unknown syscall '${name}': <sys/syscall.h> of ${t.compiler} defines no __NR_${name} on this architecture`);
+  if (nr === undefined) throw new Error(`unknown syscall '${name}': ${t.compiler} defines no __NR_${name} on ${t.arch}`);
   return nr;
 }
 
