@@ -49,7 +49,9 @@ describe.each(ARCHES)('the $arch probes, $under', ({ arch, run, needs: need }) =
   /** Run one probe of this build, its records. */
   const records = async (probe: string, args: string[]): Promise<Rec[]> => {
     const cmd = [...run, join(built.dir, probe), ...args];
-    const r = await execa(cmd[0]!, cmd.slice(1), { reject: false, timeout: 20_000, input: '' });
+    // Spawned straight from this worker (the harness runs only this host's build): the probe's parent check
+    // (cl_setup in clonelab.h) must name this process, not what a nested run's reaper put in CLONELAB_PARENT.
+    const r = await execa(cmd[0]!, cmd.slice(1), { reject: false, timeout: 20_000, input: '', env: { CLONELAB_PARENT: String(process.pid) } });
     expect(r.exitCode, `${cmd.join(' ')} exited ${r.exitCode}: ${r.stderr}`).toBe(0);
     return r.stdout.split('\n').map((l) => JSON.parse(l) as Rec);
   };
