@@ -186,6 +186,46 @@ static long clone3_run(struct clone_args *ca, int (*fn)(void *), void *arg)
 	return ret;
 }
 #define HAVE_CLONE3_RUN 1
+#elif defined(__aarch64__)
+/*
+ * The same on arm64: the syscall number in x8 and the arguments in x0, x1
+ * (arch/arm64/kernel/syscall.c, invoke_syscall()), svc #0; the kernel
+ * preserves every register but x0, which is 0 in the child
+ * (arch/arm64/kernel/process.c, copy_thread()), and starts the child with
+ * sp = stack + stack_size (kernel/fork.c, clone3_args_valid() and
+ * copy_thread()). The child clears the frame pointer and the link register
+ * (the end of the frame chain, for unwinders), calls fn(arg) and exits with
+ * its return value (__NR_exit, 93: the calling task only).
+ */
+static long clone3_run(struct clone_args *ca, int (*fn)(void *), void *arg)
+{
+	register long x0 __asm__("x0") = (long)ca;
+	register long x1 __asm__("x1") = (long)sizeof(*ca);
+	register long x8 __asm__("x8") = SYS_clone3;
+	register long x9 __asm__("x9") = (long)fn;
+	register long x10 __asm__("x10") = (long)arg;
+	__asm__ volatile("svc #0\n\t"
+			 "cbnz x0, 1f\n\t"
+			 "mov x29, xzr\n\t"
+			 "mov x30, xzr\n\t"
+			 "mov x0, x10\n\t"
+			 "blr x9\n\t"
+			 "mov x8, %[nr_exit]\n\t"
+			 "svc #0\n\t"
+			 "brk #0\n\t"
+			 "1:\n\t"
+			 : "+r"(x0)
+			 : "r"(x1), "r"(x8), "r"(x9),
+			   "r"(x10), [nr_exit] "i"(SYS_exit)
+			 : "memory");
+	long ret = x0;
+	if (ret < 0 && ret > -4096) {
+		errno = (int)-ret;
+		return -1;
+	}
+	return ret;
+}
+#define HAVE_CLONE3_RUN 1
 #else
 static long clone3_run(struct clone_args *ca, int (*fn)(void *), void *arg)
 {

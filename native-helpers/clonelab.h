@@ -321,20 +321,40 @@ static inline CL_UNUSED long cl_clone3(struct clone_args *args, size_t size)
 
 /*
  * Raw clone(2) with no new stack: the child returns here like fork() does.
- * The argument order differs by architecture (man 2 clone, NOTES); only
- * flag sets without CLONE_VM may use this, the child runs on a copy of the stack.
+ * Only flag sets without CLONE_VM may use this: the child runs on a copy of
+ * the stack.
+ *
+ * The kernel takes clone's five arguments in one of three orders, chosen by
+ * the architecture's Kconfig (kernel/fork.c, SYSCALL_DEFINE5(clone, ...);
+ * man 2 clone, NOTES):
+ *   CONFIG_CLONE_BACKWARDS, selected by arm64 (arch/arm64/Kconfig), arm,
+ *   powerpc, mips, x86_32 (arch/x86/Kconfig, "if X86_32") and others:
+ *       flags, stack, parent_tid, tls, child_tid
+ *   CONFIG_CLONE_BACKWARDS2, selected by s390 (arch/s390/Kconfig):
+ *       stack, flags, parent_tid, child_tid, tls
+ *   neither (x86_64, riscv, the asm-generic default):
+ *       flags, stack, parent_tid, child_tid, tls
+ * A wrong order is silent: on arm64 the x86_64 order puts child_tid in the
+ * tls slot, which the kernel ignores without CLONE_SETTLS, and the child's
+ * TID is never written (arch.c --forklike checks it on every build).
  */
+#if defined(__aarch64__) || defined(__arm__) || defined(__powerpc__) ||        \
+	defined(__mips__) || defined(__i386__)
+#define CL_CLONE_ORDER "flags,stack,parent_tid,tls,child_tid"
+#define CL_CLONE_ARGS(flags, ptid, ctid) (flags), 0UL, (ptid), 0UL, (ctid)
+#elif defined(__s390x__)
+#define CL_CLONE_ORDER "stack,flags,parent_tid,child_tid,tls"
+#define CL_CLONE_ARGS(flags, ptid, ctid) 0UL, (flags), (ptid), (ctid), 0UL
+#elif defined(__x86_64__) || defined(__riscv)
+#define CL_CLONE_ORDER "flags,stack,parent_tid,child_tid,tls"
+#define CL_CLONE_ARGS(flags, ptid, ctid) (flags), 0UL, (ptid), (ctid), 0UL
+#else
+#error "clonelab.h: add this architecture's clone(2) argument order (kernel/fork.c, CONFIG_CLONE_BACKWARDS*)"
+#endif
 static inline CL_UNUSED long cl_clone_forklike(unsigned long flags, pid_t *ptid,
 					       pid_t *ctid)
 {
-#if defined(__x86_64__) || defined(__aarch64__) || defined(__riscv) ||         \
-	defined(__powerpc64__)
-	return syscall(SYS_clone, flags, 0UL, ptid, ctid, 0UL);
-#elif defined(__s390x__)
-	return syscall(SYS_clone, 0UL, flags, ptid, ctid, 0UL);
-#else
-	return syscall(SYS_clone, flags, 0UL, ptid, 0UL, ctid);
-#endif
+	return syscall(SYS_clone, CL_CLONE_ARGS(flags, ptid, ctid));
 }
 
 static inline CL_UNUSED long cl_futex_wait(int *addr, int val)

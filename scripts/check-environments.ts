@@ -161,6 +161,8 @@ const SPECS: { [N in CheckedEnvironment]: Omit<EnvSpec, 'name'> } = {
         ...(e.initialPidNamespace === false ? [] : [`the run says it was in ${e.initialPidNamespace ? 'the initial' : 'an unknown'} PID namespace`]),
         ...(sameSet(e.capabilities, caps) ? [] : [`its capabilities are ${e.capabilities.join(', ')}, not containers.conf's ${caps.join(', ')}`]),
         ...(e.hostname === 'clonelab-container' ? [] : [`its hostname is "${e.hostname}": no UTS namespace of its own`]),
+        // The report's own /proc/self/status, not the launcher's word: the profile really filters the suite.
+        ...(e.seccomp?.startsWith('filter') ? [] : [`its seccomp mode is "${e.seccomp}", not a filter`]),
       ];
     },
   },

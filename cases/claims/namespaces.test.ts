@@ -13,7 +13,7 @@
 import { expect } from 'vitest';
 import { environment } from '../../helpers/harness/environment.js';
 import { must, needs, test, Unobserved, unobservedUnless, type Evidence } from '../../helpers/observations.js';
-import type { NamespacesObservations } from '../../helpers/claims/namespaces.js';
+import { whyNamespaceRefused, type NamespacesObservations } from '../../helpers/claims/namespaces.js';
 import { usernsSettings } from '../../helpers/harness/needs.js';
 import { asUser, NOBODY } from '../../helpers/harness/privilege.js';
 import { Probe, type ProbeOptions } from '../../helpers/harness/probe.js';
@@ -31,7 +31,7 @@ async function pidns(args: string[], evidence: Evidence, opts?: ProbeOptions) {
   const probe = new Probe('namespaces', args, opts);
   await probe.next('ready').catch((e: unknown) => {
     const refused = probe.all('error').find((x) => x.op.startsWith('clone('));
-    if (refused) throw new NamespaceRefused(`the kernel refused ${refused.op}: ${refused.errno}`);
+    if (refused) throw new NamespaceRefused(whyNamespaceRefused(refused.op, refused.errno, { ...environment(), usernsSettings }));
     throw e;
   });
   const hostListing = listProc();
@@ -55,7 +55,7 @@ test.for(VARIANTS)(
       const run = await pidns(args, evidence);
       return nsResult(run.probe, depth, userns, environment().euid, run.hostListing, mountProc);
     }).catch((e: unknown) => {
-      if (e instanceof NamespaceRefused) skip(`${e.message} (${usernsSettings()})`);
+      if (e instanceof NamespaceRefused) skip(e.message);
       throw e;
     });
     check(r, mountProc);
@@ -70,7 +70,7 @@ test(
       const run = await pidns(['--depth', '1', '--threads', '1', '--userns', '--mount-proc'], evidence, { prefix: asUser(NOBODY) });
       return nsResult(run.probe, 1, true, NOBODY, run.hostListing, true);
     }).catch((e: unknown) => {
-      if (e instanceof NamespaceRefused) skip(`uid ${NOBODY} may not create a user and PID namespace here: ${e.message} (${usernsSettings()})`);
+      if (e instanceof NamespaceRefused) skip(`uid ${NOBODY} may not create a user and PID namespace here: ${e.message}`);
       throw e;
     });
     check(r, true);

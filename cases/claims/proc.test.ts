@@ -20,9 +20,11 @@ import { environment } from '../../helpers/harness/environment.js';
 import { lookupFromC, lookupIds, lookupSteps, reached } from '../../helpers/harness/lookup.js';
 import { must, needs, test, Unobserved, unobservedUnless, type Evidence } from '../../helpers/observations.js';
 import type { CpuFields, LookupOutcome, ProcObservations } from '../../helpers/claims/proc.js';
+import { whyNamespaceRefused } from '../../helpers/claims/namespaces.js';
+import { usernsSettings } from '../../helpers/harness/needs.js';
 import { eventually } from '../../helpers/harness/poll.js';
 import { Probe, startProbe } from '../../helpers/harness/probe.js';
-import { asUser, NOBODY } from '../../helpers/harness/privilege.js';
+import { asUser, inPrivateMountNamespace, NOBODY } from '../../helpers/harness/privilege.js';
 import { ifStillThere, listProc, listTasks, numericEntries, parseStatus, readStat, readStatus, statusNumber } from '../../helpers/harness/procfs.js';
 
 const cpu = (pid: number, tid?: number): CpuFields => {
@@ -296,7 +298,7 @@ test('tasks of a child PID namespace, looked up from outside by their inner and 
     await probe.next('ready').catch((e: unknown) => {
       // The probe ends without "ready", after an error record, when the kernel refuses the clone.
       const refused = probe.all('error').find((x) => x.op.startsWith('clone('));
-      if (refused) throw new NamespaceRefused(`the kernel refused ${refused.op}: ${refused.errno}`);
+      if (refused) throw new NamespaceRefused(whyNamespaceRefused(refused.op, refused.errno, { ...environment(), usernsSettings }));
       throw e;
     });
     const inner = probe.all('nstask').filter((t) => t.level === 1);
@@ -365,18 +367,7 @@ test("with /proc mounted hidepid=invisible, an unprivileged user cannot reach an
   if (mountNs.exitCode !== 0)
     skip(`cannot make a private mount namespace to mount a /proc in: ${mountNs.stderr.trim()} (unshare(CLONE_NEWNS) needs CAP_SYS_ADMIN)`);
   // unshare a private mount namespace, mount a new /proc there, then drop to the user.
-  const asUserOn = (mountOpts: string) => [
-    'unshare',
-    '--mount',
-    '--propagation',
-    'private',
-    '--',
-    'sh',
-    '-c',
-    `mount -t proc -o ${mountOpts} proc /proc && exec "$@"`,
-    'sh',
-    ...asUser(uid),
-  ];
+  const asUserOn = (mountOpts: string) => [...inPrivateMountNamespace(`mount -t proc -o ${mountOpts} proc /proc`), ...asUser(uid)];
   const r = await observe('hidepidLookup', 'hidepid=invisible', async (evidence) => {
     const { probe, ready } = await startProbe('ids', ['--threads', '1', '--via', 'pthread']);
     const tid = aThread(ready);

@@ -3,7 +3,7 @@
  * observations, mutated the way another kernel, libc or environment would
  * behave, and the verdict each rule must then give.
  */
-import { type Draft, ruleCases } from '../../helpers/claims/rule-cases.js';
+import { QEMU_USER_WRAPPER, ruleCases, type Draft } from '../../helpers/claims/rule-cases.js';
 import type { TaskIds } from '../../helpers/claims/ids.js';
 
 /** Every task of every thread group (not the single-threaded process). */
@@ -48,14 +48,39 @@ ruleCases('A3', { verdict: 'confirmed', says: [/found no other task with Tgid \d
     saysNot: ['Pid = Tgid'],
   },
   {
-    name: 'its task directory holds a second task and Threads: says 2',
+    // A real run under qemu-user: every emulated process holds qemu's own call_rcu thread besides the probe's tasks.
+    name: 'its task directory holds a task the probe did not create, counted by Threads: (an emulator thread): no single-threaded process seen',
     mutate: (d) => {
       const s = d.result('singleThreadProcess');
       s.taskDir.push(s.pid + 1);
       s.statusThreads = 2;
+      s.othersWithTgid.push({ pid: s.pid, tid: s.pid + 1 });
+      d.environment({ probeWrapper: QEMU_USER_WRAPPER });
+    },
+    verdict: 'inconclusive',
+    says: ['No single-threaded process was observed', 'the wrapper qemu-x86_64', 'call_rcu'],
+    summarySays: ['did not create'],
+  },
+  {
+    name: 'the same under a wrapper, but its own Pid is not its TGID: still refuted',
+    mutate: (d) => {
+      const s = d.result('singleThreadProcess');
+      s.taskDir.push(s.pid + 1);
+      s.statusThreads = 2;
+      s.task.statusTgid += 1;
+      d.environment({ probeWrapper: QEMU_USER_WRAPPER });
     },
     verdict: 'refuted',
-    says: ['Threads: 2', /task held \d+, \d+/],
+    says: [/its status said Tgid \d+/],
+  },
+  {
+    name: 'Threads: says 2 while its task directory holds only itself: the kernel contradicts itself',
+    mutate: (d) => {
+      d.result('singleThreadProcess').statusThreads = 2;
+      d.environment({ probeWrapper: QEMU_USER_WRAPPER });
+    },
+    verdict: 'refuted',
+    says: ['Threads: 2'],
   },
   {
     name: '/proc is restricted so the search reads only the process itself',
@@ -134,6 +159,30 @@ ruleCases('A4', { verdict: 'confirmed', says: ['6 thread groups', /\d+ tasks in 
     says: ['belonged to more than one task'],
   },
   {
+    // A real run under qemu-user: each group also held qemu's call_rcu thread, listed and counted.
+    name: 'each group also holds a task the probe did not create, listed and counted (an emulator thread): judged over the probe tasks',
+    mutate: (d) => {
+      for (const g of d.results('threadGroupIds')) {
+        g.taskDir.push(g.tgid + 100000);
+        g.statusThreads += 1;
+      }
+      d.environment({ probeWrapper: QEMU_USER_WRAPPER });
+    },
+    verdict: 'confirmed',
+    says: ['6 tasks the probe did not create', 'the wrapper qemu-x86_64'],
+    summarySays: ['besides 6 tasks the probe did not create'],
+  },
+  {
+    name: 'a task the probe did not create, listed but not counted by Threads:: refuted',
+    mutate: (d) => {
+      const g = d.result('threadGroupIds', 'pthread x4');
+      g.taskDir.push(g.tgid + 100000);
+      d.environment({ probeWrapper: QEMU_USER_WRAPPER });
+    },
+    verdict: 'refuted',
+    says: ['Threads: 5 for 5 tasks, 6 tasks listed', 'which no task of the group reported'],
+  },
+  {
     name: 'Threads: does not count every task',
     mutate: (d) => {
       d.result('threadGroupIds', 'pthread x4').statusThreads = 1;
@@ -169,6 +218,16 @@ ruleCases('A4', { verdict: 'confirmed', says: ['6 thread groups', /\d+ tasks in 
 ]);
 
 ruleCases('A7', { verdict: 'confirmed', says: ['both libc getpid and the getpid system call returned the Tgid', '1 single-threaded process'] }, [
+  {
+    name: 'a libc whose getpid is wrong only in raw clone(CLONE_THREAD) threads, which it did not make: nuanced, the split said',
+    mutate: (d) => {
+      for (const g of d.results('threadGroupIds')) if (g.via === 'clone') for (const t of g.tasks) if (t.role === 'thread') t.libcGetpid = t.statusPid;
+      d.environment({ libc: 'musl 1.2.3' });
+    },
+    verdict: 'nuanced',
+    says: ["musl 1.2.3's getpid returned the Tgid in all", 'threads made by a raw clone(CLONE_THREAD)', 'and the getpid system call in all'],
+    summarySays: ['raw-clone threads'],
+  },
   {
     name: "a LinuxThreads-style libc: getpid returns the caller's TID",
     mutate: linuxThreadsGetpid,
@@ -225,6 +284,27 @@ ruleCases('A7', { verdict: 'confirmed', says: ['both libc getpid and the getpid 
 ]);
 
 ruleCases('A8', { verdict: 'confirmed', says: ['libc gettid and the gettid system call both returned the Pid'], saysNot: ['wrapper'] }, [
+  {
+    // A real run with --libc musl: musl's gettid answers from the thread descriptor a raw clone shares with its creator.
+    name: "musl's gettid in raw clone(CLONE_THREAD) threads returns the creator's TID: nuanced, libc's threads and the syscall right",
+    mutate: (d) => {
+      for (const g of d.results('threadGroupIds')) if (g.via === 'clone') for (const t of g.tasks) if (t.role === 'thread') t.libcGettid = g.tgid;
+      d.environment({ libc: 'musl 1.2.3' });
+    },
+    verdict: 'nuanced',
+    says: [/musl 1\.2\.3's gettid returned the Pid in all \d+ tasks libc made/, /: \d+, its creator, where status said Pid/, 'outside what the libc supports'],
+    summarySays: ['raw-clone threads libc did not make'],
+  },
+  {
+    name: 'the same wrong value also in a pthread_create thread: refuted',
+    mutate: (d) => {
+      for (const g of d.results('threadGroupIds')) if (g.via === 'clone') for (const t of g.tasks) if (t.role === 'thread') t.libcGettid = g.tgid;
+      const p = d.result('threadGroupIds', 'pthread x4');
+      p.tasks.find((t) => t.role === 'thread')!.libcGettid = p.tgid;
+    },
+    verdict: 'refuted',
+    says: ['libc gettid returned something other than the Pid'],
+  },
   {
     name: 'a libc whose gettid returns the TGID',
     mutate: (d) => {

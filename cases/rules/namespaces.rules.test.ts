@@ -4,6 +4,8 @@
  */
 import type { Draft } from '../../helpers/claims/rule-cases.js';
 import { ruleCases } from '../../helpers/claims/rule-cases.js';
+import { describe, expect, test } from 'vitest';
+import { whyNamespaceRefused } from '../../helpers/claims/namespaces.js';
 
 const twoLevels = (d: Draft) => d.result('pidNamespaces', 'two levels');
 
@@ -155,3 +157,49 @@ ruleCases(
     },
   ],
 );
+
+/** The one place that says why a clone with namespace flags was refused (the skip reasons of the namespace cases). */
+describe('whyNamespaceRefused', () => {
+  const host = { probeWrapper: null, capabilities: ['CAP_SYS_ADMIN', 'CAP_SETUID'], seccomp: 'disabled', usernsSettings: () => 'user.max_user_namespaces=0' };
+  const container = { ...host, capabilities: ['CAP_CHOWN', 'CAP_SETUID'], seccomp: 'filter (1 filter)' };
+  test.for([
+    // Under qemu-user, EINVAL is do_fork()'s: the kernel never saw the flags.
+    [
+      'wrapper',
+      'clone(CLONE_NEWPID)',
+      'EINVAL',
+      { ...host, probeWrapper: 'qemu-x86_64 (7.2)' },
+      ['the wrapper qemu-x86_64 (7.2) refused clone(CLONE_NEWPID) with EINVAL, not the kernel'],
+      ['the kernel refused', 'max_user_namespaces'],
+    ],
+    // In a container without CAP_SYS_ADMIN: the capability, not the user-namespace sysctls.
+    [
+      'no CAP_SYS_ADMIN',
+      'clone(CLONE_NEWPID)',
+      'EPERM',
+      container,
+      ['lacks CAP_SYS_ADMIN', 'a seccomp filter is active', '2 capabilities: CAP_CHOWN, CAP_SETUID'],
+      ['max_user_namespaces', 'wrapper'],
+    ],
+    [
+      'user namespace, privileged run',
+      'clone(CLONE_NEWUSER|CLONE_NEWPID)',
+      'ENOSPC',
+      host,
+      ['the kernel refused clone(CLONE_NEWUSER|CLONE_NEWPID): ENOSPC (user.max_user_namespaces=0)'],
+      ['CAP_SYS_ADMIN'],
+    ],
+    [
+      'another errno',
+      'clone(CLONE_NEWPID)',
+      'ENOMEM',
+      { ...host, probeWrapper: 'qemu-x86_64 (7.2)' },
+      ['the kernel refused clone(CLONE_NEWPID): ENOMEM'],
+      ['max_user_namespaces'],
+    ],
+  ] as const)('%s', ([, op, errno, world, says, saysNot]) => {
+    const why = whyNamespaceRefused(op, errno, world);
+    for (const s of says) expect(why).toContain(s);
+    for (const s of saysNot) expect(why).not.toContain(s);
+  });
+});

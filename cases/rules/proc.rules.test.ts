@@ -4,7 +4,7 @@
  * would leave them.
  */
 import type { Draft } from '../../helpers/claims/rule-cases.js';
-import { ruleCases } from '../../helpers/claims/rule-cases.js';
+import { QEMU_USER_WRAPPER, ruleCases } from '../../helpers/claims/rule-cases.js';
 import type { LookupOutcome } from '../../helpers/claims/proc.js';
 
 /** A lookup that failed at every step with `errno`, as the proc probe records it. */
@@ -122,12 +122,34 @@ ruleCases('A12', { verdict: 'confirmed', says: ['raw gettid system call (SYS_get
     says: [/lacked \d+, which tasks of the group reported/],
   },
   {
-    name: '/proc/TGID/task listing a TID no task of the group reported',
+    // qemu-user's own call_rcu thread in every emulated process (a real run: /tmp/r-q, procListing '1 threads').
+    name: '/proc/TGID/task listing, besides every reported TID, a task the probe did not create (an emulator thread)',
+    mutate: (d) => {
+      d.result('procListing', '1 threads').taskDir.push(99999);
+      d.environment({ probeWrapper: QEMU_USER_WRAPPER });
+    },
+    verdict: 'inconclusive',
+    says: ['listed 99999 besides the 2 TIDs its tasks reported', 'the wrapper qemu-x86_64', 'call_rcu'],
+    summarySays: ['did not create'],
+  },
+  {
+    name: 'the same entry without a wrapper: not judged, and no wrapper is blamed',
     mutate: (d) => {
       d.result('procListing', '1 threads').taskDir.push(99999);
     },
+    verdict: 'inconclusive',
+    says: ['no probe wrapper was recorded'],
+    saysNot: ['call_rcu'],
+  },
+  {
+    name: 'an extra entry while a reported TID is missing: the kernel misbehaves, with or without a wrapper',
+    mutate: (d) => {
+      const l = d.result('procListing', '1 threads');
+      l.taskDir = [...l.taskDir.filter((t) => t !== l.tids[1]), 99999];
+      d.environment({ probeWrapper: QEMU_USER_WRAPPER });
+    },
     verdict: 'refuted',
-    says: ['listed 99999, which no task of the group reported'],
+    says: ['listed 99999, which no task of the group reported', 'which tasks of the group reported'],
   },
   {
     name: 'no group reported any TID (groups of 0 tasks)',

@@ -3,7 +3,7 @@
  * way another ps (or a broken one) would print.
  */
 import type { Draft } from '../../helpers/claims/rule-cases.js';
-import { ruleCases } from '../../helpers/claims/rule-cases.js';
+import { QEMU_USER_WRAPPER, ruleCases } from '../../helpers/claims/rule-cases.js';
 import type { PsView } from '../../helpers/claims/ps.js';
 
 function views(d: Draft, kind: PsView['kind'], change: (v: PsView, tids: number[], tgid: number) => void) {
@@ -29,6 +29,33 @@ ruleCases(
     saysNot: ['printed a row for the TID', 'failed (exit'],
   },
   [
+    {
+      // A real run under qemu-user: each thread view printed one row more, for qemu's own call_rcu thread.
+      name: 'thread views print one row more than the probe made tasks (an emulator thread): still a row per task',
+      mutate: (d) => {
+        views(d, 'threads', (v) => {
+          v.rows += 1;
+          v.showsThreads = false;
+        });
+        d.environment({ probeWrapper: QEMU_USER_WRAPPER });
+      },
+      verdict: 'nuanced',
+      says: ['printed a row per task (5, 1 of them for 1 task the probe did not create)', 'the wrapper qemu-x86_64'],
+      saysNot: ['No ps view showed'],
+    },
+    {
+      name: 'thread views print more rows but without the threads the probe made: not a row per task',
+      mutate: (d) => {
+        views(d, 'threads', (v) => {
+          v.rows += 1;
+          v.showsThreads = false;
+          if (v.threadTidsShown.length) v.threadTidsShown = v.threadTidsShown.slice(1);
+          else oneRow(v);
+        });
+      },
+      verdict: 'refuted',
+      says: ['No ps view showed the threads'],
+    },
     {
       name: 'a ps that lists threads by default (its test fails, the verdict moves)',
       mutate: (d) => {

@@ -4,7 +4,7 @@
  * environment would leave them.
  */
 import type { Draft } from '../../helpers/claims/rule-cases.js';
-import { ruleCases } from '../../helpers/claims/rule-cases.js';
+import { QEMU_USER_WRAPPER, ruleCases } from '../../helpers/claims/rule-cases.js';
 import type { Landed } from '../../helpers/claims/signals.js';
 
 /** Edit the sends of one method to the thread (or to the TGID). */
@@ -145,7 +145,19 @@ ruleCases(
         bothKills(d, 'tgid', { landed: 'none' });
       },
       verdict: 'inconclusive',
-      says: ['could not see where signals are queued'],
+      says: ['could not see where signals are queued', 'accepted sends in no pending set'],
+      saysNot: ['wrapper'],
+    },
+    {
+      // A real run under qemu-user: its host signal handler takes the signal and queues it in qemu's own memory.
+      name: 'the same under an emulator: the wrapper and what it does with host signals are named',
+      mutate: (d) => {
+        bothKills(d, 'thread', { landed: 'none' });
+        bothKills(d, 'tgid', { landed: 'none' });
+        d.environment({ probeWrapper: QEMU_USER_WRAPPER });
+      },
+      verdict: 'inconclusive',
+      says: ['the wrapper qemu-x86_64', 'linux-user/signal.c', /\d+ of the \d+ accepted sends in no pending set \(kill to \d+/],
     },
     {
       name: 'the process baseline kill(TGID) fails (EINVAL) while kill(TID) works',

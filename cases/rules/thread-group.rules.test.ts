@@ -4,7 +4,7 @@
  * would leave them (helpers/claims/rule-cases.ts).
  */
 import { expect, test } from 'vitest';
-import { type Draft, healthyObservations, judge, ruleCases } from '../../helpers/claims/rule-cases.js';
+import { healthyObservations, judge, QEMU_USER_WRAPPER, ruleCases, type Draft } from '../../helpers/claims/rule-cases.js';
 
 // ------------------------------------------------------------------ A1
 
@@ -236,6 +236,36 @@ ruleCases(
     saysNot: ['A separate process does none of this', 'Not compared'],
   },
   [
+    {
+      // A real run under qemu-user 7.2: do_prctl() answers PR_SET_CHILD_SUBREAPER with EINVAL, so the ending probes stop.
+      name: 'the endings not observed under an emulator: the other differences still refute, the endings named with why',
+      mutate: (d) => {
+        d.fail('exitScope', "probe 'thread-group --scenario end' failed: exited with status 1 (error records: prctl-subreaper: EINVAL)");
+        d.fail('fatalSignal', "probe 'thread-group --scenario end' failed: exited with status 1 (error records: prctl-subreaper: EINVAL)");
+        d.environment({ probeWrapper: QEMU_USER_WRAPPER });
+      },
+      verdict: 'refuted',
+      says: [
+        'Not compared: libc exit: in a thread was not observed completely (prctl-subreaper: EINVAL)',
+        'a fatal signal sent with tgkill: in a thread was not observed completely',
+        'The probes ran under the wrapper qemu-x86_64',
+        "its creator's process",
+      ],
+      saysNot: ['ended 3 of its 3 tasks'],
+    },
+    {
+      name: 'nothing differs where compared and the endings were not observed: inconclusive, naming why',
+      mutate: (d) => {
+        d.fail('exitScope', "probe 'thread-group --scenario end' failed: exited with status 1 (error records: prctl-subreaper: EINVAL)");
+        d.fail('fatalSignal', "probe 'thread-group --scenario end' failed: exited with status 1 (error records: prctl-subreaper: EINVAL)");
+        d.drop('cloneMatrix').drop('credsPerTask').drop('leaderExitSignal');
+        for (const x of d.results('execFromThread')) x.threadsAfter = x.threadsBefore;
+        for (const p of d.results('threadParent')) p.nestedPpid = p.threadTid;
+        for (const l of d.results('signalLanding')) for (const s of l.sends) if (s.method === 'kill' && s.to === l.target) s.landed = 'target';
+      },
+      verdict: 'inconclusive',
+      says: ['not everything could be compared', 'prctl-subreaper: EINVAL'],
+    },
     {
       name: 'a kernel where exit ends only the calling thread',
       mutate: (d) => onlyTheThreadEnded(d, 'exitScope', 'exit_group thread'),

@@ -163,6 +163,7 @@ const load = async (script: string) => (await import(`../../scripts/${script}.ts
 test('every script exports its command, and importing it runs nothing; --help prints its usage, status 0', async () => {
   expect(SCRIPTS.sort()).toEqual([
     'bench',
+    'bench-kernels',
     'bench-page',
     'bench-suite',
     'build-probes',
@@ -229,7 +230,7 @@ test.for([
   { script: 'bench-suite', argv: ['--runs', 'many'], says: "--runs takes a whole number >= 1, got 'many'" },
   { script: 'bench', argv: ['--probe-runs', 'x'], says: "--probe-runs takes a whole number >= 1, got 'x'" },
   { script: 'bench', argv: ['fast'], says: "unexpected argument 'fast'" },
-  { script: 'build-probes', argv: ['--frobnicate'], says: "unknown option '--frobnicate' (valid: --help)" },
+  { script: 'build-probes', argv: ['--frobnicate'], says: "unknown option '--frobnicate' (valid: --arch, --help)" },
   { script: 'report', argv: ['--bogus'], says: "unknown option '--bogus' (valid: --libc, --out, --probe-wrapper, --help)" },
   { script: 'report', argv: ['--libc', 'bionic'], says: "--libc takes glibc or musl, got 'bionic'" },
   { script: 'report', argv: ['--out'], says: '--out needs a directory' },
@@ -306,8 +307,8 @@ describe('a real run: exit status 2, the problem, the usage line', () => {
     {
       script: 'build-probes.ts',
       args: ['--frobnicate'],
-      says: /^build:probes: unknown option '--frobnicate' \(valid: --help\)$/,
-      usage: /^usage: npm run build:probes {2}\(--help for more\)$/,
+      says: /^build:probes: unknown option '--frobnicate' \(valid: --arch, --help\)$/,
+      usage: /^usage: npm run build:probes -- \[--arch ARCH\] {2}\(--help for more\)$/,
     },
     // (A refusal inside main(), e.g. check:faults' syscall lookup, takes the same runCommand path: checked in-process above.)
   ])('$script $args', async ({ script, args, says, usage }) => {

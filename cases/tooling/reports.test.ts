@@ -245,8 +245,9 @@ describe('matrix', () => {
     const old = world({ libc: 'glibc 2.36', euid: 1000, capabilities: [] });
     delete (old.environment as { runtime?: unknown }).runtime;
     delete (old.environment as { probeWrapper?: unknown }).probeWrapper;
+    delete (old.environment as { seccomp?: unknown }).seccomp;
     const m = buildMatrix([
-      { source: 'glibc', report: world({ euid: 0, capabilities: caps40, libc: 'glibc 2.36', probeWrapper: null, runtime: null }) },
+      { source: 'glibc', report: world({ euid: 0, capabilities: caps40, seccomp: 'disabled', libc: 'glibc 2.36', probeWrapper: null, runtime: null }) },
       { source: 'musl', report: world({ euid: 0, capabilities: caps40, libc: 'musl 1.2.3', probeWrapper: null, runtime: null }) },
       { source: 'qemu', report: world({ euid: 0, capabilities: caps40, libc: 'glibc 2.36', probeWrapper: 'qemu-x86_64 7.2.22', runtime: null }) },
       { source: 'old', report: old },

@@ -3,14 +3,32 @@
  * family's libcCreation observation (helpers/claims/clone.ts declares the
  * kind; cases/claims/clone.test.ts traces one libc call, fork(2), vfork(2),
  * pthread_create(3) or posix_spawn(3), with strace -f -e
- * trace=clone,clone3,fork,vfork) is made from one log by parseCreationTrace(),
+ * CREATION_TRACE_FILTER) is made from one log by parseCreationTrace(),
  * kept apart from the rules so that the family module reads as its kinds and
  * its rules.
  *
  * strace(1) prints one line per call, "PID name(args) = result", a failed
  * call with its errno name ("= -1 ENOSYS (...)"), and a call another thread
  * interrupted as two lines, "<unfinished ...>" then "<... name resumed>".
+ *
+ * The creating calls differ by architecture. x86_64 has fork(2) and vfork(2)
+ * system calls (arch/x86/entry/syscalls/syscall_64.tbl); arm64, like every
+ * architecture on the asm-generic table (include/uapi/asm-generic/unistd.h),
+ * has neither, and its libc makes every task with clone or clone3: glibc
+ * 2.36's fork() there is clone(child_stack=NULL,
+ * flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=...),
+ * and its vfork() clone(CLONE_VM|CLONE_VFORK|SIGCHLD). Such a line is read
+ * like any clone: the observation names the syscall (clone) and its flags,
+ * which is what "what fork() called" says on that architecture.
  */
+
+/**
+ * strace's -e filter for the creating calls. fork and vfork are marked '?'
+ * (strace(1), -e trace: a name so marked is ignored where the architecture
+ * has no such call), since strace refuses a name its architecture lacks, and
+ * arm64 lacks both.
+ */
+export const CREATION_TRACE_FILTER = 'trace=clone,clone3,?fork,?vfork';
 
 /** The one creating call that succeeded, and those that failed before it. */
 export interface CreationCall {
@@ -26,7 +44,7 @@ export interface CreationCall {
 
 /**
  * The one creating system call in an strace -f log of a libc call
- * (trace=clone,clone3,fork,vfork), or why it cannot be told. Split lines
+ * (CREATION_TRACE_FILTER), or why it cannot be told. Split lines
  * ("<unfinished ...>" / "<... clone3 resumed>") are joined first; a line
  * that is neither a complete call nor part of a split one is a problem, not
  * something to skip.

@@ -7,7 +7,7 @@
  * kernel publishes in /proc/TGID/task/TID/status. Where the two disagree in
  * any task, the claim says so and is not confirmed.
  */
-import { type Claim, Inconclusive, nonEmpty, type ObservationIndex, type Usable } from './rule.js';
+import { type Claim, Inconclusive, libcOfRun, nonEmpty, type ObservationIndex, type Usable } from './rule.js';
 import { list, oneLine, plural } from './prose.js';
 
 /** IDs one task reported about itself, and what its own /proc status said. */
@@ -89,7 +89,8 @@ export const groupsLabel = (gs: Usable<'threadGroupIds'>[]): string =>
 
 const isNonEmpty = <T>(xs: readonly T[]): xs is readonly [T, ...T[]] => xs.length > 0;
 
-export type SeenTask = TaskIds & { where: string; libcHasGettid: boolean };
+/** `rawClone`: a thread made by a raw clone(CLONE_THREAD) (a `clone` group's non-leader), which libc did not make. */
+export type SeenTask = TaskIds & { where: string; libcHasGettid: boolean; rawClone: boolean };
 
 /**
  * Thread groups whose every task reported: the threads made plus the leader.
@@ -111,13 +112,22 @@ const partialNote = (partial: Usable<'threadGroupIds'>[]): string => {
 const allOr = (x: number, total: number): string => (x === total ? `all ${total}` : `${x} of ${total}`);
 
 const groupTasks = (gs: Usable<'threadGroupIds'>[]): SeenTask[] =>
-  gs.flatMap((g) => g.result.tasks.map((t) => ({ ...t, where: `${g.variant} (TGID ${g.result.tgid})`, libcHasGettid: g.result.libcHasGettid })));
+  gs.flatMap((g) =>
+    g.result.tasks.map((t) => ({
+      ...t,
+      where: `${g.variant} (TGID ${g.result.tgid})`,
+      libcHasGettid: g.result.libcHasGettid,
+      rawClone: g.result.via === 'clone' && t.role === 'thread',
+    })),
+  );
 
 /** Every task seen with its IDs: every thread group, and the single-threaded process. */
 export function allTasks(o: ObservationIndex): SeenTask[] {
   return [
     ...groupTasks(o.all('threadGroupIds')),
-    ...o.all('singleThreadProcess').map((s) => ({ ...s.result.task, where: `single-threaded process ${s.result.pid}`, libcHasGettid: s.result.libcHasGettid })),
+    ...o
+      .all('singleThreadProcess')
+      .map((s) => ({ ...s.result.task, where: `single-threaded process ${s.result.pid}`, libcHasGettid: s.result.libcHasGettid, rawClone: false })),
   ];
 }
 
@@ -129,7 +139,7 @@ function judgedTasks(o: ObservationIndex): { tasks: SeenTask[]; groups: Usable<'
   return {
     tasks: [
       ...groupTasks(judged),
-      ...singles.map((s) => ({ ...s.result.task, where: `single-threaded process ${s.result.pid}`, libcHasGettid: s.result.libcHasGettid })),
+      ...singles.map((s) => ({ ...s.result.task, where: `single-threaded process ${s.result.pid}`, libcHasGettid: s.result.libcHasGettid, rawClone: false })),
     ],
     groups: judged,
     partial,
@@ -203,7 +213,63 @@ function disagreement(tasks: readonly TaskIds[], call: 'getpid' | 'gettid'): str
   return ` libc and the kernel disagree: ${differed} (${example})`;
 }
 
+/**
+ * Where libc alone was wrong, and only in threads made by a raw
+ * clone(CLONE_THREAD): the libc answered from its thread descriptor, which
+ * such a thread shares with its creator (musl caches the TID there), while
+ * the kernel answered per task. Libc did not make those threads and
+ * supports no call into it from them, so the claim holds for what a program
+ * gets from libc in its own threads and from the system call everywhere:
+ * nuanced, with the split said. Undefined when that is not the case.
+ */
+function onlyInRawClones(
+  o: ObservationIndex,
+  j: ReturnType<typeof judgeBothWays>,
+  tasks: SeenTask[],
+  call: 'getpid' | 'gettid',
+  field: 'Tgid' | 'Pid',
+): { explanation: string; summary: string } | undefined {
+  if (!isNonEmpty(j.libcWrong) || j.rawWrong.length || !j.libcWrong.every((t) => t.rawClone)) return undefined;
+  const libc = libcOfRun(o);
+  const raw = tasks.filter((t) => t.rawClone);
+  const made = tasks.filter((t) => !t.rawClone && !j.noWrapper.includes(t));
+  const e = j.libcWrong[0];
+  const got = call === 'getpid' ? e.libcGetpid : e.libcGettid;
+  const whose = got === e.statusTgid ? ', its creator' : '';
+  return {
+    explanation:
+      `${libc}'s ${call} returned the ${field} in all ${made.length} tasks libc made (leaders, single-threaded processes, threads of pthread_create), ` +
+      `and the ${call} system call in all ${tasks.length}; but in ${allOr(j.libcWrong.length, raw.length)} threads made by a raw clone(CLONE_THREAD), ` +
+      `which libc did not make, ${libc}'s ${call} did not (e.g. ${taskRef(e)}: ${got}${whose}, where status said ${field} ${field === 'Tgid' ? e.statusTgid : e.statusPid}). ` +
+      `The libc answers from its own thread descriptor, which a raw clone shares with its creator, the kernel per task; calling libc from a thread it did not make is outside what the libc supports.`,
+    summary: `${libc}'s ${call} was wrong only in ${allOr(j.libcWrong.length, raw.length)} raw-clone threads libc did not make; the system call was right in all ${tasks.length} tasks.`,
+  };
+}
+
 const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/**
+ * The tasks of a group that the probe did not create: listed in the group's
+ * own /proc/TGID/task (and, when `statusThreads` is given, counted by its
+ * Threads: line) but reported by none of the probe's tasks. The kernel shows
+ * them consistently as members of the group, so they are no evidence against
+ * what it says of the group; but the probe did not make them, so they are no
+ * evidence about what it made either (a "single-threaded" process that holds
+ * one is not single-threaded). Under qemu's user-mode emulator every process
+ * has one: qemu's own call_rcu thread (util/rcu.c, started when qemu loads).
+ * Undefined when the listing and the count disagree: then nothing is excused.
+ */
+export function notCreatedByProbe(reported: readonly number[], taskDir: readonly number[], statusThreads?: number): number[] | undefined {
+  if (statusThreads !== undefined && statusThreads !== taskDir.length) return undefined;
+  return taskDir.filter((t) => !reported.includes(t));
+}
+
+/** Whose tasks those are, in words: the wrapper's when the probes ran under one (the probeWrapper fact), else unknown. */
+export function notCreatedWhy(wrapper: string | null): string {
+  return wrapper
+    ? `the probes ran under the wrapper ${wrapper}, so these are the wrapper's own (qemu-user, for one, runs a call_rcu thread in every process it emulates: util/rcu.c)`
+    : 'no probe wrapper was recorded, so something in the process besides the probe made them';
+}
 
 export const IDS_CLAIMS: Claim[] = [
   {
@@ -212,9 +278,34 @@ export const IDS_CLAIMS: Claim[] = [
     excerpt: 'a "normal" process has PID=TGID and no other process shares this TGID',
     statement: 'An ordinary single-threaded process has PID equal to TGID, and no other task carries its TGID.',
     needs: ['singleThreadProcess'],
+    env: ['probeWrapper'],
     verdicts: ['confirmed', 'refuted', 'inconclusive'],
     decide(o) {
-      const seen = o.all('singleThreadProcess');
+      const wrapper = o.env('probeWrapper');
+      const all = o.all('singleThreadProcess');
+      // A process the probe made with no thread that holds tasks it did not create (listed in its own task
+      // directory, counted by Threads:) is not single-threaded: not evidence either way, named and set aside.
+      const extraOf = (r: IdsObservations['singleThreadProcess']) => {
+        const extra = notCreatedByProbe([r.pid], r.taskDir, r.statusThreads);
+        const inOwnDir = r.othersWithTgid.every((x) => x.pid === r.pid && r.taskDir.includes(x.tid));
+        return extra?.length && inOwnDir && r.task.statusPid === r.pid && r.task.statusTgid === r.pid ? extra : undefined;
+      };
+      const notSingle = all.filter((s) => extraOf(s.result));
+      const seen = all.filter((s) => !extraOf(s.result));
+      const notSingleText = notSingle
+        .map((s) => {
+          const extra = extraOf(s.result)!;
+          return `process ${s.result.pid}, made by the probe with no thread, had ${plural(extra.length + 1, 'task')}: ${list(extra)} besides itself, listed in /proc/${s.result.pid}/task and counted by its Threads: line`;
+        })
+        .join('; ');
+      const asideNote = notSingle.length ? ` Not judged, because not single-threaded: ${notSingleText} (${notCreatedWhy(wrapper)}).` : '';
+      if (!seen.length && isNonEmpty(notSingle)) {
+        const first = notSingle[0].result;
+        throw new Inconclusive(
+          `No single-threaded process was observed: ${notSingleText}. Tasks the probe did not create are not evidence about the claim: ${notCreatedWhy(wrapper)}.`,
+          `a single-threaded process: process ${first.pid} had ${plural(extraOf(first)!.length, 'task')} the probe did not create (${wrapper ? "the wrapper's" : 'no wrapper recorded'})`,
+        );
+      }
       // Each difference in full (the explanation) and in brief (the summary), from the same values.
       const differences = seen.flatMap((s) => {
         const r = s.result;
@@ -237,7 +328,7 @@ export const IDS_CLAIMS: Claim[] = [
         const more = rest.length ? ` (and ${plural(rest.length, 'other process', 'other processes')})` : '';
         return {
           verdict: 'refuted',
-          explanation: `A single-threaded process did not look as claimed: ${problems.join('. ')}.`,
+          explanation: `A single-threaded process did not look as claimed: ${problems.join('. ')}.${asideNote}`,
           summary: `Single-threaded process ${first.pid} had ${first.p.map((y) => y.brief).join(', ')}${more}.`,
         };
       }
@@ -269,7 +360,8 @@ export const IDS_CLAIMS: Claim[] = [
             const status = `status said Pid = Tgid = ${r.pid} and Threads: 1, /proc/${r.pid}/task held only ${r.pid}`;
             return `For process ${r.pid}, ${status}, and ${search} found no other task with Tgid ${r.pid}${u}.`;
           })
-          .join(' '),
+          .join(' ')
+          .concat(asideNote),
       };
     },
   },
@@ -280,11 +372,15 @@ export const IDS_CLAIMS: Claim[] = [
     excerpt: 'a "threaded" process is one whose TGID is shared by other processes',
     statement: 'A multi-threaded process is a set of tasks that share one TGID.',
     needs: ['threadGroupIds'],
+    env: ['probeWrapper'],
     verdicts: ['confirmed', 'refuted', 'inconclusive'],
     decide(o) {
+      const wrapper = o.env('probeWrapper');
       const { judged, partial } = wholeGroups(o);
       nonEmpty(judged, 'thread group whose every task reported its IDs');
       const problems: string[] = [];
+      /** Tasks listed and counted in a group that the probe did not create, per group: named, not judged. */
+      const notCreated: { variant: string; tgid: number; tids: number[] }[] = [];
       /** The first difference of each group, for the summary. */
       const firsts: string[] = [];
       for (const g of judged) {
@@ -301,32 +397,46 @@ export const IDS_CLAIMS: Claim[] = [
         const pids = r.tasks.map((t) => t.statusPid);
         const dup = [...new Set(pids.filter((x, i) => pids.indexOf(x) !== i))];
         if (dup.length) p.push(`Pid ${list(dup)} belonged to more than one task`);
-        if (r.statusThreads !== r.tasks.length) p.push(`/proc/${r.tgid}/status said Threads: ${r.statusThreads} for ${r.tasks.length} tasks`);
         const tids = r.tasks.map((t) => t.tid).sort((a, b) => a - b);
         const dir = [...r.taskDir].sort((a, b) => a - b);
         const missing = tids.filter((t) => !dir.includes(t));
+        // Threads: is checked against what the kernel lists, so that a task the probe did not create, listed and
+        // counted alike, is named rather than taken for a miscount (notCreatedByProbe).
+        const unmade = notCreatedByProbe(tids, dir, r.statusThreads);
+        if (!unmade) {
+          const reported = dir.length === r.tasks.length ? '' : `, ${plural(dir.length, 'task')} listed in /proc/${r.tgid}/task`;
+          p.push(`/proc/${r.tgid}/status said Threads: ${r.statusThreads} for ${r.tasks.length} tasks${reported}`);
+        }
         const extra = dir.filter((t) => !tids.includes(t));
         if (missing.length) p.push(`/proc/${r.tgid}/task did not list ${list(missing)}`);
-        if (extra.length) p.push(`/proc/${r.tgid}/task listed ${list(extra)}, which no task of the group reported`);
+        if (extra.length && !unmade) p.push(`/proc/${r.tgid}/task listed ${list(extra)}, which no task of the group reported`);
+        if (unmade?.length) notCreated.push({ variant: g.variant, tgid: r.tgid, tids: unmade });
         if (p.length) problems.push(`${g.variant}: ${p.join('; ')}`);
         if (p.length) firsts.push(`In ${g.variant} (TGID ${r.tgid}), ${foreign.length ? `${plural(foreign.length, 'task')} had another Tgid` : p[0]}`);
       }
+      const unmadeCount = notCreated.reduce((n, x) => n + x.tids.length, 0);
+      const unmadeNote = notCreated.length
+        ? ` Not judged: ${plural(unmadeCount, 'task')} the probe did not create, listed in /proc/TGID/task and counted by Threads: (${notCreated
+            .map((x) => `${list(x.tids)} in ${x.variant} (TGID ${x.tgid})`)
+            .join(', ')}): ${notCreatedWhy(wrapper)}.`
+        : '';
       if (problems.length) {
         const notShared = 'The tasks of a thread group did not share one TGID as claimed.';
         const others = firsts.length > 1 ? ` (and in ${plural(firsts.length - 1, 'other group')})` : '';
         return {
           verdict: 'refuted',
-          explanation: `${notShared} ${problems.join('. ')}.${partialNote(partial)}`,
+          explanation: `${notShared} ${problems.join('. ')}.${unmadeNote}${partialNote(partial)}`,
           summary: `${firsts[0]}${others}.`,
         };
       }
       const n = judged.reduce((a, g) => a + g.result.tasks.length, 0);
+      const besides = unmadeCount ? `, besides ${plural(unmadeCount, 'task')} the probe did not create` : '';
       return {
         verdict: 'confirmed',
-        summary: `All ${n} tasks of ${plural(judged.length, 'thread group')} had their group's TGID as Tgid, each with a Pid of its own.`,
+        summary: `All ${n} tasks the probe made in ${plural(judged.length, 'thread group')} had their group's TGID as Tgid, each with a Pid of its own${besides}.`,
         explanation:
           `In ${groupsLabel(judged)}, ${n} tasks in all, every task's status had the group's TGID as Tgid and a Pid of its own, ` +
-          `the Threads line of /proc/TGID/status counted them all, and /proc/TGID/task listed exactly their TIDs.${partialNote(partial)}`,
+          `the Threads line of /proc/TGID/status counted them all, and /proc/TGID/task listed ${unmadeCount ? 'all' : 'exactly'} their TIDs.${unmadeNote}${partialNote(partial)}`,
       };
     },
   },
@@ -337,10 +447,14 @@ export const IDS_CLAIMS: Claim[] = [
     excerpt: 'getpid() from any process returns its TGID',
     statement: 'getpid() returns the TGID, in every task of a process.',
     needs: ['threadGroupIds', 'singleThreadProcess'],
-    verdicts: ['confirmed', 'refuted', 'inconclusive'],
+    env: ['libc'],
+    verdicts: ['confirmed', 'refuted', 'nuanced', 'inconclusive'],
     decide(o) {
+      libcOfRun(o);
       const { tasks, groups, partial, singles } = judgedTasks(o);
       const j = judgeBothWays(tasks, 'getpid', 'Tgid');
+      const split = onlyInRawClones(o, j, tasks, 'getpid', 'Tgid');
+      if (split) return { verdict: 'nuanced', explanation: `${split.explanation}${partialNote(partial)}`, summary: split.summary };
       if (j.libcWrong.length || j.rawWrong.length) {
         return {
           verdict: 'refuted',
@@ -365,8 +479,10 @@ export const IDS_CLAIMS: Claim[] = [
     excerpt: 'gettid() from any process returns its PID',
     statement: "gettid() returns the task's own PID.",
     needs: ['threadGroupIds', 'singleThreadProcess'],
-    verdicts: ['confirmed', 'refuted', 'inconclusive'],
+    env: ['libc'],
+    verdicts: ['confirmed', 'refuted', 'nuanced', 'inconclusive'],
     decide(o) {
+      libcOfRun(o);
       const { tasks, partial } = judgedTasks(o);
       const j = judgeBothWays(tasks, 'gettid', 'Pid');
       // A libc without the wrapper is a fact about the libc, not about what gettid returns: say it, judge the syscall.
@@ -374,6 +490,8 @@ export const IDS_CLAIMS: Claim[] = [
         ? ' This libc has no gettid wrapper (a program calling it did not compile and link when the probes were built), ' +
           `so in ${allOr(j.noWrapper.length, tasks.length)} tasks only the system call, syscall(SYS_gettid), was asked.`
         : '';
+      const split = onlyInRawClones(o, j, tasks, 'gettid', 'Pid');
+      if (split) return { verdict: 'nuanced', explanation: `${split.explanation}${wrapper}${partialNote(partial)}`, summary: split.summary };
       if (j.libcWrong.length || j.rawWrong.length) {
         return {
           verdict: 'refuted',

@@ -26,6 +26,49 @@ export interface NamespacesObservations {
   };
 }
 
+/** What a run knew of itself when a clone with namespace flags was refused (helpers/harness/environment.ts). */
+export interface RefusalWorld {
+  probeWrapper: string | null;
+  /** The effective capabilities, or null when unknown. */
+  capabilities: readonly string[] | null;
+  /** "disabled", "strict" or "filter ..." (/proc/self/status Seccomp:), or null. */
+  seccomp: string | null;
+  /** The user-namespace sysctls, in words (helpers/harness/needs.ts usernsSettings): read only when they can be the cause. */
+  usernsSettings: () => string;
+}
+
+/**
+ * Why a clone with CLONE_NEW* flags (`op`, e.g. "clone(CLONE_NEWPID)") was
+ * refused with `errno`, in one sentence for a skip reason: the one place that
+ * decides whom to name. In order: under a probe wrapper, EINVAL is the
+ * emulator's (qemu-user's do_fork(), linux-user/syscall.c, refuses a
+ * fork-like clone carrying any namespace flag before any host clone, so the
+ * kernel never saw it); EPERM without CAP_SYS_ADMIN is that capability
+ * (clone(2): every CLONE_NEW* flag but CLONE_NEWUSER needs it, and a
+ * container's default seccomp profile refuses them all without it); only a
+ * CLONE_NEWUSER refusal without either cause names the user-namespace
+ * sysctls; anything else is the kernel's answer as it was.
+ */
+export function whyNamespaceRefused(op: string, errno: string, w: RefusalWorld): string {
+  const userns = /NEWUSER/.test(op);
+  const noSysAdmin = w.capabilities !== null && !w.capabilities.includes('CAP_SYS_ADMIN');
+  if (w.probeWrapper && errno === 'EINVAL') {
+    return (
+      `the wrapper ${w.probeWrapper} refused ${op} with EINVAL, not the kernel: an emulator answers the clone flag sets it cannot emulate itself ` +
+      "(qemu-user's do_fork(), linux-user/syscall.c, refuses any namespace flag), so no namespace was asked of the kernel"
+    );
+  }
+  if (errno === 'EPERM' && noSysAdmin) {
+    const filter = w.seccomp?.startsWith('filter')
+      ? ', and a seccomp filter is active (the default profiles of Podman and Docker refuse namespace flags without it)'
+      : '';
+    const need = userns ? 'which a container needs for CLONE_NEWUSER too' : 'which every CLONE_NEW* flag but CLONE_NEWUSER needs (clone(2))';
+    return `${op} was refused with EPERM: this run lacks CAP_SYS_ADMIN, ${need}${filter} (its ${plural(w.capabilities!.length, 'capability', 'capabilities')}: ${list(w.capabilities!, 4)})`;
+  }
+  if (userns) return `the kernel refused ${op}: ${errno} (${w.usernsSettings()})`;
+  return `the kernel refused ${op}: ${errno}`;
+}
+
 type NsTask = NamespacesObservations['pidNamespaces']['tasks'][number];
 const who = (t: NsTask, variant: string) => `the ${t.role} at level ${t.level} ("${variant}")`;
 const distinct = (t: NsTask) => new Set(t.nspid).size;

@@ -6,6 +6,7 @@ import { Inconclusive, nonEmpty, present, type Claim } from './rule.js';
 import { lookupIds, lookupSteps, noSuchTask, reached, type LookupOutcome } from '../harness/lookup-outcome.js';
 import { whereFrom } from './kernel-threads.js';
 import { list, oneLine, plural } from './prose.js';
+import { notCreatedByProbe, notCreatedWhy } from './ids.js';
 
 /** The observation types below are made of lookups (helpers/harness/lookup-outcome.ts). */
 export type { LookupOutcome };
@@ -206,15 +207,34 @@ export const PROC_CLAIMS: Claim[] = [
     excerpt: 'numeric names in /proc/TGID/task are PIDs',
     statement: 'The numeric directories in /proc/TGID/task are the PIDs of the tasks of that group.',
     needs: ['procListing'],
+    env: ['probeWrapper'],
     verdicts: ['confirmed', 'refuted', 'inconclusive'],
     decide(o) {
+      const wrapper = o.env('probeWrapper');
       const reported = o
         .all('procListing')
         .map((l) => l.result)
         .filter((l) => l.tids.length > 0);
       const groups = nonEmpty(reported, 'thread group with the TIDs its tasks reported');
-      const wrong = groups.filter((l) => !sortedEqual(l.taskDir, l.tids));
+      // A listing holding every reported TID, once, plus entries no task reported: tasks the probe did not create.
+      // Their entries cannot be checked against a TID a task reported, so they are not judged (notCreatedByProbe).
+      const withUnmade = groups.filter((l) => {
+        const extra = notCreatedByProbe(l.tids, l.taskDir)!;
+        return (
+          extra.length > 0 &&
+          sortedEqual(
+            l.taskDir.filter((t) => !extra.includes(t)),
+            l.tids,
+          ) &&
+          new Set(l.taskDir).size === l.taskDir.length
+        );
+      });
+      const wrong = groups.filter((l) => !sortedEqual(l.taskDir, l.tids) && !withUnmade.includes(l));
       const w = wrong[0];
+      const unmadeText = withUnmade
+        .map((l) => `/proc/${l.tgid}/task listed ${list(notCreatedByProbe(l.tids, l.taskDir)!)} besides the ${l.tids.length} TIDs its tasks reported`)
+        .join('; ');
+      const unmadeNote = withUnmade.length ? ` Not judged: ${unmadeText}: tasks the probe did not create (${notCreatedWhy(wrapper)}).` : '';
       if (w) {
         const extra = w.taskDir.filter((t) => !w.tids.includes(t)).length;
         const lacked = w.tids.filter((t) => !w.taskDir.includes(t)).length;
@@ -234,8 +254,17 @@ export const PROC_CLAIMS: Claim[] = [
               ];
               return `for TGID ${l.tgid} it ${differences.filter(Boolean).join(' and ')}`;
             })
-            .join('; ')}.`,
+            .join('; ')}.${unmadeNote}`,
         };
+      }
+      if (withUnmade.length) {
+        const first = withUnmade[0]!;
+        const n = notCreatedByProbe(first.tids, first.taskDir)!.length;
+        const listed = `every TID its tasks reported was listed in /proc/TGID/task, in ${plural(groups.length, 'thread group')}`;
+        throw new Inconclusive(
+          `Not every entry could be checked: ${listed}, but ${unmadeText}: tasks the probe did not create, whose names no task reported (${notCreatedWhy(wrapper)}).`,
+          `a check of every entry: /proc/${first.tgid}/task also listed ${plural(n, 'task')} the probe did not create (${wrapper ? "the wrapper's" : 'no wrapper recorded'})`,
+        );
       }
       return {
         verdict: 'confirmed',

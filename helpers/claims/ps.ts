@@ -3,7 +3,8 @@
  * of C4 over it.
  */
 import { Inconclusive, nonEmpty, type Claim, type Decision } from './rule.js';
-import { list } from './prose.js';
+import { list, plural } from './prose.js';
+import { notCreatedWhy } from './ids.js';
 
 export interface PsView {
   args: string[];
@@ -27,7 +28,21 @@ export interface PsObservations {
   psView: { procps: string; tgid: number; tids: number[]; views: PsView[] };
 }
 
-type Seen = PsView & { cmd: string; tgid: number; tids: number[] };
+type Seen = PsView & { cmd: string; tgid: number; tids: number[]; unmade: number };
+
+/**
+ * More rows of the group than the probe made tasks, each of the probe's
+ * threads shown by its TID (or no TID column at all): a row per task, the
+ * extra rows for tasks the probe did not create (helpers/claims/ids.ts
+ * notCreatedByProbe), such as an emulator's own thread. The observation's
+ * showsThreads counts rows against the probe's tasks only.
+ */
+function seen(v: PsView, p: PsObservations['psView']): Seen {
+  const extra = v.rows - p.tids.length;
+  const everyTid = v.threadTidsShown.length === p.tids.length - 1 || v.threadTidsShown.length === 0;
+  const unmade = v.kind !== 'byTid' && v.exitCode === 0 && !v.showsThreads && extra > 0 && everyTid ? extra : 0;
+  return { ...v, showsThreads: v.showsThreads || unmade > 0, unmade, cmd: `ps ${v.args.join(' ')}`, tgid: p.tgid, tids: p.tids };
+}
 
 /** What one view that exited 0 printed of the group. */
 function printed(v: Seen): string {
@@ -39,7 +54,8 @@ function printed(v: Seen): string {
         : v.threadTidsShown.length
           ? `, showing ${v.threadTidsShown.length} of the ${v.tids.length - 1} threads' TIDs`
           : ', each labelled with the TGID (no TID column)';
-    return `printed a row per task (${v.rows})${tids}`;
+    const unmade = v.unmade ? `, ${v.unmade} of them for ${plural(v.unmade, 'task')} the probe did not create` : '';
+    return `printed a row per task (${v.rows}${unmade})${tids}`;
   }
   if (v.rows === 1 && v.tgidShown) return `printed one row, the process (PID ${v.tgid})`;
   return `printed ${v.rows} of the group's ${v.tids.length} tasks`;
@@ -68,10 +84,13 @@ export const PS_CLAIMS: Claim[] = [
     excerpt: 'thread processes are visible in `ps` output',
     statement: 'Threads appear in the output of ps.',
     needs: ['psView'],
+    env: ['probeWrapper'],
     verdicts: ['confirmed', 'nuanced', 'refuted', 'inconclusive'],
     decide(o): Decision {
+      const wrapper = o.env('probeWrapper');
       const obs = nonEmpty(o.all('psView'), 'ps run').map((p) => p.result);
-      const views: Seen[] = obs.flatMap((p) => p.views.map((v) => ({ ...v, cmd: `ps ${v.args.join(' ')}`, tgid: p.tgid, tids: p.tids })));
+      const views: Seen[] = obs.flatMap((p) => p.views.map((v) => seen(v, p)));
+      const unmadeNote = views.some((v) => v.unmade) ? ` Rows for tasks the probe did not create: ${notCreatedWhy(wrapper)}.` : '';
       const procps = list([...new Set(obs.map((p) => p.procps))]);
       const plain = views.filter((v) => v.kind === 'default');
       const threadViews = views.filter((v) => v.kind === 'threads');
@@ -107,7 +126,7 @@ export const PS_CLAIMS: Claim[] = [
         const threadViewText = threadOk.length ? `Thread views: ${all(threadOk)}` : 'No thread view worked';
         return {
           verdict: 'confirmed',
-          explanation: `ps (${procps}) lists threads without being asked: ${all(plainOk)}. ${threadViewText}.${failedText}${tail}`,
+          explanation: `ps (${procps}) lists threads without being asked: ${all(plainOk)}. ${threadViewText}.${failedText}${tail}${unmadeNote}`,
           summary: `ps (${procps}) listed the threads without being asked: ${cmds(plainOk)} printed a row per task.`,
         };
       }
@@ -119,7 +138,7 @@ export const PS_CLAIMS: Claim[] = [
       if (!threadShown.length && !plainThreads.length) {
         return {
           verdict: 'refuted',
-          explanation: `No ps view showed the threads (${procps}): ${all([...plainOk, ...threadOk])}.${failedText}${tail}`,
+          explanation: `No ps view showed the threads (${procps}): ${all([...plainOk, ...threadOk])}.${failedText}${tail}${unmadeNote}`,
           summary: `No ps view showed the threads (${procps}), not even ${cmds(threadOk)}, which ask for them.`,
         };
       }
@@ -130,7 +149,7 @@ export const PS_CLAIMS: Claim[] = [
         summary: `Only when asked: ${cmds(plainOne)} printed one row per process, while ${cmds(threadShown)} printed a row per thread.`,
         explanation: [
           `Threads appear in ps only when asked for (${procps}). Without a thread option: ${all(plainOne)}${though}.`,
-          `Asked for threads: ${all(threadShown)}${but}.${failedText}${tail}`,
+          `Asked for threads: ${all(threadShown)}${but}.${failedText}${tail}${unmadeNote}`,
         ].join(' '),
       };
     },

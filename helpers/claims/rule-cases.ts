@@ -36,6 +36,9 @@ export const FIXTURE_DIR = join(PROJECT_ROOT, 'cases', 'rules', 'fixtures');
 /** The environment facts of the same healthy run (a directory of its own, apart from the kinds). */
 export const ENVIRONMENT_FIXTURE = join(FIXTURE_DIR, 'environment', 'healthy.json');
 
+/** The probeWrapper fact of a run under qemu-user (helpers/harness/environment.ts), as the rule tests' mutations set it. */
+export const QEMU_USER_WRAPPER = 'qemu-x86_64 (qemu-x86_64 version 7.2.22)';
+
 /** The fixture files' text, read once per process (hundreds of rule cases each start from it). */
 let fixtureTexts: string[] | undefined;
 

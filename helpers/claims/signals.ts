@@ -4,6 +4,7 @@
  */
 import { Inconclusive, nonEmpty, type Claim, type Decision } from './rule.js';
 import { list } from './prose.js';
+import { wrapperNote } from './clone-matrix.js';
 
 /** Where a blocked signal was found queued (helpers/harness/procfs.ts whereQueued(), read from /proc status). */
 export type Landed = 'shared' | 'target' | 'leader' | 'elsewhere' | 'none';
@@ -251,6 +252,28 @@ function judgeLanding(l: Landing): Judged {
   return { verdict, text: sentences.join(' '), summary: decisive.summary };
 }
 
+/**
+ * How many accepted sends /proc showed in no pending set, and, under a probe
+ * wrapper, why that may be: qemu's user-mode emulator takes every host signal
+ * in its own handler (linux-user/signal.c host_signal_handler()), queues it
+ * for the guest in its own memory (ts->sigtab) and blocks host signals until
+ * the guest handler runs, so whether the kernel's pending sets still show a
+ * signal depends on where qemu was, not on where the kernel queued it.
+ */
+function nowhereNote(ls: readonly Landing[], wrapper: string | null): string {
+  const sends = ls.flatMap((l) => l.sends.filter((s) => s.result === 'ok'));
+  const nowhere = sends.filter((s) => s.landed === 'none');
+  if (!nowhere.length) return '';
+  const counted = ` /proc showed ${nowhere.length} of the ${sends.length} accepted sends in no pending set (${list(
+    nowhere.map((s) => `${s.method} to ${s.to}`),
+    4,
+  )}).`;
+  const why = wrapper
+    ? ' A wrapper that takes signals in a handler of its own and queues them for the program itself (qemu-user does, in linux-user/signal.c) leaves them pending in its own memory, where /proc does not look.'
+    : '';
+  return `${counted}${wrapperNote(wrapper)}${why}`;
+}
+
 export const SIGNALS_CLAIMS: Claim[] = [
   {
     id: 'C3',
@@ -259,8 +282,10 @@ export const SIGNALS_CLAIMS: Claim[] = [
     statement: "A thread's ID can be sent a signal with kill(2), just like a process.",
     needs: ['signalLanding'],
     uses: ['shellKill'],
+    env: ['probeWrapper'],
     verdicts: ['confirmed', 'nuanced', 'refuted', 'inconclusive'],
     decide(o): Decision {
+      const wrapper = o.env('probeWrapper');
       const landings = nonEmpty(o.all('signalLanding'), 'signal landing');
       const judged: Judged[] = [];
       const unjudged: string[] = [];
@@ -275,7 +300,13 @@ export const SIGNALS_CLAIMS: Claim[] = [
         }
       }
       if (!judged.length)
-        throw new Inconclusive(unjudged.join(' '), `${missing[0]}${missing.length > 1 ? ` (and in ${missing.length - 1} more landings)` : ''}`);
+        throw new Inconclusive(
+          `${unjudged.join(' ')}${nowhereNote(
+            landings.map((l) => l.result),
+            wrapper,
+          )}`,
+          `${missing[0]}${missing.length > 1 ? ` (and in ${missing.length - 1} more landings)` : ''}`,
+        );
       const decisive = judged.reduce((a, b) => (RANK[b.verdict] > RANK[a.verdict] ? b : a));
       const verdict = decisive.verdict;
       const shells = o.all('shellKill').map(({ result: s }) => {

@@ -18,7 +18,7 @@
  * The probes are built for one architecture per build (`arch`, Node's
  * process.arch names, default this process's): for another architecture than
  * the host's (an arm64 kernel guest, issue 18) with the GNU cross compiler of
- * that machine (helpers/kernels/machine.ts, MACHINES[].triplet: Debian's
+ * that architecture (helpers/harness/arch.ts, PROBE_TARGETS[].triplet: Debian's
  * gcc-aarch64-linux-gnu), statically linked, since the guest's root need not
  * hold the glibc the cross toolchain ships. The architecture is in the cache
  * key and in the build record, and the configure-style checks run with the
@@ -29,7 +29,7 @@ import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync,
 import { arch } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
-import { MACHINES } from '../kernels/machine.js';
+import { PROBE_TARGETS, type ProbeArch } from './arch.js';
 import { cacheRoot, NATIVE_DIR } from './paths.js';
 import { readSyscallTable, SYSCALLS_FILE } from './syscalls.js';
 
@@ -210,11 +210,11 @@ export async function toolchain(
   return { libc, cc: crossCompiler(arch, env), flags: ['-static'], libcVersion: null };
 }
 
-/** Node's process.arch names of the architectures the probes can be built for (helpers/kernels/machine.ts, MACHINES[].nodeArch). */
-export type ProbeArch = 'x64' | 'arm64';
-export const PROBE_ARCHES: readonly ProbeArch[] = Object.values(MACHINES).map((m) => m.nodeArch);
+/** Node's process.arch names of the architectures the probes can be built for (helpers/harness/arch.ts). */
+export type { ProbeArch };
+export const PROBE_ARCHES = Object.keys(PROBE_TARGETS) as ProbeArch[];
 
-/** `arch` checked against the architectures clonelab knows (MACHINES), as people write it on a command line. */
+/** `arch` checked against the architectures clonelab knows (PROBE_TARGETS), as people write it on a command line. */
 export function probeArch(name: string): ProbeArch {
   if (!(PROBE_ARCHES as readonly string[]).includes(name)) {
     throw new ProbeBuildError(`unknown probe architecture '${name}': expected one of ${PROBE_ARCHES.join(', ')} (Node's process.arch names)`);
@@ -227,7 +227,7 @@ export function probeArch(name: string): ProbeArch {
  * (Debian/Ubuntu package gcc-TRIPLET), or a clear error naming the package.
  */
 function crossCompiler(arch: ProbeArch, env: NodeJS.ProcessEnv): string {
-  const m = Object.values(MACHINES).find((x) => x.nodeArch === arch)!;
+  const m = PROBE_TARGETS[arch];
   const name = `${m.triplet}-gcc`;
   const cc = onPath(name, env);
   if (!cc) {
@@ -473,8 +473,8 @@ export async function buildProbes(opts: { env?: NodeJS.ProcessEnv; root?: string
     writeFileSync(join(staging, `${LIBC_VERSION_PROGRAM}.c`), LIBC_VERSION_SOURCE);
     // The syscall numbers of the probes' architecture, from the probes' own compiler and headers: what is
     // passed to a probe as a number (fault --syscall NR) must come from here, also where no compiler runs (a guest).
-    const syscalls = readSyscallTable(cc, tc.flags, env, arch);
-    syscalls.catch(() => undefined); // awaited below, after the probes; a failed compile may throw first
+    // A compiler that cannot preprocess <sys/syscall.h> on its own leaves no table: syscallTable() then asks the compiler.
+    const syscalls = readSyscallTable(cc, tc.flags, env, arch).catch(() => undefined);
     const compile = (name: string, src: string) => execa(cc, [...flags, '-o', join(staging, name), src], { env, reject: false, all: true });
     const [versionBuild] = await Promise.all([
       compile(LIBC_VERSION_PROGRAM, join(staging, `${LIBC_VERSION_PROGRAM}.c`)),
@@ -496,7 +496,8 @@ export async function buildProbes(opts: { env?: NodeJS.ProcessEnv; root?: string
       throw new ProbeBuildError(`compiling the libc version check with ${cc} failed:\n${versionBuild.all ?? versionBuild.message}`);
     rmSync(join(staging, `${LIBC_VERSION_PROGRAM}.c`));
     const probes = all.filter((n) => !(n in unbuilt));
-    writeFileSync(join(staging, SYSCALLS_FILE), `${JSON.stringify(Object.fromEntries((await syscalls).byName))}\n`);
+    const table = await syscalls;
+    if (table) writeFileSync(join(staging, SYSCALLS_FILE), `${JSON.stringify(Object.fromEntries(table.byName))}\n`);
     const build: BuildRecord = {
       arch,
       sources: srcHash,

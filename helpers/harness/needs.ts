@@ -83,6 +83,9 @@ export const COMMANDS: Record<string, { pkg: string; check?: string[]; what?: st
   'qemu-system-aarch64': { pkg: 'qemu-system-arm' },
   // --probe-wrapper qemu-user (helpers/harness/probe.ts) and its test.
   'qemu-x86_64': { pkg: 'qemu-user', check: ['--version'] },
+  // cases/tooling/arch.test.ts: the probes cross-compiled for arm64 (helpers/harness/build.ts) and run under qemu-user.
+  'aarch64-linux-gnu-gcc': { pkg: 'gcc-aarch64-linux-gnu', check: ['--version'] },
+  'qemu-aarch64': { pkg: 'qemu-user', check: ['--version'] },
   busybox: { pkg: 'busybox-static' },
   'dpkg-deb': { pkg: 'dpkg' },
   'apt-get': { pkg: 'apt' },

@@ -25,6 +25,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { inPrivateMountNamespace } from './privilege.js';
 
 // ---------------------------------------------------------------- seccomp
 
@@ -341,17 +342,8 @@ export function hybridCgroups(mountinfo: string): boolean {
  * crun run forks the container and waits for it, exiting with its status.
  */
 export function crunCommand(bundle: string, id: string, hybrid: boolean): string[] {
-  const setup = `${hybrid ? 'umount /sys/fs/cgroup/unified && ' : ''}mount --rbind / "$0" && exec "$@"`;
   return [
-    'unshare',
-    '--mount',
-    '--propagation',
-    'private',
-    '--',
-    'sh',
-    '-c',
-    setup,
-    join(bundle, 'rootfs'),
+    ...inPrivateMountNamespace(`${hybrid ? 'umount /sys/fs/cgroup/unified && ' : ''}mount --rbind / "$0"`, join(bundle, 'rootfs')),
     'crun',
     '--cgroup-manager=disabled',
     'run',

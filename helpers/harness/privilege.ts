@@ -9,4 +9,22 @@
 export const NOBODY = 65534;
 
 /** A probe prefix that execs the probe as `uid` with no supplementary groups. */
+/**
+ * Words that run `setup` (a shell line) in a private mount namespace of its
+ * own (unshare(CLONE_NEWNS), propagation private: its mounts reach no other
+ * namespace, mount_namespaces(7)), then exec the words that follow them with
+ * `argv0` as the shell's $0 (which `setup` may use). Needs CAP_SYS_ADMIN.
+ */
+export const inPrivateMountNamespace = (setup: string, argv0 = 'sh'): string[] => [
+  'unshare',
+  '--mount',
+  '--propagation',
+  'private',
+  '--',
+  'sh',
+  '-c',
+  `${setup} && exec "$@"`,
+  argv0,
+];
+
 export const asUser = (uid = NOBODY): string[] => ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--'];

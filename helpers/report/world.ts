@@ -68,7 +68,7 @@ export function worldLabels(columns: { name: string; world: World }[]): string[]
 function shortPart(p: WorldPart, value: string): string {
   if (p === 'wrapper' || p === 'runtime') {
     if (value.startsWith('none')) return '';
-    return value === 'not recorded' ? `${p} unrecorded` : (value.split(/[\s,]+/)[0] ?? value);
+    return value.startsWith('not recorded') ? `${p} unrecorded` : (value.split(/[\s,]+/)[0] ?? value);
   }
   if (p === 'user') return value.replace(/, (\d+|no) capabilit(y|ies)$/, '/$1 caps');
   if (p === 'namespaces') return value.startsWith('initial') ? '' : value.startsWith('child') ? 'child-pidns' : 'pidns?';
