@@ -1,5 +1,5 @@
 /**
- * npm run kernels [-- --kernel NAME ...] [--kernel-package NAME ... [--suite SUITE]]
+ * npm run kernels [-- --kernel NAME ...] [--arch x86_64|arm64|all] [--kernel-package NAME ... [--suite SUITE]]
  *                 [--kernel-deb FILE.deb ...] [--kernel-image PATH [--modules DIR] [--config FILE]]
  *                 [-j N] [--refresh] [--timeout SECONDS] [--claim ID ...] [--mirror URI]
  *                 [--out DIR] [--host-report FILE | --no-host] [--hang NAME]
@@ -17,6 +17,13 @@
  * and the accelerator in helpers/kernels/host.ts; the run's first lines say
  * which and why. Exits non-zero when any kernel's tests fail or any guest
  * breaks or hangs.
+ *
+ * --arch arm64 boots Debian's arm64 kernels under qemu-system-aarch64 (TCG on
+ * an x86_64 host) with the cached arm64 userspace as their root
+ * (helpers/kernels/userspace.ts) and probes cross-compiled for them
+ * (buildProbes({ arch })); --arch all boots every kernel on both, in one
+ * matrix whose columns then name their architecture. What differs by
+ * architecture is in helpers/kernels/machine.ts only.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -27,17 +34,21 @@ import { cacheRoot, defaultReportDir, PROJECT_ROOT, VITEST } from '../helpers/ha
 import { aptSourceLine, chooseDebianMirror, DEBIAN_REDIRECTOR, debianKeyring, KernelFetchError, PrivateApt } from '../helpers/kernels/apt.js';
 import { writeBreakdowns } from '../helpers/kernels/breakdown.js';
 import { runGuest, type GuestResult } from '../helpers/kernels/guest.js';
-import { accelLine, chooseAccel } from '../helpers/kernels/host.js';
+import { accelLine, chooseAccel, type Accel } from '../helpers/kernels/host.js';
+import { GUEST_ARCHES, hostMachine, kvmPossible, type GuestArch, type Machine } from '../helpers/kernels/machine.js';
 import {
   columnLabel,
   KernelSourceError,
   parseKernelsFile,
+  planGuests,
   prepareKernel,
   sourcesFromOptions,
   suitesOf,
   type KernelsFile,
   type KernelSource,
+  type PlannedGuest,
 } from '../helpers/kernels/sources.js';
+import { prepareUserspace, UserspaceError, type Userspace } from '../helpers/kernels/userspace.js';
 import { readClaimsReport, summaryLine } from '../helpers/report/claims-report.js';
 import { buildMatrix, differenceSummary, writeMatrix, type MatrixInput } from '../helpers/report/matrix.js';
 import { unmet } from '../helpers/harness/needs.js';
@@ -68,6 +79,13 @@ export const command = defineCommand({
       convert: kernelVersion,
     }),
     jobs: option({ value: 'N', short: 'j', description: 'guests booted at a time', convert: wholeNumber(1), default: 1 }),
+    arch: option({
+      value: 'ARCH',
+      description: "the guests' architecture: every kernel is booted on each (all: x86_64 and arm64, one matrix)",
+      convert: oneOf<GuestArch | 'all'>([...GUEST_ARCHES, 'all']),
+      default: (): GuestArch | 'all' => 'x86_64',
+      defaultText: 'x86_64',
+    }),
     refresh: flag('fetch the package lists and kernels again'),
     timeout: option({ value: 'SECONDS', description: "each guest's deadline", convert: wholeNumber(10), default: 900 }),
     out: option({
@@ -132,7 +150,7 @@ export const command = defineCommand({
     if (o['host-report'] !== undefined && o['no-host'])
       throw new UsageError('--host-report and --no-host are exclusive: the host column comes from a file or is left out');
     try {
-      extraSources(o);
+      plan(o);
     } catch (e) {
       if (e instanceof KernelSourceError) throw new UsageError(e.message);
       throw e;
@@ -156,16 +174,38 @@ function extraSources(o: ValuesOf<typeof command>): KernelSource[] {
   });
 }
 
-/** What booting a guest takes (helpers/harness/needs.ts COMMANDS says which package has each). */
-const GUEST_TOOLS = ['qemu-system-x86_64', 'busybox', 'dpkg-deb', 'xz', 'zstd', 'apt-get'];
+/** The architectures --arch asks for. */
+const archesOf = (a: GuestArch | 'all'): GuestArch[] => (a === 'all' ? [...GUEST_ARCHES] : [a]);
+
+/**
+ * The guests of a run: the kernels named (--kernel, --kernel-package, ...;
+ * else kernels.json's default list) on each architecture --arch asks for
+ * that they can boot on. A .deb or image from the command line is taken to
+ * be of the one architecture asked, if one is.
+ */
+function plan(o: ValuesOf<typeof command>): { sources: KernelSource[]; guests: PlannedGuest[] } {
+  const arches = archesOf(o.arch);
+  const extra = extraSources(o).map((s) => (!s.arch && (s.kind === 'deb' || s.kind === 'image') && arches.length === 1 ? { ...s, arch: arches[0] } : s));
+  // --kernel names entries; without it, the default list unless another kernel is named.
+  const asked = o.kernel.length ? o.kernel : extra.length ? [] : undefined;
+  const sources: KernelSource[] = [...(asked ?? config().default).map((n) => config().kernels.find((k) => k.name === n)!), ...extra];
+  const guests = planGuests(sources, arches, () => asked !== undefined);
+  if (!guests.length) throw new KernelSourceError(`no kernel of the default list boots on ${arches.join(' or ')}: name one with --kernel`);
+  return { sources, guests };
+}
+
+/** What booting a guest takes (helpers/harness/needs.ts COMMANDS says which package has each): the QEMU of each machine, and the host's busybox for a guest of its own architecture (another's comes with its userspace). */
+const guestTools = (machines: Machine[]): string[] => [
+  ...new Set([...machines.map((m) => m.qemu), ...(machines.some((m) => kvmPossible(m)) ? ['busybox'] : []), 'dpkg-deb', 'xz', 'zstd', 'apt-get']),
+];
 
 await runMain(import.meta.url, command, async (o) => {
-  const extra = extraSources(o);
-  // --kernel names entries; without it, the default list unless another kernel is named.
-  const named = o.kernel.length ? o.kernel : extra.length ? [] : config().default;
-  const sources: KernelSource[] = [...named.map((n) => config().kernels.find((k) => k.name === n)!), ...extra];
+  const { sources, guests } = plan(o);
+  const machines = [...new Set(guests.map((g) => g.machine))];
+  // Columns name their architecture when the matrix holds more than one (the host's counts).
+  const showArch = new Set([...machines.map((m) => m.arch), ...(o['no-host'] ? [] : [hostMachine()?.arch])]).size > 1;
   const opts = {
-    kernels: sources.map((s) => s.name),
+    kernels: guests.map((g) => g.id),
     jobs: o.jobs,
     refresh: o.refresh,
     timeoutS: o.timeout,
@@ -175,11 +215,13 @@ await runMain(import.meta.url, command, async (o) => {
     scope: o.claim.length ? claimScope(o.claim, recordedKinds()) : undefined,
   };
   const caseFiles = opts.scope?.caseFiles ?? CLAIM_CASE_FILES;
-  const missing = unmet({ cmds: GUEST_TOOLS });
+  const missing = unmet({ cmds: guestTools(machines) });
   if (missing) fail(missing);
   const chosen = chooseAccel();
-  const accel = chosen.accel;
-  console.log(`kernels: ${opts.kernels.join(', ')}; ${accelLine(chosen)}; ${opts.jobs} at a time; results in ${relative(process.cwd(), opts.out) || opts.out}`);
+  // KVM runs only a guest of the host's own architecture; another is emulated (TCG).
+  const accelOf = (m: Machine): Accel => (kvmPossible(m) ? chosen : { accel: 'tcg', why: `${m.arch} guest on a ${process.arch} host` });
+  const accels = machines.map((m) => `${machines.length > 1 ? `${m.arch} ` : ''}${accelLine(accelOf(m))}`).join(', ');
+  console.log(`kernels: ${opts.kernels.join(', ')}; ${accels}; ${opts.jobs} at a time; results in ${relative(process.cwd(), opts.out) || opts.out}`);
   if (opts.scope) console.log(scopeLine(opts.scope));
   // Where Debian packages come from and what verifies them, decided before any
   // work so that a missing keyring stops the run at once.
@@ -199,12 +241,30 @@ await runMain(import.meta.url, command, async (o) => {
   }
   mkdirSync(opts.out, { recursive: true });
 
-  let probeDir: string;
-  try {
-    probeDir = (await buildProbes()).dir; // the guests check and use this build (CLONELAB_PROBE_DIR) through the shared root
-  } catch (e) {
-    if (e instanceof ProbeBuildError) fail(e.message);
-    throw e;
+  // Per machine: the probes the guests check and use (CLONELAB_PROBE_DIR, through the shared project: a
+  // guest cannot compile), cross-compiled for another architecture; and, for another architecture, its root.
+  const probeDirs = new Map<GuestArch, string>();
+  const userspaces = new Map<GuestArch, Userspace>();
+  for (const m of machines) {
+    try {
+      probeDirs.set(m.arch, (await buildProbes(kvmPossible(m) ? {} : { arch: m.nodeArch })).dir);
+      if (!kvmPossible(m)) {
+        const t0 = Date.now();
+        const u = await prepareUserspace({
+          machine: m,
+          refresh: opts.refresh,
+          log: (l) => console.log(`[${m.arch} userspace] ${l}`),
+          ...(aptSource ? { source: aptSource } : {}),
+        });
+        console.log(
+          `[${m.arch} userspace] ${u.cached ? 'cached' : 'built'} ${u.key} (node ${u.inputs.node.version}) in ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+        );
+        userspaces.set(m.arch, u);
+      }
+    } catch (e) {
+      if (e instanceof ProbeBuildError || e instanceof UserspaceError || e instanceof KernelFetchError) fail(`${m.arch}: ${e.message}`);
+      throw e;
+    }
   }
 
   const inputs: MatrixInput[] = [];
@@ -215,7 +275,7 @@ await runMain(import.meta.url, command, async (o) => {
     const r = await execa(process.execPath, [VITEST, 'run', ...caseFiles], { cwd: PROJECT_ROOT, reject: false, env: { CLONELAB_REPORT_DIR: hostDir } });
     if (existsSync(join(hostDir, 'claims.json'))) {
       const rep = readClaimsReport(hostDir);
-      inputs.push({ source: hostDir, report: rep, label: `host ${rep.environment.kernelRelease}` });
+      inputs.push({ source: hostDir, report: rep, label: `host ${showArch ? `${hostMachine()?.arch ?? process.arch} ` : ''}${rep.environment.kernelRelease}` });
       console.log(`[host] ${r.exitCode === 0 ? 'passed' : 'FAILED'} in ${((Date.now() - t0) / 1000).toFixed(0)} s: ${summaryLine(rep)}`);
     } else {
       inputs.push({ source: hostDir, label: 'host', broken: `the host suite wrote no report (exit ${r.exitCode})` });
@@ -224,27 +284,42 @@ await runMain(import.meta.url, command, async (o) => {
     inputs.push({ source: opts.host, report: readClaimsReport(opts.host) });
   }
 
-  const apt = new PrivateApt(cacheRoot());
+  // One private APT per Debian architecture: each resolves its own kernel packages.
+  const apts = new Map(machines.map((m) => [m.arch, new PrivateApt(cacheRoot(), m.debianArch)]));
   if (aptSource) {
-    try {
-      console.log(`[apt] updating the private package lists for ${suites.join(', ')}`);
-      await apt.update(suites, opts.refresh, aptSource);
-    } catch (e) {
-      if (e instanceof KernelFetchError) fail(e.message);
-      throw e;
+    for (const [arch, apt] of apts) {
+      try {
+        console.log(`[apt] updating the private ${apt.arch} package lists for ${suites.join(', ')}`);
+        await apt.update(suites, opts.refresh, aptSource);
+      } catch (e) {
+        if (e instanceof KernelFetchError) fail(`${arch}: ${e.message}`);
+        throw e;
+      }
     }
   }
 
-  async function oneKernel(spec: KernelSource): Promise<MatrixInput & { result?: GuestResult }> {
-    const tag = `[${spec.name}]`;
+  async function oneKernel(g: PlannedGuest): Promise<MatrixInput & { result?: GuestResult }> {
+    const spec = g.source;
+    const m = g.machine;
+    const id = g.id;
+    const tag = `[${id}]`;
     const t0 = Date.now();
-    board.add(spec.name, opts.timeoutS);
-    board.on(spec.name, { type: 'phase', phase: 'fetching', at: Date.now() });
+    board.add(id, opts.timeoutS);
+    board.on(id, { type: 'phase', phase: 'fetching', at: Date.now() });
     let stopWatching = () => {};
-    const workDir = join(opts.out, workDirName(spec.name));
+    const workDir = join(opts.out, workDirName(id));
     mkdirSync(workDir, { recursive: true });
+    const accel = accelOf(m).accel;
+    const arch = showArch ? m.arch : undefined;
     try {
-      const k = await prepareKernel(spec, { apt, cacheRoot: cacheRoot(), workDir, refresh: opts.refresh, log: (m) => console.log(`${tag} ${m}`) });
+      const k = await prepareKernel(spec, {
+        apt: apts.get(m.arch)!,
+        machine: m,
+        cacheRoot: cacheRoot(),
+        workDir,
+        refresh: opts.refresh,
+        log: (l) => console.log(`${tag} ${l}`),
+      });
       const release = k.release ?? 'unknown release';
       // What the kernel lacks, in one line, before booting it (helpers/kernels/kconfig.ts).
       if (!k.config) console.log(`${tag} no config found (beside the image, --config, or IKCONFIG): booting unchecked`);
@@ -259,23 +334,25 @@ await runMain(import.meta.url, command, async (o) => {
         workDir,
         timeoutMs: opts.timeoutS * 1000,
         accel,
+        machine: m,
+        ...(userspaces.has(m.arch) ? { userspace: userspaces.get(m.arch)! } : {}),
         hang: opts.hang.has(spec.name),
         caseFiles,
-        probeDir,
+        probeDir: probeDirs.get(m.arch)!,
         onPhase: ({ results }) => {
-          board.on(spec.name, { type: 'phase', phase: 'booting', at: Date.now() });
-          stopWatching = watchResults(results, caseFiles, (e) => board.on(spec.name, e));
+          board.on(id, { type: 'phase', phase: 'booting', at: Date.now() });
+          stopWatching = watchResults(results, caseFiles, (e) => board.on(id, e));
         },
       });
       stopWatching();
-      board.on(spec.name, { type: 'phase', phase: 'collecting', at: Date.now() });
-      board.on(spec.name, { type: 'end', outcome: result.status, at: Date.now() });
+      board.on(id, { type: 'phase', phase: 'collecting', at: Date.now() });
+      board.on(id, { type: 'end', outcome: result.status, at: Date.now() });
       if (result.report) {
         const dest = join(workDir, 'claims.json');
         copyFileSync(result.report, dest);
         const rep = readClaimsReport(dest);
         console.log(`${tag} ${result.status} in ${result.seconds.toFixed(0)} s: ${summaryLine(rep)}`);
-        return { source: dest, report: rep, label: columnLabel(spec.name, k, rep.environment.kernelRelease), result };
+        return { source: dest, report: rep, label: columnLabel(spec.name, k, rep.environment.kernelRelease, arch), result };
       }
       console.log(
         `${tag} ${result.status.toUpperCase()} after ${result.seconds.toFixed(0)} s: ${result.why}\n${result.consoleTail
@@ -284,18 +361,23 @@ await runMain(import.meta.url, command, async (o) => {
           .map((l) => `${tag}   ${l}`)
           .join('\n')}`,
       );
-      return { source: workDir, label: columnLabel(spec.name, k), broken: `${result.status}: ${result.why}\nconsole tail:\n${result.consoleTail}`, result };
+      return {
+        source: workDir,
+        label: columnLabel(spec.name, k, undefined, arch),
+        broken: `${result.status}: ${result.why}\nconsole tail:\n${result.consoleTail}`,
+        result,
+      };
     } catch (e) {
       const why = e instanceof Error ? e.message : String(e);
       stopWatching();
-      board.on(spec.name, { type: 'end', outcome: 'broken', at: Date.now() });
+      board.on(id, { type: 'end', outcome: 'broken', at: Date.now() });
       console.log(`${tag} BROKEN after ${((Date.now() - t0) / 1000).toFixed(0)} s: ${why}`);
-      return { source: spec.name, label: spec.name, broken: why };
+      return { source: id, label: arch ? `${arch} ${spec.name}` : spec.name, broken: why };
     }
   }
 
   // A small pool: -j N guests at once, each kernel once.
-  const queue = sources.map((s, i) => ({ s, i }));
+  const queue = guests.map((s, i) => ({ s, i }));
   const done: (MatrixInput & { result?: GuestResult; order: number })[] = [];
   // Live lines on a terminal, a line per phase change in a log (CI).
   const board = new ProgressBoard({ tty: Boolean(process.stdout.isTTY), write: (s) => process.stdout.write(s) });
@@ -314,7 +396,7 @@ await runMain(import.meta.url, command, async (o) => {
   const built = buildMatrix([...inputs, ...done]);
   const matrix = opts.scope ? applyScope(built, opts.scope) : built;
   // Where each guest's time went: <out>/<kernel>/breakdown.json and one table, <out>/breakdown.md.
-  const timed = done.flatMap((d) => (d.result ? [{ dir: workDirName(sources[d.order]!.name), breakdown: d.result.breakdown }] : []));
+  const timed = done.flatMap((d) => (d.result ? [{ dir: workDirName(guests[d.order]!.id), breakdown: d.result.breakdown }] : []));
   const files = [...writeMatrix(matrix, opts.out), ...(timed.length ? writeBreakdowns(opts.out, timed).slice(-1) : [])];
   console.log(`matrix: ${differenceSummary(matrix)}`);
   for (const f of files) console.log(`  ${relative(process.cwd(), f) || f}`);

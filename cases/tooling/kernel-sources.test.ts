@@ -24,7 +24,9 @@ import {
   findKernelConfig,
   parseKernelConfig,
   REQUIREMENTS,
+  requirementsFor,
 } from '../../helpers/kernels/kconfig.js';
+import { MACHINES } from '../../helpers/kernels/machine.js';
 import {
   builtinOnlyModulesDir,
   columnLabel,
@@ -41,9 +43,11 @@ beforeAll(async () => {
 });
 afterAll(() => work?.cleanup());
 
-/** A .config with every requirement set to `value`, then the overrides (undefined: "is not set"). */
+/** A .config with every requirement of every machine set to `value`, then the overrides (undefined: "is not set"). */
 function config(value: 'y' | 'm', overrides: Record<string, string | undefined> = {}): string {
-  const opts: Record<string, string | undefined> = Object.fromEntries(REQUIREMENTS.flatMap((r) => r.anyOf.map((o) => [o, value])));
+  const opts: Record<string, string | undefined> = Object.fromEntries(
+    Object.values(MACHINES).flatMap((m) => requirementsFor(m).flatMap((r) => r.anyOf.map((o) => [o, value]))),
+  );
   Object.assign(opts, overrides);
   return [
     '#',
@@ -199,7 +203,7 @@ describe('kernels.json entries and command-line sources', () => {
     { raw: { suite: 'bookworm' }, says: 'names exactly one of "version" (with "suite"), "package", "deb" or "image"; this one has none' },
     { raw: { version: '6.1', image: 'x' }, says: 'this one has version and image' },
     { raw: { version: '6.1' }, says: 'a "version" entry needs the Debian "suite" that ships it' },
-    { raw: { deb: 'x.deb', suite: 'sid' }, says: 'a "deb" entry takes deb, name, note; not suite' },
+    { raw: { deb: 'x.deb', suite: 'sid' }, says: 'a "deb" entry takes deb, name, note, arch; not suite' },
     { raw: { image: 7 }, says: '"image" must be a non-empty string, got 7' },
     { raw: 'linux', says: 'an entry must be an object, got "linux"' },
   ])('rejects $raw', ({ raw, says }) => {

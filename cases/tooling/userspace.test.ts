@@ -183,7 +183,7 @@ describe('the machine table', () => {
   });
 
   test('QEMU and the kernel command line per architecture', () => {
-    expect(qemuMachineArgs(arm, 'tcg')).toEqual(['-machine', 'virt', '-accel', 'tcg', '-cpu', 'max,pauth=off,sme=off']);
+    expect(qemuMachineArgs(arm, 'tcg')).toEqual(['-machine', 'virt', '-accel', 'tcg', '-cpu', 'max,pauth=off,sme=off,sve=off']);
     expect(qemuMachineArgs(x86, 'kvm')).toEqual(['-machine', 'q35', '-accel', 'kvm', '-cpu', 'max']);
     expect(kernelCommandLine(arm)).toMatch(/^console=ttyAMA0 /);
     expect(kernelCommandLine(x86)).toMatch(/^console=ttyS0 /);

@@ -79,6 +79,8 @@ export const COMMANDS: Record<string, { pkg: string; check?: string[]; what?: st
   chromium: { pkg: 'chromium', alternatives: ['chromium-browser'] },
   // npm run kernels (scripts/kernels.ts checks them with unmet()) and the lab's bench.
   'qemu-system-x86_64': { pkg: 'qemu-system-x86' },
+  // npm run kernels -- --arch arm64 (helpers/kernels/machine.ts MACHINES.arm64.qemu).
+  'qemu-system-aarch64': { pkg: 'qemu-system-arm' },
   // --probe-wrapper qemu-user (helpers/harness/probe.ts) and its test.
   'qemu-x86_64': { pkg: 'qemu-user', check: ['--version'] },
   // cases/tooling/arch.test.ts: the probes cross-compiled for arm64 (helpers/harness/build.ts) and run under qemu-user.

@@ -1,8 +1,15 @@
 /**
- * Boots one Debian kernel under QEMU with the host's root shared read-only
- * over 9p, runs the claim-bearing cases inside (not the tests of clonelab
- * itself, which say nothing of the kernel), and collects its claims.json. KVM when it
- * works, TCG otherwise; a deadline kills a guest that panics or hangs.
+ * Boots one Debian kernel under QEMU, runs the claim-bearing cases inside
+ * (not the tests of clonelab itself, which say nothing of the kernel), and
+ * collects its claims.json. KVM when it works, TCG otherwise; a deadline
+ * kills a guest that panics or hangs. A guest of the host's architecture
+ * shares the host's root read-only over 9p; one of another architecture
+ * (arm64 on an x86_64 host) cannot run the host's node or libraries, so its
+ * root is the cached userspace of helpers/kernels/userspace.ts, with the
+ * project and its node_modules (under the bindings for its CPU) shared at
+ * the same paths as on the host (guestLayout). What differs by architecture
+ * comes from helpers/kernels/machine.ts; the launch, reporter, results share,
+ * breakdown and progress are this one code path for every guest.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -10,8 +17,10 @@ import { execa } from 'execa';
 import { CLAIM_CASE_FILES } from '../claims/families.js';
 import { PROJECT_ROOT } from '../harness/paths.js';
 import { computeBreakdown, stampCommand, type Breakdown, type GuestTiming } from './breakdown.js';
-import { buildInitramfs, shellQuote } from './initramfs.js';
+import { buildInitramfs, HOST_ROOT_SHARES, shellQuote, type GuestShare } from './initramfs.js';
+import { kernelCommandLine, kvmPossible, MACHINES, qemuMachineArgs, type Machine } from './machine.js';
 import { PROGRESS_FILE } from './progress.js';
+import type { Userspace } from './userspace.js';
 
 /**
  * Host directories the guest has no business reading: mounted empty inside
@@ -42,6 +51,93 @@ export function pathsToHide(nodePath: string): { dirs: string[]; files: string[]
   return { dirs: [...new Set(dirs)], files: ['/etc/shadow', '/etc/gshadow', '/etc/sudoers'] };
 }
 
+/** What a guest's root is made of, and where its node and busybox are. */
+export interface GuestLayout {
+  /** The 9p shares: tag, host directory, place in the guest (the first is the guest's root). */
+  shares: (GuestShare & { host: string })[];
+  /** Node's path in the guest. */
+  node: string;
+  /** The static busybox put in the initramfs (undefined: the host's, found by buildInitramfs). */
+  busybox?: string;
+  /** Host paths mounted empty in the guest (only when the host's root is the guest's). */
+  hide: { dirs: string[]; files: string[] };
+}
+
+/**
+ * The guest's root: the host's own for a guest of the host's architecture
+ * (no userspace given); else the userspace's root, with the project at its
+ * host path and node_modules (a worktree's may be a symlink out of the
+ * checkout: its target is shared at its own path, so the symlink resolves
+ * in the guest too) under the overlay of the guest CPU's native bindings.
+ */
+export function guestLayout(userspace?: Pick<Userspace, 'root' | 'nodeModulesOverlay' | 'node' | 'busybox'>, projectRoot = PROJECT_ROOT): GuestLayout {
+  if (!userspace) {
+    const node = process.execPath;
+    return { shares: HOST_ROOT_SHARES.map((s) => ({ ...s, host: '/' })), node, hide: pathsToHide(node) };
+  }
+  const modules = join(projectRoot, 'node_modules');
+  const modulesReal = existsSync(modules) ? realpathSync(modules) : modules;
+  return {
+    shares: [
+      { tag: 'root', at: '/', host: userspace.root },
+      { tag: 'project', at: projectRoot, host: projectRoot },
+      { tag: 'nm', at: modulesReal, host: modulesReal, above: ['nmo'] },
+      { tag: 'nmo', at: modulesReal, host: userspace.nodeModulesOverlay },
+    ],
+    node: userspace.node,
+    busybox: userspace.busybox,
+    hide: { dirs: [], files: [] },
+  };
+}
+
+/**
+ * QEMU's command line for a guest: the machine table's part
+ * (helpers/kernels/machine.ts) and the rest, which every architecture shares.
+ * Each share is read-only; the results share is the one the guest writes.
+ */
+export function qemuCommand(o: {
+  machine: Machine;
+  accel: 'kvm' | 'tcg';
+  memoryMb: number;
+  consoleLog: string;
+  kernel: string;
+  initrd: string;
+  shares: GuestLayout['shares'];
+  results: string;
+}): { file: string; args: string[] } {
+  // Without multidevs=remap the guest's /proc mount silently fails on a shared /.
+  const virtfs = (path: string, tag: string, ro: boolean) => [
+    '-virtfs',
+    `local,path=${path},mount_tag=${tag},security_model=none,${ro ? 'readonly=on,' : ''}multidevs=remap`,
+  ];
+  return {
+    file: o.machine.qemu,
+    args: [
+      '-nodefaults',
+      '-no-user-config',
+      ...qemuMachineArgs(o.machine, o.accel),
+      '-smp',
+      '2',
+      '-m',
+      String(o.memoryMb),
+      '-display',
+      'none',
+      '-no-reboot',
+      '-serial',
+      `file:${o.consoleLog}`,
+      '-kernel',
+      o.kernel,
+      '-initrd',
+      o.initrd,
+      '-append',
+      kernelCommandLine(o.machine),
+      // Each host directory once, even where two shares are laid at one place (nm under nmo).
+      ...o.shares.flatMap((s) => virtfs(s.host, s.tag, true)),
+      ...virtfs(o.results, 'results', false),
+    ],
+  };
+}
+
 /**
  * vitest's flags in a guest: two workers for its two vCPUs (under emulation
  * more workers only lengthen each probe's hold time: a 5.10 guest on a
@@ -70,6 +166,10 @@ export async function runGuest(opts: {
   workDir: string;
   timeoutMs: number;
   accel: 'kvm' | 'tcg';
+  /** The guest's machine (default x86_64). */
+  machine?: Machine;
+  /** The root for a guest of another architecture than the host's (helpers/kernels/userspace.ts); without it, the host's root. */
+  userspace?: Userspace;
   hang?: boolean;
   memoryMb?: number;
   /** The case files the guest runs, relative to the project root (default: every claim-bearing one). */
@@ -88,8 +188,11 @@ export async function runGuest(opts: {
   rmSync(results, { recursive: true, force: true });
   mkdirSync(results, { recursive: true });
   const consoleLog = join(opts.workDir, 'console.log');
-  const node = process.execPath;
-  const hide = pathsToHide(node);
+  const machine = opts.machine ?? MACHINES.x86_64;
+  if (!opts.userspace && !kvmPossible(machine))
+    throw new Error(`a ${machine.arch} guest cannot use this ${process.arch} host's root: give it a userspace (helpers/kernels/userspace.ts prepareUserspace)`);
+  const layout = guestLayout(opts.userspace);
+  const node = layout.node;
   const env = [
     'HOME=/tmp',
     'CI=true',
@@ -111,43 +214,32 @@ export async function runGuest(opts: {
     ? 'echo "clonelab-guest: told to hang"; while :; do sleep 3600; done'
     : `${stampCommand('suite-start', bb)}; cd ${shellQuote(PROJECT_ROOT)} && env ${env} ${shellQuote(node)} node_modules/vitest/vitest.mjs run ${GUEST_VITEST_FLAGS.join(' ')} ${(opts.caseFiles ?? CLAIM_CASE_FILES).join(' ')} > /clonelab-results/suite.log 2>&1; echo $? > /clonelab-results/exit-status; ${stampCommand('suite-done', bb)}`;
   const initramfs = join(opts.workDir, 'initramfs.cpio');
-  writeFileSync(initramfs, await buildInitramfs({ modulesDir: opts.modulesDir, command, hide: hide.dirs, hideFiles: hide.files }));
+  // Only the first of two shares laid at one place names it in /init: the other is its upper layer (`above`).
+  const mounted = layout.shares.filter((s) => !layout.shares.some((o) => o.above?.includes(s.tag)));
+  writeFileSync(
+    initramfs,
+    await buildInitramfs({
+      modulesDir: opts.modulesDir,
+      command,
+      hide: layout.hide.dirs,
+      hideFiles: layout.hide.files,
+      shares: mounted,
+      ...(layout.busybox ? { busybox: layout.busybox } : {}),
+    }),
+  );
 
   opts.onPhase?.({ phase: 'booting', results });
-  const qemu = execa(
-    'qemu-system-x86_64',
-    [
-      '-nodefaults',
-      '-no-user-config',
-      '-machine',
-      'q35',
-      '-accel',
-      opts.accel,
-      '-cpu',
-      'max',
-      '-smp',
-      '2',
-      '-m',
-      String(opts.memoryMb ?? 2048),
-      '-display',
-      'none',
-      '-no-reboot',
-      '-serial',
-      `file:${consoleLog}`,
-      '-kernel',
-      opts.vmlinuz,
-      '-initrd',
-      initramfs,
-      '-append',
-      'console=ttyS0 panic=-1 quiet loglevel=3',
-      // Without multidevs=remap the guest's /proc mount silently fails on a shared /.
-      '-virtfs',
-      'local,path=/,mount_tag=root,security_model=none,readonly=on,multidevs=remap',
-      '-virtfs',
-      `local,path=${results},mount_tag=results,security_model=none,multidevs=remap`,
-    ],
-    { reject: false, timeout: opts.timeoutMs, killSignal: 'SIGKILL', all: true },
-  );
+  const q = qemuCommand({
+    machine,
+    accel: opts.accel,
+    memoryMb: opts.memoryMb ?? 2048,
+    consoleLog,
+    kernel: opts.vmlinuz,
+    initrd: initramfs,
+    shares: layout.shares,
+    results,
+  });
+  const qemu = execa(q.file, q.args, { reject: false, timeout: opts.timeoutMs, killSignal: 'SIGKILL', all: true });
   const r = await qemu;
   const seconds = (Date.now() - t0) / 1000;
   const consoleText = existsSync(consoleLog) ? readFileSync(consoleLog, 'utf8') : '';

@@ -97,11 +97,49 @@ export async function resolveModules(modulesDir: string, wanted = NEEDED_MODULES
 }
 
 /**
- * The guest's /init: load modules, mount the host's / (read-only 9p) under a
- * tmpfs overlay, hide host paths the suite has no business reading, mount
+ * One read-only 9p share the guest lays a writable tmpfs layer over and
+ * mounts at `at` in its root. The share tagged `root` is the guest's `/`
+ * (the host's own root for an x86_64 guest; the cached arm64 userspace,
+ * helpers/kernels/userspace.ts, for an arm64 one); the others are mounted on
+ * top of it in order (the project, its node_modules). `above` names shares
+ * laid over this one, first on top (overlayfs' lowerdir order,
+ * Documentation/filesystems/overlayfs.rst): the arm64 native bindings over
+ * the project's node_modules, so the guest finds both the JavaScript of every
+ * package and the binding for its CPU without the host's tree being written.
+ */
+export interface GuestShare {
+  tag: string;
+  /** Where it appears in the guest's root (`/` for the root share). */
+  at: string;
+  /** Tags of shares laid over it, the topmost first. */
+  above?: string[];
+}
+
+/** The 9p options of every share (msize: larger messages, fewer round trips for node's many reads). */
+const NINEP = 'trans=virtio,version=9p2000.L,msize=262144';
+
+/** The lines of /init that mount one share (and those above it) as a writable overlay at /root<at>. */
+function shareMountLines(s: GuestShare): string[] {
+  const tags = [...(s.above ?? []), s.tag];
+  const target = s.at === '/' ? '/root' : `/root${s.at}`;
+  return [
+    ...tags.map(
+      (t) =>
+        `mkdir -p /mnt/${t} && mount -t 9p -o ${NINEP},ro,cache=loose ${t} /mnt/${t} || { echo "clonelab-guest: cannot mount the ${t} share"; poweroff -f; }`,
+    ),
+    `mkdir -p /rw/${s.tag}/upper /rw/${s.tag}/work ${shellQuote(target)}`,
+    `mount -t overlay overlay -o lowerdir=${tags.map((t) => `/mnt/${t}`).join(':')},upperdir=/rw/${s.tag}/upper,workdir=/rw/${s.tag}/work ${shellQuote(target)} || { echo "clonelab-guest: overlay of ${tags.join(' over ')} failed"; poweroff -f; }`,
+  ];
+}
+
+/**
+ * The guest's /init: load modules, mount the shares (read-only 9p, each under
+ * a tmpfs overlay), hide host paths the suite has no business reading, mount
  * the results share, switch_root into it and run the command, then power off.
  */
-export function initScript(opts: { modules: string[]; command: string; hide: string[]; hideFiles: string[] }): string {
+export function initScript(opts: { modules: string[]; command: string; hide: string[]; hideFiles: string[]; shares?: readonly GuestShare[] }): string {
+  const shares = opts.shares ?? HOST_ROOT_SHARES;
+  if (shares[0]?.at !== '/') throw new Error(`initScript: the first share must be the guest's root (at "/"), got ${JSON.stringify(shares[0])}`);
   return `#!/bin/busybox sh
 /bin/busybox --install -s /bin
 export PATH=/bin
@@ -112,20 +150,18 @@ mount -t devtmpfs dev /dev
 echo "clonelab-guest: kernel $(uname -r)"
 ${opts.modules.map((m) => `insmod /modules/${m}.ko || echo "clonelab-guest: insmod ${m} failed"`).join('\n')}
 ${stampCommand('modules', '/bin/busybox')}
-mkdir -p /lower /rw /root
-# cache=loose: the host's root is read-only to the guest and does not change
+mkdir -p /rw /root
+# cache=loose: every share is read-only to the guest and does not change
 # during a run, so the guest may keep what it read (pages, attributes,
 # directory entries) instead of asking the host again (Documentation/
 # filesystems/9p.rst). Node resolves and reads thousands of small files.
-mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,ro,cache=loose root /lower || { echo "clonelab-guest: cannot mount the host root"; poweroff -f; }
 mount -t tmpfs -o size=2g tmpfs /rw
-mkdir -p /rw/upper /rw/work
-mount -t overlay overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work /root || { echo "clonelab-guest: overlay failed"; poweroff -f; }
+${shares.flatMap(shareMountLines).join('\n')}
 # Host paths the guest does not need: empty in its view.
 ${opts.hide.map((d) => `[ -d "/root${d}" ] && mount -t tmpfs -o size=256m,mode=1777 none "/root${d}"`).join('\n')}
 ${opts.hideFiles.map((f) => `[ -f "/root${f}" ] && mount --bind /dev/null "/root${f}"`).join('\n')}
 mkdir -p /root/clonelab-results /root/proc /root/sys /root/dev
-mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 results /root/clonelab-results || { echo "clonelab-guest: cannot mount the results share"; poweroff -f; }
+mount -t 9p -o ${NINEP} results /root/clonelab-results || { echo "clonelab-guest: cannot mount the results share"; poweroff -f; }
 mount -t proc proc /root/proc
 mount -t sysfs sys /root/sys
 mount -t devtmpfs dev /root/dev
@@ -139,22 +175,36 @@ exec switch_root /root /.clonelab/busybox sh -c ${shellQuote(`${opts.command}; e
 `;
 }
 
+/** A guest of the host's architecture: the host's whole root is its root (project and node included). */
+export const HOST_ROOT_SHARES: readonly GuestShare[] = [{ tag: 'root', at: '/' }];
+
 export const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
-export async function buildInitramfs(opts: { modulesDir: string; command: string; hide: string[]; hideFiles: string[]; busybox?: string }): Promise<Buffer> {
+export async function buildInitramfs(opts: {
+  modulesDir: string;
+  command: string;
+  hide: string[];
+  hideFiles: string[];
+  shares?: readonly GuestShare[];
+  /** A static busybox of the guest's architecture (default: the host's, for a guest of the host's architecture). */
+  busybox?: string;
+}): Promise<Buffer> {
   const busybox = opts.busybox ?? ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
   if (!busybox) throw new Error('busybox is not installed (apt-get install busybox-static)');
+  if (!existsSync(busybox)) throw new Error(`${busybox}: no such file (the guest's static busybox)`);
   const modules = await resolveModules(opts.modulesDir);
   const dir = (name: string): Entry => ({ name, mode: 0o040755, data: Buffer.alloc(0) });
   return cpioNewc([
-    ...['bin', 'dev', 'proc', 'sys', 'modules', 'lower', 'rw', 'root', 'tmp'].map(dir),
+    ...['bin', 'dev', 'proc', 'sys', 'modules', 'mnt', 'rw', 'root', 'tmp'].map(dir),
     { name: 'bin/busybox', mode: 0o100755, data: readFileSync(busybox) },
     { name: 'bin/sh', mode: 0o120777, data: Buffer.from('busybox') },
     ...modules.map((m) => ({ name: `modules/${m.name}.ko`, mode: 0o100644, data: m.data })),
     {
       name: 'init',
       mode: 0o100755,
-      data: Buffer.from(initScript({ modules: modules.map((m) => m.name), command: opts.command, hide: opts.hide, hideFiles: opts.hideFiles })),
+      data: Buffer.from(
+        initScript({ modules: modules.map((m) => m.name), command: opts.command, hide: opts.hide, hideFiles: opts.hideFiles, shares: opts.shares }),
+      ),
     },
   ]);
 }

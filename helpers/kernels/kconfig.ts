@@ -17,6 +17,7 @@ import { basename, dirname, join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { spawnSync } from 'node:child_process';
 import { NEEDED_MODULES } from './initramfs.js';
+import { MACHINES, type GuestArch, type Machine } from './machine.js';
 
 /** CONFIG_X -> 'y' | 'm' | a value; options "is not set" are absent. */
 export type KernelConfig = Map<string, string>;
@@ -46,7 +47,7 @@ export interface Requirement {
 
 export const REQUIREMENTS: Requirement[] = [
   { anyOf: ['BLK_DEV_INITRD'], level: 'boot', why: 'the guest starts from an initramfs' },
-  { anyOf: ['PCI'], level: 'boot', why: 'the 9p shares are virtio PCI devices on the q35 machine' },
+  { anyOf: ['PCI'], level: 'boot', why: "the 9p shares are virtio PCI devices (on x86_64's q35 and arm64's virt machine alike)" },
   { anyOf: ['VIRTIO_PCI'], level: 'boot', why: 'the virtio transport of the 9p shares', module: 'virtio_pci' },
   { anyOf: ['NET_9P'], level: 'boot', why: 'the project and the results reach the guest over 9p (Documentation/filesystems/9p.rst)', module: '9pnet' },
   { anyOf: ['NET_9P_VIRTIO'], level: 'boot', why: '9p over virtio (trans=virtio)', module: '9pnet_virtio' },
@@ -59,7 +60,6 @@ export const REQUIREMENTS: Requirement[] = [
   { anyOf: ['FUTEX'], level: 'boot', why: 'node and every threaded probe use futexes (futex(2))' },
   { anyOf: ['EPOLL'], level: 'boot', why: "node's event loop (libuv) uses epoll(7)" },
   { anyOf: ['EVENTFD'], level: 'boot', why: 'libuv wakes its loop with eventfd(2)' },
-  { anyOf: ['SERIAL_8250_CONSOLE'], level: 'suite', why: 'console=ttyS0: without it a broken guest leaves no console log' },
   { anyOf: ['NAMESPACES'], level: 'suite', why: 'the namespaces and clone claims create namespaces' },
   { anyOf: ['PID_NS'], level: 'suite', why: 'CLONE_NEWPID (pid_namespaces(7))' },
   { anyOf: ['USER_NS'], level: 'suite', why: 'CLONE_NEWUSER, which lets an unprivileged probe create the others (user_namespaces(7))' },
@@ -68,6 +68,11 @@ export const REQUIREMENTS: Requirement[] = [
   { anyOf: ['NET_NS'], level: 'suite', why: 'CLONE_NEWNET in the clone flag table' },
   { anyOf: ['CGROUPS'], level: 'suite', why: 'CLONE_NEWCGROUP in the clone flag table' },
 ];
+
+/** The requirements of a guest of this machine: the common ones and its serial console's driver (machine.ts consoleConfig). */
+export function requirementsFor(m: Machine): Requirement[] {
+  return [...REQUIREMENTS, { anyOf: [m.consoleConfig], level: 'suite', why: `console=${m.console}: without it a broken guest leaves no console log` }];
+}
 
 // Every module /init loads has its requirement here: one list cannot drift from the other unseen.
 for (const m of NEEDED_MODULES)
@@ -82,10 +87,10 @@ export interface ConfigCheck {
   suiteLine?: string;
 }
 
-/** Check a configuration; `haveModules` says whether a modules directory goes with the image. */
-export function checkKernelConfig(config: KernelConfig, haveModules: boolean): ConfigCheck {
+/** Check a configuration for a guest of machine `m` (default x86_64); `haveModules` says whether a modules directory goes with the image. */
+export function checkKernelConfig(config: KernelConfig, haveModules: boolean, m: Machine = MACHINES.x86_64): ConfigCheck {
   const missing: ConfigCheck['missing'] = [];
-  for (const req of REQUIREMENTS) {
+  for (const req of requirementsFor(m)) {
     const values = req.anyOf.map((o) => config.get(o));
     if (values.includes('y')) continue;
     if (values.includes('m') && haveModules) continue;
@@ -209,6 +214,27 @@ export function bzImageRelease(image: Buffer): string | undefined {
   const end = image.indexOf(0, at);
   if (at >= image.length || end < 0) return undefined;
   return image.toString('latin1', at, end).split(' ')[0] || undefined;
+}
+
+/**
+ * The architecture an image is for, from its header: an x86 bzImage says
+ * "HdrS" at 0x202 (Documentation/arch/x86/boot.rst); an arm64 Image says
+ * "ARM\x64" at 0x38 (Documentation/arch/arm64/booting.rst). undefined for
+ * anything else (an EFI zboot image, a vmlinux ELF).
+ */
+export function imageArch(image: Buffer): GuestArch | undefined {
+  if (image.length >= 0x206 && image.toString('latin1', 0x202, 0x206) === 'HdrS') return 'x86_64';
+  if (image.length >= 0x3c && image.toString('latin1', 0x38, 0x3c) === 'ARM\x64') return 'arm64';
+  return undefined;
+}
+
+/**
+ * The release an image is of: the bzImage header's, else (an arm64 Image's
+ * header carries no version string) the file's name, vmlinuz-RELEASE or
+ * Image-RELEASE as Debian's /boot and `make install` name it.
+ */
+export function imageRelease(image: Buffer, path: string): string | undefined {
+  return bzImageRelease(image) ?? /^(?:vmlinuz|bzImage|Image|vmlinux)-(.+)$/.exec(basename(path))?.[1];
 }
 
 /** Where a configuration may lie beside an image, most specific first. */

@@ -76,8 +76,14 @@ export const MACHINES: Readonly<Record<GuestArch, Machine>> = {
     // pauth=off keeps the other features of `max` (and is faster than cortex-a57 for Node).
     // sme=off: with SME on (QEMU 7.2, Debian 6.12), vitest's main Node process died of
     // SIGILL in the guest after RUN; the same run with sme=off passed (issue 18; one run
-    // each, to be confirmed by the kernels benchmark). Nothing in the suite uses SME.
-    cpu: 'max,pauth=off,sme=off',
+    // each). Nothing in the suite uses SME.
+    // sve=off: with SVE on (QEMU 7.2 TCG, Debian 6.12.117 arm64, node 20.20.2), vitest's
+    // main Node process died of SIGSEGV 8-18 s into the run in 5 of 10 runs of the 8
+    // claim case files (every death before the first case file ended); with sve=off 3 of 3
+    // passed, and faster (41 s against 47-60 s for a whole guest on the same host). Not
+    // understood (no fault line in dmesg: Node handles SIGSEGV itself); nothing in the
+    // suite uses SVE, and glibc 2.36 picks its non-SVE string functions without it.
+    cpu: 'max,pauth=off,sme=off,sve=off',
     console: 'ttyAMA0',
     consoleConfig: 'SERIAL_AMBA_PL011_CONSOLE',
     imageFormat: 'Image',

@@ -20,10 +20,18 @@ import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import type { PrivateApt } from './apt.js';
 import { NEEDED_MODULES } from './initramfs.js';
-import { bzImageRelease, checkKernelConfig, findKernelConfig, parseKernelConfig, type ConfigCheck, type FoundConfig } from './kconfig.js';
+import { checkKernelConfig, findKernelConfig, imageArch, imageRelease, parseKernelConfig, type ConfigCheck, type FoundConfig } from './kconfig.js';
 import { findKernelFiles, packagesOf } from './layout.js';
+import { GUEST_ARCHES, machineFor, MACHINES, UnknownArchError, type GuestArch, type Machine } from './machine.js';
 
-export type KernelSource = { name: string; note?: string } & (
+/**
+ * `arch`, when given, ties the source to one architecture (a package of
+ * another flavour suffix, a .deb or an image is only for its own); without
+ * it a "version" entry runs on every architecture the run asks for (--arch),
+ * resolved to that architecture's package, and the other kinds on x86_64
+ * (a package name ending in -arm64 says arm64 by itself).
+ */
+export type KernelSource = { name: string; note?: string; arch?: GuestArch } & (
   | { kind: 'version'; version: string; suite: string }
   | { kind: 'package'; package: string; suite?: string }
   | { kind: 'deb'; deb: string }
@@ -35,7 +43,7 @@ export class KernelSourceError extends Error {
 }
 
 const KEYS = { version: ['suite'], package: ['suite'], deb: [], image: ['modules', 'config'] } as const;
-const COMMON_KEYS = ['name', 'note'];
+const COMMON_KEYS = ['name', 'note', 'arch'];
 
 /**
  * One kernels.json entry, checked: exactly one of version/package/deb/image,
@@ -59,13 +67,25 @@ export function parseKernelEntry(raw: unknown, baseDir: string, where: string): 
     if (typeof v !== 'string' || !v) throw new KernelSourceError(`${where}: "${k}" must be a non-empty string, got ${JSON.stringify(v)}`);
   const s = e as Record<string, string | undefined>;
   const abs = (p: string | undefined) => (p === undefined ? undefined : isAbsolute(p) ? p : resolve(baseDir, p));
-  const note = s.note !== undefined ? { note: s.note } : {};
+  let arch: GuestArch | undefined;
+  if (s.arch !== undefined) {
+    try {
+      arch = machineFor(s.arch).arch;
+    } catch (e) {
+      if (e instanceof UnknownArchError) throw new KernelSourceError(`${where}: "arch": ${e.message}`);
+      throw e;
+    }
+  }
+  const note = { ...(s.note !== undefined ? { note: s.note } : {}), ...(arch ? { arch } : {}) };
   switch (kind) {
     case 'version':
       if (!s.suite) throw new KernelSourceError(`${where}: a "version" entry needs the Debian "suite" that ships it`);
       return { kind, name: s.name ?? s.version!, version: s.version!, suite: s.suite, ...note };
-    case 'package':
+    case 'package': {
+      const named = packageArch(s.package!);
+      if (arch && named && named !== arch) throw new KernelSourceError(`${where}: ${s.package} is an ${named} kernel, not ${arch}`);
       return { kind, name: s.name ?? s.package!, package: s.package!, ...(s.suite ? { suite: s.suite } : {}), ...note };
+    }
     case 'deb':
       return { kind, name: s.name ?? basename(s.deb!).replace(/_.*$|\.deb$/, ''), deb: abs(s.deb)!, ...note };
     case 'image': {
@@ -80,6 +100,47 @@ export function parseKernelEntry(raw: unknown, baseDir: string, where: string): 
 export interface KernelsFile {
   default: string[];
   kernels: KernelSource[];
+}
+
+/** The architecture a Debian kernel package's flavour suffix names (linux-image-…-arm64, linux-image-rt-amd64), if any. */
+export function packageArch(pkg: string): GuestArch | undefined {
+  return Object.values(MACHINES).find((m) => new RegExp(`-${m.debianArch}$`).test(pkg))?.arch;
+}
+
+/** The architectures a source can boot on: its own when tied to one, every one for a version. */
+export function archesOf(src: KernelSource): GuestArch[] {
+  if (src.arch) return [src.arch];
+  if (src.kind === 'version') return [...GUEST_ARCHES];
+  return [(src.kind === 'package' && packageArch(src.package)) || 'x86_64'];
+}
+
+/** One guest a run boots: a kernel source on one architecture, and the name its directory, progress line and column go by. */
+export interface PlannedGuest {
+  source: KernelSource;
+  machine: Machine;
+  /** The source's name, with the architecture added when it is not x86_64 (the default) and the name does not say it. */
+  id: string;
+}
+
+/**
+ * The guests for these sources on these architectures (--arch): each source
+ * on each asked architecture it can boot on. A source that can boot on none
+ * of them is an error naming it when `named` (the user asked for it), and
+ * left out otherwise (a kernels.json default tied to another architecture).
+ */
+export function planGuests(sources: KernelSource[], arches: GuestArch[], named: (s: KernelSource) => boolean): PlannedGuest[] {
+  const out: PlannedGuest[] = [];
+  for (const source of sources) {
+    const on = archesOf(source).filter((a) => arches.includes(a));
+    if (!on.length && named(source))
+      throw new KernelSourceError(`${source.name} is an ${archesOf(source).join('/')} kernel; this run boots ${arches.join(' and ')} (--arch)`);
+    for (const a of on) {
+      const m = MACHINES[a];
+      const says = [m.arch, m.debianArch].some((x) => source.name.includes(x));
+      out.push({ source, machine: m, id: a === 'x86_64' || says ? source.name : `${source.name}-${a}` });
+    }
+  }
+  return out;
 }
 
 /** kernels.json: entries with distinct names, and a default list naming only them. */
@@ -206,7 +267,10 @@ async function unpackOnce(tree: string, debs: string[], refresh: boolean, log: (
 }
 
 export interface PrepareContext {
+  /** The private APT of the guest's architecture (PrivateApt(cacheRoot, machine.debianArch)). */
   apt: PrivateApt;
+  /** The guest's machine (default x86_64): its config check (serial console) and, for an image, the architecture it must be. */
+  machine?: Machine;
   cacheRoot: string;
   /** Where this kernel's run writes (a modules directory for a built-in image goes there). */
   workDir: string;
@@ -225,7 +289,11 @@ export async function prepareKernel(src: KernelSource, ctx: PrepareContext): Pro
   if (src.kind === 'image') {
     if (!existsSync(src.image)) throw new KernelSourceError(`--kernel-image ${src.image}: no such file`);
     image = src.image;
-    release = bzImageRelease(readFileSync(image));
+    const bytes = readFileSync(image);
+    const m = ctx.machine ?? MACHINES.x86_64;
+    const is = imageArch(bytes);
+    if (is && is !== m.arch) throw new KernelSourceError(`--kernel-image ${src.image} is an ${is} kernel, booted as ${m.arch}: give it "arch": "${is}"`);
+    release = imageRelease(bytes, image);
     modulesDir = src.modules ? modulesDirOf(src.modules, release) : undefined;
     booted = `image ${src.image}${modulesDir ? ` with modules ${modulesDir}` : ''}`;
     explicitConfig = src.config;
@@ -268,7 +336,7 @@ export async function prepareKernel(src: KernelSource, ctx: PrepareContext): Pro
   }
 
   const config = findKernelConfig({ image, release, modulesDir, explicit: explicitConfig });
-  const check = config ? checkKernelConfig(parseKernelConfig(config.text), modulesDir !== undefined) : undefined;
+  const check = config ? checkKernelConfig(parseKernelConfig(config.text), modulesDir !== undefined, ctx.machine) : undefined;
   return {
     image,
     modulesDir: modulesDir ?? builtinOnlyModulesDir(join(ctx.workDir, 'no-modules')),
@@ -282,9 +350,12 @@ export async function prepareKernel(src: KernelSource, ctx: PrepareContext): Pro
 /**
  * The matrix column of a booted kernel: its name in kernels.json or on the
  * command line, what was booted, the kernel's own `uname -r` (from its
- * report; the files' release when there is no report) and the config hash.
+ * report; the files' release when there is no report) and the config hash;
+ * `arch`, given when the matrix holds more than one architecture, leads it.
  */
-export function columnLabel(name: string, k: Pick<PreparedKernel, 'booted' | 'release' | 'config'>, kernelRelease?: string): string {
+export function columnLabel(name: string, k: Pick<PreparedKernel, 'booted' | 'release' | 'config'>, kernelRelease?: string, arch?: GuestArch): string {
   const uname = kernelRelease ?? k.release;
-  return [`${name}: ${k.booted}`, uname ? `uname -r ${uname}` : undefined, k.config ? `config ${k.config.hash}` : undefined].filter(Boolean).join('; ');
+  return [`${arch ? `${arch} ` : ''}${name}: ${k.booted}`, uname ? `uname -r ${uname}` : undefined, k.config ? `config ${k.config.hash}` : undefined]
+    .filter(Boolean)
+    .join('; ');
 }

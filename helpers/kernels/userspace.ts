@@ -12,7 +12,8 @@
  *   QEMU's TCG (2.0 s against 0.3 s for `node -e`), which every vitest
  *   worker would pay again.
  * - Debian bookworm's libc6, libstdc++6, libgcc-s1, gcc-12-base (what the
- *   official binary links against) and busybox-static (`sh` and `env`),
+ *   official binary links against), busybox-static (`sh` and `env`), and
+ *   strace and bash for the cases that need them (DEBIAN_PACKAGES),
  *   fetched by the private APT (helpers/kernels/apt.ts), which checks them
  *   against the archive's signed Release file, and unpacked with dpkg-deb -x.
  * - npm's native bindings for the guest's architecture: every platform package
@@ -38,15 +39,38 @@ import { chooseDebianMirror, compareVersions, debianKeyring, PrivateApt } from '
 import { hostMachine, MACHINES, type Machine } from './machine.js';
 
 /** Bumped when the way a root is assembled changes, so old entries are not taken for new ones. */
-export const USERSPACE_FORMAT = 1;
+export const USERSPACE_FORMAT = 2;
 
 /** The Debian suite the libraries and busybox come from, and the packages. */
 export const DEBIAN_SUITE = 'bookworm';
-/** glibc, the C++ runtime the Node binary links against, and gcc-12-base, which those two depend on (copyright files only). */
-export const DEBIAN_PACKAGES = ['libc6', 'libstdc++6', 'libgcc-s1', 'gcc-12-base', 'busybox-static'] as const;
+/**
+ * glibc, the C++ runtime the Node binary links against, and gcc-12-base,
+ * which those two depend on (copyright files only); busybox-static; and the
+ * tools some claim cases need (their `needs({ cmds })`), where they cost
+ * little: strace (bookworm's links against libc6 alone) for "what libc calls"
+ * (clone.test.ts: on arm64 fork() is a clone, there is no fork syscall), and
+ * bash (with its libtinfo6) for the shell cases; bash also makes zx, which
+ * the shell cases run commands through, find the quoting it sets up only
+ * when bash is there; procps for `ps` (C4: do threads appear in ps?), with
+ * the libraries its ps links (libproc2-0, and through it libsystemd0's,
+ * which bookworm's Depends fields list: dpkg-deb -x resolves nothing, so
+ * the list is closed by hand; about 7 MB). util-linux (unshare, setpriv,
+ * mount) is left out: its case skips with the reason.
+ */
+export const DEBIAN_PACKAGES = [
+  ...['libc6', 'libstdc++6', 'libgcc-s1', 'gcc-12-base', 'busybox-static'],
+  ...['strace', 'bash', 'libtinfo6'],
+  ...['procps', 'libproc2-0', 'libncursesw6', 'libsystemd0', 'libcap2', 'libgcrypt20', 'libgpg-error0', 'liblz4-1', 'liblzma5', 'libzstd1'],
+] as const;
 
-/** The applets linked in the root: only what scripts' `#!` lines and the guest's command need, so the suite's `needs({ cmds })` still sees `ps`, `strace`… as absent rather than busybox's lookalikes. */
-export const BUSYBOX_LINKS = ['bin/sh', 'usr/bin/env'] as const;
+/**
+ * The applets linked in the root: what scripts' `#!` lines and the guest's
+ * command need, and `ls` and `grep`, which the shell cases type in bash
+ * (`ls /proc | grep -x TID`; busybox's sh finds its own applets, bash looks
+ * on PATH). No more, so the suite's `needs({ cmds })` still sees `ps`,
+ * `unshare`… as absent rather than busybox's lookalikes with other output.
+ */
+export const BUSYBOX_LINKS = ['bin/sh', 'usr/bin/env', 'bin/ls', 'bin/grep'] as const;
 
 /** Where Node sits in the root. */
 export const GUEST_NODE = '/usr/local/bin/node';
