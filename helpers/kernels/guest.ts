@@ -199,6 +199,8 @@ export async function runGuest(opts: {
     `PATH=${dirname(node)}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin`,
     `CLONELAB_ENVIRONMENT=${shellQuote(`guest ${opts.label}`)}`,
     'CLONELAB_REPORT_DIR=/clonelab-results',
+    // The report's runtime: what runs this suite around the kernel (helpers/harness/environment.ts).
+    `CLONELAB_RUNTIME=${shellQuote(`QEMU ${machine.qemu} guest (${opts.accel === 'kvm' ? 'KVM' : 'TCG'}), ${opts.userspace ? 'a cached userspace root' : "the host's root read-only"}`)}`,
     // vitest.config.ts adds helpers/kernels/timing-reporter.ts when this is set.
     'CLONELAB_TIMING_FILE=/clonelab-results/timing.json',
     // ... and, through the same reporter, how far the run is (helpers/kernels/progress.ts reads it).

@@ -12,6 +12,7 @@
  * .modinfo and modules.builtin (resolveModules there), never from a list here.
  */
 import { arch as hostNodeArch } from 'node:process';
+import { PROBE_TARGETS } from '../harness/arch.js';
 
 export type GuestArch = 'x86_64' | 'arm64';
 
@@ -39,7 +40,7 @@ export interface Machine {
    * arm64 vmlinuz-* is a plain Image, which QEMU loads as is.
    */
   imageFormat: 'bzImage' | 'Image';
-  /** GNU triplet: `${triplet}-gcc` cross-compiles the probes (Debian gcc-aarch64-linux-gnu), and Debian's multiarch directory. */
+  /** GNU triplet (helpers/harness/arch.ts): `${triplet}-gcc` cross-compiles the probes (Debian gcc-aarch64-linux-gnu), and Debian's multiarch directory. */
   triplet: string;
   /** The dynamic loader's name glibc programs ask for (PT_INTERP), under /lib64 on x86_64 and /lib on arm64. */
   loader: string;
@@ -59,7 +60,7 @@ export const MACHINES: Readonly<Record<GuestArch, Machine>> = {
     console: 'ttyS0',
     consoleConfig: 'SERIAL_8250_CONSOLE',
     imageFormat: 'bzImage',
-    triplet: 'x86_64-linux-gnu',
+    triplet: PROBE_TARGETS.x64.triplet,
     loader: '/lib64/ld-linux-x86-64.so.2',
     qemuPackage: 'qemu-system-x86',
   },
@@ -87,7 +88,7 @@ export const MACHINES: Readonly<Record<GuestArch, Machine>> = {
     console: 'ttyAMA0',
     consoleConfig: 'SERIAL_AMBA_PL011_CONSOLE',
     imageFormat: 'Image',
-    triplet: 'aarch64-linux-gnu',
+    triplet: PROBE_TARGETS.arm64.triplet,
     loader: '/lib/ld-linux-aarch64.so.1',
     qemuPackage: 'qemu-system-arm',
   },
