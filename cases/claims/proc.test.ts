@@ -14,7 +14,8 @@
  * Claims: A11 A12 A13 A14
  */
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
-import { $ } from 'zx';
+// quote: zx sets its quoting only when it finds bash at import; the shells here are named, and may be the only ones.
+import { $, quote } from 'zx';
 import { describe, expect } from 'vitest';
 import { environment } from '../../helpers/harness/environment.js';
 import { lookupFromC, lookupIds, lookupSteps, reached } from '../../helpers/harness/lookup.js';
@@ -200,7 +201,7 @@ describe('from a real shell', () => {
         const tgid = ready.tgid;
         const tid = aThread(ready);
         // No prefix: zx's default 'set -euo pipefail' is not POSIX sh, and the transcript is the command as typed.
-        const sh = $({ shell: path, prefix: '', nothrow: true, quiet: true });
+        const sh = $({ shell: path, prefix: '', quote, nothrow: true, quiet: true });
         const base = await sh`cd /proc/${tgid} && pwd`;
         const cd = await sh`cd /proc/${tid} && pwd`;
         const st = cd.exitCode === 0 ? await sh`cd /proc/${tid} && grep -E '^(Tgid|Pid):' status` : undefined;
@@ -363,7 +364,7 @@ const hidepidNeeds = needs({ root: 'mounting a /proc needs CAP_SYS_ADMIN', asUse
 test("with /proc mounted hidepid=invisible, an unprivileged user cannot reach another user's hidden TID", hidepidNeeds, async ({ observe, skip }) => {
   const uid = NOBODY;
   // Root is not enough: unshare(CLONE_NEWNS) needs CAP_SYS_ADMIN, which a container's default set lacks. The kernel's answer is the reason.
-  const mountNs = await $({ nothrow: true, quiet: true })`unshare --mount true`;
+  const mountNs = await $({ shell: '/bin/sh', prefix: '', quote, nothrow: true, quiet: true })`unshare --mount true`;
   if (mountNs.exitCode !== 0)
     skip(`cannot make a private mount namespace to mount a /proc in: ${mountNs.stderr.trim()} (unshare(CLONE_NEWNS) needs CAP_SYS_ADMIN)`);
   // unshare a private mount namespace, mount a new /proc there, then drop to the user.

@@ -7,7 +7,8 @@
  *
  * Claims: B1 C3
  */
-import { $ } from 'zx';
+// quote: zx sets its quoting only when it finds bash at import; the shells here are named, and may be the only ones.
+import { $, quote } from 'zx';
 import { expect } from 'vitest';
 import { must, needs, test, unobservedUnless, type ObservationResults } from '../../helpers/observations.js';
 import { startProbe, type Probe } from '../../helpers/harness/probe.js';
@@ -156,7 +157,7 @@ for (const { shell, path, sig } of SHELLS) {
       const target = must(ready.tids[1], 'a worker TID in the ready record of the signals probe');
       // The shell's kill builtin is kill(2): the target must pass the same check as any signal of ours.
       assertOwnTask(must(identify(target), `the start time of TID ${target}`));
-      const run = await $({ shell: path, prefix: '', nothrow: true, quiet: true })`kill -${sig} ${target}`;
+      const run = await $({ shell: path, prefix: '', quote, nothrow: true, quiet: true })`kill -${sig} ${target}`;
       evidence.transcript = `$ kill -${sig} ${target}   # ${path}\n${run.stdout}${run.stderr}[${run.exitCode === null ? `killed by ${run.signal}` : `exit ${run.exitCode}`}]`;
       const landed = whereQueued(tgid, ready.tids.slice(0, 3), target, sig);
       await probe.release();
