@@ -33,7 +33,7 @@ import { CLAIM_CASE_FILES } from '../helpers/claims/families.js';
 import { cacheRoot, defaultReportDir, PROJECT_ROOT, VITEST } from '../helpers/harness/paths.js';
 import { aptSourceLine, chooseDebianMirror, DEBIAN_REDIRECTOR, debianKeyring, KernelFetchError, PrivateApt } from '../helpers/kernels/apt.js';
 import { writeBreakdowns } from '../helpers/kernels/breakdown.js';
-import { runGuest, type GuestResult } from '../helpers/kernels/guest.js';
+import { guestCpus, runGuest, type GuestResult } from '../helpers/kernels/guest.js';
 import { accelLine, chooseAccel, type Accel } from '../helpers/kernels/host.js';
 import { GUEST_ARCHES, hostMachine, kvmPossible, type GuestArch, type Machine } from '../helpers/kernels/machine.js';
 import {
@@ -221,7 +221,9 @@ await runMain(import.meta.url, command, async (o) => {
   // KVM runs only a guest of the host's own architecture; another is emulated (TCG).
   const accelOf = (m: Machine): Accel => (kvmPossible(m) ? chosen : { accel: 'tcg', why: `${m.arch} guest on a ${process.arch} host` });
   const accels = machines.map((m) => `${machines.length > 1 ? `${m.arch} ` : ''}${accelLine(accelOf(m))}`).join(', ');
-  console.log(`kernels: ${opts.kernels.join(', ')}; ${accels}; ${opts.jobs} at a time; results in ${relative(process.cwd(), opts.out) || opts.out}`);
+  console.log(
+    `kernels: ${opts.kernels.join(', ')}; ${accels}; ${opts.jobs} at a time, ${guestCpus(opts.jobs)} vCPU(s) and vitest worker(s) each at most; results in ${relative(process.cwd(), opts.out) || opts.out}`,
+  );
   if (opts.scope) console.log(scopeLine(opts.scope));
   // Where Debian packages come from and what verifies them, decided before any
   // work so that a missing keyring stops the run at once.
@@ -334,6 +336,7 @@ await runMain(import.meta.url, command, async (o) => {
         workDir,
         timeoutMs: opts.timeoutS * 1000,
         accel,
+        vcpus: guestCpus(Math.min(opts.jobs, guests.length)),
         machine: m,
         ...(userspaces.has(m.arch) ? { userspace: userspaces.get(m.arch)! } : {}),
         hang: opts.hang.has(spec.name),

@@ -8,7 +8,7 @@
  * release from its header or name, and the column label.
  */
 import { describe, expect, test } from 'vitest';
-import { guestLayout, qemuCommand } from '../../helpers/kernels/guest.js';
+import { guestCpus, guestLayout, guestVitestFlags, qemuCommand } from '../../helpers/kernels/guest.js';
 import { HOST_ROOT_SHARES, initScript } from '../../helpers/kernels/initramfs.js';
 import { checkKernelConfig, imageArch, imageRelease, parseKernelConfig, requirementsFor } from '../../helpers/kernels/kconfig.js';
 import { kernelCommandLine, machineFor, MACHINES, qemuMachineArgs } from '../../helpers/kernels/machine.js';
@@ -26,6 +26,7 @@ describe('the machine table decides QEMU and the kernel command line', () => {
       machine: m,
       accel: 'tcg',
       memoryMb: 2048,
+      vcpus: 2,
       consoleLog: '/w/console.log',
       kernel: '/k/vmlinuz',
       initrd: '/w/initramfs.cpio',
@@ -201,4 +202,11 @@ describe('arch in kernels.json and the guests a run plans', () => {
     );
     expect(columnLabel('6.12', k, '6.12.117+deb13-arm64')).toBe('6.12: linux-image-6.12.117+deb13-arm64 6.12.117-1 (trixie); uname -r 6.12.117+deb13-arm64');
   });
+});
+
+test('guests never have more vCPUs between them than the host has cores, and one vitest worker per vCPU', () => {
+  expect([guestCpus(1, 2), guestCpus(2, 2), guestCpus(4, 2), guestCpus(2, 8), guestCpus(3, 8)]).toEqual([2, 1, 1, 4, 2]);
+  expect(guestVitestFlags(1, {})).toEqual(['--maxWorkers=1']);
+  // A paired measurement may replace them.
+  expect(guestVitestFlags(2, { CLONELAB_GUEST_VITEST_FLAGS: '--maxWorkers=1 --no-file-parallelism' })).toEqual(['--maxWorkers=1', '--no-file-parallelism']);
 });

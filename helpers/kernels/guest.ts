@@ -13,6 +13,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { execa } from 'execa';
 import { CLAIM_CASE_FILES } from '../claims/families.js';
 import { PROJECT_ROOT } from '../harness/paths.js';
@@ -99,6 +100,8 @@ export function qemuCommand(o: {
   machine: Machine;
   accel: 'kvm' | 'tcg';
   memoryMb: number;
+  /** Virtual CPUs (guestCpus). */
+  vcpus: number;
   consoleLog: string;
   kernel: string;
   initrd: string;
@@ -117,7 +120,7 @@ export function qemuCommand(o: {
       '-no-user-config',
       ...qemuMachineArgs(o.machine, o.accel),
       '-smp',
-      '2',
+      String(o.vcpus),
       '-m',
       String(o.memoryMb),
       '-display',
@@ -139,13 +142,29 @@ export function qemuCommand(o: {
 }
 
 /**
- * vitest's flags in a guest: two workers for its two vCPUs (under emulation
- * more workers only lengthen each probe's hold time: a 5.10 guest on a
- * loaded host ran the ps case past its 15 s probe deadline with four).
- * CLONELAB_GUEST_VITEST_FLAGS replaces them, to measure another choice
- * (`npm run kernels` on a paired run; breakdown.md says where time went).
+ * How many vCPUs each guest gets when `jobs` guests run at once on `cores`
+ * host CPUs: no more than its share, at least one. Under TCG each vCPU is a
+ * host thread translating guest code, so guests whose vCPUs outnumber the
+ * cores only take turns and pay for it: the four default kernels with -j 2
+ * on 2 cores took 234.6 s with 2 vCPUs (and 2 vitest workers) each, 184.0 s
+ * with 1 vCPU (2 workers) and 146.7 s with 1 vCPU and 1 worker (bench:kernels,
+ * paired runs on an idle machine). Alone on 2 cores a guest keeps 2 vCPUs:
+ * 51.2 s with 2 workers, 49.4 s with 1, against 61.8 s with 1 vCPU.
  */
-export const GUEST_VITEST_FLAGS: readonly string[] = process.env.CLONELAB_GUEST_VITEST_FLAGS?.split(/\s+/).filter(Boolean) ?? ['--maxWorkers=2'];
+export function guestCpus(jobs: number, cores: number = availableParallelism()): number {
+  return Math.max(1, Math.floor(cores / Math.max(1, jobs)));
+}
+
+/**
+ * vitest's flags in a guest: one worker per vCPU (more only take turns on
+ * them and lengthen each probe's hold time: a 5.10 guest on a loaded host ran
+ * the ps case past its 15 s probe deadline with four workers on two vCPUs).
+ * CLONELAB_GUEST_VITEST_FLAGS replaces them, to measure another choice
+ * (`npm run bench:kernels` on a paired run; breakdown.md says where time went).
+ */
+export function guestVitestFlags(vcpus: number, env: NodeJS.ProcessEnv = process.env): string[] {
+  return env.CLONELAB_GUEST_VITEST_FLAGS?.split(/\s+/).filter(Boolean) ?? [`--maxWorkers=${vcpus}`];
+}
 
 export interface GuestResult {
   status: 'passed' | 'failed' | 'hung' | 'broken';
@@ -172,6 +191,8 @@ export async function runGuest(opts: {
   userspace?: Userspace;
   hang?: boolean;
   memoryMb?: number;
+  /** Virtual CPUs (default guestCpus(1): every host CPU). */
+  vcpus?: number;
   /** The case files the guest runs, relative to the project root (default: every claim-bearing one). */
   caseFiles?: readonly string[];
   /** Called as QEMU is started, with the results share its suite writes into (helpers/kernels/progress.ts watches it). */
@@ -189,6 +210,7 @@ export async function runGuest(opts: {
   mkdirSync(results, { recursive: true });
   const consoleLog = join(opts.workDir, 'console.log');
   const machine = opts.machine ?? MACHINES.x86_64;
+  const vcpus = opts.vcpus ?? guestCpus(1);
   if (!opts.userspace && !kvmPossible(machine))
     throw new Error(`a ${machine.arch} guest cannot use this ${process.arch} host's root: give it a userspace (helpers/kernels/userspace.ts prepareUserspace)`);
   const layout = guestLayout(opts.userspace);
@@ -214,7 +236,7 @@ export async function runGuest(opts: {
   // (reports, CLIs, rule tests) say nothing about the guest's kernel.
   const command = opts.hang
     ? 'echo "clonelab-guest: told to hang"; while :; do sleep 3600; done'
-    : `${stampCommand('suite-start', bb)}; cd ${shellQuote(PROJECT_ROOT)} && env ${env} ${shellQuote(node)} node_modules/vitest/vitest.mjs run ${GUEST_VITEST_FLAGS.join(' ')} ${(opts.caseFiles ?? CLAIM_CASE_FILES).join(' ')} > /clonelab-results/suite.log 2>&1; echo $? > /clonelab-results/exit-status; ${stampCommand('suite-done', bb)}`;
+    : `${stampCommand('suite-start', bb)}; cd ${shellQuote(PROJECT_ROOT)} && env ${env} ${shellQuote(node)} node_modules/vitest/vitest.mjs run ${guestVitestFlags(vcpus).join(' ')} ${(opts.caseFiles ?? CLAIM_CASE_FILES).join(' ')} > /clonelab-results/suite.log 2>&1; echo $? > /clonelab-results/exit-status; ${stampCommand('suite-done', bb)}`;
   const initramfs = join(opts.workDir, 'initramfs.cpio');
   // Only the first of two shares laid at one place names it in /init: the other is its upper layer (`above`).
   const mounted = layout.shares.filter((s) => !layout.shares.some((o) => o.above?.includes(s.tag)));
@@ -235,6 +257,7 @@ export async function runGuest(opts: {
     machine,
     accel: opts.accel,
     memoryMb: opts.memoryMb ?? 2048,
+    vcpus,
     consoleLog,
     kernel: opts.vmlinuz,
     initrd: initramfs,
