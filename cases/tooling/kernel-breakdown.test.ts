@@ -9,8 +9,8 @@
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
-import { buildProbes, ProbeBuildError } from '../../helpers/harness/build.js';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { buildProbes, ProbeBuildError, type BuiltProbes } from '../../helpers/harness/build.js';
 import { breakdownTable, computeBreakdown, parseConsole, stampCommand, writeBreakdowns, type GuestTiming } from '../../helpers/kernels/breakdown.js';
 
 const consoleLog = [
@@ -113,9 +113,13 @@ test('one breakdown.json per guest directory and one breakdown.md for the run', 
 // it must also not take a build that does not fit for one that does.
 describe('a guest given the probe build of the host (CLONELAB_PROBE_DIR)', () => {
   const noCompiler = { PATH: '/nonexistent', CC: '/nonexistent/cc' };
+  // The host's build, once: buildProbes() runs the compiler for its libc checks on every call.
+  let host: BuiltProbes;
+  beforeAll(async () => {
+    host = await buildProbes();
+  });
 
   test('uses a build of these sources for this architecture as is, with no compiler at hand', async () => {
-    const host = await buildProbes();
     const guest = await buildProbes({ env: { ...noCompiler, CLONELAB_PROBE_DIR: host.dir } });
     expect(guest).toMatchObject({ dir: host.dir, names: host.names, libc: host.libc, compiled: false });
   });
@@ -130,7 +134,6 @@ describe('a guest given the probe build of the host (CLONELAB_PROBE_DIR)', () =>
     { what: 'a build of other sources', spoil: (dir: string) => editManifest(dir, { sources: '0'.repeat(64) }), says: 'it was built from other sources' },
     { what: 'a build that lacks a probe', spoil: (dir: string) => rmSync(join(dir, 'ids')), says: 'it lacks the probe(s) ids' },
   ])('refuses $what, saying what does not fit and how to go on', async ({ spoil, says }) => {
-    const host = await buildProbes();
     const copy = mkdtempSync(join(tmpdir(), 'clonelab-prebuilt-'));
     try {
       cpSync(host.dir, copy, { recursive: true });

@@ -1,7 +1,8 @@
 /**
  * .github/workflows on GitHub's hosted runners, checked here rather than found
  * out in a red CI run: every workflow passes the maintained validator
- * (@action-validator/cli, GitHub's workflow schema), and a broken copy does not;
+ * (action-validator's engine, @action-validator/core: GitHub's workflow schema,
+ * the same WebAssembly its CLI runs, in-process), and a broken copy does not;
  * kernels.yml supplies what an Ubuntu runner lacks (Debian's archive keyring,
  * /dev/kvm opened by a udev rule, a cache of the kernel packages) and runs
  * the command the README names. Then the runner's conditions are simulated
@@ -11,7 +12,7 @@
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { execa } from 'execa';
+import { validateWorkflow, type ValidationState } from '@action-validator/core';
 import { dir as tmpDir, type DirectoryResult } from 'tmp-promise';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { PROJECT_ROOT } from '../../helpers/harness/paths.js';
@@ -30,7 +31,6 @@ import { accelLine, chooseAccel } from '../../helpers/kernels/host.js';
 import { parseKernelsFile } from '../../helpers/kernels/sources.js';
 
 const WORKFLOWS = join(PROJECT_ROOT, '.github', 'workflows');
-const VALIDATOR = join(PROJECT_ROOT, 'node_modules', '.bin', 'action-validator');
 const kernelsYml = readFileSync(join(WORKFLOWS, 'kernels.yml'), 'utf8');
 
 let work: DirectoryResult;
@@ -39,10 +39,9 @@ beforeAll(async () => {
 });
 afterAll(() => work?.cleanup());
 
-/** The validator's verdict on one file: exit 0, or exit 1 with its JSON errors on stderr. */
-async function validate(file: string): Promise<{ exitCode: number | undefined; errors: string }> {
-  const r = await execa(VALIDATOR, [file], { reject: false });
-  return { exitCode: r.exitCode, errors: r.stderr };
+/** The validator's verdict on one file (what `action-validator FILE` prints, without a node start-up per file). */
+function validate(file: string): ValidationState {
+  return validateWorkflow(readFileSync(file, 'utf8'));
 }
 
 /** The steps of the job `job` in kernels.yml, as text blocks (one "- " item each). */
@@ -53,7 +52,7 @@ function stepsOf(job: string): string[] {
 }
 
 describe('.github/workflows passes the maintained validator', () => {
-  test('every workflow validates, and a broken copy does not', async () => {
+  test('every workflow validates, and a broken copy does not', () => {
     const files = readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f));
     expect(files).toContain('kernels.yml');
     // A typo GitHub would reject (a job with "step" for "steps"): the validator must say so,
@@ -62,10 +61,9 @@ describe('.github/workflows passes the maintained validator', () => {
     const mutated = kernelsYml.replace(/^(\s+)steps:/m, '$1step:');
     expect(mutated).not.toBe(kernelsYml);
     writeFileSync(broken, mutated);
-    const [bad, ...good] = await Promise.all([validate(broken), ...files.map((f) => validate(join(WORKFLOWS, f)))]);
-    good.forEach((r, i) => expect(r, `${files[i]}: ${r.errors}`).toEqual({ exitCode: 0, errors: '' }));
-    expect(bad.exitCode).toBe(1);
-    expect(JSON.parse(bad.errors)).toMatchObject({ actionType: 'workflow', errors: [expect.objectContaining({ path: '/jobs/kernel' })] });
+    const [bad, ...good] = [validate(broken), ...files.map((f) => validate(join(WORKFLOWS, f)))];
+    good.forEach((r, i) => expect(r, `${files[i]}: ${JSON.stringify(r.errors)}`).toEqual({ actionType: 'workflow', errors: [] }));
+    expect(bad).toMatchObject({ actionType: 'workflow', errors: [expect.objectContaining({ path: '/jobs/kernel' })] });
   });
 });
 
