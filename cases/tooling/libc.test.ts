@@ -6,11 +6,11 @@
  * seen to do by `npm run report -- --libc musl`), so each such verdict and
  * explanation can move with the libc.
  */
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, test } from 'vitest';
-import { buildProbes, LIBC_VERSION_PROGRAM, LIBCS, ProbeBuildError, ProbeNotBuilt, probeLibc, toolchain } from '../../helpers/harness/build.js';
+import { buildProbes, checkLibc, LIBC_VERSION_PROGRAM, LIBCS, ProbeBuildError, ProbeNotBuilt, probeLibc, toolchain } from '../../helpers/harness/build.js';
 import { configureProbes, Probe } from '../../helpers/harness/probe.js';
 import { probesLibc } from '../../helpers/harness/environment.js';
 import { Draft, healthyObservations, judge } from '../../helpers/claims/rule-cases.js';
@@ -141,5 +141,32 @@ describe('a probe that does not build against a libc', () => {
     } finally {
       configureProbes(inject('probeDir'));
     }
+  });
+});
+
+describe("the libc checks' answers are kept", () => {
+  test('a second build with the same compiler and libc compiles no check; a libc changed in place asks again', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'clonelab-libc-checks-'));
+    const bin = join(root, 'bin');
+    const libc = join(root, 'libc.so');
+    mkdirSync(bin);
+    writeFileSync(libc, 'v1');
+    // A stand-in compiler that logs every compile (-o) and names its C library for -print-file-name.
+    writeFileSync(
+      join(bin, 'cc'),
+      `#!/bin/sh\ncase "$1" in -print-file-name=libc.so) echo ${libc}; exit 0;; -print-file-name=*) echo "\${1#*=}"; exit 0;; esac\n` +
+        `for a; do [ "$a" = -o ] && echo compiled >> ${join(root, 'log')}; done; exit 0\n`,
+    );
+    chmodSync(join(bin, 'cc'), 0o755);
+    const compiles = () => (existsSync(join(root, 'log')) ? readFileSync(join(root, 'log'), 'utf8').split('\n').filter(Boolean).length : 0);
+    const env = { PATH: `${bin}:/usr/bin:/bin` };
+    expect(await checkLibc(join(bin, 'cc'), env, root, [], 'cc 1')).toEqual({ gettid: true });
+    const first = compiles();
+    expect(first).toBeGreaterThan(0);
+    await checkLibc(join(bin, 'cc'), env, root, [], 'cc 1');
+    expect(compiles()).toBe(first);
+    writeFileSync(libc, 'v2, another size');
+    await checkLibc(join(bin, 'cc'), env, root, [], 'cc 1');
+    expect(compiles()).toBeGreaterThan(first);
   });
 });

@@ -25,9 +25,23 @@
  * cross compiler (they only compile and link, nothing is run).
  */
 import { createHash } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { arch } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
+import { writeFileAtomic } from './fs.js';
 import { execa } from 'execa';
 import { PROBE_TARGETS, type ProbeArch } from './arch.js';
 import { cacheRoot, NATIVE_DIR } from './paths.js';
@@ -311,9 +325,47 @@ export function verifiedPrebuilt(dir: string, names: readonly string[], sources:
   return m;
 }
 
-/** Compile and link each check program with the probes' compiler and flags (`flags`: the libc's own, Toolchain.flags). */
-export async function checkLibc(cc: string, env: NodeJS.ProcessEnv, root: string = cacheRoot(), flags: readonly string[] = []): Promise<LibcFeatures> {
+/**
+ * Compile and link each check program with the probes' compiler and flags
+ * (`flags`: the libc's own, Toolchain.flags). The answers are kept under the
+ * cache, keyed by the compiler, its version line, the flags, the programs and
+ * the C library files it links (path, size and mtime from -print-file-name):
+ * a libc upgraded in place asks again, and every other run (each vitest
+ * global setup, each nested run of the suite) skips a compile and link.
+ */
+export async function checkLibc(
+  cc: string,
+  env: NodeJS.ProcessEnv,
+  root: string = cacheRoot(),
+  flags: readonly string[] = [],
+  ccVersion = '',
+): Promise<LibcFeatures> {
   mkdirSync(root, { recursive: true });
+  const libs = await Promise.all(
+    ['libc.so', 'libc.a'].map(async (lib) => {
+      const r = await execa(cc, [...flags, `-print-file-name=${lib}`], { env, reject: false });
+      const path = r.exitCode === 0 ? r.stdout.trim() : '';
+      const st = path && existsSync(path) ? statSync(path) : undefined;
+      return [path, st?.size ?? null, st?.mtimeMs ?? null];
+    }),
+  );
+  const key = createHash('sha256')
+    .update(JSON.stringify({ cc, ccVersion, flags, CFLAGS, checks: LIBC_CHECKS, libs }))
+    .digest('hex')
+    .slice(0, 16);
+  const remembered = join(root, 'libc-checks', `${key}.json`);
+  try {
+    return JSON.parse(readFileSync(remembered, 'utf8')) as LibcFeatures;
+  } catch {
+    // not asked yet with this compiler and libc
+  }
+  const features = await compileLibcChecks(cc, env, root, flags);
+  mkdirSync(dirname(remembered), { recursive: true });
+  writeFileAtomic(remembered, JSON.stringify(features));
+  return features;
+}
+
+async function compileLibcChecks(cc: string, env: NodeJS.ProcessEnv, root: string, flags: readonly string[]): Promise<LibcFeatures> {
   const dir = mkdtempSync(join(root, 'libc-check-'));
   try {
     const entries = await Promise.all(
@@ -448,9 +500,10 @@ export async function buildProbes(opts: { env?: NodeJS.ProcessEnv; root?: string
   }
   const tc = await toolchain(opts.libc ?? probeLibc(env), env, root, arch);
   const { cc } = tc;
-  const [version, libc] = await Promise.all([execa(cc, ['--version'], { env, reject: false }), checkLibc(cc, env, root, tc.flags)]);
-  const flags = [...CFLAGS, ...tc.flags, ...featureDefines(libc)];
+  const version = await execa(cc, ['--version'], { env, reject: false });
   const ccVersion = version.stdout.split('\n')[0] ?? '';
+  const libc = await checkLibc(cc, env, root, tc.flags, ccVersion);
+  const flags = [...CFLAGS, ...tc.flags, ...featureDefines(libc)];
   // The libc is in the key twice over (its name, and its compiler and flags): each libc has its own cache.
   // `manifest: 3`: builds from before the directory held SYSCALLS_FILE get a directory of their own.
   const hash = createHash('sha256');
