@@ -17,7 +17,7 @@ import { cpus } from 'node:os';
 import { join, relative } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { buildProbes } from '../helpers/harness/build.js';
-import { cacheRoot, PROJECT_ROOT } from '../helpers/harness/paths.js';
+import { cacheRoot, commandPath, defaultReportDir, PROJECT_ROOT } from '../helpers/harness/paths.js';
 import { CLAIM_CASE_FILES } from '../helpers/claims/families.js';
 import {
   CONTAINERS_SECCOMP,
@@ -33,7 +33,6 @@ import { CHECKED_ENVIRONMENTS, type CheckedEnvironment } from '../helpers/claims
 import { environment } from '../helpers/harness/environment.js';
 import { asUser, NOBODY } from '../helpers/harness/privilege.js';
 import { readClaimsReport, type ClaimsReport } from '../helpers/report/claims-report.js';
-import { defaultReportDir } from '../helpers/harness/paths.js';
 import { writeFileAtomic } from '../helpers/harness/fs.js';
 import { buildMatrix, writeMatrix } from '../helpers/report/matrix.js';
 import { runNestedSuite } from '../helpers/harness/nested-suite.js';
@@ -71,15 +70,10 @@ async function noClone3(probeDir: string): Promise<string[]> {
 
 const rootOnly = () => (process.geteuid?.() === 0 ? undefined : 'making this environment needs root');
 
-/** Whether `cmd` is on PATH. */
-function onPath(cmd: string): boolean {
-  return (process.env.PATH ?? '').split(':').some((d) => d && existsSync(join(d, cmd)));
-}
-
 /** Why the container cannot be made here: root (a rootful container), crun, containers-common's profile and capability list. */
 function cannotContainer(): string | undefined {
   const missing = [
-    ...(onPath('crun') ? [] : ['crun (apt-get install crun)']),
+    ...(commandPath('crun') ? [] : ['crun (apt-get install crun)']),
     ...(existsSync(CONTAINERS_SECCOMP) ? [] : [`${CONTAINERS_SECCOMP} (apt-get install golang-github-containers-common)`]),
   ];
   if (missing.length) return `missing ${missing.join(' and ')}`;

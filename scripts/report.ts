@@ -17,7 +17,7 @@ import { CLAIM_CASE_FILES } from '../helpers/claims/families.js';
 import { defineCommand, directory, fail, oneOf, option, runMain, UsageError, type Converter, type Io, type ValuesOf } from '../helpers/cli.js';
 import { PROBE_WRAP_VARIABLE, PROBE_WRAPPERS, probeWrapperWords } from '../helpers/harness/probe.js';
 import { LIBCS, ProbeBuildError, probeLibc, toolchain } from '../helpers/harness/build.js';
-import { defaultReportDir, PROJECT_ROOT, VITEST } from '../helpers/harness/paths.js';
+import { commandPath, defaultReportDir, PROJECT_ROOT, VITEST } from '../helpers/harness/paths.js';
 import { readClaimsReport, summaryLine } from '../helpers/report/claims-report.js';
 import { renderMarkdownSummary } from '../helpers/report/render.js';
 import { reportFiles } from '../helpers/report/write.js';
@@ -33,8 +33,7 @@ const wrapperCommand: Converter<string[]> = {
       throw new UsageError(`--probe-wrapper: ${(e as Error).message}`);
     }
     const bin = words[0]!;
-    const found = bin.includes('/') ? existsSync(bin) : (process.env.PATH ?? '').split(':').some((d) => d && existsSync(join(d, bin)));
-    if (!found) {
+    if (!commandPath(bin)) {
       const hint = raw.trim() === 'qemu-user' ? ' (Debian: apt-get install qemu-user)' : '';
       throw new UsageError(`--probe-wrapper: ${bin} was not found on PATH${hint}`);
     }

@@ -40,11 +40,11 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { arch } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { writeFileAtomic } from './fs.js';
 import { execa } from 'execa';
 import { PROBE_TARGETS, type ProbeArch } from './arch.js';
-import { cacheRoot, NATIVE_DIR } from './paths.js';
+import { cacheRoot, commandPath, NATIVE_DIR } from './paths.js';
 import { readSyscallTable, SYSCALLS_FILE } from './syscalls.js';
 
 export const CFLAGS = ['-O2', '-Wall', '-Wextra', '-Werror', '-pthread', '-D_GNU_SOURCE'] as const;
@@ -66,20 +66,8 @@ export class ProbeNotBuilt extends Error {
 export function findCompiler(env: NodeJS.ProcessEnv = process.env): string {
   const candidates = env.CC ? [env.CC.trim().split(/\s+/)[0]!] : ['cc', 'gcc', 'clang'];
   for (const name of candidates) {
-    const paths = name.includes('/')
-      ? [name]
-      : (env.PATH ?? '')
-          .split(delimiter)
-          .filter(Boolean)
-          .map((d) => join(d, name));
-    for (const p of paths) {
-      try {
-        accessSync(p, constants.X_OK);
-        return p;
-      } catch {
-        /* not here: try the next directory */
-      }
-    }
+    const found = commandPath(name, env);
+    if (found) return found;
   }
   throw new ProbeBuildError(
     `clonelab needs a C compiler to build its probes and found none (looked for ${candidates.join(', ')} on PATH` +
@@ -114,19 +102,6 @@ export interface Toolchain {
    * from the built probes at run time (glibc: gnu_get_libc_version(), see LIBC_VERSION_PROGRAM).
    */
   libcVersion: string | null;
-}
-
-/** A program on PATH, or undefined. */
-function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
-  for (const d of (env.PATH ?? '').split(delimiter).filter(Boolean)) {
-    try {
-      accessSync(join(d, name), constants.X_OK);
-      return join(d, name);
-    } catch {
-      /* not here */
-    }
-  }
-  return undefined;
 }
 
 /** Debian's multiarch triplet for this architecture: where linux-libc-dev puts the asm/ headers. */
@@ -197,7 +172,7 @@ async function muslVersion(env: NodeJS.ProcessEnv): Promise<string> {
 const LIBC_TOOLCHAINS: Record<LibcName, (env: NodeJS.ProcessEnv, root: string) => Promise<Toolchain>> = {
   glibc: (env) => Promise.resolve({ libc: 'glibc', cc: findCompiler(env), flags: [], libcVersion: null }),
   musl: async (env, root) => {
-    const cc = onPath('musl-gcc', env);
+    const cc = commandPath('musl-gcc', env);
     if (!cc) {
       throw new ProbeBuildError(
         `building the probes against musl (--libc musl, CLONELAB_LIBC=musl) needs musl-gcc, which is not on PATH: ` +
@@ -243,7 +218,7 @@ export function probeArch(name: string): ProbeArch {
 function crossCompiler(arch: ProbeArch, env: NodeJS.ProcessEnv): string {
   const m = PROBE_TARGETS[arch];
   const name = `${m.triplet}-gcc`;
-  const cc = onPath(name, env);
+  const cc = commandPath(name, env);
   if (!cc) {
     throw new ProbeBuildError(
       `building the probes for ${arch} on this ${process.arch} host needs the cross compiler ${name}, which is not on PATH: ` +

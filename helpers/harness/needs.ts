@@ -17,12 +17,13 @@
  * a skip inside the test, with the errno or what was seen: that answer is
  * itself evidence, recorded as an incomplete observation.
  */
-import { accessSync, constants, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { delimiter, dirname, isAbsolute, join } from 'node:path';
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
 import { release } from 'node:os';
 import { execaSync } from 'execa';
 import { inInitialPidNamespace } from './environment.js';
 import { probeDirectory } from './probe.js';
+import { commandPath } from './paths.js';
 
 export interface Needs {
   /** Root (euid 0), and what for: "changing UIDs needs CAP_SETUID". */
@@ -126,17 +127,6 @@ export interface Host {
   probesUnreachableBy(uid: number): string | undefined;
 }
 
-const PATH = () => (process.env.PATH ?? '/usr/bin:/bin').split(delimiter).filter(Boolean);
-
-const executable = (p: string): boolean => {
-  try {
-    accessSync(p, constants.X_OK);
-    return statSync(p).isFile();
-  } catch {
-    return false;
-  }
-};
-
 const read = (p: string): string | undefined => {
   try {
     return readFileSync(p, 'utf8').trim();
@@ -192,14 +182,7 @@ const answered = new Map<string, boolean>();
 export const realHost: Host = {
   euid: () => process.geteuid!(), // always there on Linux (POSIX platforms)
   initialPidNamespace: inInitialPidNamespace,
-  which: (cmd) =>
-    isAbsolute(cmd)
-      ? executable(cmd)
-        ? cmd
-        : undefined
-      : PATH()
-          .map((d) => join(d, cmd))
-          .find(executable),
+  which: (cmd) => commandPath(cmd, { PATH: process.env.PATH ?? '/usr/bin:/bin' }),
   answers: (path, args) => {
     const key = [path, ...args].join(' ');
     let ok = answered.get(key);
