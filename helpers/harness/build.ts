@@ -288,7 +288,9 @@ export function verifiedPrebuilt(dir: string, names: readonly string[], sources:
   if (!m) throw refuse(`it has no readable ${BUILD_FILE} (not a complete build)`);
   if (m.arch !== arch) throw refuse(`it was built for ${m.arch}, this is ${arch}`);
   if (m.sources !== sources) throw refuse('it was built from other sources than native-helpers/ holds now');
+  // A probe the build recorded as not building against its libc is left out knowingly (BuildRecord.unbuilt).
   const missing = names.filter((n) => {
+    if (n in m.unbuilt) return false;
     try {
       accessSync(join(dir, n), constants.X_OK);
       return false;
@@ -465,12 +467,7 @@ export async function buildProbes(opts: { env?: NodeJS.ProcessEnv; root?: string
   // its version line costs a guest seconds under emulation (TCG).
   const prebuilt = env.CLONELAB_PROBE_DIR;
   if (prebuilt && arch === process.arch) {
-    const build = verifiedPrebuilt(
-      prebuilt,
-      all.filter((n) => !(n in (buildRecord(prebuilt)?.unbuilt ?? {}))),
-      srcHash,
-      arch,
-    );
+    const build = verifiedPrebuilt(prebuilt, all, srcHash, arch);
     return { dir: prebuilt, names: build.probes, libc: build.features, build, compiled: false, ms: performance.now() - t0 };
   }
   const tc = await toolchain(opts.libc ?? probeLibc(env), env, root, arch);
